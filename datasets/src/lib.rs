@@ -1,0 +1,11 @@
+//! Reference data for the work-and-health pilots (`reference/*.csv`) and the
+//! synthetic dataset generator that writes a dataset root in the data
+//! contract with known planted effects.
+
+pub mod generate;
+pub mod reference;
+
+pub use generate::{
+    GenerateError, GenerateOptions, GenerateProgress, NoProgress, Planted, generate,
+};
+pub use reference::Reference;

@@ -1,0 +1,101 @@
+//! The pipeline's error type: every variant says what failed, where (table,
+//! file, column) and what to do about it.
+
+use datafusion::error::DataFusionError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("{root}: {problem}")]
+    Root { root: String, problem: String },
+
+    #[error(
+        "table `{table}` has no Parquet files under {location}: put one or more `.parquet` files in that folder (see the data contract)"
+    )]
+    MissingTable { table: String, location: String },
+
+    #[error(
+        "table `{table}` is empty: its {files} file(s) under {location} hold no rows; the evaluation needs this table filled in"
+    )]
+    EmptyTable {
+        table: String,
+        location: String,
+        files: usize,
+    },
+
+    #[error(
+        "table `{table}`, file {file}: required column `{column}` is missing; add it (type {expected}) or fix the column name"
+    )]
+    MissingColumn {
+        table: String,
+        file: String,
+        column: String,
+        expected: String,
+    },
+
+    #[error(
+        "table `{table}`, file {file}: column `{column}` has type {found}, but the contract requires {expected}; rewrite the file with that type"
+    )]
+    WrongType {
+        table: String,
+        file: String,
+        column: String,
+        found: String,
+        expected: String,
+    },
+
+    #[error(
+        "table `{table}`, file {file}: cannot be read as Parquet ({reason}); replace or remove the file"
+    )]
+    UnreadableFile {
+        table: String,
+        file: String,
+        reason: String,
+    },
+
+    #[error("{context}")]
+    Query {
+        context: String,
+        #[source]
+        source: DataFusionError,
+    },
+
+    #[error("{context}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
+
+/// Attach a description of the step to a DataFusion error.
+pub trait QueryContext<T> {
+    fn context(self, context: impl Into<String>) -> Result<T>;
+}
+
+impl<T> QueryContext<T> for std::result::Result<T, DataFusionError> {
+    fn context(self, context: impl Into<String>) -> Result<T> {
+        self.map_err(|source| PipelineError::Query {
+            context: context.into(),
+            source,
+        })
+    }
+}
+
+/// Attach a description (what, which path) to an I/O error.
+pub trait IoContext<T> {
+    fn io_context(self, context: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::result::Result<T, std::io::Error> {
+    fn io_context(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| PipelineError::Io {
+            context: context(),
+            source,
+        })
+    }
+}

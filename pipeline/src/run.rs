@@ -1,0 +1,261 @@
+//! One evaluation run: load → validate → compute → write, then publish the
+//! evidence root and its `run.json` manifest.
+
+use crate::contract::{OUTPUT_TABLES, input_tables};
+use crate::error::{IoContext, PipelineError, Result};
+use crate::evaluate::{ProgrammeOutcome, evaluate, programme_outcomes_batch};
+use crate::load::{LoadedTable, Root, load_table};
+use crate::metrics::register_metric_views;
+use crate::validate::{CheckResult, RowCounts, validate_table};
+use crate::write::{MANIFEST, Staging, write_batch, write_query};
+use chrono::{NaiveDate, Utc};
+use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The dataset root (local path or URL).
+    pub data: String,
+    /// The evidence root to (re)write.
+    pub out: String,
+    /// Dates after this are impossible; defaults to today (UTC).
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Told about each step as the run goes, for a progress display.
+pub trait Progress: Send + Sync {
+    fn step(&self, _index: usize, _total: usize, _message: &str) {}
+}
+
+/// No progress display.
+pub struct Silent;
+impl Progress for Silent {}
+
+/// One input table in the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputManifest {
+    #[serde(flatten)]
+    pub loaded: LoadedTable,
+    pub rows_read: u64,
+    pub rows_used: u64,
+    pub rows_quarantined: u64,
+}
+
+/// `run.json`: what was read, what was written, by which version, how long.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub started_at: String,
+    pub finished_at: String,
+    pub as_of: String,
+    pub data_root: String,
+    pub evidence_root: String,
+    pub inputs: Vec<InputManifest>,
+    pub outputs: Vec<OutputManifest>,
+    pub timings_ms: Timings,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputManifest {
+    pub table: String,
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    pub load: u128,
+    pub validate: u128,
+    pub compute: u128,
+    pub write: u128,
+    pub total: u128,
+}
+
+/// What a finished run reports back.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub evidence_root: std::path::PathBuf,
+    pub programme_outcomes: Vec<ProgrammeOutcome>,
+    pub data_quality: Vec<CheckResult>,
+    pub manifest: Manifest,
+}
+
+/// The session every run uses: one DataFusion context, all cores.
+pub fn session_context() -> SessionContext {
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    SessionContext::new_with_config(config)
+}
+
+const STEPS: usize = 5;
+
+/// Run the whole evaluation from `options.data` into `options.out`.
+pub async fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport> {
+    let started = Instant::now();
+    let started_at = Utc::now();
+    let as_of = options.as_of.unwrap_or_else(|| started_at.date_naive());
+    let data = Root::parse(&options.data)?;
+    let out = Root::parse(&options.out)?;
+    let staging = Staging::prepare(&out)?;
+    let work_dir = staging.file(".work");
+    let ctx = session_context();
+    let tables = input_tables();
+    let mut timings = Timings::default();
+
+    progress.step(1, STEPS, "reading input files");
+    let t = Instant::now();
+    let mut loaded = Vec::with_capacity(tables.len());
+    for table in &tables {
+        loaded.push(load_table(&ctx, &data, table).await?);
+    }
+    timings.load = t.elapsed().as_millis();
+
+    progress.step(2, STEPS, "validating rows");
+    let t = Instant::now();
+    let mut inputs = Vec::with_capacity(tables.len());
+    let mut data_quality = Vec::new();
+    for (table, loaded) in tables.iter().zip(loaded) {
+        let quarantine_file = staging.file(&format!("quarantine/{}.parquet", table.name));
+        let validated = validate_table(&ctx, table, as_of, &work_dir, &quarantine_file).await?;
+        let RowCounts {
+            read,
+            used,
+            quarantined,
+        } = validated.counts;
+        if read != loaded.rows() {
+            return Err(PipelineError::Invalid(format!(
+                "table `{}`: the files' footers promise {} rows but {read} were read; a file may be corrupt",
+                table.name,
+                loaded.rows()
+            )));
+        }
+        inputs.push(InputManifest {
+            loaded,
+            rows_read: read,
+            rows_used: used,
+            rows_quarantined: quarantined,
+        });
+        data_quality.extend(validated.checks);
+    }
+    timings.validate = t.elapsed().as_millis();
+
+    progress.step(3, STEPS, "computing outcomes");
+    let t = Instant::now();
+    register_metric_views(&ctx, Some(&work_dir)).await?;
+    let evaluation = evaluate(&ctx).await?;
+    timings.compute = t.elapsed().as_millis();
+
+    progress.step(4, STEPS, "writing the evidence root");
+    let t = Instant::now();
+    let output = |table: &str| staging.file(&format!("{table}.parquet"));
+    write_batch(
+        &ctx,
+        programme_outcomes_batch(&evaluation.programme_outcomes)?,
+        &output("programme_outcomes"),
+    )
+    .await?;
+    write_batch(&ctx, evaluation.site_outcomes, &output("site_outcomes")).await?;
+    write_batch(
+        &ctx,
+        evaluation.subgroup_outcomes,
+        &output("subgroup_outcomes"),
+    )
+    .await?;
+    write_query(
+        &ctx,
+        "SELECT * FROM fit_note_monthly ORDER BY area_id, month",
+        &output("fit_note_monthly"),
+    )
+    .await?;
+    write_batch(&ctx, evaluation.fit_note_did, &output("fit_note_did")).await?;
+    write_batch(
+        &ctx,
+        data_quality_batch(&data_quality)?,
+        &output("data_quality"),
+    )
+    .await?;
+    std::fs::remove_dir_all(&work_dir)
+        .io_context(|| format!("removing the work folder {work_dir}"))?;
+    timings.write = t.elapsed().as_millis();
+
+    progress.step(5, STEPS, "publishing");
+    timings.total = started.elapsed().as_millis();
+    let manifest = Manifest {
+        tool: "evidence",
+        version: env!("CARGO_PKG_VERSION"),
+        started_at: started_at.to_rfc3339(),
+        finished_at: Utc::now().to_rfc3339(),
+        as_of: as_of.to_string(),
+        data_root: data.as_str().to_string(),
+        evidence_root: out.as_str().to_string(),
+        inputs,
+        outputs: OUTPUT_TABLES
+            .iter()
+            .map(|t| OutputManifest {
+                table: t.to_string(),
+                file: format!("{t}.parquet"),
+            })
+            .collect(),
+        timings_ms: timings,
+    };
+    let json = serde_json::to_string_pretty(&manifest)
+        .map_err(|e| PipelineError::Invalid(format!("serialising {MANIFEST}: {e}")))?;
+    let manifest_file = staging.path().join(MANIFEST);
+    std::fs::write(&manifest_file, json)
+        .io_context(|| format!("writing {}", manifest_file.display()))?;
+    let evidence_root = staging.publish()?;
+    Ok(RunReport {
+        evidence_root,
+        programme_outcomes: evaluation.programme_outcomes,
+        data_quality,
+        manifest,
+    })
+}
+
+fn data_quality_batch(rows: &[CheckResult]) -> Result<datafusion::arrow::array::RecordBatch> {
+    let columns: Vec<(&str, ArrayRef, bool)> = vec![
+        (
+            "table_name",
+            Arc::new(
+                rows.iter()
+                    .map(|r| Some(r.table_name.clone()))
+                    .collect::<StringArray>(),
+            ),
+            true,
+        ),
+        (
+            "check_name",
+            Arc::new(
+                rows.iter()
+                    .map(|r| Some(r.check_name.clone()))
+                    .collect::<StringArray>(),
+            ),
+            true,
+        ),
+        (
+            "rows_failed",
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.rows_failed as i64)
+                    .collect::<Int64Array>(),
+            ),
+            true,
+        ),
+        (
+            "example",
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.example.clone())
+                    .collect::<StringArray>(),
+            ),
+            true,
+        ),
+    ];
+    datafusion::arrow::array::RecordBatch::try_from_iter_with_nullable(columns)
+        .map_err(|e| PipelineError::Invalid(format!("assembling data_quality: {e}")))
+}

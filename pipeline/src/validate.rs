@@ -1,0 +1,371 @@
+//! Validate: check every row of every input table, keep the rows that pass
+//! as the table under its contract name, and quarantine the rest with a
+//! `reason` — never dropping a row silently.
+//!
+//! Each table is read once: the rows are written to the work folder with a
+//! `reason` column (null for a good row, else every failed check's name joined
+//! by `"; "`). The table's view reads the good rows back; the quarantine file
+//! and the `data_quality` counts come from the failed ones. Tables are
+//! validated in the contract's dependency order so that orphan checks look up
+//! the parent's *valid* rows: a referral of a quarantined person is an orphan.
+
+use crate::columns::SmallResult;
+use crate::contract::{ColumnKind, InputTable};
+use crate::error::{QueryContext, Result};
+use chrono::NaiveDate;
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use serde::Serialize;
+
+/// One named check on one table's rows.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    /// SQL predicate that is true for a failing row; the table is aliased
+    /// `t`, duplicate counts `__dup.__copies`, parents `__parent_<column>`.
+    predicate: String,
+    /// The column whose value is shown as the example of a failure.
+    column: Option<String>,
+}
+
+/// The outcome of one check: a row of `data_quality`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CheckResult {
+    pub table_name: String,
+    pub check_name: String,
+    pub rows_failed: u64,
+    pub example: Option<String>,
+}
+
+/// Row counts of one validated table.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct RowCounts {
+    pub read: u64,
+    pub used: u64,
+    pub quarantined: u64,
+}
+
+fn sql_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The checks for one table, derived from the contract: nulls in required
+/// columns, enum values, impossible dates, value ranges, duplicate keys,
+/// orphan references and the contract's own consistency rules.
+pub fn checks(table: &InputTable, as_of: NaiveDate) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let mut add = |name: String, predicate: String, column: Option<&str>| {
+        checks.push(Check {
+            name,
+            predicate,
+            column: column.map(str::to_string),
+        })
+    };
+    for column in table.columns.iter().filter(|c| !c.nullable) {
+        add(
+            format!("missing_{}", column.name),
+            format!("t.{} IS NULL", column.name),
+            None,
+        );
+    }
+    for column in &table.columns {
+        if let Some(allowed) = column.allowed {
+            let list = allowed
+                .iter()
+                .map(|v| sql_string(v))
+                .collect::<Vec<_>>()
+                .join(", ");
+            add(
+                format!("unknown_{}", column.name),
+                format!("t.{} NOT IN ({list})", column.name),
+                Some(column.name),
+            );
+        }
+        if column.kind == ColumnKind::Date {
+            add(
+                format!("impossible_{}", column.name),
+                format!(
+                    "(t.{c} < DATE '1900-01-01' OR t.{c} > DATE '{as_of}')",
+                    c = column.name,
+                    as_of = as_of.format("%Y-%m-%d")
+                ),
+                Some(column.name),
+            );
+        }
+    }
+    let mut range = |column: &str, low: i64, high: Option<i64>| {
+        if table.column(column).is_some() {
+            let predicate = match high {
+                Some(high) => format!("(t.{column} < {low} OR t.{column} > {high})"),
+                None => format!("t.{column} < {low}"),
+            };
+            add(format!("out_of_range_{column}"), predicate, Some(column));
+        }
+    };
+    match table.name {
+        "people" => range("imd_decile", 1, Some(10)),
+        "fit_notes" => range("duration_days", 1, Some(365)),
+        "programmes" | "area_programmes" => range("funding_gbp", 0, None),
+        _ => {}
+    }
+    match table.name {
+        "fit_notes" => add(
+            "adjustments_on_not_fit_note".into(),
+            "(t.assessment = 'not_fit' AND (t.phased_return OR t.altered_hours OR t.amended_duties OR t.workplace_adaptations))"
+                .into(),
+            Some("assessment"),
+        ),
+        "employment" => {
+            add(
+                "month_not_first_day".into(),
+                "date_part('day', t.month) <> 1".into(),
+                Some("month"),
+            );
+            add(
+                "negative_earnings_gbp".into(),
+                "t.earnings_gbp < 0".into(),
+                Some("earnings_gbp"),
+            );
+        }
+        _ => {}
+    }
+    if !table.key.is_empty() {
+        add(
+            format!("duplicate_{}", table.key.join("_and_")),
+            "__dup.__copies > 1".into(),
+            None,
+        );
+    }
+    for (column, _, _) in table.references {
+        add(
+            format!("orphan_{column}"),
+            format!("(t.{column} IS NOT NULL AND __parent_{column}.__key IS NULL)"),
+            Some(column),
+        );
+    }
+    checks
+}
+
+/// The query that reads `raw_<table>` once and adds the `reason` column.
+fn annotate_sql(table: &InputTable, checks: &[Check]) -> String {
+    let columns = table
+        .columns
+        .iter()
+        .map(|c| format!("t.{}", c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let reasons = checks
+        .iter()
+        .map(|c| format!("CASE WHEN {} THEN {} END", c.predicate, sql_string(&c.name)))
+        .collect::<Vec<_>>()
+        .join(",\n        ");
+    let mut sql = format!(
+        "SELECT {columns},\n    NULLIF(concat_ws('; ',\n        {reasons}), '') AS reason\nFROM raw_{} t",
+        table.name
+    );
+    if !table.key.is_empty() {
+        let key = table.key.join(", ");
+        let on = table
+            .key
+            .iter()
+            .map(|k| format!("__dup.{k} = t.{k}"))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        sql += &format!(
+            "\nLEFT JOIN (SELECT {key}, count(*) AS __copies FROM raw_{} GROUP BY {key}) __dup ON {on}",
+            table.name
+        );
+    }
+    for (column, parent, parent_column) in table.references {
+        sql += &format!(
+            "\nLEFT JOIN (SELECT DISTINCT {parent_column} AS __key FROM {parent}) __parent_{column} ON __parent_{column}.__key = t.{column}"
+        );
+    }
+    sql
+}
+
+/// A label that identifies a row in a `data_quality` example.
+fn row_label(table: &InputTable) -> String {
+    let parts = table
+        .key
+        .iter()
+        .map(|k| format!("'{k}=', COALESCE(CAST({k} AS VARCHAR), 'NULL')"))
+        .collect::<Vec<_>>()
+        .join(", ' ', ");
+    if parts.is_empty() {
+        "''".into()
+    } else {
+        format!("concat({parts})")
+    }
+}
+
+/// The outcome of validating one table.
+pub struct ValidatedTable {
+    pub counts: RowCounts,
+    pub checks: Vec<CheckResult>,
+}
+
+/// Validate one table (already registered as `raw_<name>`). Registers the good
+/// rows as `<name>`, writes the failed ones to `quarantine_file`.
+pub async fn validate_table(
+    ctx: &SessionContext,
+    table: &InputTable,
+    as_of: NaiveDate,
+    work_dir: &str,
+    quarantine_file: &str,
+) -> Result<ValidatedTable> {
+    let name = table.name;
+    let checks = checks(table, as_of);
+    let annotated_location = format!("{}/validated/{name}/", work_dir.trim_end_matches('/'));
+    ctx.sql(&annotate_sql(table, &checks))
+        .await
+        .context(format!("planning the checks of table `{name}`"))?
+        .write_parquet(&annotated_location, DataFrameWriteOptions::new(), None)
+        .await
+        .context(format!("checking the rows of table `{name}`"))?;
+    let annotated = format!("annotated_{name}");
+    ctx.register_parquet(
+        &annotated,
+        &annotated_location,
+        ParquetReadOptions::default(),
+    )
+    .await
+    .context(format!("reading back the checked rows of `{name}`"))?;
+
+    let columns = table
+        .columns
+        .iter()
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join(", ");
+    ctx.sql(&format!(
+        "CREATE VIEW {name} AS SELECT {columns} FROM {annotated} WHERE reason IS NULL"
+    ))
+    .await
+    .context(format!("registering the valid rows of `{name}`"))?;
+
+    ctx.sql(&format!(
+        "SELECT * FROM {annotated} WHERE reason IS NOT NULL"
+    ))
+    .await
+    .context(format!("selecting the quarantined rows of `{name}`"))?
+    .write_parquet(
+        quarantine_file,
+        DataFrameWriteOptions::new().with_single_file_output(true),
+        None,
+    )
+    .await
+    .context(format!("writing {quarantine_file}"))?;
+
+    let label = row_label(table);
+    let mut aggregates = vec![
+        "count(*) AS read".to_string(),
+        "count(reason) AS quarantined".to_string(),
+    ];
+    for (i, check) in checks.iter().enumerate() {
+        let failed = format!(
+            "array_has(string_to_array(reason, '; '), {})",
+            sql_string(&check.name)
+        );
+        let example = match &check.column {
+            Some(column) => format!(
+                "concat({label}, ' {column}=', COALESCE(CAST({column} AS VARCHAR), 'NULL'))"
+            ),
+            None => label.clone(),
+        };
+        aggregates.push(format!(
+            "sum(CASE WHEN {failed} THEN 1 ELSE 0 END) AS failed_{i}"
+        ));
+        aggregates.push(format!(
+            "min(CASE WHEN {failed} THEN {example} END) AS example_{i}"
+        ));
+    }
+    let summary = ctx
+        .sql(&format!(
+            "SELECT {} FROM {annotated}",
+            aggregates.join(", ")
+        ))
+        .await
+        .context(format!("counting the failed checks of `{name}`"))?
+        .collect()
+        .await
+        .context(format!("counting the failed checks of `{name}`"))?;
+    let summary = SmallResult::new(&summary, format!("check counts of `{name}`"))?;
+    let int =
+        |column: &str| -> Result<u64> { Ok(summary.counts(column)?.first().copied().unwrap_or(0)) };
+    let text = |column: &str| -> Result<Option<String>> {
+        Ok(summary.strings(column)?.into_iter().next().flatten())
+    };
+    let read = int("read")?;
+    let quarantined = int("quarantined")?;
+    let results = checks
+        .iter()
+        .enumerate()
+        .map(|(i, check)| {
+            Ok(CheckResult {
+                table_name: name.into(),
+                check_name: check.name.clone(),
+                rows_failed: int(&format!("failed_{i}"))?,
+                example: text(&format!("example_{i}"))?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ValidatedTable {
+        counts: RowCounts {
+            read,
+            used: read - quarantined,
+            quarantined,
+        },
+        checks: results,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::input_tables;
+
+    fn table(name: &str) -> InputTable {
+        input_tables().into_iter().find(|t| t.name == name).unwrap()
+    }
+
+    #[test]
+    fn referral_checks_cover_the_contract() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let names: Vec<_> = checks(&table("referrals"), as_of)
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        for expected in [
+            "missing_referral_id",
+            "unknown_programme",
+            "unknown_referral_source",
+            "unknown_primary_condition",
+            "impossible_referral_date",
+            "duplicate_referral_id",
+            "orphan_person_id",
+            "orphan_area_id",
+        ] {
+            assert!(
+                names.iter().any(|n| n == expected),
+                "{expected} missing from {names:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nullable_columns_have_no_missing_check() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let names: Vec<_> = checks(&table("employment"), as_of)
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert!(!names.iter().any(|n| n == "missing_earnings_gbp"));
+        assert!(names.iter().any(|n| n == "duplicate_person_id_and_month"));
+    }
+
+    #[test]
+    fn enum_values_are_quoted() {
+        assert_eq!(sql_string("O'Brien"), "'O''Brien'");
+    }
+}

@@ -1,0 +1,63 @@
+-- The evaluation cohort: every participant (one row per programme they were
+-- referred to) and every comparison person, with their baseline status and
+-- their in-work-at-6-months outcome.
+--   baseline_status: status in the index month, 'unknown' with no row then.
+--   eligible: an employment row exists for the month exactly 6 months after
+--             the index month, and that month is not after the data's last
+--             month. Not eligible people are left out of every denominator.
+--   in_work_6m: eligible and 'employed' in that month.
+WITH index_events AS (
+    SELECT
+        'participant' AS arm,
+        programme,
+        person_id,
+        site_area_id,
+        index_month,
+        condition,
+        referral_source,
+        age_band,
+        sex,
+        imd_quintile
+    FROM participants
+    UNION ALL
+    SELECT
+        'comparison' AS arm,
+        CAST(NULL AS VARCHAR) AS programme,
+        person_id,
+        CAST(NULL AS VARCHAR) AS site_area_id,
+        index_month,
+        condition,
+        CAST(NULL AS VARCHAR) AS referral_source,
+        age_band,
+        sex,
+        imd_quintile
+    FROM comparison_pool
+),
+last_month AS (
+    SELECT max(month) AS last_month FROM employment
+)
+SELECT
+    e.arm,
+    e.programme,
+    e.person_id,
+    e.site_area_id,
+    e.index_month,
+    e.condition,
+    e.referral_source,
+    e.age_band,
+    e.sex,
+    e.imd_quintile,
+    COALESCE(baseline.status, 'unknown') AS baseline_status,
+    (outcome.person_id IS NOT NULL
+        AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm.last_month) AS eligible,
+    (outcome.person_id IS NOT NULL
+        AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm.last_month
+        AND outcome.status = 'employed') AS in_work_6m
+FROM index_events e
+CROSS JOIN last_month lm
+LEFT JOIN employment baseline
+    ON baseline.person_id = e.person_id
+    AND baseline.month = e.index_month
+LEFT JOIN employment outcome
+    ON outcome.person_id = e.person_id
+    AND outcome.month = CAST(e.index_month + INTERVAL '6 months' AS DATE)

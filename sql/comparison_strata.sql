@@ -1,0 +1,13 @@
+-- Eligible comparison people by matching stratum, with how many were in work
+-- at 6 months. Shared by every programme and subgroup.
+SELECT
+    age_band,
+    sex,
+    imd_quintile,
+    condition,
+    baseline_status,
+    count(*) AS eligible,
+    sum(CASE WHEN in_work_6m THEN 1 ELSE 0 END) AS in_work_6m
+FROM cohort
+WHERE arm = 'comparison' AND eligible
+GROUP BY age_band, sex, imd_quintile, condition, baseline_status

@@ -1,0 +1,101 @@
+//! The one-screen summary printed at the end of `evidence run`.
+
+use pipeline::RunReport;
+use std::fmt::Write;
+
+fn percent(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn points(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{:+.1}", v * 100.0))
+}
+
+/// Thousands separators for counts and pounds.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn render(report: &RunReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Evidence root: {}", report.evidence_root.display());
+    let _ = writeln!(
+        s,
+        "\n{:<30} {:>12} {:>24} {:>26} {:>14}",
+        "Programme",
+        "Participants",
+        "In work at 6m (95% CI)",
+        "ATT, points (95% CI)",
+        "£ per extra job"
+    );
+    for p in &report.programme_outcomes {
+        let rate = format!(
+            "{} ({}–{})",
+            percent(p.rate.rate),
+            percent(p.rate.rate_low),
+            percent(p.rate.rate_high)
+        );
+        let att = format!(
+            "{} ({} to {})",
+            points(p.matching.att),
+            points(p.matching.att_low),
+            points(p.matching.att_high)
+        );
+        let cost = p
+            .cost_per_additional_outcome
+            .map_or("not signif.".into(), |c| {
+                format!("£{}", grouped(c.round() as u64))
+            });
+        let _ = writeln!(
+            s,
+            "{:<30} {:>12} {:>24} {:>26} {:>14}",
+            p.programme,
+            grouped(p.participants),
+            rate,
+            att,
+            cost
+        );
+    }
+    let m = &report.manifest;
+    let read: u64 = m.inputs.iter().map(|i| i.rows_read).sum();
+    let quarantined: Vec<String> = m
+        .inputs
+        .iter()
+        .filter(|i| i.rows_quarantined > 0)
+        .map(|i| format!("{} {}", i.loaded.table, i.rows_quarantined))
+        .collect();
+    let _ = writeln!(s, "\nRows read: {}", grouped(read));
+    if quarantined.is_empty() {
+        let _ = writeln!(s, "Quarantined: none");
+    } else {
+        let _ = writeln!(
+            s,
+            "Quarantined: {} (see quarantine/*.parquet and data_quality.parquet)",
+            quarantined.join(", ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "Outputs: programme_outcomes, site_outcomes, subgroup_outcomes, fit_note_monthly, fit_note_did, data_quality (.parquet), run.json"
+    );
+    let _ = writeln!(s, "Took {:.1} s", m.timings_ms.total as f64 / 1000.0);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(super::grouped(0), "0");
+        assert_eq!(super::grouped(999), "999");
+        assert_eq!(super::grouped(1_234_567), "1,234,567");
+    }
+}
