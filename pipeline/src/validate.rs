@@ -268,10 +268,10 @@ pub async fn validate_table(
             sql_string(&check.name)
         );
         let example = match &check.column {
-            Some(column) => format!(
+            Some(column) if !table.key.contains(&column.as_str()) => format!(
                 "concat({label}, ' {column}=', COALESCE(CAST({column} AS VARCHAR), 'NULL'))"
             ),
-            None => label.clone(),
+            _ => label.clone(),
         };
         aggregates.push(format!(
             "sum(CASE WHEN {failed} THEN 1 ELSE 0 END) AS failed_{i}"
