@@ -1,0 +1,134 @@
+"""Read an evidence root with DuckDB and check it against an independent
+DuckDB computation of the same contract definitions from the dataset root.
+
+usage: python3 tests/readback.py <dataset root> <evidence root>
+Exits non-zero, printing every disagreement, if any figure differs.
+"""
+import math
+import sys
+
+import duckdb
+
+data, evidence = sys.argv[1], sys.argv[2]
+db = duckdb.connect()
+problems = []
+
+
+def table(name):
+    return f"read_parquet('{data}/{name}/**/*.parquet', hive_partitioning=false, union_by_name=true)"
+
+
+def out(name):
+    return f"read_parquet('{evidence}/{name}.parquet')"
+
+
+def rows(sql):
+    return db.sql(sql).fetchall()
+
+
+def close(a, b, what, tol=1e-9):
+    if a is None or b is None:
+        if a is not b:
+            problems.append(f"{what}: {a} != {b}")
+    elif not math.isclose(a, b, rel_tol=tol, abs_tol=tol):
+        problems.append(f"{what}: {a} != {b}")
+
+
+# Valid rows = the dataset's rows minus those Evidence quarantined (by id).
+for name, key in [("people", "person_id"), ("referrals", "referral_id"), ("fit_notes", "fit_note_id")]:
+    db.sql(
+        f"CREATE VIEW {name} AS SELECT * FROM {table(name)} "
+        f"WHERE {key} NOT IN (SELECT {key} FROM read_parquet('{evidence}/quarantine/{name}.parquet'))"
+    )
+db.sql(
+    f"""CREATE VIEW employment AS SELECT e.* FROM {table('employment')} e
+    WHERE e.person_id IN (SELECT person_id FROM people)
+      AND e.status IN ('employed', 'unemployed', 'inactive', 'education_or_training')"""
+)
+db.sql(f"CREATE VIEW area_programmes AS SELECT * FROM {table('area_programmes')}")
+db.sql(f"CREATE VIEW areas AS SELECT * FROM {table('areas')}")
+
+# Every output table is readable and has rows.
+for name in ["programme_outcomes", "site_outcomes", "subgroup_outcomes", "fit_note_monthly", "fit_note_did", "data_quality"]:
+    if rows(f"SELECT count(*) FROM {out(name)}")[0][0] == 0:
+        problems.append(f"{name} is empty")
+
+# fit_note_monthly, recomputed.
+expected = {
+    (a, m): (n, k)
+    for a, m, n, k in rows(
+        """SELECT area_id, date_trunc('month', issue_date)::DATE, count(*),
+                  count(*) FILTER (WHERE assessment = 'may_be_fit') FROM fit_notes GROUP BY ALL"""
+    )
+}
+actual = {(a, m): (n, k, s) for a, m, n, k, s in rows(f"SELECT area_id, month, fit_notes, may_be_fit, may_be_fit_share FROM {out('fit_note_monthly')}")}
+if set(expected) != set(actual):
+    problems.append(f"fit_note_monthly keys differ: {len(expected)} expected, {len(actual)} written")
+for key, (n, k) in expected.items():
+    if key in actual:
+        if actual[key][:2] != (n, k):
+            problems.append(f"fit_note_monthly {key}: {actual[key][:2]} != {(n, k)}")
+        close(actual[key][2], k / n, f"fit_note_monthly share {key}")
+
+# Programme participants, eligible, in work at 6 months, and Wilson intervals.
+recomputed = rows(
+    """
+    WITH first_referral AS (
+        SELECT programme, person_id,
+               arg_min(referral_date, (referral_date, referral_id)) AS referral_date
+        FROM referrals GROUP BY programme, person_id
+    ),
+    last AS (SELECT max(month) AS last_month FROM employment)
+    SELECT f.programme, count(*) AS participants,
+           count(o.person_id) FILTER (WHERE (date_trunc('month', f.referral_date) + INTERVAL 6 MONTH)::DATE <= last.last_month) AS eligible,
+           count(*) FILTER (WHERE o.status = 'employed') AS in_work
+    FROM first_referral f JOIN people p USING (person_id) CROSS JOIN last
+    LEFT JOIN employment o ON o.person_id = f.person_id
+        AND o.month = (date_trunc('month', f.referral_date) + INTERVAL 6 MONTH)::DATE
+    GROUP BY f.programme
+    """
+)
+written = {r[0]: r[1:] for r in rows(f"SELECT programme, participants, eligible, in_work_6m, rate, rate_low, rate_high FROM {out('programme_outcomes')}")}
+z = 1.959963984540054
+for programme, participants, eligible, in_work in recomputed:
+    w = written.get(programme)
+    if w is None:
+        problems.append(f"programme_outcomes lacks {programme}")
+        continue
+    if tuple(w[:3]) != (participants, eligible, in_work):
+        problems.append(f"{programme}: counts {tuple(w[:3])} != {(participants, eligible, in_work)}")
+    p = in_work / eligible
+    centre = (p + z * z / (2 * eligible)) / (1 + z * z / eligible)
+    half = z * math.sqrt(p * (1 - p) / eligible + z * z / (4 * eligible**2)) / (1 + z * z / eligible)
+    close(w[3], p, f"{programme} rate")
+    close(w[4], centre - half, f"{programme} rate_low")
+    close(w[5], centre + half, f"{programme} rate_high")
+
+# Fit-note difference in differences, recomputed.
+did_rows = rows(
+    """
+    WITH starts AS (SELECT programme, min(start_date) AS s FROM area_programmes GROUP BY programme),
+    comparison AS (SELECT area_id FROM areas WHERE area_id NOT IN (SELECT area_id FROM area_programmes)),
+    cells AS (
+        SELECT st.programme,
+               CASE WHEN f.area_id IN (SELECT area_id FROM area_programmes ap WHERE ap.programme = st.programme) THEN 'programme'
+                    WHEN f.area_id IN (SELECT area_id FROM comparison) THEN 'comparison' END AS side,
+               CASE WHEN f.issue_date >= st.s THEN 'post'
+                    WHEN f.issue_date >= (st.s - INTERVAL 12 MONTH)::DATE THEN 'pre' END AS period,
+               f.assessment
+        FROM fit_notes f CROSS JOIN starts st
+    )
+    SELECT programme, side, period, avg(CASE WHEN assessment = 'may_be_fit' THEN 1.0 ELSE 0.0 END)
+    FROM cells WHERE side IS NOT NULL AND period IS NOT NULL GROUP BY ALL
+    """
+)
+shares = {(p, s, q): v for p, s, q, v in did_rows}
+for programme, did in rows(f"SELECT programme, did FROM {out('fit_note_did')}"):
+    g = lambda s, q: shares[(programme, s, q)]
+    expected_did = (g("programme", "post") - g("programme", "pre")) - (g("comparison", "post") - g("comparison", "pre"))
+    close(did, expected_did, f"{programme} did")
+
+if problems:
+    print("\n".join(problems))
+    sys.exit(1)
+print(f"readback: evidence root agrees with DuckDB ({len(recomputed)} programmes, {len(expected)} area-months)")
