@@ -26,7 +26,7 @@ fn grouped(n: u64) -> String {
 
 pub fn render(report: &RunReport) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "Evidence root: {}", report.evidence_root.display());
+    let _ = writeln!(s, "Evidence root: {}", report.evidence_root);
     let _ = writeln!(
         s,
         "\n{:<30} {:>12} {:>24} {:>26} {:>14}",

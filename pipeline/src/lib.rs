@@ -16,6 +16,7 @@ pub mod load;
 pub mod matching;
 pub mod metrics;
 pub mod run;
+pub mod store;
 pub mod validate;
 pub mod wilson;
 pub mod write;

@@ -66,6 +66,11 @@ impl Root {
         })
     }
 
+    /// The root's URL.
+    pub fn url(&self) -> &url::Url {
+        self.url.get_url()
+    }
+
     pub fn store(&self, ctx: &SessionContext) -> Result<Arc<dyn ObjectStore>> {
         ctx.runtime_env()
             .object_store(self.url.object_store())
@@ -75,12 +80,13 @@ impl Root {
             ))
     }
 
-    fn prefix(&self) -> &Path {
+    /// The root's path inside its object store.
+    pub fn prefix(&self) -> &Path {
         self.url.prefix()
     }
 
     /// The URL of an object in this root's store.
-    fn object_url(&self, location: &Path) -> String {
+    pub fn object_url(&self, location: &Path) -> String {
         let base = self.url.object_store();
         format!("{}{}", base.as_str(), location)
     }

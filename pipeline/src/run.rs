@@ -2,10 +2,11 @@
 //! evidence root and its `run.json` manifest.
 
 use crate::contract::{OUTPUT_TABLES, input_tables};
-use crate::error::{IoContext, PipelineError, Result};
+use crate::error::{PipelineError, Result};
 use crate::evaluate::{ProgrammeOutcome, evaluate, programme_outcomes_batch};
 use crate::load::{LoadedTable, Root, load_table};
 use crate::metrics::register_metric_views;
+use crate::store::connect;
 use crate::validate::{CheckResult, RowCounts, validate_table};
 use crate::write::{MANIFEST, Staging, write_batch, write_query};
 use chrono::{NaiveDate, Utc};
@@ -50,6 +51,9 @@ pub struct InputManifest {
 pub struct Manifest {
     pub tool: &'static str,
     pub version: &'static str,
+    /// Also stamped into every output file's Parquet metadata
+    /// (`evidence.run_id`), so readers can tell tables of one run apart.
+    pub run_id: String,
     pub started_at: String,
     pub finished_at: String,
     pub as_of: String,
@@ -78,7 +82,7 @@ pub struct Timings {
 /// What a finished run reports back.
 #[derive(Debug, Clone)]
 pub struct RunReport {
-    pub evidence_root: std::path::PathBuf,
+    pub evidence_root: String,
     pub programme_outcomes: Vec<ProgrammeOutcome>,
     pub data_quality: Vec<CheckResult>,
     pub manifest: Manifest,
@@ -98,123 +102,179 @@ const STEPS: usize = 5;
 pub async fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport> {
     let started = Instant::now();
     let started_at = Utc::now();
+    let run_id = format!(
+        "{}-{}",
+        started_at.format("%Y%m%dT%H%M%S%.3fZ"),
+        std::process::id()
+    );
     let as_of = options.as_of.unwrap_or_else(|| started_at.date_naive());
     let data = Root::parse(&options.data)?;
     let out = Root::parse(&options.out)?;
-    let staging = Staging::prepare(&out)?;
-    let work_dir = staging.file(".work");
     let ctx = session_context();
-    let tables = input_tables();
-    let mut timings = Timings::default();
-
-    progress.step(1, STEPS, "reading input files");
-    let t = Instant::now();
-    let mut loaded = Vec::with_capacity(tables.len());
-    for table in &tables {
-        loaded.push(load_table(&ctx, &data, table).await?);
-    }
-    timings.load = t.elapsed().as_millis();
-
-    progress.step(2, STEPS, "validating rows");
-    let t = Instant::now();
-    let mut inputs = Vec::with_capacity(tables.len());
-    let mut data_quality = Vec::new();
-    for (table, loaded) in tables.iter().zip(loaded) {
-        let quarantine_file = staging.file(&format!("quarantine/{}.parquet", table.name));
-        let validated = validate_table(&ctx, table, as_of, &work_dir, &quarantine_file).await?;
-        let RowCounts {
-            read,
-            used,
-            quarantined,
-        } = validated.counts;
-        if read != loaded.rows() {
-            return Err(PipelineError::Invalid(format!(
-                "table `{}`: the files' footers promise {} rows but {read} were read; a file may be corrupt",
-                table.name,
-                loaded.rows()
-            )));
-        }
-        inputs.push(InputManifest {
-            loaded,
-            rows_read: read,
-            rows_used: used,
-            rows_quarantined: quarantined,
-        });
-        data_quality.extend(validated.checks);
-    }
-    timings.validate = t.elapsed().as_millis();
-
-    progress.step(3, STEPS, "computing outcomes");
-    let t = Instant::now();
-    register_metric_views(&ctx, Some(&work_dir)).await?;
-    let evaluation = evaluate(&ctx).await?;
-    timings.compute = t.elapsed().as_millis();
-
-    progress.step(4, STEPS, "writing the evidence root");
-    let t = Instant::now();
-    let output = |table: &str| staging.file(&format!("{table}.parquet"));
-    write_batch(
-        &ctx,
-        programme_outcomes_batch(&evaluation.programme_outcomes)?,
-        &output("programme_outcomes"),
-    )
-    .await?;
-    write_batch(&ctx, evaluation.site_outcomes, &output("site_outcomes")).await?;
-    write_batch(
-        &ctx,
-        evaluation.subgroup_outcomes,
-        &output("subgroup_outcomes"),
-    )
-    .await?;
-    write_query(
-        &ctx,
-        "SELECT * FROM fit_note_monthly ORDER BY area_id, month",
-        &output("fit_note_monthly"),
-    )
-    .await?;
-    write_batch(&ctx, evaluation.fit_note_did, &output("fit_note_did")).await?;
-    write_batch(
-        &ctx,
-        data_quality_batch(&data_quality)?,
-        &output("data_quality"),
-    )
-    .await?;
-    std::fs::remove_dir_all(&work_dir)
-        .io_context(|| format!("removing the work folder {work_dir}"))?;
-    timings.write = t.elapsed().as_millis();
-
-    progress.step(5, STEPS, "publishing");
-    timings.total = started.elapsed().as_millis();
-    let manifest = Manifest {
-        tool: "evidence",
-        version: env!("CARGO_PKG_VERSION"),
-        started_at: started_at.to_rfc3339(),
-        finished_at: Utc::now().to_rfc3339(),
-        as_of: as_of.to_string(),
-        data_root: data.as_str().to_string(),
-        evidence_root: out.as_str().to_string(),
-        inputs,
-        outputs: OUTPUT_TABLES
-            .iter()
-            .map(|t| OutputManifest {
-                table: t.to_string(),
-                file: format!("{t}.parquet"),
-            })
-            .collect(),
-        timings_ms: timings,
+    connect(&ctx, &data).await?;
+    connect(&ctx, &out).await?;
+    let staging = Staging::prepare(&ctx, &out, &run_id).await?;
+    let run = Run {
+        ctx: &ctx,
+        data: &data,
+        out: &out,
+        staging: &staging,
+        run_id: &run_id,
+        as_of,
+        progress,
     };
-    let json = serde_json::to_string_pretty(&manifest)
-        .map_err(|e| PipelineError::Invalid(format!("serialising {MANIFEST}: {e}")))?;
-    let manifest_file = staging.path().join(MANIFEST);
-    std::fs::write(&manifest_file, json)
-        .io_context(|| format!("writing {}", manifest_file.display()))?;
-    let evidence_root = staging.publish()?;
-    Ok(RunReport {
-        evidence_root,
-        programme_outcomes: evaluation.programme_outcomes,
-        data_quality,
-        manifest,
-    })
+    match run.evaluate_into_staging(started, started_at).await {
+        Ok((programme_outcomes, data_quality, manifest)) => {
+            progress.step(STEPS, STEPS, "publishing");
+            let evidence_root = staging.publish().await?;
+            Ok(RunReport {
+                evidence_root,
+                programme_outcomes,
+                data_quality,
+                manifest,
+            })
+        }
+        Err(e) => {
+            staging.abandon().await;
+            Err(e)
+        }
+    }
+}
+
+struct Run<'a> {
+    ctx: &'a SessionContext,
+    data: &'a Root,
+    out: &'a Root,
+    staging: &'a Staging,
+    run_id: &'a str,
+    as_of: NaiveDate,
+    progress: &'a dyn Progress,
+}
+
+impl Run<'_> {
+    async fn evaluate_into_staging(
+        &self,
+        started: Instant,
+        started_at: chrono::DateTime<Utc>,
+    ) -> Result<(Vec<ProgrammeOutcome>, Vec<CheckResult>, Manifest)> {
+        let (ctx, staging, run_id, progress) = (self.ctx, self.staging, self.run_id, self.progress);
+        let work_dir = staging.work_dir();
+        let tables = input_tables();
+        let mut timings = Timings::default();
+
+        progress.step(1, STEPS, "reading input files");
+        let t = Instant::now();
+        let mut loaded = Vec::with_capacity(tables.len());
+        for table in &tables {
+            loaded.push(load_table(ctx, self.data, table).await?);
+        }
+        timings.load = t.elapsed().as_millis();
+
+        progress.step(2, STEPS, "validating rows");
+        let t = Instant::now();
+        let mut inputs = Vec::with_capacity(tables.len());
+        let mut data_quality = Vec::new();
+        for (table, loaded) in tables.iter().zip(loaded) {
+            let quarantine_file = staging.file(&format!("quarantine/{}.parquet", table.name));
+            let validated =
+                validate_table(ctx, table, self.as_of, &work_dir, &quarantine_file).await?;
+            let RowCounts {
+                read,
+                used,
+                quarantined,
+            } = validated.counts;
+            if read != loaded.rows() {
+                return Err(PipelineError::Invalid(format!(
+                    "table `{}`: the files' footers promise {} rows but {read} were read; a file may be corrupt",
+                    table.name,
+                    loaded.rows()
+                )));
+            }
+            inputs.push(InputManifest {
+                loaded,
+                rows_read: read,
+                rows_used: used,
+                rows_quarantined: quarantined,
+            });
+            data_quality.extend(validated.checks);
+        }
+        timings.validate = t.elapsed().as_millis();
+
+        progress.step(3, STEPS, "computing outcomes");
+        let t = Instant::now();
+        register_metric_views(ctx, Some(&work_dir)).await?;
+        let evaluation = evaluate(ctx).await?;
+        timings.compute = t.elapsed().as_millis();
+
+        progress.step(4, STEPS, "writing the evidence root");
+        let t = Instant::now();
+        let output = |table: &str| staging.file(&format!("{table}.parquet"));
+        let programme_outcomes = programme_outcomes_batch(&evaluation.programme_outcomes)?;
+        write_batch(
+            ctx,
+            programme_outcomes,
+            &output("programme_outcomes"),
+            run_id,
+        )
+        .await?;
+        write_batch(
+            ctx,
+            evaluation.site_outcomes,
+            &output("site_outcomes"),
+            run_id,
+        )
+        .await?;
+        write_batch(
+            ctx,
+            evaluation.subgroup_outcomes,
+            &output("subgroup_outcomes"),
+            run_id,
+        )
+        .await?;
+        let monthly = "SELECT * FROM fit_note_monthly ORDER BY area_id, month";
+        write_query(ctx, monthly, &output("fit_note_monthly"), run_id).await?;
+        write_batch(
+            ctx,
+            evaluation.fit_note_did,
+            &output("fit_note_did"),
+            run_id,
+        )
+        .await?;
+        write_batch(
+            ctx,
+            data_quality_batch(&data_quality)?,
+            &output("data_quality"),
+            run_id,
+        )
+        .await?;
+        staging.clear_work_dir()?;
+        timings.write = t.elapsed().as_millis();
+        timings.total = started.elapsed().as_millis();
+
+        let manifest = Manifest {
+            tool: "evidence",
+            version: env!("CARGO_PKG_VERSION"),
+            run_id: run_id.to_string(),
+            started_at: started_at.to_rfc3339(),
+            finished_at: Utc::now().to_rfc3339(),
+            as_of: self.as_of.to_string(),
+            data_root: self.data.as_str().to_string(),
+            evidence_root: self.out.as_str().to_string(),
+            inputs,
+            outputs: OUTPUT_TABLES
+                .iter()
+                .map(|t| OutputManifest {
+                    table: t.to_string(),
+                    file: format!("{t}.parquet"),
+                })
+                .collect(),
+            timings_ms: timings,
+        };
+        let json = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| PipelineError::Invalid(format!("serialising {MANIFEST}: {e}")))?;
+        staging.put(MANIFEST, json).await?;
+        Ok((evaluation.programme_outcomes, data_quality, manifest))
+    }
 }
 
 fn data_quality_batch(rows: &[CheckResult]) -> Result<datafusion::arrow::array::RecordBatch> {
