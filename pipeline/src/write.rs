@@ -34,7 +34,7 @@ pub const MANIFEST: &str = "run.json";
 /// Where a run's outputs are staged before publishing.
 pub enum Staging {
     Local(LocalStaging),
-    Remote(RemoteStaging),
+    Remote(Box<RemoteStaging>),
 }
 
 pub struct LocalStaging {
