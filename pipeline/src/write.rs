@@ -71,9 +71,9 @@ impl Staging {
     pub async fn prepare(ctx: &SessionContext, out: &Root, run_id: &str) -> Result<Self> {
         match out.local_path() {
             Some(target) => Ok(Staging::Local(LocalStaging::prepare(target, run_id)?)),
-            None => Ok(Staging::Remote(
+            None => Ok(Staging::Remote(Box::new(
                 RemoteStaging::prepare(ctx, out, run_id).await?,
-            )),
+            ))),
         }
     }
 
