@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod cluster;
 mod summary;
 
 #[derive(Parser)]
@@ -59,6 +60,44 @@ enum Command {
         /// Treat dates after this day (YYYY-MM-DD) as impossible; defaults to today.
         #[arg(long)]
         as_of: Option<NaiveDate>,
+        /// Run the queries on a Ballista cluster, e.g. df://127.0.0.1:50050 (see `evidence scheduler`).
+        /// Roots must then be reachable from every executor: absolute local paths on one machine, s3:// across
+        /// machines.
+        #[arg(long, value_name = "df://HOST:PORT")]
+        ballista: Option<String>,
+    },
+    /// Start a Ballista scheduler (Ballista's own) with Evidence's object stores.
+    Scheduler {
+        /// Port for the scheduler's gRPC service.
+        #[arg(long, default_value_t = 50050)]
+        port: u16,
+        /// Address to listen on; use 0.0.0.0 for a cluster across machines.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+    },
+    /// Start a Ballista executor (Ballista's own) with Evidence's object stores.
+    Executor {
+        /// The scheduler, as HOST:PORT.
+        #[arg(long)]
+        scheduler: String,
+        /// Port for the executor's Arrow Flight service (shuffle data).
+        #[arg(long, default_value_t = 50051)]
+        port: u16,
+        /// Port for the executor's gRPC service.
+        #[arg(long, default_value_t = 50052)]
+        grpc_port: u16,
+        /// Address to listen on; use 0.0.0.0 for a cluster across machines.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Host name other processes reach this executor by (defaults to --bind).
+        #[arg(long)]
+        external_host: Option<String>,
+        /// Tasks run at once (defaults to the number of cores).
+        #[arg(long)]
+        concurrent_tasks: Option<usize>,
+        /// Folder for shuffle files (defaults to a temporary folder).
+        #[arg(long)]
+        work_dir: Option<String>,
     },
     /// Run the whole job on built-in demo data: generate it if absent, evaluate it, print where the outputs are.
     Demo {
@@ -73,7 +112,14 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // Planning the cohort query (views over views, several joins) recurses
+    // deeply, more so in debug builds; the default 2 MiB worker stack is not
+    // enough for the scheduler.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(64 * 1024 * 1024)
+        .build();
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -89,7 +135,33 @@ fn main() {
 async fn dispatch(command: Command) -> Result<()> {
     match command {
         Command::Generate { out, people, seed } => generate(&out, people, seed),
-        Command::Run { data, out, as_of } => run(data, out, as_of).await,
+        Command::Run {
+            data,
+            out,
+            as_of,
+            ballista,
+        } => run(data, out, as_of, ballista).await,
+        Command::Scheduler { port, bind } => cluster::scheduler(&bind, port).await,
+        Command::Executor {
+            scheduler,
+            port,
+            grpc_port,
+            bind,
+            external_host,
+            concurrent_tasks,
+            work_dir,
+        } => {
+            cluster::executor(cluster::ExecutorOptions {
+                scheduler,
+                port,
+                grpc_port,
+                bind,
+                external_host,
+                concurrent_tasks,
+                work_dir,
+            })
+            .await
+        }
         Command::Demo { dir, people } => {
             let data = dir.join("data");
             if data.join("_planted.json").is_file() {
@@ -98,7 +170,7 @@ async fn dispatch(command: Command) -> Result<()> {
                 generate(&data, people, 2024)?;
             }
             let evidence = dir.join("evidence");
-            run(path_arg(&data)?, path_arg(&evidence)?, None).await
+            run(path_arg(&data)?, path_arg(&evidence)?, None, None).await
         }
     }
 }
@@ -158,7 +230,12 @@ impl pipeline::Progress for RunSpinner {
     }
 }
 
-async fn run(data: String, out: String, as_of: Option<NaiveDate>) -> Result<()> {
+async fn run(
+    data: String,
+    out: String,
+    as_of: Option<NaiveDate>,
+    ballista: Option<String>,
+) -> Result<()> {
     let spinner = ProgressBar::new_spinner().with_style(
         ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
     );
@@ -167,6 +244,7 @@ async fn run(data: String, out: String, as_of: Option<NaiveDate>) -> Result<()> 
         data: data.clone(),
         out: out.clone(),
         as_of,
+        ballista,
     };
     let report = pipeline::run(&options, &RunSpinner(spinner.clone())).await;
     spinner.finish_and_clear();

@@ -1,7 +1,9 @@
 //! The pipeline from S3 to S3 against a real S3-compatible server (moto,
 //! started here on loopback), compared with a local run of the same data.
 
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
+mod common;
+
+use common::rows;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -92,25 +94,6 @@ fn succeeded(output: &Output) -> bool {
         eprintln!("{}", String::from_utf8_lossy(&output.stderr));
     }
     output.status.success()
-}
-
-/// Every row of a Parquet file, sorted, as text: two tables are equal when
-/// these are.
-async fn rows(file: &Path) -> Vec<String> {
-    let ctx = SessionContext::new();
-    let batches = ctx
-        .read_parquet(file.to_str().unwrap(), ParquetReadOptions::default())
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
-        .unwrap()
-        .to_string();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    lines.sort();
-    lines
 }
 
 #[tokio::test]

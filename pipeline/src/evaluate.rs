@@ -174,8 +174,19 @@ impl Group {
 
 type GroupKey = ((usize, String), usize, String);
 
+/// How many people the evaluation followed, for the manifest.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CohortSize {
+    /// (programme, person) pairs: a person referred to two programmes counts twice.
+    pub participants: u64,
+    pub participants_eligible: u64,
+    pub comparison_pool: u64,
+    pub comparison_eligible: u64,
+}
+
 /// The evaluation outputs computed in Rust (the rest are straight SQL).
 pub struct Evaluation {
+    pub cohort: CohortSize,
     pub programme_outcomes: Vec<ProgrammeOutcome>,
     pub site_outcomes: RecordBatch,
     pub subgroup_outcomes: RecordBatch,
@@ -277,7 +288,34 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
     let site_outcomes = site_outcomes(ctx, &programme_outcomes).await?;
     let subgroup_outcomes = subgroup_outcomes(&groups, &comparison)?;
     let fit_note_did = fit_note_did(ctx).await?;
+    let cohort = {
+        let r = query_sql(
+            ctx,
+            "SELECT arm, count(*) AS people, sum(CASE WHEN eligible THEN 1 ELSE 0 END) AS eligible FROM cohort GROUP BY arm",
+            "cohort sizes",
+        )
+        .await?;
+        let mut size = CohortSize::default();
+        let rows = r
+            .strings("arm")?
+            .into_iter()
+            .zip(r.counts("people")?)
+            .zip(r.counts("eligible")?);
+        for ((arm, people), eligible) in rows {
+            match arm.as_deref() {
+                Some("participant") => {
+                    (size.participants, size.participants_eligible) = (people, eligible)
+                }
+                Some("comparison") => {
+                    (size.comparison_pool, size.comparison_eligible) = (people, eligible)
+                }
+                _ => {}
+            }
+        }
+        size
+    };
     Ok(Evaluation {
+        cohort,
         programme_outcomes,
         site_outcomes,
         subgroup_outcomes,

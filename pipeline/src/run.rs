@@ -2,7 +2,7 @@
 //! evidence root and its `run.json` manifest.
 
 use crate::contract::{OUTPUT_TABLES, input_tables};
-use crate::error::{PipelineError, Result};
+use crate::error::{PipelineError, QueryContext, Result};
 use crate::evaluate::{ProgrammeOutcome, evaluate, programme_outcomes_batch};
 use crate::load::{LoadedTable, Root, load_table};
 use crate::metrics::register_metric_views;
@@ -25,6 +25,8 @@ pub struct RunOptions {
     pub out: String,
     /// Dates after this are impossible; defaults to today (UTC).
     pub as_of: Option<NaiveDate>,
+    /// Run on this Ballista cluster (`df://host:port`) instead of locally.
+    pub ballista: Option<String>,
 }
 
 /// Told about each step as the run goes, for a progress display.
@@ -60,6 +62,7 @@ pub struct Manifest {
     pub data_root: String,
     pub evidence_root: String,
     pub inputs: Vec<InputManifest>,
+    pub cohort: crate::evaluate::CohortSize,
     pub outputs: Vec<OutputManifest>,
     pub timings_ms: Timings,
 }
@@ -88,12 +91,53 @@ pub struct RunReport {
     pub manifest: Manifest,
 }
 
-/// The session every run uses: one DataFusion context, all cores.
-pub fn session_context() -> SessionContext {
-    let config = SessionConfig::new()
+/// The session every run uses: DataFusion on this machine with all cores,
+/// or, given `ballista` (`df://host:port`), a Ballista cluster. Either way
+/// with Evidence's object stores.
+pub async fn session_context(ballista: Option<&str>) -> Result<SessionContext> {
+    let runtime = crate::store::runtime_env().context("setting up the query engine")?;
+    match ballista {
+        None => {
+            let config = SessionConfig::new()
+                .with_information_schema(true)
+                .with_target_partitions(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()),
+                );
+            Ok(SessionContext::new_with_config_rt(config, runtime))
+        }
+        Some(url) => {
+            use ballista::prelude::SessionContextExt;
+            let state = datafusion::execution::SessionStateBuilder::new()
+                .with_config(ballista_config())
+                .with_runtime_env(runtime)
+                .with_default_features()
+                .build();
+            SessionContext::remote_with_state(url, state).await.map_err(|e| PipelineError::Root {
+                root: url.to_string(),
+                problem: format!("cannot connect to the Ballista scheduler: {e}; start one with `evidence scheduler`"),
+            })
+        }
+    }
+}
+
+/// The session configuration for Ballista runs.
+///
+/// Hash joins are planned as partitioned joins. A join whose build side is
+/// collected into one partition (`CollectLeft`) emits the build side's
+/// unmatched rows — the result of `NOT EXISTS` and of a `LEFT JOIN` preserving
+/// that side — once, coordinated across partitions within one process; run as
+/// separate Ballista tasks, every partition emitted them, which multiplied the
+/// comparison pool by the number of partitions.
+fn ballista_config() -> SessionConfig {
+    use ballista::prelude::SessionConfigExt;
+    let mut config = SessionConfig::new_with_ballista()
         .with_information_schema(true)
-        .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
-    SessionContext::new_with_config(config)
+        .with_ballista_broadcast_join_threshold_bytes(0)
+        .with_ballista_broadcast_join_threshold_rows(0);
+    let optimizer = &mut config.options_mut().optimizer;
+    optimizer.hash_join_single_partition_threshold = 0;
+    optimizer.hash_join_single_partition_threshold_rows = 0;
+    config
 }
 
 const STEPS: usize = 5;
@@ -110,7 +154,7 @@ pub async fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunRep
     let as_of = options.as_of.unwrap_or_else(|| started_at.date_naive());
     let data = Root::parse(&options.data)?;
     let out = Root::parse(&options.out)?;
-    let ctx = session_context();
+    let ctx = session_context(options.ballista.as_deref()).await?;
     connect(&ctx, &data).await?;
     connect(&ctx, &out).await?;
     let staging = Staging::prepare(&ctx, &out, &run_id).await?;
@@ -261,6 +305,7 @@ impl Run<'_> {
             data_root: self.data.as_str().to_string(),
             evidence_root: self.out.as_str().to_string(),
             inputs,
+            cohort: evaluation.cohort.clone(),
             outputs: OUTPUT_TABLES
                 .iter()
                 .map(|t| OutputManifest {

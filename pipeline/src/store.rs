@@ -1,34 +1,85 @@
-//! Object stores behind roots. Local folders and `file://` URLs use
-//! DataFusion's built-in local store; `s3://bucket/prefix` roots get an S3
-//! client configured by `object_store`'s own builder from the standard
-//! environment variables (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ALLOW_HTTP`, ...), registered
-//! with the session's runtime so every query and write can reach it.
+//! Object stores behind roots. Local folders and `file://` URLs use the
+//! local filesystem; `s3://bucket/prefix` roots get an S3 client configured
+//! by `object_store`'s own builder from the standard environment variables
+//! (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+//! `AWS_REGION`, `AWS_ALLOW_HTTP`, ...).
+//!
+//! [`EvidenceObjectStores`] is the one registry every Evidence process uses —
+//! the local run, the Ballista client, scheduler and executors — so a bucket
+//! that one of them can reach, all of them can.
 
 use crate::error::{PipelineError, Result};
 use crate::load::Root;
+use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::SessionContext;
+use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
 use std::sync::Arc;
+use url::Url;
 
 const S3_SETTINGS: &str = "check that the bucket exists and that AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, \
      AWS_SECRET_ACCESS_KEY and AWS_REGION are right (and AWS_ALLOW_HTTP=true for a plain-HTTP server)";
 
-/// Make `root` reachable from `ctx`, then check it can be listed, so a
-/// missing bucket or bad credentials fail at once with the URL named.
+/// DataFusion's registry plus S3 clients made on first use of a bucket.
+#[derive(Debug, Default)]
+pub struct EvidenceObjectStores {
+    inner: DefaultObjectStoreRegistry,
+}
+
+impl EvidenceObjectStores {
+    fn s3(url: &Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
+        let store = AmazonS3Builder::from_env()
+            .with_url(url.as_str())
+            .build()
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        Ok(Arc::new(store))
+    }
+}
+
+impl ObjectStoreRegistry for EvidenceObjectStores {
+    fn register_store(
+        &self,
+        url: &Url,
+        store: Arc<dyn ObjectStore>,
+    ) -> Option<Arc<dyn ObjectStore>> {
+        self.inner.register_store(url, store)
+    }
+
+    fn deregister_store(&self, url: &Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
+        self.inner.deregister_store(url)
+    }
+
+    fn get_store(&self, url: &Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
+        match self.inner.get_store(url) {
+            Ok(store) => Ok(store),
+            Err(_) if url.scheme() == "s3" => {
+                let store = Self::s3(url)?;
+                self.inner.register_store(url, store.clone());
+                Ok(store)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The runtime every Evidence session uses: its object stores.
+pub fn runtime_env() -> datafusion::error::Result<Arc<RuntimeEnv>> {
+    RuntimeEnvBuilder::new()
+        .with_object_store_registry(Arc::new(EvidenceObjectStores::default()))
+        .build_arc()
+}
+
+/// Check that `root` can be listed, so a missing bucket or bad credentials
+/// fail at once with the URL named (not deep inside a query).
 pub async fn connect(ctx: &SessionContext, root: &Root) -> Result<()> {
     match root.url().scheme() {
         "file" => Ok(()),
         "s3" => {
-            let store = AmazonS3Builder::from_env()
-                .with_url(root.as_str())
-                .build()
-                .map_err(|e| PipelineError::Root {
-                    root: root.as_str().to_string(),
-                    problem: format!("cannot configure S3 access: {e}; {S3_SETTINGS}"),
-                })?;
-            ctx.register_object_store(root.url(), Arc::new(store));
-            let store = root.store(ctx)?;
+            let store = root.store(ctx).map_err(|e| PipelineError::Root {
+                root: root.as_str().to_string(),
+                problem: format!("cannot configure S3 access ({e}); {S3_SETTINGS}"),
+            })?;
             store
                 .list_with_delimiter(Some(root.prefix()))
                 .await

@@ -264,8 +264,8 @@ pub async fn validate_table(
     ];
     for (i, check) in checks.iter().enumerate() {
         let failed = format!(
-            "array_has(string_to_array(reason, '; '), {})",
-            sql_string(&check.name)
+            "strpos(concat('; ', reason, '; '), {}) > 0",
+            sql_string(&format!("; {}; ", check.name))
         );
         let example = match &check.column {
             Some(column) if !table.key.contains(&column.as_str()) => format!(

@@ -337,15 +337,22 @@ async fn write_frame(frame: DataFrame, file: &str, run_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Write one record batch as a single Parquet file.
+/// Write one record batch (a small result computed here) as a single
+/// Parquet file. It is written by this process, with the session's object
+/// stores, even when queries run on a Ballista cluster.
 pub async fn write_batch(
     ctx: &SessionContext,
     batch: RecordBatch,
     file: &str,
     run_id: &str,
 ) -> Result<()> {
+    let here = SessionContext::new_with_config_rt(
+        datafusion::prelude::SessionConfig::new(),
+        ctx.runtime_env(),
+    );
     write_frame(
-        ctx.read_batch(batch).context(format!("preparing {file}"))?,
+        here.read_batch(batch)
+            .context(format!("preparing {file}"))?,
         file,
         run_id,
     )

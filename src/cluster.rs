@@ -1,0 +1,90 @@
+//! `evidence scheduler` and `evidence executor`: Ballista's own scheduler and
+//! executor, started in this binary so they carry Evidence's object stores
+//! (`pipeline::store`). One binary is the whole deployment.
+
+use anyhow::{Context, Result};
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::scheduler_process::start_server;
+use datafusion::execution::SessionStateBuilder;
+use std::sync::Arc;
+
+/// Log to standard error at `RUST_LOG` (default `info`), as Ballista's own
+/// binaries do.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub async fn scheduler(bind: &str, port: u16) -> Result<()> {
+    init_logging();
+    let address = format!("{bind}:{port}")
+        .parse()
+        .with_context(|| format!("`{bind}:{port}` is not an address to listen on"))?;
+    let config = SchedulerConfig {
+        bind_host: bind.to_string(),
+        bind_port: port,
+        ..Default::default()
+    }
+    .with_override_session_builder(Arc::new(|config| {
+        Ok(SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(pipeline::store::runtime_env()?)
+            .with_default_features()
+            .build())
+    }));
+    let cluster = BallistaCluster::new_from_config(&config)
+        .await
+        .context("setting up the scheduler's state")?;
+    eprintln!("Ballista scheduler listening on {address}");
+    start_server(cluster, address, Arc::new(config))
+        .await
+        .with_context(|| format!("running the scheduler on {address}"))
+}
+
+pub struct ExecutorOptions {
+    pub scheduler: String,
+    pub port: u16,
+    pub grpc_port: u16,
+    pub bind: String,
+    pub external_host: Option<String>,
+    pub concurrent_tasks: Option<usize>,
+    pub work_dir: Option<String>,
+}
+
+pub async fn executor(options: ExecutorOptions) -> Result<()> {
+    init_logging();
+    let (host, port) = options
+        .scheduler
+        .rsplit_once(':')
+        .with_context(|| format!("--scheduler `{}` must be HOST:PORT", options.scheduler))?;
+    let scheduler_port: u16 = port
+        .parse()
+        .with_context(|| format!("--scheduler port `{port}` is not a number"))?;
+    let mut config = ExecutorProcessConfig {
+        bind_host: options.bind.clone(),
+        external_host: Some(options.external_host.unwrap_or(options.bind)),
+        port: options.port,
+        grpc_port: options.grpc_port,
+        scheduler_host: host.to_string(),
+        scheduler_port,
+        work_dir: options.work_dir,
+        override_runtime_producer: Some(Arc::new(|_config| pipeline::store::runtime_env())),
+        ..Default::default()
+    };
+    if let Some(tasks) = options.concurrent_tasks {
+        config.vcores = tasks;
+    }
+    eprintln!(
+        "Ballista executor on {}:{} (gRPC {}), scheduler {}",
+        config.bind_host, config.port, config.grpc_port, options.scheduler
+    );
+    start_executor_process(Arc::new(config))
+        .await
+        .context("running the executor")
+}
