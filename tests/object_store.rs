@@ -142,16 +142,7 @@ async fn s3_to_s3_equals_a_local_run_and_bad_buckets_are_named() {
         downloaded.to_str().unwrap(),
     ]);
 
-    let mut tables: Vec<String> = pipeline::contract::OUTPUT_TABLES
-        .iter()
-        .map(|t| format!("{t}.parquet"))
-        .collect();
-    tables.extend(
-        pipeline::contract::input_tables()
-            .iter()
-            .map(|t| format!("quarantine/{}.parquet", t.name)),
-    );
-    for table in tables {
+    for table in common::evidence_files() {
         assert_eq!(
             rows(&local.join(&table)).await,
             rows(&downloaded.join(&table)).await,
