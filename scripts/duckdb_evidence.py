@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+"""The contract's evaluation written directly in DuckDB SQL: the bar that
+`evidence run` is benchmarked against (scripts/bench).
+
+usage: scripts/duckdb_evidence.py <dataset root> <output folder> [--memory-limit 4GB]
+
+It does the same work as `evidence run`: reads every table, applies the same
+row checks (quarantining failures), builds the cohort, and writes
+programme_outcomes (with the matched ATT), site_outcomes (with funnel limits),
+subgroup_outcomes, fit_note_monthly, fit_note_did and data_quality as Parquet.
+Figures agree with Evidence's; it is a benchmark, not a second implementation
+to maintain (it skips the manifest and the atomic publish).
+"""
+import os
+import sys
+
+import duckdb
+
+data, out = sys.argv[1], sys.argv[2]
+memory_limit = sys.argv[sys.argv.index("--memory-limit") + 1] if "--memory-limit" in sys.argv else None
+os.makedirs(os.path.join(out, "quarantine"), exist_ok=True)
+db = duckdb.connect()
+if memory_limit:
+    db.sql(f"SET memory_limit = '{memory_limit}'")
+
+
+def src(table):
+    return f"read_parquet('{data}/{table}/**/*.parquet', hive_partitioning = false)"
+
+
+PROGRAMMES = "('WorkWell', 'Health and Growth Accelerator', 'Inactivity Trailblazer', 'Youth Guarantee Trailblazer')"
+CONDITIONS = "('Mental health', 'Musculoskeletal', 'Cardiovascular', 'Other')"
+TODAY = "current_date"
+
+# Each table: its checks as (name, predicate over t and the joined helpers).
+checks = {
+    "areas": ("area_id", [], [("missing_area_id", "t.area_id IS NULL"), ("duplicate_area_id", "d.n > 1")]),
+    "programmes": ("programme", [], [("unknown_programme", f"t.programme NOT IN {PROGRAMMES}"), ("duplicate_programme", "d.n > 1")]),
+    "area_programmes": (
+        "area_id, programme",
+        [("area_id", "areas", "area_id")],
+        [
+            ("unknown_programme", f"t.programme NOT IN {PROGRAMMES}"),
+            ("impossible_start_date", f"t.start_date < DATE '1900-01-01' OR t.start_date > {TODAY}"),
+            ("duplicate_area_id_and_programme", "d.n > 1"),
+            ("orphan_area_id", "p0.k IS NULL"),
+        ],
+    ),
+    "people": (
+        "person_id",
+        [("area_id", "areas", "area_id")],
+        [
+            ("unknown_age_band", "t.age_band NOT IN ('16-24', '25-34', '35-49', '50-64')"),
+            ("unknown_sex", "t.sex NOT IN ('Female', 'Male')"),
+            ("out_of_range_imd_decile", "t.imd_decile NOT BETWEEN 1 AND 10"),
+            ("duplicate_person_id", "d.n > 1"),
+            ("orphan_area_id", "p0.k IS NULL"),
+        ],
+    ),
+    "referrals": (
+        "referral_id",
+        [("person_id", "people", "person_id"), ("area_id", "areas", "area_id")],
+        [
+            ("unknown_programme", f"t.programme NOT IN {PROGRAMMES}"),
+            ("unknown_referral_source", "t.referral_source NOT IN ('GP', 'Self', 'Employer', 'Jobcentre Plus', 'Other health service', 'Other')"),
+            ("unknown_primary_condition", f"t.primary_condition NOT IN {CONDITIONS}"),
+            ("impossible_referral_date", f"t.referral_date < DATE '1900-01-01' OR t.referral_date > {TODAY}"),
+            ("duplicate_referral_id", "d.n > 1"),
+            ("orphan_person_id", "p0.k IS NULL"),
+            ("orphan_area_id", "p1.k IS NULL"),
+        ],
+    ),
+    "fit_notes": (
+        "fit_note_id",
+        [("person_id", "people", "person_id"), ("area_id", "areas", "area_id")],
+        [
+            ("unknown_assessment", "t.assessment NOT IN ('not_fit', 'may_be_fit')"),
+            ("unknown_condition", f"t.condition NOT IN {CONDITIONS}"),
+            ("impossible_issue_date", f"t.issue_date < DATE '1900-01-01' OR t.issue_date > {TODAY}"),
+            ("out_of_range_duration_days", "t.duration_days NOT BETWEEN 1 AND 365"),
+            ("adjustments_on_not_fit_note", "t.assessment = 'not_fit' AND (t.phased_return OR t.altered_hours OR t.amended_duties OR t.workplace_adaptations)"),
+            ("duplicate_fit_note_id", "d.n > 1"),
+            ("orphan_person_id", "p0.k IS NULL"),
+            ("orphan_area_id", "p1.k IS NULL"),
+        ],
+    ),
+    "employment": (
+        "person_id, month",
+        [("person_id", "people", "person_id")],
+        [
+            ("unknown_status", "t.status NOT IN ('employed', 'unemployed', 'inactive', 'education_or_training')"),
+            ("impossible_month", f"t.month < DATE '1900-01-01' OR t.month > {TODAY}"),
+            ("month_not_first_day", "day(t.month) <> 1"),
+            ("duplicate_person_id_and_month", "d.n > 1"),
+            ("orphan_person_id", "p0.k IS NULL"),
+        ],
+    ),
+}
+
+quality = []
+for table, (key, references, table_checks) in checks.items():
+    keys = [k.strip() for k in key.split(",")]
+    joins = f"LEFT JOIN (SELECT {key}, count(*) AS n FROM {src(table)} GROUP BY ALL) d ON " + " AND ".join(f"d.{k} = t.{k}" for k in keys)
+    for i, (column, parent, parent_column) in enumerate(references):
+        joins += f" LEFT JOIN (SELECT DISTINCT {parent_column} AS k FROM {parent}) p{i} ON p{i}.k = t.{column}"
+    reasons = ", ".join(f"CASE WHEN {predicate} THEN '{name}' END" for name, predicate in table_checks)
+    db.sql(
+        f"CREATE TEMP TABLE checked_{table} AS SELECT t.*, nullif(concat_ws('; ', {reasons}), '') AS reason "
+        f"FROM {src(table)} t {joins}"
+    )
+    db.sql(f"CREATE VIEW {table} AS SELECT * EXCLUDE (reason) FROM checked_{table} WHERE reason IS NULL")
+    db.sql(f"COPY (SELECT * FROM checked_{table} WHERE reason IS NOT NULL) TO '{out}/quarantine/{table}.parquet'")
+    for name, _ in table_checks:
+        failed = db.sql(f"SELECT count(*) FROM checked_{table} WHERE list_contains(string_split(reason, '; '), '{name}')").fetchall()[0][0]
+        quality.append((table, name, failed))
+
+db.sql(
+    """
+CREATE TEMP TABLE cohort AS
+WITH comparison_areas AS (SELECT area_id FROM areas WHERE area_id NOT IN (SELECT area_id FROM area_programmes)),
+participants AS (
+    SELECT r.programme, r.person_id, arg_min(r.area_id, (r.referral_date, r.referral_id)) AS site_area_id,
+           date_trunc('month', min(r.referral_date))::DATE AS index_month,
+           arg_min(r.primary_condition, (r.referral_date, r.referral_id)) AS condition,
+           arg_min(r.referral_source, (r.referral_date, r.referral_id)) AS referral_source
+    FROM referrals r GROUP BY r.programme, r.person_id
+),
+pool AS (
+    SELECT f.person_id, date_trunc('month', min(f.issue_date))::DATE AS index_month,
+           arg_min(f.condition, (f.issue_date, f.fit_note_id)) AS condition
+    FROM fit_notes f JOIN comparison_areas c USING (area_id)
+    WHERE f.person_id NOT IN (SELECT person_id FROM referrals)
+    GROUP BY f.person_id
+),
+events AS (
+    SELECT 'participant' AS arm, programme, person_id, site_area_id, index_month, condition, referral_source FROM participants
+    UNION ALL
+    SELECT 'comparison', NULL, person_id, NULL, index_month, condition, NULL FROM pool
+),
+last AS (SELECT max(month) AS last_month FROM employment)
+SELECT e.*, p.age_band, p.sex, (p.imd_decile + 1) // 2 AS imd_quintile,
+       coalesce(b.status, 'unknown') AS baseline_status,
+       (o.person_id IS NOT NULL AND (e.index_month + INTERVAL 6 MONTH)::DATE <= last.last_month) AS eligible,
+       (o.person_id IS NOT NULL AND (e.index_month + INTERVAL 6 MONTH)::DATE <= last.last_month AND o.status = 'employed') AS in_work_6m
+FROM events e JOIN people p USING (person_id) CROSS JOIN last
+LEFT JOIN employment b ON b.person_id = e.person_id AND b.month = e.index_month
+LEFT JOIN employment o ON o.person_id = e.person_id AND o.month = (e.index_month + INTERVAL 6 MONTH)::DATE
+"""
+)
+
+WILSON = """
+    {x} / {n} AS rate,
+    ({x} / {n} + 1.959963984540054 ^ 2 / (2 * {n}) - 1.959963984540054 * sqrt({x} / {n} * (1 - {x} / {n}) / {n} + 1.959963984540054 ^ 2 / (4 * {n} ^ 2))) / (1 + 1.959963984540054 ^ 2 / {n}) AS rate_low,
+    ({x} / {n} + 1.959963984540054 ^ 2 / (2 * {n}) + 1.959963984540054 * sqrt({x} / {n} * (1 - {x} / {n}) / {n} + 1.959963984540054 ^ 2 / (4 * {n} ^ 2))) / (1 + 1.959963984540054 ^ 2 / {n}) AS rate_high"""
+
+# Matched comparison for every (programme, dimension, value): 'all' is the programme as a whole.
+db.sql(
+    """
+CREATE TEMP TABLE matched AS
+WITH p AS (SELECT * FROM cohort WHERE arm = 'participant'),
+groups AS (
+    SELECT programme, 'all' AS dimension, 'all' AS value, * EXCLUDE (programme) FROM p
+    UNION ALL SELECT programme, 'condition', condition, * EXCLUDE (programme) FROM p
+    UNION ALL SELECT programme, 'referral_source', referral_source, * EXCLUDE (programme) FROM p
+    UNION ALL SELECT programme, 'age_band', age_band, * EXCLUDE (programme) FROM p
+    UNION ALL SELECT programme, 'sex', sex, * EXCLUDE (programme) FROM p
+    UNION ALL SELECT programme, 'imd_quintile', imd_quintile::VARCHAR, * EXCLUDE (programme) FROM p
+),
+ps AS (
+    SELECT programme, dimension, value, age_band, sex, imd_quintile, condition, baseline_status,
+           count(*) FILTER (WHERE eligible) AS n, count(*) FILTER (WHERE in_work_6m) AS x
+    FROM groups GROUP BY ALL
+),
+cs AS (
+    SELECT age_band, sex, imd_quintile, condition, baseline_status, count(*) AS m, count(*) FILTER (WHERE in_work_6m) AS y
+    FROM cohort WHERE arm = 'comparison' AND eligible GROUP BY ALL
+),
+joined AS (SELECT ps.*, cs.m, cs.y FROM ps LEFT JOIN cs USING (age_band, sex, imd_quintile, condition, baseline_status) WHERE ps.n > 0),
+totals AS (
+    SELECT programme, dimension, value,
+           sum(n) FILTER (WHERE m > 0) AS matched, coalesce(sum(n) FILTER (WHERE m IS NULL), 0) AS unmatched,
+           sum(x) FILTER (WHERE m > 0) AS matched_in_work
+    FROM joined GROUP BY ALL
+)
+SELECT t.programme, t.dimension, t.value, t.matched, t.unmatched,
+       sum(j.n / t.matched * j.y / j.m) AS comparison_rate,
+       t.matched_in_work / t.matched - sum(j.n / t.matched * j.y / j.m) AS att,
+       sqrt((t.matched_in_work / t.matched) * (1 - t.matched_in_work / t.matched) / t.matched
+            + sum((j.n / t.matched) ^ 2 * (j.y / j.m) * (1 - j.y / j.m) / j.m)) AS se
+FROM totals t LEFT JOIN joined j ON j.programme = t.programme AND j.dimension = t.dimension AND j.value = t.value AND j.m > 0
+GROUP BY t.programme, t.dimension, t.value, t.matched, t.unmatched, t.matched_in_work
+"""
+)
+
+db.sql(
+    f"""
+COPY (
+    WITH counts AS (
+        SELECT programme, count(*) AS participants, count(*) FILTER (WHERE eligible) AS eligible,
+               count(*) FILTER (WHERE in_work_6m) AS in_work_6m
+        FROM cohort WHERE arm = 'participant' GROUP BY programme
+    )
+    SELECT c.programme, c.participants, c.eligible, c.in_work_6m,
+           {WILSON.format(x="c.in_work_6m::DOUBLE", n="c.eligible")},
+           m.matched, m.unmatched, m.comparison_rate, m.att, m.att - 1.96 * m.se AS att_low, m.att + 1.96 * m.se AS att_high,
+           pr.funding_gbp,
+           CASE WHEN m.att - 1.96 * m.se > 0 THEN pr.funding_gbp / (m.att * m.matched) END AS cost_per_additional_outcome
+    FROM counts c JOIN programmes pr USING (programme)
+    LEFT JOIN matched m ON m.programme = c.programme AND m.dimension = 'all'
+) TO '{out}/programme_outcomes.parquet'
+"""
+)
+
+db.sql(
+    f"""
+COPY (
+    WITH sites AS (
+        SELECT programme, site_area_id AS area_id, count(*) AS participants,
+               count(*) FILTER (WHERE eligible) AS eligible, count(*) FILTER (WHERE in_work_6m) AS in_work_6m
+        FROM cohort WHERE arm = 'participant' GROUP BY ALL
+    ),
+    targets AS (SELECT programme, sum(in_work_6m) / sum(eligible) AS p0 FROM sites GROUP BY programme)
+    SELECT s.*, {WILSON.format(x="s.in_work_6m::DOUBLE", n="s.eligible")}, t.p0 AS target_rate,
+           greatest(0, t.p0 - 1.96 * sqrt(t.p0 * (1 - t.p0) / s.eligible)) AS limit95_low,
+           least(1, t.p0 + 1.96 * sqrt(t.p0 * (1 - t.p0) / s.eligible)) AS limit95_high,
+           greatest(0, t.p0 - 3.09 * sqrt(t.p0 * (1 - t.p0) / s.eligible)) AS limit998_low,
+           least(1, t.p0 + 3.09 * sqrt(t.p0 * (1 - t.p0) / s.eligible)) AS limit998_high,
+           CASE WHEN s.in_work_6m / s.eligible > least(1, t.p0 + 3.09 * sqrt(t.p0 * (1 - t.p0) / s.eligible)) THEN 'above'
+                WHEN s.in_work_6m / s.eligible < greatest(0, t.p0 - 3.09 * sqrt(t.p0 * (1 - t.p0) / s.eligible)) THEN 'below'
+                ELSE 'within' END AS funnel_flag
+    FROM sites s JOIN targets t USING (programme)
+) TO '{out}/site_outcomes.parquet'
+"""
+)
+
+db.sql(
+    f"""
+COPY (
+    WITH p AS (SELECT * FROM cohort WHERE arm = 'participant'),
+    groups AS (
+        SELECT programme, 'condition' AS dimension, condition AS value, eligible, in_work_6m FROM p
+        UNION ALL SELECT programme, 'referral_source', referral_source, eligible, in_work_6m FROM p
+        UNION ALL SELECT programme, 'age_band', age_band, eligible, in_work_6m FROM p
+        UNION ALL SELECT programme, 'sex', sex, eligible, in_work_6m FROM p
+        UNION ALL SELECT programme, 'imd_quintile', imd_quintile::VARCHAR, eligible, in_work_6m FROM p
+    ),
+    counts AS (SELECT programme, dimension, value, count(*) FILTER (WHERE eligible) AS eligible,
+                      count(*) FILTER (WHERE in_work_6m) AS in_work_6m FROM groups GROUP BY ALL)
+    SELECT c.*, {WILSON.format(x="c.in_work_6m::DOUBLE", n="c.eligible")},
+           m.matched, m.comparison_rate, m.att, m.att - 1.96 * m.se AS att_low, m.att + 1.96 * m.se AS att_high
+    FROM counts c LEFT JOIN matched m USING (programme, dimension, value)
+) TO '{out}/subgroup_outcomes.parquet'
+"""
+)
+
+db.sql(
+    f"""
+COPY (
+    SELECT area_id, date_trunc('month', issue_date)::DATE AS month, count(*) AS fit_notes,
+           count(*) FILTER (WHERE assessment = 'may_be_fit') AS may_be_fit,
+           count(*) FILTER (WHERE assessment = 'may_be_fit') / count(*) AS may_be_fit_share
+    FROM fit_notes GROUP BY ALL ORDER BY ALL
+) TO '{out}/fit_note_monthly.parquet'
+"""
+)
+
+db.sql(
+    f"""
+COPY (
+    WITH starts AS (SELECT programme, min(start_date) AS s FROM area_programmes GROUP BY programme),
+    comparison_areas AS (SELECT area_id FROM areas WHERE area_id NOT IN (SELECT area_id FROM area_programmes)),
+    notes AS (
+        SELECT st.programme, 'programme' AS side, st.s, f.issue_date, f.assessment
+        FROM starts st JOIN area_programmes ap USING (programme) JOIN fit_notes f ON f.area_id = ap.area_id
+        UNION ALL
+        SELECT st.programme, 'comparison', st.s, f.issue_date, f.assessment
+        FROM fit_notes f JOIN comparison_areas USING (area_id) CROSS JOIN starts st
+    ),
+    cells AS (
+        SELECT programme, side, issue_date >= s AS post, count(*) AS n,
+               count(*) FILTER (WHERE assessment = 'may_be_fit') / count(*) AS q
+        FROM notes WHERE issue_date >= (s - INTERVAL 12 MONTH)::DATE GROUP BY ALL
+    ),
+    wide AS (
+        SELECT programme,
+               max(q) FILTER (WHERE side = 'programme' AND NOT post) AS pre_share,
+               max(q) FILTER (WHERE side = 'programme' AND post) AS post_share,
+               max(q) FILTER (WHERE side = 'comparison' AND NOT post) AS comparison_pre_share,
+               max(q) FILTER (WHERE side = 'comparison' AND post) AS comparison_post_share,
+               sum(q * (1 - q) / n) AS variance
+        FROM cells GROUP BY programme
+    )
+    SELECT programme, pre_share, post_share, comparison_pre_share, comparison_post_share,
+           (post_share - pre_share) - (comparison_post_share - comparison_pre_share) AS did,
+           (post_share - pre_share) - (comparison_post_share - comparison_pre_share) - 1.96 * sqrt(variance) AS did_low,
+           (post_share - pre_share) - (comparison_post_share - comparison_pre_share) + 1.96 * sqrt(variance) AS did_high
+    FROM wide
+) TO '{out}/fit_note_did.parquet'
+"""
+)
+
+db.sql("CREATE TEMP TABLE quality (table_name VARCHAR, check_name VARCHAR, rows_failed BIGINT)")
+db.executemany("INSERT INTO quality VALUES (?, ?, ?)", quality)
+db.sql(f"COPY quality TO '{out}/data_quality.parquet'")
