@@ -65,6 +65,10 @@ enum Command {
         /// machines.
         #[arg(long, value_name = "df://HOST:PORT")]
         ballista: Option<String>,
+        /// Memory for the query engine's sorts and aggregates, in MiB; beyond it they spill to the temporary
+        /// folder. Defaults to 2048.
+        #[arg(long, value_name = "MIB")]
+        memory_limit_mib: Option<usize>,
     },
     /// Start a Ballista scheduler (Ballista's own) with Evidence's object stores.
     Scheduler {
@@ -140,7 +144,17 @@ async fn dispatch(command: Command) -> Result<()> {
             out,
             as_of,
             ballista,
-        } => run(data, out, as_of, ballista).await,
+            memory_limit_mib,
+        } => {
+            run(
+                data,
+                out,
+                as_of,
+                ballista,
+                memory_limit_mib.map(|m| m << 20),
+            )
+            .await
+        }
         Command::Scheduler { port, bind } => cluster::scheduler(&bind, port).await,
         Command::Executor {
             scheduler,
@@ -170,7 +184,7 @@ async fn dispatch(command: Command) -> Result<()> {
                 generate(&data, people, 2024)?;
             }
             let evidence = dir.join("evidence");
-            run(path_arg(&data)?, path_arg(&evidence)?, None, None).await
+            run(path_arg(&data)?, path_arg(&evidence)?, None, None, None).await
         }
     }
 }
@@ -235,6 +249,7 @@ async fn run(
     out: String,
     as_of: Option<NaiveDate>,
     ballista: Option<String>,
+    memory_limit: Option<usize>,
 ) -> Result<()> {
     let spinner = ProgressBar::new_spinner().with_style(
         ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
@@ -245,6 +260,7 @@ async fn run(
         out: out.clone(),
         as_of,
         ballista,
+        memory_limit,
     };
     let report = pipeline::run(&options, &RunSpinner(spinner.clone())).await;
     spinner.finish_and_clear();

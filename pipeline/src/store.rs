@@ -65,9 +65,23 @@ impl ObjectStoreRegistry for EvidenceObjectStores {
 
 /// The runtime every Evidence session uses: its object stores.
 pub fn runtime_env() -> datafusion::error::Result<Arc<RuntimeEnv>> {
-    RuntimeEnvBuilder::new()
-        .with_object_store_registry(Arc::new(EvidenceObjectStores::default()))
-        .build_arc()
+    runtime_env_with_memory_limit(None)
+}
+
+/// The runtime with a memory pool of `memory_limit` bytes shared fairly by
+/// the operators that can spill (sorts, aggregates), which spill to the
+/// system's temporary folder beyond it.
+pub fn runtime_env_with_memory_limit(
+    memory_limit: Option<usize>,
+) -> datafusion::error::Result<Arc<RuntimeEnv>> {
+    let mut builder = RuntimeEnvBuilder::new()
+        .with_object_store_registry(Arc::new(EvidenceObjectStores::default()));
+    if let Some(limit) = memory_limit {
+        builder = builder.with_memory_pool(Arc::new(
+            datafusion::execution::memory_pool::FairSpillPool::new(limit),
+        ));
+    }
+    builder.build_arc()
 }
 
 /// Check that `root` can be listed, so a missing bucket or bad credentials

@@ -2,10 +2,12 @@
 //! as the table under its contract name, and quarantine the rest with a
 //! `reason` — never dropping a row silently.
 //!
-//! Each table is read once: the rows are written to the work folder with a
-//! `reason` column (null for a good row, else every failed check's name joined
-//! by `"; "`). The table's view reads the good rows back; the quarantine file
-//! and the `data_quality` counts come from the failed ones. Tables are
+//! Each table is read once to find its duplicated keys and once to write the
+//! rows that fail a check, with a `reason` (every failed check's name joined
+//! by `"; "`), to its quarantine file; the `data_quality` counts come from
+//! that file. The good rows are kept in the work folder, except for the
+//! largest table (`employment`), whose good rows are a view applying the same
+//! checks where it is read. Tables are
 //! validated in the contract's dependency order so that orphan checks look up
 //! the parent's *valid* rows: a referral of a quarantined person is an orphan.
 
@@ -22,7 +24,7 @@ use serde::Serialize;
 pub struct Check {
     pub name: String,
     /// SQL predicate that is true for a failing row; the table is aliased
-    /// `t`, duplicate counts `__dup.__copies`, parents `__parent_<column>`.
+    /// `t`, its duplicated keys `__dup`, parents `__parent_<column>`.
     predicate: String,
     /// The column whose value is shown as the example of a failure.
     column: Option<String>,
@@ -164,17 +166,13 @@ fn annotate_sql(table: &InputTable, checks: &[Check]) -> String {
         table.name
     );
     if !table.key.is_empty() {
-        let key = table.key.join(", ");
         let on = table
             .key
             .iter()
             .map(|k| format!("__dup.{k} = t.{k}"))
             .collect::<Vec<_>>()
             .join(" AND ");
-        sql += &format!(
-            "\nLEFT JOIN (SELECT {key}, count(*) AS __copies FROM raw_{} GROUP BY {key}) __dup ON {on}",
-            table.name
-        );
+        sql += &format!("\nLEFT JOIN duplicate_keys_{} __dup ON {on}", table.name);
     }
     for (column, parent, parent_column) in table.references {
         sql += &format!(
@@ -205,63 +203,103 @@ pub struct ValidatedTable {
     pub checks: Vec<CheckResult>,
 }
 
-/// Validate one table (already registered as `raw_<name>`). Registers the good
-/// rows as `<name>`, writes the failed ones to `quarantine_file`.
+/// Tables too large to copy: their valid rows are a view that applies the
+/// checks where the table is read (only ever joined against the cohort).
+const CHECKED_WHERE_READ: &[&str] = &["employment"];
+
+/// Validate one table (already registered as `raw_<name>`, holding `rows`
+/// rows). Registers the good rows as `<name>` and writes the failed ones to
+/// `quarantine_file`, reading the table once for that (plus once for its
+/// duplicate keys).
 pub async fn validate_table(
     ctx: &SessionContext,
     table: &InputTable,
+    rows: u64,
     as_of: NaiveDate,
     work_dir: &str,
     quarantine_file: &str,
 ) -> Result<ValidatedTable> {
     let name = table.name;
+    let work_dir = work_dir.trim_end_matches('/');
     let checks = checks(table, as_of);
-    let annotated_location = format!("{}/validated/{name}/", work_dir.trim_end_matches('/'));
-    ctx.sql(&annotate_sql(table, &checks))
-        .await
-        .context(format!("planning the checks of table `{name}`"))?
-        .write_parquet(&annotated_location, DataFrameWriteOptions::new(), None)
-        .await
-        .context(format!("checking the rows of table `{name}`"))?;
-    let annotated = format!("annotated_{name}");
-    ctx.register_parquet(
-        &annotated,
-        &annotated_location,
-        ParquetReadOptions::default(),
-    )
-    .await
-    .context(format!("reading back the checked rows of `{name}`"))?;
-
     let columns = table
         .columns
         .iter()
         .map(|c| c.name)
         .collect::<Vec<_>>()
         .join(", ");
-    ctx.sql(&format!(
-        "CREATE VIEW {name} AS SELECT {columns} FROM {annotated} WHERE reason IS NULL"
-    ))
-    .await
-    .context(format!("registering the valid rows of `{name}`"))?;
 
+    if !table.key.is_empty() {
+        // Usually empty; small enough to join against every row.
+        let key = table.key.join(", ");
+        let duplicates = format!("{work_dir}/duplicate_keys_{name}.parquet");
+        let sql = format!(
+            "SELECT {key}, count(*) AS __copies FROM raw_{name} GROUP BY {key} HAVING count(*) > 1"
+        );
+        write_single(
+            ctx,
+            &sql,
+            &duplicates,
+            &format!("finding duplicate keys in `{name}`"),
+        )
+        .await?;
+        ctx.register_parquet(
+            format!("duplicate_keys_{name}"),
+            &duplicates,
+            ParquetReadOptions::default(),
+        )
+        .await
+        .context(format!("reading back the duplicate keys of `{name}`"))?;
+    }
+    let annotated = format!("annotated_{name}");
     ctx.sql(&format!(
-        "SELECT * FROM {annotated} WHERE reason IS NOT NULL"
+        "CREATE VIEW {annotated} AS {}",
+        annotate_sql(table, &checks)
     ))
     .await
-    .context(format!("selecting the quarantined rows of `{name}`"))?
-    .write_parquet(
+    .context(format!("planning the checks of table `{name}`"))?;
+
+    let sql = format!("SELECT * FROM {annotated} WHERE reason IS NOT NULL");
+    write_single(
+        ctx,
+        &sql,
         quarantine_file,
-        DataFrameWriteOptions::new().with_single_file_output(true),
-        None,
+        &format!("checking the rows of table `{name}`"),
+    )
+    .await?;
+    let quarantined_table = format!("quarantined_{name}");
+    ctx.register_parquet(
+        &quarantined_table,
+        quarantine_file,
+        ParquetReadOptions::default(),
     )
     .await
-    .context(format!("writing {quarantine_file}"))?;
+    .context(format!("reading back {quarantine_file}"))?;
+
+    let valid = format!("SELECT {columns} FROM {annotated} WHERE reason IS NULL");
+    if CHECKED_WHERE_READ.contains(&name) {
+        ctx.sql(&format!("CREATE VIEW {name} AS {valid}"))
+            .await
+            .context(format!("registering the valid rows of `{name}`"))?;
+    } else {
+        let location = format!("{work_dir}/valid/{name}/");
+        ctx.sql(&valid)
+            .await
+            .context(format!("planning the valid rows of `{name}`"))?
+            .write_parquet(&location, DataFrameWriteOptions::new(), None)
+            .await
+            .context(format!("keeping the valid rows of `{name}`"))?;
+        ctx.register_parquet(
+            name,
+            &location,
+            ParquetReadOptions::default().schema(&table.read_schema()),
+        )
+        .await
+        .context(format!("reading back the valid rows of `{name}`"))?;
+    }
 
     let label = row_label(table);
-    let mut aggregates = vec![
-        "count(*) AS read".to_string(),
-        "count(reason) AS quarantined".to_string(),
-    ];
+    let mut aggregates = vec!["count(*) AS quarantined".to_string()];
     for (i, check) in checks.iter().enumerate() {
         let failed = format!(
             "strpos(concat('; ', reason, '; '), {}) > 0",
@@ -280,23 +318,23 @@ pub async fn validate_table(
             "min(CASE WHEN {failed} THEN {example} END) AS example_{i}"
         ));
     }
+    let what = format!("counting the failed checks of `{name}`");
     let summary = ctx
         .sql(&format!(
-            "SELECT {} FROM {annotated}",
+            "SELECT {} FROM {quarantined_table}",
             aggregates.join(", ")
         ))
         .await
-        .context(format!("counting the failed checks of `{name}`"))?
+        .context(what.clone())?
         .collect()
         .await
-        .context(format!("counting the failed checks of `{name}`"))?;
-    let summary = SmallResult::new(&summary, format!("check counts of `{name}`"))?;
+        .context(what.clone())?;
+    let summary = SmallResult::new(&summary, what)?;
     let int =
         |column: &str| -> Result<u64> { Ok(summary.counts(column)?.first().copied().unwrap_or(0)) };
     let text = |column: &str| -> Result<Option<String>> {
         Ok(summary.strings(column)?.into_iter().next().flatten())
     };
-    let read = int("read")?;
     let quarantined = int("quarantined")?;
     let results = checks
         .iter()
@@ -312,12 +350,28 @@ pub async fn validate_table(
         .collect::<Result<Vec<_>>>()?;
     Ok(ValidatedTable {
         counts: RowCounts {
-            read,
-            used: read - quarantined,
+            read: rows,
+            used: rows.saturating_sub(quarantined),
             quarantined,
         },
         checks: results,
     })
+}
+
+/// Write a query's result as one Parquet file (empty, with its schema, when
+/// there are no rows).
+async fn write_single(ctx: &SessionContext, sql: &str, file: &str, what: &str) -> Result<()> {
+    ctx.sql(sql)
+        .await
+        .context(format!("planning: {what}"))?
+        .write_parquet(
+            file,
+            DataFrameWriteOptions::new().with_single_file_output(true),
+            None,
+        )
+        .await
+        .context(what.to_string())?;
+    Ok(())
 }
 
 #[cfg(test)]
