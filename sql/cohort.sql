@@ -35,6 +35,21 @@ WITH index_events AS (
 ),
 last_month AS (
     SELECT max(month) AS last_month FROM employment
+),
+-- Statuses in the index month and 6 months on, in one pass over employment
+-- (at most one valid row per person and month: duplicates are quarantined).
+statuses AS (
+    SELECT
+        e.arm,
+        COALESCE(e.programme, '') AS programme_key,
+        e.person_id,
+        max(CASE WHEN m.month = e.index_month THEN m.status END) AS baseline,
+        max(CASE WHEN m.month = CAST(e.index_month + INTERVAL '6 months' AS DATE) THEN m.status END) AS outcome
+    FROM index_events e
+    JOIN employment m
+        ON m.person_id = e.person_id
+        AND (m.month = e.index_month OR m.month = CAST(e.index_month + INTERVAL '6 months' AS DATE))
+    GROUP BY e.arm, COALESCE(e.programme, ''), e.person_id
 )
 SELECT
     e.arm,
@@ -47,17 +62,15 @@ SELECT
     e.age_band,
     e.sex,
     e.imd_quintile,
-    COALESCE(baseline.status, 'unknown') AS baseline_status,
-    (outcome.person_id IS NOT NULL
+    COALESCE(s.baseline, 'unknown') AS baseline_status,
+    (s.outcome IS NOT NULL
         AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm.last_month) AS eligible,
-    (outcome.person_id IS NOT NULL
+    (s.outcome IS NOT NULL
         AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm.last_month
-        AND outcome.status = 'employed') AS in_work_6m
+        AND s.outcome = 'employed') AS in_work_6m
 FROM index_events e
 CROSS JOIN last_month lm
-LEFT JOIN employment baseline
-    ON baseline.person_id = e.person_id
-    AND baseline.month = e.index_month
-LEFT JOIN employment outcome
-    ON outcome.person_id = e.person_id
-    AND outcome.month = CAST(e.index_month + INTERVAL '6 months' AS DATE)
+LEFT JOIN statuses s
+    ON s.arm = e.arm
+    AND s.programme_key = COALESCE(e.programme, '')
+    AND s.person_id = e.person_id

@@ -51,10 +51,11 @@ enum Command {
     /// programme_outcomes, site_outcomes, subgroup_outcomes, fit_note_monthly, fit_note_did and data_quality, and
     /// writes a run.json manifest. The evidence root is replaced only when everything is written.
     Run {
-        /// The dataset root: a local folder or a file:// URL.
+        /// The dataset root: a local folder, a file:// URL or s3://bucket/prefix (S3 settings from AWS_* variables).
         #[arg(long)]
         data: String,
-        /// The evidence root to write: a new or empty folder, or an earlier evidence root to replace.
+        /// The evidence root to write (local folder, file:// or s3://): new, empty, or an earlier evidence root to
+        /// replace.
         #[arg(long)]
         out: String,
         /// Treat dates after this day (YYYY-MM-DD) as impossible; defaults to today.

@@ -53,6 +53,7 @@ pub struct InputManifest {
     pub rows_read: u64,
     pub rows_used: u64,
     pub rows_quarantined: u64,
+    pub validate_ms: u128,
 }
 
 /// `run.json`: what was read, what was written, by which version, how long.
@@ -234,6 +235,7 @@ impl Run<'_> {
         for (table, loaded) in tables.iter().zip(loaded) {
             let quarantine_file = staging.file(&format!("quarantine/{}.parquet", table.name));
             let rows = loaded.rows();
+            let started_table = Instant::now();
             let validated =
                 validate_table(ctx, table, rows, self.as_of, &work_dir, &quarantine_file).await?;
             let RowCounts {
@@ -246,6 +248,7 @@ impl Run<'_> {
                 rows_read: read,
                 rows_used: used,
                 rows_quarantined: quarantined,
+                validate_ms: started_table.elapsed().as_millis(),
             });
             data_quality.extend(validated.checks);
         }

@@ -230,26 +230,7 @@ pub async fn validate_table(
         .join(", ");
 
     if !table.key.is_empty() {
-        // Usually empty; small enough to join against every row.
-        let key = table.key.join(", ");
-        let duplicates = format!("{work_dir}/duplicate_keys_{name}.parquet");
-        let sql = format!(
-            "SELECT {key}, count(*) AS __copies FROM raw_{name} GROUP BY {key} HAVING count(*) > 1"
-        );
-        write_single(
-            ctx,
-            &sql,
-            &duplicates,
-            &format!("finding duplicate keys in `{name}`"),
-        )
-        .await?;
-        ctx.register_parquet(
-            format!("duplicate_keys_{name}"),
-            &duplicates,
-            ParquetReadOptions::default(),
-        )
-        .await
-        .context(format!("reading back the duplicate keys of `{name}`"))?;
+        find_duplicate_keys(ctx, table, work_dir).await?;
     }
     let annotated = format!("annotated_{name}");
     ctx.sql(&format!(
@@ -356,6 +337,93 @@ pub async fn validate_table(
         },
         checks: results,
     })
+}
+
+/// Find the keys of `table` held by more than one row and register them as
+/// `duplicate_keys_<table>` (usually empty; small enough to join against every
+/// row).
+///
+/// A (text, date) key such as employment's (person_id, month) would need one
+/// group per row. Instead rows are grouped by (text, year): within a group the
+/// months are all different exactly when the sum of `1 << month` equals their
+/// bitwise or. Only groups where they differ are counted exactly.
+async fn find_duplicate_keys(
+    ctx: &SessionContext,
+    table: &InputTable,
+    work_dir: &str,
+) -> Result<()> {
+    let name = table.name;
+    let key = table.key.join(", ");
+    let duplicates = format!("{work_dir}/duplicate_keys_{name}.parquet");
+    let what = format!("finding duplicate keys in `{name}`");
+    let exact = format!(
+        "SELECT {key}, count(*) AS __copies FROM raw_{name} GROUP BY {key} HAVING count(*) > 1"
+    );
+    let dated = match table.key {
+        [id, date]
+            if table.column(id).is_some_and(|c| c.kind == ColumnKind::Text)
+                && table
+                    .column(date)
+                    .is_some_and(|c| c.kind == ColumnKind::Date) =>
+        {
+            Some((*id, *date))
+        }
+        _ => None,
+    };
+    let Some((id, date)) = dated else {
+        return write_single(ctx, &exact, &duplicates, &what)
+            .await
+            .and(register(ctx, name, &duplicates).await);
+    };
+    let bit = format!("(CAST(1 AS BIGINT) << CAST(date_part('month', {date}) - 1 AS BIGINT))");
+    let candidates = format!("{work_dir}/duplicate_candidates_{name}.parquet");
+    let sql = format!(
+        "SELECT {id}, CAST(date_part('year', {date}) AS BIGINT) AS __year FROM raw_{name} \
+         GROUP BY {id}, CAST(date_part('year', {date}) AS BIGINT) HAVING sum({bit}) <> bit_or({bit})"
+    );
+    write_single(ctx, &sql, &candidates, &what).await?;
+    ctx.register_parquet(
+        format!("duplicate_candidates_{name}"),
+        &candidates,
+        ParquetReadOptions::default(),
+    )
+    .await
+    .context(what.clone())?;
+    let count = ctx
+        .sql(&format!(
+            "SELECT count(*) AS n FROM duplicate_candidates_{name}"
+        ))
+        .await
+        .context(what.clone())?
+        .collect()
+        .await
+        .context(what.clone())?;
+    let count = SmallResult::new(&count, what.clone())?
+        .counts("n")?
+        .first()
+        .copied()
+        .unwrap_or(0);
+    let sql = if count == 0 {
+        format!("SELECT {key}, count(*) AS __copies FROM raw_{name} WHERE false GROUP BY {key}")
+    } else {
+        format!(
+            "SELECT t.{id}, t.{date}, count(*) AS __copies FROM raw_{name} t \
+             JOIN duplicate_candidates_{name} c ON c.{id} = t.{id} AND c.__year = CAST(date_part('year', t.{date}) AS BIGINT) \
+             GROUP BY t.{id}, t.{date} HAVING count(*) > 1"
+        )
+    };
+    write_single(ctx, &sql, &duplicates, &what).await?;
+    register(ctx, name, &duplicates).await
+}
+
+async fn register(ctx: &SessionContext, name: &str, duplicates: &str) -> Result<()> {
+    ctx.register_parquet(
+        format!("duplicate_keys_{name}"),
+        duplicates,
+        ParquetReadOptions::default(),
+    )
+    .await
+    .context(format!("reading back the duplicate keys of `{name}`"))
 }
 
 /// Write a query's result as one Parquet file (empty, with its schema, when
