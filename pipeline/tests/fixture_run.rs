@@ -12,7 +12,14 @@ fn fixture_statements() -> Vec<String> {
     let text = include_str!("../../sql/test/fixture/small_cohort.slt");
     text.split("statement ok\n")
         .skip(1)
-        .map(|block| block.split("\n\n").next().unwrap_or_default().trim().to_string())
+        .map(|block| {
+            block
+                .split("\n\n")
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        })
         .filter(|sql| sql.starts_with("CREATE TABLE"))
         .collect()
 }
@@ -38,12 +45,24 @@ async fn write_dataset(root: &Path) {
     .collect()
     .await
     .unwrap();
-    for table in ["areas", "area_programmes", "programmes", "people", "referrals", "fit_notes", "employment"] {
+    for table in [
+        "areas",
+        "area_programmes",
+        "programmes",
+        "people",
+        "referrals",
+        "fit_notes",
+        "employment",
+    ] {
         let file = root.join(table).join("part-0.parquet");
         ctx.table(table)
             .await
             .unwrap()
-            .write_parquet(file.to_str().unwrap(), DataFrameWriteOptions::new().with_single_file_output(true), None)
+            .write_parquet(
+                file.to_str().unwrap(),
+                DataFrameWriteOptions::new().with_single_file_output(true),
+                None,
+            )
             .await
             .unwrap();
     }
@@ -51,7 +70,13 @@ async fn write_dataset(root: &Path) {
 
 async fn query(root: &Path, table: &str, sql: &str) -> Vec<Vec<String>> {
     let ctx = SessionContext::new();
-    ctx.register_parquet("t", root.join(table).to_str().unwrap(), ParquetReadOptions::default()).await.unwrap();
+    ctx.register_parquet(
+        "t",
+        root.join(table).to_str().unwrap(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .unwrap();
     let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
     let options = datafusion::arrow::util::display::FormatOptions::default().with_null("NULL");
     let mut rows = Vec::new();
@@ -59,7 +84,10 @@ async fn query(root: &Path, table: &str, sql: &str) -> Vec<Vec<String>> {
         let formatters: Vec<_> = batch
             .columns()
             .iter()
-            .map(|c| datafusion::arrow::util::display::ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+            .map(|c| {
+                datafusion::arrow::util::display::ArrayFormatter::try_new(c.as_ref(), &options)
+                    .unwrap()
+            })
             .collect();
         for r in 0..batch.num_rows() {
             rows.push(formatters.iter().map(|f| f.value(r).to_string()).collect());
@@ -107,8 +135,40 @@ async fn estimators_on_the_hand_worked_fixture() {
     assert_eq!(
         outcomes,
         vec![
-            row(&["Inactivity Trailblazer", "2", "1", "0", "0.0", "0.0", "0.793451", "1", "0", "0.0", "0.0", "0.0", "0.0", "125000000", "NULL"]),
-            row(&["WorkWell", "4", "3", "2", "0.666667", "0.20766", "0.938508", "3", "0", "0.333333", "0.333333", "-0.372347", "1.039014", "64000000", "NULL"]),
+            row(&[
+                "Inactivity Trailblazer",
+                "2",
+                "1",
+                "0",
+                "0.0",
+                "0.0",
+                "0.793451",
+                "1",
+                "0",
+                "0.0",
+                "0.0",
+                "0.0",
+                "0.0",
+                "125000000",
+                "NULL"
+            ]),
+            row(&[
+                "WorkWell",
+                "4",
+                "3",
+                "2",
+                "0.666667",
+                "0.20766",
+                "0.938508",
+                "3",
+                "0",
+                "0.333333",
+                "0.333333",
+                "-0.372347",
+                "1.039014",
+                "64000000",
+                "NULL"
+            ]),
         ]
     );
 
@@ -121,7 +181,12 @@ async fn estimators_on_the_hand_worked_fixture() {
          FROM t ORDER BY programme, area_id",
     )
     .await;
-    assert_eq!(sites[1], row(&["WorkWell", "a1", "2", "1", "0.5", "0.666667", "0.0", "1.0", "within"]));
+    assert_eq!(
+        sites[1],
+        row(&[
+            "WorkWell", "a1", "2", "1", "0.5", "0.666667", "0.0", "1.0", "within"
+        ])
+    );
 
     // DiD for WorkWell: (1 − 0) − (1/3 − 1) = 5/3, se² = (1/3)(2/3)/6,
     // interval (1.289464, 2.043869). Inactivity Trailblazer's areas have no notes.
@@ -144,7 +209,7 @@ async fn estimators_on_the_hand_worked_fixture() {
     let quarantined = query(
         &evidence,
         "quarantine/employment.parquet",
-        "SELECT person_id, CAST(month AS VARCHAR), reason FROM t ORDER BY month, reason",
+        "SELECT person_id, CAST(month AS VARCHAR) AS month_text, reason FROM t ORDER BY month_text, reason",
     )
     .await;
     assert_eq!(
