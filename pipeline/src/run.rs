@@ -147,7 +147,8 @@ fn ballista_config() -> SessionConfig {
     let mut config = SessionConfig::new_with_ballista()
         .with_information_schema(true)
         .with_ballista_broadcast_join_threshold_bytes(0)
-        .with_ballista_broadcast_join_threshold_rows(0);
+        .with_ballista_broadcast_join_threshold_rows(0)
+        .with_target_partitions(2);
     let optimizer = &mut config.options_mut().optimizer;
     optimizer.hash_join_single_partition_threshold = 0;
     optimizer.hash_join_single_partition_threshold_rows = 0;
