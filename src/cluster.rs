@@ -47,13 +47,28 @@ pub async fn scheduler(bind: &str, port: u16) -> Result<()> {
         .with_context(|| format!("running the scheduler on {address}"))
 }
 
+#[derive(clap::Args)]
 pub struct ExecutorOptions {
+    /// The scheduler, as HOST:PORT.
+    #[arg(long)]
     pub scheduler: String,
+    /// Port for the executor's Arrow Flight service (shuffle data).
+    #[arg(long, default_value_t = 50051)]
     pub port: u16,
+    /// Port for the executor's gRPC service.
+    #[arg(long, default_value_t = 50052)]
     pub grpc_port: u16,
+    /// Address to listen on; use 0.0.0.0 for a cluster across machines.
+    #[arg(long, default_value = "127.0.0.1")]
     pub bind: String,
+    /// Host name other processes reach this executor by (defaults to --bind).
+    #[arg(long)]
     pub external_host: Option<String>,
+    /// Tasks run at once (defaults to the number of cores).
+    #[arg(long)]
     pub concurrent_tasks: Option<usize>,
+    /// Folder for shuffle files (defaults to a temporary folder).
+    #[arg(long)]
     pub work_dir: Option<String>,
 }
 

@@ -81,29 +81,7 @@ enum Command {
         bind: String,
     },
     /// Start a Ballista executor (Ballista's own) with Evidence's object stores.
-    Executor {
-        /// The scheduler, as HOST:PORT.
-        #[arg(long)]
-        scheduler: String,
-        /// Port for the executor's Arrow Flight service (shuffle data).
-        #[arg(long, default_value_t = 50051)]
-        port: u16,
-        /// Port for the executor's gRPC service.
-        #[arg(long, default_value_t = 50052)]
-        grpc_port: u16,
-        /// Address to listen on; use 0.0.0.0 for a cluster across machines.
-        #[arg(long, default_value = "127.0.0.1")]
-        bind: String,
-        /// Host name other processes reach this executor by (defaults to --bind).
-        #[arg(long)]
-        external_host: Option<String>,
-        /// Tasks run at once (defaults to the number of cores).
-        #[arg(long)]
-        concurrent_tasks: Option<usize>,
-        /// Folder for shuffle files (defaults to a temporary folder).
-        #[arg(long)]
-        work_dir: Option<String>,
-    },
+    Executor(cluster::ExecutorOptions),
     /// Run the whole job on built-in demo data: generate it if absent, evaluate it, print where the outputs are.
     Demo {
         /// Folder for the demo's dataset root (data/) and evidence root (evidence/).
@@ -157,26 +135,7 @@ async fn dispatch(command: Command) -> Result<()> {
             .await
         }
         Command::Scheduler { port, bind } => cluster::scheduler(&bind, port).await,
-        Command::Executor {
-            scheduler,
-            port,
-            grpc_port,
-            bind,
-            external_host,
-            concurrent_tasks,
-            work_dir,
-        } => {
-            cluster::executor(cluster::ExecutorOptions {
-                scheduler,
-                port,
-                grpc_port,
-                bind,
-                external_host,
-                concurrent_tasks,
-                work_dir,
-            })
-            .await
-        }
+        Command::Executor(options) => cluster::executor(options).await,
         Command::Demo { dir, people } => {
             let data = dir.join("data");
             if data.join("_planted.json").is_file() {
