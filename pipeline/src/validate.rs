@@ -384,7 +384,8 @@ async fn find_duplicate_keys(
     };
     let Some((id, date)) = dated else {
         write_single(ctx, &exact, &duplicates, &what).await?;
-        return register(ctx, name, &duplicates).await;
+        return register_and_count(ctx, &format!("duplicate_keys_{name}"), &duplicates, &what)
+            .await;
     };
     let bit = format!("(CAST(1 AS BIGINT) << CAST(date_part('month', {date}) - 1 AS BIGINT))");
     let candidates = format!("{work_dir}/duplicate_candidates_{name}.parquet");
@@ -393,57 +394,44 @@ async fn find_duplicate_keys(
          GROUP BY {id}, CAST(date_part('year', {date}) AS BIGINT) HAVING sum({bit}) <> bit_or({bit})"
     );
     write_single(ctx, &sql, &candidates, &what).await?;
-    ctx.register_parquet(
-        format!("duplicate_candidates_{name}"),
+    let candidate_groups = register_and_count(
+        ctx,
+        &format!("duplicate_candidates_{name}"),
         &candidates,
-        ParquetReadOptions::default(),
+        &what,
     )
-    .await
-    .context(what.clone())?;
-    let count = ctx
-        .sql(&format!(
-            "SELECT count(*) AS n FROM duplicate_candidates_{name}"
-        ))
-        .await
-        .context(what.clone())?
-        .collect()
-        .await
-        .context(what.clone())?;
-    let count = SmallResult::new(&count, what.clone())?
-        .counts("n")?
-        .first()
-        .copied()
-        .unwrap_or(0);
-    let sql = if count == 0 {
-        format!("SELECT {key}, count(*) AS __copies FROM raw_{name} WHERE false GROUP BY {key}")
-    } else {
-        format!(
-            "SELECT t.{id}, t.{date}, count(*) AS __copies FROM raw_{name} t \
-             JOIN duplicate_candidates_{name} c ON c.{id} = t.{id} AND c.__year = CAST(date_part('year', t.{date}) AS BIGINT) \
-             GROUP BY t.{id}, t.{date} HAVING count(*) > 1"
-        )
-    };
+    .await?;
+    if candidate_groups == 0 {
+        // No (id, year) holds a repeated month, so no key is duplicated; the
+        // caller then leaves the duplicate join out altogether.
+        return Ok(0);
+    }
+    let sql = format!(
+        "SELECT t.{id}, t.{date}, count(*) AS __copies FROM raw_{name} t \
+         JOIN duplicate_candidates_{name} c ON c.{id} = t.{id} AND c.__year = CAST(date_part('year', t.{date}) AS BIGINT) \
+         GROUP BY t.{id}, t.{date} HAVING count(*) > 1"
+    );
     write_single(ctx, &sql, &duplicates, &what).await?;
-    register(ctx, name, &duplicates).await
+    register_and_count(ctx, &format!("duplicate_keys_{name}"), &duplicates, &what).await
 }
 
-/// Register the duplicate keys found and return how many there are.
-async fn register(ctx: &SessionContext, name: &str, duplicates: &str) -> Result<u64> {
-    let what = format!("reading back the duplicate keys of `{name}`");
-    ctx.register_parquet(
-        format!("duplicate_keys_{name}"),
-        duplicates,
-        ParquetReadOptions::default(),
-    )
-    .await
-    .context(what.clone())?;
-    let count = ctx
-        .sql(&format!("SELECT count(*) AS n FROM duplicate_keys_{name}"))
+/// Register a Parquet file as `table` and return how many rows it holds.
+async fn register_and_count(
+    ctx: &SessionContext,
+    table: &str,
+    file: &str,
+    what: &str,
+) -> Result<u64> {
+    ctx.register_parquet(table, file, ParquetReadOptions::default())
         .await
-        .context(what.clone())?
+        .context(format!("{what}: reading back {file}"))?;
+    let count = ctx
+        .sql(&format!("SELECT count(*) AS n FROM {table}"))
+        .await
+        .context(what.to_string())?
         .collect()
         .await
-        .context(what.clone())?;
+        .context(what.to_string())?;
     Ok(SmallResult::new(&count, what)?
         .counts("n")?
         .first()
