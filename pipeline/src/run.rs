@@ -237,8 +237,16 @@ impl Run<'_> {
             let quarantine_file = staging.file(&format!("quarantine/{}.parquet", table.name));
             let rows = loaded.rows();
             let started_table = Instant::now();
-            let validated =
-                validate_table(ctx, table, rows, self.as_of, &work_dir, &quarantine_file).await?;
+            let validated = validate_table(
+                ctx,
+                table,
+                rows,
+                self.as_of,
+                &work_dir,
+                &quarantine_file,
+                run_id,
+            )
+            .await?;
             let RowCounts {
                 read,
                 used,

@@ -226,6 +226,7 @@ pub async fn validate_table(
     as_of: NaiveDate,
     work_dir: &str,
     quarantine_file: &str,
+    run_id: &str,
 ) -> Result<ValidatedTable> {
     let name = table.name;
     let work_dir = work_dir.trim_end_matches('/');
@@ -253,13 +254,8 @@ pub async fn validate_table(
     .context(format!("planning the checks of table `{name}`"))?;
 
     let sql = format!("SELECT * FROM {annotated} WHERE reason IS NOT NULL");
-    write_single(
-        ctx,
-        &sql,
-        quarantine_file,
-        &format!("checking the rows of table `{name}`"),
-    )
-    .await?;
+    // An output of the run: stamped with its id like every other.
+    crate::write::write_query(ctx, &sql, quarantine_file, run_id).await?;
     let quarantined_table = format!("quarantined_{name}");
     ctx.register_parquet(
         &quarantined_table,
