@@ -2,7 +2,8 @@
 -- was to a service in that area, eligible, and in work at 6 months. Every
 -- (area, programme) in area_programmes gets a row, with zero counts if no one
 -- was referred there; a site with referrals but no area_programmes row keeps
--- its row too.
+-- its row too. The area's published name and the site's go-live date ride
+-- along for the dashboard.
 WITH counts AS (
     SELECT
         programme,
@@ -19,6 +20,9 @@ SELECT
     COALESCE(ap.area_id, c.area_id) AS area_id,
     COALESCE(c.participants, 0) AS participants,
     COALESCE(c.eligible, 0) AS eligible,
-    COALESCE(c.in_work_6m, 0) AS in_work_6m
+    COALESCE(c.in_work_6m, 0) AS in_work_6m,
+    a.area_name,
+    ap.start_date
 FROM area_programmes ap
 FULL OUTER JOIN counts c ON c.programme = ap.programme AND c.area_id = ap.area_id
+LEFT JOIN areas a ON a.area_id = COALESCE(ap.area_id, c.area_id)

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -82,7 +83,22 @@ enum Command {
     },
     /// Start a Ballista executor (Ballista's own) with Evidence's object stores.
     Executor(cluster::ExecutorOptions),
-    /// Run the whole job on built-in demo data: generate it if absent, evaluate it, print where the outputs are.
+    /// Serve the dashboard over an evidence root.
+    ///
+    /// Pages, charts (SVG, PNG) and chart data (CSV) for commissioners and evaluators, every figure after
+    /// disclosure control. The root is re-read when a new run is published to it; no restart is needed.
+    Serve {
+        /// The evidence root to show (local folder, file:// or s3://).
+        #[arg(long)]
+        evidence: String,
+        /// The dataset root the evidence came from (for the analysts' SQL).
+        #[arg(long)]
+        data: Option<String>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
+    /// Run the whole job on built-in demo data: generate it if absent, evaluate it, then serve the dashboard.
     Demo {
         /// Folder for the demo's dataset root (data/) and evidence root (evidence/).
         #[arg(long, default_value = "demo")]
@@ -90,6 +106,12 @@ enum Command {
         /// People in the demo dataset (used only when generating it).
         #[arg(long, default_value_t = 200_000)]
         people: u64,
+        /// Address for the dashboard.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Stop after the evaluation instead of serving the dashboard.
+        #[arg(long)]
+        no_serve: bool,
     },
 }
 
@@ -136,15 +158,30 @@ async fn dispatch(command: Command) -> Result<()> {
         }
         Command::Scheduler { port, bind } => cluster::scheduler(&bind, port).await,
         Command::Executor(options) => cluster::executor(options).await,
-        Command::Demo { dir, people } => {
+        Command::Serve {
+            evidence,
+            data,
+            addr,
+        } => serve(&evidence, data.as_deref(), addr).await,
+        Command::Demo {
+            dir,
+            people,
+            addr,
+            no_serve,
+        } => {
             let data = dir.join("data");
             if data.join("_planted.json").is_file() {
                 eprintln!("Using the demo dataset in {}", data.display());
             } else {
                 generate(&data, people, 2024)?;
             }
-            let evidence = dir.join("evidence");
-            run(path_arg(&data)?, path_arg(&evidence)?, None, None, None).await
+            let evidence = path_arg(&dir.join("evidence"))?;
+            let data = path_arg(&data)?;
+            run(data.clone(), evidence.clone(), None, None, None).await?;
+            if no_serve {
+                return Ok(());
+            }
+            serve(&evidence, Some(&data), addr).await
         }
     }
 }
@@ -227,4 +264,25 @@ async fn run(
     let report = report.with_context(|| format!("evaluating {data}"))?;
     print!("{}", summary::render(&report));
     Ok(())
+}
+
+async fn serve(evidence: &str, data: Option<&str>, addr: SocketAddr) -> Result<()> {
+    let evidence_root = pipeline::load::Root::parse(evidence)?;
+    let data_root = data.map(pipeline::load::Root::parse).transpose()?;
+    let state = dashboard::AppState::new(evidence_root, data_root)?;
+    if let Err(e) = state.published().await {
+        eprintln!(
+            "warning: {e}\nThe dashboard will show this on every page until the evidence root is readable."
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}: is another server using that port? Try --addr"))?;
+    let local = listener.local_addr()?;
+    println!("Dashboard for {evidence}: http://{local}/  (Ctrl-C to stop)");
+    dashboard::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("serving the dashboard")
 }

@@ -84,7 +84,8 @@ pub fn render(report: &RunReport) -> String {
     }
     let _ = writeln!(
         s,
-        "Outputs: programme_outcomes, site_outcomes, subgroup_outcomes, fit_note_monthly, fit_note_did, data_quality (.parquet), run.json"
+        "Outputs: {} (.parquet), run.json",
+        pipeline::contract::OUTPUT_TABLES.join(", ")
     );
     let _ = writeln!(s, "Took {:.1} s", m.timings_ms.total as f64 / 1000.0);
     s

@@ -260,12 +260,15 @@ pub fn input_tables() -> Vec<InputTable> {
 }
 
 /// The output tables written at `<evidence root>/<table>.parquet`.
-pub const OUTPUT_TABLES: [&str; 6] = [
+/// `fit_note_trend` is ours, beyond the contract: the monthly series behind
+/// each programme's DiD, for the dashboard.
+pub const OUTPUT_TABLES: [&str; 7] = [
     "programme_outcomes",
     "site_outcomes",
     "subgroup_outcomes",
     "fit_note_monthly",
     "fit_note_did",
+    "fit_note_trend",
     "data_quality",
 ];
 

@@ -391,6 +391,8 @@ async fn site_outcomes(
     let participants = r.counts("participants")?;
     let eligible = r.counts("eligible")?;
     let in_work = r.counts("in_work_6m")?;
+    let area_name = r.strings("area_name")?;
+    let start_date = r.dates("start_date")?;
     let mut order: Vec<usize> = (0..r.num_rows()).collect();
     order.sort_by_key(|&i| {
         (
@@ -445,6 +447,19 @@ async fn site_outcomes(
         (
             "area_id",
             strings(order.iter().map(|&i| area_id[i].clone())),
+        ),
+        (
+            "area_name",
+            strings(order.iter().map(|&i| area_name[i].clone())),
+        ),
+        (
+            "start_date",
+            Arc::new(
+                order
+                    .iter()
+                    .map(|&i| start_date[i])
+                    .collect::<Date32Array>(),
+            ),
         ),
         ("participants", ints(order.iter().map(|&i| participants[i]))),
         ("eligible", ints(order.iter().map(|&i| eligible[i]))),
@@ -578,6 +593,19 @@ async fn fit_note_did(ctx: &SessionContext) -> Result<RecordBatch> {
         (
             "comparison_post_fit_notes",
             ints(rows.iter().map(|r| r.2[3].fit_notes)),
+        ),
+        ("pre_may_be_fit", ints(rows.iter().map(|r| r.2[0].may_be_fit))),
+        (
+            "post_may_be_fit",
+            ints(rows.iter().map(|r| r.2[1].may_be_fit)),
+        ),
+        (
+            "comparison_pre_may_be_fit",
+            ints(rows.iter().map(|r| r.2[2].may_be_fit)),
+        ),
+        (
+            "comparison_post_may_be_fit",
+            ints(rows.iter().map(|r| r.2[3].may_be_fit)),
         ),
         ("pre_share", floats(rows.iter().map(|r| r.3.pre_share))),
         ("post_share", floats(rows.iter().map(|r| r.3.post_share))),

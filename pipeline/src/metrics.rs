@@ -38,6 +38,7 @@ pub const METRIC_QUERIES: &[MetricQuery] = &[
     metric!("comparison_strata", false),
     metric!("fit_note_monthly", false),
     metric!("fit_note_did_counts", false),
+    metric!("fit_note_trend", false),
 ];
 
 /// Look up a metric query by name.

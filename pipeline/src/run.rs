@@ -303,6 +303,8 @@ impl Run<'_> {
             run_id,
         )
         .await?;
+        let trend = "SELECT * FROM fit_note_trend ORDER BY programme, side, month";
+        write_query(ctx, trend, &output("fit_note_trend"), run_id).await?;
         write_batch(
             ctx,
             data_quality_batch(&data_quality)?,

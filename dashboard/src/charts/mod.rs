@@ -1,0 +1,155 @@
+//! Charts drawn server-side with plotters. A [`Chart`] is its data table plus
+//! how to draw it; the `.svg`, `.png` and `.csv` forms all come from one
+//! `Chart`, so the CSV is exactly the data behind the picture. Charts are
+//! built only from [`crate::disclosure::Published`] values.
+
+pub mod catalogue;
+mod draw;
+
+use crate::error::DashboardError;
+use chrono::NaiveDate;
+
+pub const WIDTH: u32 = 960;
+
+/// Okabe–Ito colours, distinguishable with the common colour-vision
+/// deficiencies: blue, vermillion, bluish green, orange, reddish purple, sky
+/// blue.
+pub const PALETTE: [(u8, u8, u8); 6] = [
+    (0, 114, 178),
+    (213, 94, 0),
+    (0, 158, 115),
+    (230, 159, 0),
+    (204, 121, 167),
+    (86, 180, 233),
+];
+
+/// The data behind a chart, as published (CSV cells, `[c]` for suppressed).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct DataTable {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl DataTable {
+    pub fn new(columns: &[&str]) -> Self {
+        DataTable {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+    pub fn push(&mut self, row: Vec<String>) {
+        debug_assert_eq!(row.len(), self.columns.len());
+        self.rows.push(row);
+    }
+    pub fn csv(&self) -> Result<Vec<u8>, DashboardError> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let fail = |e: &dyn std::fmt::Display| DashboardError::Chart {
+            chart: "csv".into(),
+            problem: e.to_string(),
+        };
+        w.write_record(&self.columns).map_err(|e| fail(&e))?;
+        for row in &self.rows {
+            w.write_record(row).map_err(|e| fail(&e))?;
+        }
+        w.into_inner().map_err(|e| fail(&e))
+    }
+}
+
+/// One row of a forest plot: a point estimate with its interval.
+#[derive(Clone, Debug)]
+pub struct ForestRow {
+    pub label: String,
+    pub series: usize,
+    pub value: Option<f64>,
+    pub interval: Option<(f64, f64)>,
+}
+
+/// One site on a funnel plot.
+#[derive(Clone, Debug)]
+pub struct FunnelPoint {
+    pub label: String,
+    pub eligible: u64,
+    pub rate: f64,
+    pub outside: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub name: String,
+    pub points: Vec<(NaiveDate, f64)>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Plot {
+    /// Estimates with intervals, one row each, against a reference line.
+    Forest {
+        rows: Vec<ForestRow>,
+        series: Vec<String>,
+        reference: Option<f64>,
+        /// Values are differences (percentage points) rather than rates.
+        difference: bool,
+    },
+    /// Site rates against eligible participants, with the programme's target
+    /// and its 95% and 99.8% control limits.
+    Funnel {
+        target: f64,
+        points: Vec<FunnelPoint>,
+    },
+    /// Monthly shares, with dated markers (go-live dates).
+    Trend {
+        lines: Vec<Line>,
+        markers: Vec<(NaiveDate, String)>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Chart {
+    /// The URL name (`att`, `funnel`, ...).
+    pub name: String,
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// What the intervals or limits mean, and what is left out.
+    pub caption: String,
+    pub plot: Plot,
+    pub table: DataTable,
+}
+
+impl Chart {
+    pub fn height(&self) -> u32 {
+        match &self.plot {
+            Plot::Forest { rows, .. } => (140 + 26 * rows.len() as u32).max(260),
+            _ => 480,
+        }
+    }
+
+    /// The chart as an SVG document, labelled for screen readers.
+    pub fn svg(&self) -> Result<String, DashboardError> {
+        let mut svg = String::new();
+        draw::svg(self, &mut svg)?;
+        let title = html_escape(&self.title);
+        let desc = html_escape(&format!("{} Data table follows the chart.", self.caption));
+        let accessible = format!(
+            "<svg role=\"img\" aria-label=\"{title}\" focusable=\"false\" preserveAspectRatio=\"xMinYMin meet\" style=\"max-width:100%;height:auto\"\
+             ><title>{title}</title><desc>{desc}</desc>"
+        );
+        Ok(match svg.find('>') {
+            Some(end) if svg.starts_with("<svg") => {
+                let open = &svg[4..end];
+                format!("{}{}{}", &accessible[..4], open, &accessible[4..]) + &svg[end + 1..]
+            }
+            _ => svg,
+        })
+    }
+
+    pub fn png(&self) -> Result<Vec<u8>, DashboardError> {
+        draw::png(self)
+    }
+}
+
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,665 @@
+//! Disclosure control, in one place. The contract: anything shown outside
+//! the analyst role is rounded to the nearest 5, and any count below 10 is
+//! suppressed and shown as `[c]`, with the rates built on it.
+//!
+//! The exact tables are read by the private [`read`] module and turned into
+//! [`Published`] by [`publish`] here; nothing else in the crate can name an
+//! exact figure. The value types below ([`Count`], [`Share`], [`Effect`],
+//! [`Money`]) have private fields and are only made here, so a page, chart or
+//! export can only ever print a controlled value.
+//!
+//! Choices beyond the contract's words, each on the cautious side:
+//! - A rate is suppressed when its numerator, its denominator *or their
+//!   difference* is below 10: a 97% rate of 105 would otherwise reveal the 3
+//!   people not in work.
+//! - Rates and effects are published to 0.1 percentage point, so a rate and
+//!   its rounded count cannot be solved back to an exact count.
+//! - An ATT or comparison rate is suppressed with its matched count.
+//! - A DiD is suppressed when any of its four shares is.
+
+mod read;
+
+use crate::error::DashboardError;
+use chrono::NaiveDate;
+use datafusion::prelude::SessionContext;
+use pipeline::load::Root;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// Counts below this are suppressed.
+pub const THRESHOLD: u64 = 10;
+/// Shown counts are rounded to the nearest multiple of this.
+pub const ROUNDING_BASE: u64 = 5;
+
+/// The footnote every page carries.
+pub const FOOTNOTE: &str = "Disclosure control: counts are rounded to the nearest 5, and counts \
+below 10 are suppressed and shown as [c], together with any rate, interval or effect built on \
+them. Rates are shown to 0.1 percentage point. Analysts with access to the exact tables see \
+unrounded figures.";
+
+/// A count of people, notes or rows, after disclosure control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Count(Option<u64>);
+
+impl Count {
+    fn of(exact: u64) -> Count {
+        if exact < THRESHOLD {
+            Count(None)
+        } else {
+            Count(Some(round_to_base(exact)))
+        }
+    }
+    /// The rounded count, or `None` when suppressed.
+    pub fn value(self) -> Option<u64> {
+        self.0
+    }
+    pub fn is_suppressed(self) -> bool {
+        self.0.is_none()
+    }
+    /// The machine-readable form (CSV): digits or `[c]`.
+    pub fn plain(self) -> String {
+        self.0.map_or_else(|| SUPPRESSED.to_string(), |n| n.to_string())
+    }
+}
+
+pub const SUPPRESSED: &str = "[c]";
+
+fn round_to_base(n: u64) -> u64 {
+    (n + ROUNDING_BASE / 2) / ROUNDING_BASE * ROUNDING_BASE
+}
+
+/// Proportions are published to 0.001 (0.1 percentage point).
+fn round_share(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(n) => f.write_str(&thousands(n)),
+            None => f.write_str(SUPPRESSED),
+        }
+    }
+}
+
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Serialize for Count {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+/// A proportion (a rate or a share) with its 95% interval where it has one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Share(Option<(f64, Option<(f64, f64)>)>);
+
+impl Share {
+    /// A rate of `numerator` in `denominator`, shown only when both and their
+    /// difference are at or above the threshold.
+    fn of(numerator: u64, denominator: u64, value: [Option<f64>; 3]) -> Share {
+        let safe = numerator >= THRESHOLD
+            && denominator >= THRESHOLD
+            && denominator.saturating_sub(numerator) >= THRESHOLD;
+        Share::unless(!safe, value)
+    }
+    fn unless(suppressed: bool, [value, low, high]: [Option<f64>; 3]) -> Share {
+        match (suppressed, value) {
+            (false, Some(v)) => Share(Some((
+                round_share(v),
+                low.zip(high).map(|(l, h)| (round_share(l), round_share(h))),
+            ))),
+            _ => Share(None),
+        }
+    }
+    pub fn value(self) -> Option<f64> {
+        self.0.map(|v| v.0)
+    }
+    pub fn interval(self) -> Option<(f64, f64)> {
+        self.0.and_then(|v| v.1)
+    }
+    pub fn is_suppressed(self) -> bool {
+        self.0.is_none()
+    }
+    /// The machine-readable form: a proportion to 3 decimals, or `[c]`.
+    pub fn plain(self) -> String {
+        plain_proportion(self.value())
+    }
+    pub fn plain_low(self) -> String {
+        plain_proportion(self.interval().map(|i| i.0))
+    }
+    pub fn plain_high(self) -> String {
+        plain_proportion(self.interval().map(|i| i.1))
+    }
+}
+
+fn plain_proportion(v: Option<f64>) -> String {
+    v.map_or_else(|| SUPPRESSED.to_string(), |v| format!("{v:.3}"))
+}
+
+pub fn percent(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
+impl Serialize for Share {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("value", &self.value().map_or(SUPPRESSED.into(), percent))?;
+        m.serialize_entry(
+            "interval",
+            &self
+                .interval()
+                .map(|(l, h)| format!("{} to {}", percent(l), percent(h))),
+        )?;
+        m.serialize_entry("suppressed", &self.is_suppressed())?;
+        m.end()
+    }
+}
+
+/// A difference of proportions (an ATT or a DiD) with its 95% interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Effect(Option<[f64; 3]>);
+
+/// Where an effect's interval lies against zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Significance {
+    Above,
+    Below,
+    SpansZero,
+}
+
+impl Effect {
+    fn unless(suppressed: bool, [v, l, h]: [Option<f64>; 3]) -> Effect {
+        match (suppressed, v, l, h) {
+            (false, Some(v), Some(l), Some(h)) => {
+                Effect(Some([round_share(v), round_share(l), round_share(h)]))
+            }
+            _ => Effect(None),
+        }
+    }
+    pub fn value(self) -> Option<f64> {
+        self.0.map(|e| e[0])
+    }
+    pub fn interval(self) -> Option<(f64, f64)> {
+        self.0.map(|e| (e[1], e[2]))
+    }
+    pub fn is_suppressed(self) -> bool {
+        self.0.is_none()
+    }
+    pub fn significance(self) -> Option<Significance> {
+        self.0.map(|[_, l, h]| {
+            if l > 0.0 {
+                Significance::Above
+            } else if h < 0.0 {
+                Significance::Below
+            } else {
+                Significance::SpansZero
+            }
+        })
+    }
+    /// Machine-readable: a difference of proportions to 3 decimals, or `[c]`.
+    pub fn plain(self) -> [String; 3] {
+        match self.0 {
+            Some(e) => e.map(|v| format!("{v:.3}")),
+            None => std::array::from_fn(|_| SUPPRESSED.to_string()),
+        }
+    }
+}
+
+pub fn points(v: f64) -> String {
+    format!("{:+.1} pp", v * 100.0)
+}
+
+impl Serialize for Effect {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("value", &self.value().map_or(SUPPRESSED.into(), points))?;
+        m.serialize_entry(
+            "interval",
+            &self
+                .interval()
+                .map(|(l, h)| format!("{} to {}", points(l), points(h))),
+        )?;
+        m.serialize_entry("suppressed", &self.is_suppressed())?;
+        m.serialize_entry("significance", &self.significance())?;
+        m.end()
+    }
+}
+
+/// Pounds. Funding allocations are published figures; a cost per
+/// additional outcome is shown to 3 significant figures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Money(f64);
+
+impl Money {
+    pub fn value(self) -> f64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 >= 1_000_000.0 {
+            write!(f, "£{:.1}m", self.0 / 1_000_000.0)
+        } else {
+            write!(f, "£{}", thousands(self.0.round() as u64))
+        }
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+fn three_significant_figures(v: f64) -> f64 {
+    if v <= 0.0 || !v.is_finite() {
+        return v;
+    }
+    let scale = 10f64.powi(v.log10().floor() as i32 - 2);
+    (v / scale).round() * scale
+}
+
+/// Cost per additional job outcome, or why it is not shown.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "status", content = "value", rename_all = "snake_case")]
+pub enum CostPerOutcome {
+    Shown(Money),
+    /// The ATT's interval does not lie above zero.
+    NotSignificant,
+    /// The ATT is suppressed.
+    Suppressed,
+    /// The programme has no funding figure.
+    NoFunding,
+}
+
+/// A date as `YYYY-MM-DD` from Arrow's days since 1970-01-01.
+fn date(days: i32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::Duration::days(days as i64))
+}
+
+/// Lowercase hyphenated name for URLs: `Health and Growth Accelerator` →
+/// `health-and-growth-accelerator`.
+pub fn slug(name: &str) -> String {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Programme {
+    pub name: String,
+    pub slug: String,
+    pub participants: Count,
+    pub eligible: Count,
+    pub in_work_6m: Count,
+    pub rate: Share,
+    pub matched: Count,
+    pub unmatched: Count,
+    /// Matching strata dropped (a number of strata, not of people).
+    pub strata_dropped: u64,
+    pub comparison_rate: Share,
+    pub att: Effect,
+    pub funding_gbp: Option<Money>,
+    pub cost_per_additional_outcome: CostPerOutcome,
+    pub start_date: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Site {
+    pub programme: String,
+    pub programme_slug: String,
+    pub area_id: String,
+    pub area_name: String,
+    pub start_date: Option<NaiveDate>,
+    pub participants: Count,
+    pub eligible: Count,
+    pub in_work_6m: Count,
+    pub rate: Share,
+    /// `above`, `below` or `within` the 99.8% limits; `None` when the rate
+    /// is suppressed, since the flag would place it.
+    pub funnel_flag: Option<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Subgroup {
+    pub programme: String,
+    pub dimension: String,
+    pub value: String,
+    pub participants: Count,
+    pub eligible: Count,
+    pub in_work_6m: Count,
+    pub rate: Share,
+    pub matched: Count,
+    pub comparison_rate: Share,
+    pub att: Effect,
+}
+
+/// One month of fit notes and the `may_be_fit` share of them.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct NotesMonth {
+    pub month: NaiveDate,
+    pub fit_notes: Count,
+    pub may_be_fit: Count,
+    pub share: Share,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Did {
+    pub programme: String,
+    pub slug: String,
+    pub start_date: Option<NaiveDate>,
+    pub fit_notes: [Count; 4],
+    pub shares: [Share; 4],
+    pub did: Effect,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Check {
+    pub table_name: String,
+    pub check_name: String,
+    pub rows_failed: Count,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Input {
+    pub table: String,
+    pub files: usize,
+    pub rows_read: Count,
+    pub rows_used: Count,
+    pub rows_quarantined: Count,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Run {
+    pub run_id: String,
+    pub version: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub as_of: String,
+    pub data_root: String,
+    pub inputs: Vec<Input>,
+}
+
+/// Everything the dashboard may show, after disclosure control.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Published {
+    pub run: Run,
+    pub programmes: Vec<Programme>,
+    pub sites: Vec<Site>,
+    pub subgroups: Vec<Subgroup>,
+    /// Per area, its months.
+    pub area_notes: std::collections::BTreeMap<String, Vec<NotesMonth>>,
+    /// Per programme, its areas' months pooled, then the comparison areas'.
+    pub programme_notes: std::collections::BTreeMap<String, [Vec<NotesMonth>; 2]>,
+    pub did: Vec<Did>,
+    pub checks: Vec<Check>,
+}
+
+impl Published {
+    pub fn programme(&self, slug: &str) -> Option<&Programme> {
+        self.programmes.iter().find(|p| p.slug == slug)
+    }
+    pub fn sites_of<'a>(&'a self, programme: &'a Programme) -> impl Iterator<Item = &'a Site> {
+        self.sites.iter().filter(|s| s.programme == programme.name)
+    }
+    pub fn site(&self, programme: &Programme, area_id: &str) -> Option<&Site> {
+        self.sites
+            .iter()
+            .find(|s| s.programme == programme.name && s.area_id == area_id)
+    }
+    pub fn subgroups_of<'a>(
+        &'a self,
+        programme: &'a Programme,
+    ) -> impl Iterator<Item = &'a Subgroup> {
+        self.subgroups
+            .iter()
+            .filter(|s| s.programme == programme.name)
+    }
+    pub fn did_of(&self, programme: &Programme) -> Option<&Did> {
+        self.did.iter().find(|d| d.programme == programme.name)
+    }
+}
+
+/// The run id of the evidence root as it is now.
+pub async fn current_run_id(ctx: &SessionContext, root: &Root) -> Result<String, DashboardError> {
+    read::run_id(ctx, root).await
+}
+
+/// Read an evidence root and apply disclosure control to every figure.
+pub async fn publish(ctx: &SessionContext, root: &Root) -> Result<Published, DashboardError> {
+    Ok(control(read::read(ctx, root).await?))
+}
+
+fn notes_month(n: &read::ExactNotes) -> Option<NotesMonth> {
+    let share = (n.fit_notes > 0).then(|| n.may_be_fit as f64 / n.fit_notes as f64);
+    Some(NotesMonth {
+        month: date(n.month)?,
+        fit_notes: Count::of(n.fit_notes),
+        may_be_fit: Count::of(n.may_be_fit),
+        share: Share::of(n.may_be_fit, n.fit_notes, [share, None, None]),
+    })
+}
+
+fn control(exact: read::ExactEvidence) -> Published {
+    let start_of = |programme: &str| {
+        exact
+            .did
+            .iter()
+            .find(|d| d.programme == programme)
+            .and_then(|d| d.start_date)
+            .and_then(date)
+    };
+    let programmes = exact
+        .programmes
+        .iter()
+        .map(|p| {
+            let matched = Count::of(p.matched);
+            let att = Effect::unless(matched.is_suppressed(), p.att);
+            let cost_per_additional_outcome = match (p.funding_gbp, att.significance()) {
+                (None, _) => CostPerOutcome::NoFunding,
+                (_, None) => CostPerOutcome::Suppressed,
+                (Some(_), Some(Significance::Above)) => p
+                    .cost_per_additional_outcome
+                    .map_or(CostPerOutcome::NotSignificant, |c| {
+                        CostPerOutcome::Shown(Money(three_significant_figures(c)))
+                    }),
+                (Some(_), Some(_)) => CostPerOutcome::NotSignificant,
+            };
+            Programme {
+                name: p.programme.clone(),
+                slug: slug(&p.programme),
+                participants: Count::of(p.participants),
+                eligible: Count::of(p.eligible),
+                in_work_6m: Count::of(p.in_work_6m),
+                rate: Share::of(p.in_work_6m, p.eligible, p.rate),
+                matched,
+                unmatched: Count::of(p.unmatched),
+                strata_dropped: p.strata_dropped,
+                comparison_rate: Share::unless(
+                    matched.is_suppressed(),
+                    [p.comparison_rate, None, None],
+                ),
+                att,
+                funding_gbp: p.funding_gbp.map(|f| Money(f as f64)),
+                cost_per_additional_outcome,
+                start_date: start_of(&p.programme),
+            }
+        })
+        .collect();
+    let sites = exact
+        .sites
+        .iter()
+        .map(|s| {
+            let rate = Share::of(s.in_work_6m, s.eligible, s.rate);
+            Site {
+                programme: s.programme.clone(),
+                programme_slug: slug(&s.programme),
+                area_id: s.area_id.clone(),
+                area_name: s.area_name.clone().unwrap_or_else(|| s.area_id.clone()),
+                start_date: s.start_date.and_then(date),
+                participants: Count::of(s.participants),
+                eligible: Count::of(s.eligible),
+                in_work_6m: Count::of(s.in_work_6m),
+                funnel_flag: (!rate.is_suppressed()).then(|| s.funnel_flag.clone()),
+                rate,
+            }
+        })
+        .collect();
+    let subgroups = exact
+        .subgroups
+        .iter()
+        .map(|s| {
+            let matched = Count::of(s.matched);
+            Subgroup {
+                programme: s.programme.clone(),
+                dimension: s.dimension.clone(),
+                value: s.value.clone(),
+                participants: Count::of(s.participants),
+                eligible: Count::of(s.eligible),
+                in_work_6m: Count::of(s.in_work_6m),
+                rate: Share::of(s.in_work_6m, s.eligible, s.rate),
+                matched,
+                comparison_rate: Share::unless(
+                    matched.is_suppressed(),
+                    [s.comparison_rate, None, None],
+                ),
+                att: Effect::unless(matched.is_suppressed(), s.att),
+            }
+        })
+        .collect();
+    let mut area_notes: std::collections::BTreeMap<String, Vec<NotesMonth>> = Default::default();
+    for n in &exact.area_notes {
+        if let Some(m) = notes_month(n) {
+            area_notes.entry(n.key.clone()).or_default().push(m);
+        }
+    }
+    let mut programme_notes: std::collections::BTreeMap<String, [Vec<NotesMonth>; 2]> =
+        Default::default();
+    for n in &exact.programme_notes {
+        if let Some(m) = notes_month(n) {
+            let side = usize::from(n.side.as_deref() == Some("comparison"));
+            programme_notes.entry(n.key.clone()).or_default()[side].push(m);
+        }
+    }
+    for months in area_notes
+        .values_mut()
+        .chain(programme_notes.values_mut().flat_map(|s| s.iter_mut()))
+    {
+        months.sort_by_key(|m| m.month);
+    }
+    let did = exact
+        .did
+        .iter()
+        .map(|d| {
+            let shares: [Share; 4] = std::array::from_fn(|c| {
+                let (notes, may_be_fit) = d.notes[c];
+                Share::of(may_be_fit, notes, [d.shares[c], None, None])
+            });
+            Did {
+                programme: d.programme.clone(),
+                slug: slug(&d.programme),
+                start_date: d.start_date.and_then(date),
+                fit_notes: d.notes.map(|(n, _)| Count::of(n)),
+                did: Effect::unless(shares.iter().any(|s| s.is_suppressed()), d.did),
+                shares,
+            }
+        })
+        .collect();
+    let checks = exact
+        .checks
+        .iter()
+        .map(|c| Check {
+            table_name: c.table_name.clone(),
+            check_name: c.check_name.clone(),
+            rows_failed: Count::of(c.rows_failed),
+        })
+        .collect();
+    let m = &exact.manifest;
+    let run = Run {
+        run_id: m.run_id.clone(),
+        version: m.version.clone(),
+        started_at: m.started_at.clone(),
+        finished_at: m.finished_at.clone(),
+        as_of: m.as_of.clone(),
+        data_root: m.data_root.clone(),
+        inputs: m
+            .inputs
+            .iter()
+            .map(|i| Input {
+                table: i.table.clone(),
+                files: i.files.len(),
+                rows_read: Count::of(i.rows_read),
+                rows_used: Count::of(i.rows_used),
+                rows_quarantined: Count::of(i.rows_quarantined),
+            })
+            .collect(),
+    };
+    Published {
+        run,
+        programmes,
+        sites,
+        subgroups,
+        area_notes,
+        programme_notes,
+        did,
+        checks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_rounded_to_five_and_small_ones_suppressed() {
+        assert_eq!(Count::of(0).to_string(), "[c]");
+        assert_eq!(Count::of(9).to_string(), "[c]");
+        assert_eq!(Count::of(10).to_string(), "10");
+        assert_eq!(Count::of(12).to_string(), "10");
+        assert_eq!(Count::of(13).to_string(), "15");
+        assert_eq!(Count::of(1_234_567).to_string(), "1,234,565");
+        assert_eq!(Count::of(1_234_568).plain(), "1234570");
+    }
+
+    #[test]
+    fn a_rate_goes_with_any_small_count_it_is_built_on() {
+        let v = [Some(0.5), Some(0.4), Some(0.6)];
+        assert!(Share::of(9, 100, v).is_suppressed());
+        assert!(Share::of(50, 9, v).is_suppressed());
+        // 95 of 100: the 5 not in work would be revealed.
+        assert!(Share::of(95, 100, v).is_suppressed());
+        let shown = Share::of(50, 100, [Some(0.5), Some(0.40383), Some(0.59617)]);
+        assert_eq!(shown.plain(), "0.500");
+        assert_eq!(shown.interval(), Some((0.404, 0.596)));
+    }
+
+    #[test]
+    fn costs_have_three_significant_figures() {
+        assert_eq!(three_significant_figures(12_345.6), 12_300.0);
+        assert_eq!(Money(12_300.0).to_string(), "£12,300");
+        assert_eq!(Money(64_000_000.0).to_string(), "£64.0m");
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(
+            slug("Health and Growth Accelerator"),
+            "health-and-growth-accelerator"
+        );
+        assert_eq!(slug("WorkWell"), "workwell");
+    }
+}
