@@ -275,9 +275,9 @@ async fn serve(evidence: &str, data: Option<&str>, addr: SocketAddr) -> Result<(
             "warning: {e}\nThe dashboard will show this on every page until the evidence root is readable."
         );
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("listening on {addr}: is another server using that port? Try --addr"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("listening on {addr}: is another server using that port? Try --addr")
+    })?;
     let local = listener.local_addr()?;
     println!("Dashboard for {evidence}: http://{local}/  (Ctrl-C to stop)");
     dashboard::serve(listener, state, async {

@@ -48,9 +48,7 @@ fn respond(
             scope.names().join(", ")
         ))
     })?;
-    let attachment = |ext: &str| {
-        format!("attachment; filename=\"{download_prefix}{name}.{ext}\"")
-    };
+    let attachment = |ext: &str| format!("attachment; filename=\"{download_prefix}{name}.{ext}\"");
     Ok(match form {
         Form::Svg => (
             [(header::CONTENT_TYPE, "image/svg+xml".to_string())],
@@ -108,9 +106,9 @@ pub async fn site_chart(
     let programme = published
         .programme(&slug)
         .ok_or_else(|| DashboardError::NotFound(format!("There is no programme `{slug}`.")))?;
-    let site = published
-        .site(programme, &area)
-        .ok_or_else(|| DashboardError::NotFound(format!("{} has no site `{area}`.", programme.name)))?;
+    let site = published.site(programme, &area).ok_or_else(|| {
+        DashboardError::NotFound(format!("{} has no site `{area}`.", programme.name))
+    })?;
     respond(
         &published,
         Scope::Site(programme, site),

@@ -31,7 +31,10 @@ pub fn router(state: AppState) -> Router {
         .route("/programme/{slug}/report.html", get(pages::report_download))
         .route("/programme/{slug}/site/{area}", get(pages::site))
         .route("/charts/{file}", get(exports::overview_chart))
-        .route("/programme/{slug}/charts/{file}", get(exports::programme_chart))
+        .route(
+            "/programme/{slug}/charts/{file}",
+            get(exports::programme_chart),
+        )
         .route(
             "/programme/{slug}/site/{area}/charts/{file}",
             get(exports::site_chart),
@@ -41,9 +44,7 @@ pub fn router(state: AppState) -> Router {
             get(|| async { ([(header::CONTENT_TYPE, "text/css")], templates::CSS) }),
         )
         .route("/healthz", get(|| async { "ok" }))
-        .fallback(|| async {
-            DashboardError::NotFound("There is no page at this address.".into())
-        })
+        .fallback(|| async { DashboardError::NotFound("There is no page at this address.".into()) })
         .with_state(state)
 }
 

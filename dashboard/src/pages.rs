@@ -1,8 +1,8 @@
 //! Page handlers: each gathers published figures and charts for one
 //! template. No page computes a statistic; it only chooses and orders.
 
-use crate::charts::catalogue::{self, Scope, dimension_label};
 use crate::charts::Chart;
+use crate::charts::catalogue::{self, Scope, dimension_label};
 use crate::disclosure::{Programme, Published, Site};
 use crate::error::DashboardError;
 use crate::state::AppState;
@@ -272,7 +272,11 @@ pub async fn data_quality(State(state): State<AppState>) -> PageResult {
     )
 }
 
-async fn report_page(state: &AppState, slug: &str, standalone: bool) -> Result<String, DashboardError> {
+async fn report_page(
+    state: &AppState,
+    slug: &str,
+    standalone: bool,
+) -> Result<String, DashboardError> {
     let published = state.published().await?;
     let programme = programme_of(&published, slug)?;
     let scope = Scope::Programme(programme);

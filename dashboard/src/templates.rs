@@ -13,10 +13,19 @@ const TEMPLATES: [(&str, &str); 9] = [
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("overview.html", include_str!("../templates/overview.html")),
-    ("programme.html", include_str!("../templates/programme.html")),
+    (
+        "programme.html",
+        include_str!("../templates/programme.html"),
+    ),
     ("site.html", include_str!("../templates/site.html")),
-    ("fit_notes.html", include_str!("../templates/fit_notes.html")),
-    ("data_quality.html", include_str!("../templates/data_quality.html")),
+    (
+        "fit_notes.html",
+        include_str!("../templates/fit_notes.html"),
+    ),
+    (
+        "data_quality.html",
+        include_str!("../templates/data_quality.html"),
+    ),
     ("report.html", include_str!("../templates/report.html")),
     ("error.html", include_str!("../templates/error.html")),
 ];

@@ -594,7 +594,10 @@ async fn fit_note_did(ctx: &SessionContext) -> Result<RecordBatch> {
             "comparison_post_fit_notes",
             ints(rows.iter().map(|r| r.2[3].fit_notes)),
         ),
-        ("pre_may_be_fit", ints(rows.iter().map(|r| r.2[0].may_be_fit))),
+        (
+            "pre_may_be_fit",
+            ints(rows.iter().map(|r| r.2[0].may_be_fit)),
+        ),
         (
             "post_may_be_fit",
             ints(rows.iter().map(|r| r.2[1].may_be_fit)),

@@ -188,7 +188,9 @@ fn did(published: &Published) -> Chart {
     Chart {
         name: "fit-note-did".into(),
         title: "Change in \"may be fit\" fit notes, difference in differences".into(),
-        x_label: "Change in may-be-fit share, programme areas minus comparison areas (percentage points)".into(),
+        x_label:
+            "Change in may-be-fit share, programme areas minus comparison areas (percentage points)"
+                .into(),
         y_label: "Programme".into(),
         caption: format!(
             "The change in the share of fit notes saying \"may be fit for work\" in each programme's areas, from the 12 months before its start to the months after, minus the same change in comparison areas. {INTERVAL_95} The vertical line is no difference.{}",
@@ -226,7 +228,11 @@ fn funnel(published: &Published, programme: &Programme) -> Chart {
             .zip(n.value())
             .and_then(|(p0, n)| control_limits(p0, n, z))
     };
-    let plain = |v: Option<f64>| v.map_or(crate::disclosure::SUPPRESSED.to_string(), |v| format!("{v:.3}"));
+    let plain = |v: Option<f64>| {
+        v.map_or(crate::disclosure::SUPPRESSED.to_string(), |v| {
+            format!("{v:.3}")
+        })
+    };
     for s in published.sites_of(programme) {
         let (l95, l998) = if s.rate.is_suppressed() {
             (None, None)
@@ -244,7 +250,9 @@ fn funnel(published: &Published, programme: &Programme) -> Chart {
             plain(l95.map(|l| l.1)),
             plain(l998.map(|l| l.0)),
             plain(l998.map(|l| l.1)),
-            s.funnel_flag.clone().unwrap_or_else(|| crate::disclosure::SUPPRESSED.into()),
+            s.funnel_flag
+                .clone()
+                .unwrap_or_else(|| crate::disclosure::SUPPRESSED.into()),
         ]);
         match (s.rate.value(), s.eligible.value()) {
             (Some(rate), Some(eligible)) => points.push(FunnelPoint {
@@ -258,7 +266,10 @@ fn funnel(published: &Published, programme: &Programme) -> Chart {
     }
     Chart {
         name: "funnel".into(),
-        title: format!("{}: site in-work rates against the number eligible", programme.name),
+        title: format!(
+            "{}: site in-work rates against the number eligible",
+            programme.name
+        ),
         x_label: "Eligible participants (rounded to 5)".into(),
         y_label: "In work at 6 months (%)".into(),
         caption: format!(
@@ -340,7 +351,13 @@ pub fn dimension_label(dimension: &str) -> &str {
 }
 
 fn notes_table(series: &[(&str, &[NotesMonth])]) -> (DataTable, Vec<Line>, usize) {
-    let mut table = DataTable::new(&["series", "month", "fit_notes", "may_be_fit", "may_be_fit_share"]);
+    let mut table = DataTable::new(&[
+        "series",
+        "month",
+        "fit_notes",
+        "may_be_fit",
+        "may_be_fit_share",
+    ]);
     let mut lines = Vec::new();
     let mut hidden = 0;
     for (name, months) in series {
@@ -372,14 +389,20 @@ programmes. Shares are not adjusted for case mix.";
 
 fn programme_notes(published: &Published, programme: &Programme) -> Chart {
     let empty = [Vec::new(), Vec::new()];
-    let sides = published.programme_notes.get(&programme.name).unwrap_or(&empty);
+    let sides = published
+        .programme_notes
+        .get(&programme.name)
+        .unwrap_or(&empty);
     let (table, lines, hidden) = notes_table(&[
         ("Programme areas", &sides[0]),
         ("Comparison areas", &sides[1]),
     ]);
     Chart {
         name: "fit-notes".into(),
-        title: format!("{}: fit notes saying \"may be fit for work\"", programme.name),
+        title: format!(
+            "{}: fit notes saying \"may be fit for work\"",
+            programme.name
+        ),
         x_label: "Month the fit note was issued".into(),
         y_label: "May be fit for work (% of fit notes)".into(),
         caption: format!(
@@ -403,7 +426,11 @@ fn site_rates(programme: &Programme, site: &Site) -> Chart {
     let rows_of: [(&str, Count, Share); 3] = [
         (&site.area_name, site.eligible, site.rate),
         ("Programme, all sites", programme.eligible, programme.rate),
-        ("Programme, matched comparison", programme.matched, programme.comparison_rate),
+        (
+            "Programme, matched comparison",
+            programme.matched,
+            programme.comparison_rate,
+        ),
     ];
     let mut rows = Vec::new();
     for (i, (label, eligible, rate)) in rows_of.iter().enumerate() {
@@ -423,7 +450,10 @@ fn site_rates(programme: &Programme, site: &Site) -> Chart {
     }
     Chart {
         name: "rates".into(),
-        title: format!("{} ({}): in work at 6 months", site.area_name, programme.name),
+        title: format!(
+            "{} ({}): in work at 6 months",
+            site.area_name, programme.name
+        ),
         x_label: "In work 6 months after referral (%)".into(),
         y_label: "Group".into(),
         caption: format!(
@@ -450,7 +480,10 @@ fn site_notes(published: &Published, programme: &Programme, site: &Site) -> Char
         notes_table(&[(&site.area_name, area), ("Comparison areas", comparison)]);
     Chart {
         name: "fit-notes".into(),
-        title: format!("{}: fit notes saying \"may be fit for work\"", site.area_name),
+        title: format!(
+            "{}: fit notes saying \"may be fit for work\"",
+            site.area_name
+        ),
         x_label: "Month the fit note was issued".into(),
         y_label: "May be fit for work (% of fit notes)".into(),
         caption: format!(

@@ -4,10 +4,10 @@ use super::{Chart, ForestRow, PALETTE, Plot, WIDTH};
 use crate::disclosure::{percent, points};
 use crate::error::DashboardError;
 use chrono::{Datelike, NaiveDate};
+use pipeline::funnel::{Z_95, Z_998, control_limits};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use pipeline::funnel::{Z_95, Z_998, control_limits};
 
 const FONT: &str = "sans-serif";
 const INK: RGBColor = RGBColor(11, 12, 12);
@@ -141,8 +141,11 @@ fn forest<DB: DrawingBackend>(
     }
     for (s, name) in series.iter().enumerate() {
         let style = colour(s);
-        let mine: Vec<(usize, &ForestRow)> =
-            rows.iter().enumerate().filter(|(_, r)| r.series == s).collect();
+        let mine: Vec<(usize, &ForestRow)> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.series == s)
+            .collect();
         c.draw_series(mine.iter().filter_map(|(i, r)| {
             r.interval
                 .map(|(l, h)| PathElement::new(vec![(l, y(*i)), (h, y(*i))], style.stroke_width(3)))
@@ -168,18 +171,21 @@ fn forest<DB: DrawingBackend>(
     }
     // Suppressed rows say so where the point would be.
     let centre = (lo + hi) / 2.0;
-    c.draw_series(rows.iter().enumerate().filter(|(_, r)| r.value.is_none()).map(
-        |(i, _)| {
-            Text::new(
-                "[c] suppressed",
-                (centre, y(i)),
-                (FONT, 13)
-                    .into_font()
-                    .color(&INK)
-                    .pos(Pos::new(HPos::Center, VPos::Center)),
-            )
-        },
-    ))?;
+    c.draw_series(
+        rows.iter()
+            .enumerate()
+            .filter(|(_, r)| r.value.is_none())
+            .map(|(i, _)| {
+                Text::new(
+                    "[c] suppressed",
+                    (centre, y(i)),
+                    (FONT, 13)
+                        .into_font()
+                        .color(&INK)
+                        .pos(Pos::new(HPos::Center, VPos::Center)),
+                )
+            }),
+    )?;
     if series.len() > 1 {
         c.configure_series_labels()
             .background_style(WHITE.mix(0.9))
@@ -197,7 +203,13 @@ fn funnel<DB: DrawingBackend>(
     target: f64,
     sites: &[super::FunnelPoint],
 ) -> DrawResult<DB> {
-    let max_n = sites.iter().map(|s| s.eligible).max().unwrap_or(100).max(50) as f64 * 1.1;
+    let max_n = sites
+        .iter()
+        .map(|s| s.eligible)
+        .max()
+        .unwrap_or(100)
+        .max(50) as f64
+        * 1.1;
     // Start the funnel near the smallest site, so its mouth does not squash
     // the plot.
     let min_n = sites
@@ -209,7 +221,8 @@ fn funnel<DB: DrawingBackend>(
         (0..=200)
             .map(|k| {
                 let n = min_n + (max_n - min_n) * k as f64 / 200.0;
-                let (l, h) = control_limits(target, n.round() as u64, z).unwrap_or((target, target));
+                let (l, h) =
+                    control_limits(target, n.round() as u64, z).unwrap_or((target, target));
                 (n, if upper { h } else { l })
             })
             .collect()
@@ -314,7 +327,11 @@ fn trend<DB: DrawingBackend>(
         .flat_map(|l| l.points.iter().map(|p| month_index(p.0)))
         .chain(markers.iter().map(|m| month_index(m.0)));
     let (x0, x1) = xs.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
-    let (x0, x1) = if x0 > x1 { (0.0, 12.0) } else { (x0, x1.max(x0 + 1.0)) };
+    let (x0, x1) = if x0 > x1 {
+        (0.0, 12.0)
+    } else {
+        (x0, x1.max(x0 + 1.0))
+    };
     let ys = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
     let (y0, y1) = ys.fold((1.0_f64, 0.0_f64), |(a, b), v| (a.min(v), b.max(v)));
     let (y0, y1) = if y0 > y1 {
@@ -342,7 +359,11 @@ fn trend<DB: DrawingBackend>(
         .draw()?;
     for (i, line) in lines.iter().enumerate() {
         let style = colour(i).stroke_width(2);
-        let points: Vec<(f64, f64)> = line.points.iter().map(|p| (month_index(p.0), p.1)).collect();
+        let points: Vec<(f64, f64)> = line
+            .points
+            .iter()
+            .map(|p| (month_index(p.0), p.1))
+            .collect();
         let series = if i % 2 == 0 {
             c.draw_series(LineSeries::new(points.clone(), style))?
         } else {
@@ -351,7 +372,11 @@ fn trend<DB: DrawingBackend>(
         series
             .label(line.name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-        c.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour(i).filled())))?;
+        c.draw_series(
+            points
+                .iter()
+                .map(|p| Circle::new(*p, 3, colour(i).filled())),
+        )?;
     }
     for (date, label) in markers {
         let x = month_index(*date);

@@ -57,7 +57,8 @@ impl Count {
     }
     /// The machine-readable form (CSV): digits or `[c]`.
     pub fn plain(self) -> String {
-        self.0.map_or_else(|| SUPPRESSED.to_string(), |n| n.to_string())
+        self.0
+            .map_or_else(|| SUPPRESSED.to_string(), |n| n.to_string())
     }
 }
 

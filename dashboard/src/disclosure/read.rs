@@ -123,7 +123,11 @@ async fn manifest(ctx: &SessionContext, root: &Root) -> Result<ExactManifest, Da
     let bytes = store
         .get(&root.prefix().clone().join("run.json"))
         .await
-        .map_err(|e| unreadable(format!("cannot read it ({e}); is this an evidence root written by `evidence run`?")))?
+        .map_err(|e| {
+            unreadable(format!(
+                "cannot read it ({e}); is this an evidence root written by `evidence run`?"
+            ))
+        })?
         .bytes()
         .await
         .map_err(|e| unreadable(format!("cannot read it: {e}")))?;
@@ -134,7 +138,9 @@ async fn table(ctx: &SessionContext, root: &Root, name: &str) -> Result<Table, D
     let location = root.join(&format!("{name}.parquet"));
     let unreadable = |e: &dyn std::fmt::Display| DashboardError::Evidence {
         location: location.clone(),
-        problem: format!("cannot read the table ({e}); rerun `evidence run` to rewrite the evidence root"),
+        problem: format!(
+            "cannot read the table ({e}); rerun `evidence run` to rewrite the evidence root"
+        ),
     };
     let df = ctx
         .read_parquet(&location, ParquetReadOptions::default())
