@@ -1,0 +1,237 @@
+//! End to end in a real browser: headless Chromium (Debian's `chromium` and
+//! `chromium-driver`, installed by `.ci/run`) driven over WebDriver against
+//! the real `evidence serve`. Opens the overview, follows a programme and a
+//! site, downloads a PNG and a CSV, and saves screenshots to
+//! `$CARGO_TARGET_TMPDIR/screenshots/`.
+
+use fantoccini::{ClientBuilder, Locator};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EVIDENCE: &str = env!("CARGO_BIN_EXE_evidence");
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Kills the process when dropped, so a failing test leaves nothing running.
+struct Running(Child);
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn evidence(args: &[&str]) {
+    let out = Command::new(EVIDENCE).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "evidence {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Start `evidence serve` on a free port; its URL from its first line.
+fn serve(evidence_root: &Path) -> (Running, String) {
+    let mut child = Command::new(EVIDENCE)
+        .args(["serve", "--evidence", evidence_root.to_str().unwrap()])
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in `{line}`"))
+        .trim_end_matches('/')
+        .to_string();
+    (Running(child), url)
+}
+
+fn chromedriver() -> (Running, String) {
+    assert!(
+        Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} and {CHROMEDRIVER} are needed: apt-get install chromium chromium-driver (.ci/run does)"
+    );
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (Running(child), format!("http://127.0.0.1:{port}"))
+}
+
+/// Wait for a finished download (no `.crdownload` partial) ending in `ext`.
+async fn downloaded(dir: &Path, ext: &str) -> PathBuf {
+    let started = Instant::now();
+    loop {
+        let found = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|e| e == ext));
+        if let Some(path) = found {
+            return path;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no .{ext} download in {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let evidence_root = dir.path().join("evidence");
+    let downloads = dir.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    evidence(&[
+        "generate",
+        "--out",
+        data.to_str().unwrap(),
+        "--people",
+        "30000",
+        "--seed",
+        "5",
+    ]);
+    evidence(&[
+        "run",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        evidence_root.to_str().unwrap(),
+    ]);
+    let (_server, url) = serve(&evidence_root);
+    let (_driver, webdriver) = chromedriver();
+    let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&screenshots).unwrap();
+
+    let capabilities = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,1800",
+                format!("--user-data-dir={}", dir.path().join("profile").display()),
+            ],
+            "prefs": {
+                "download.default_directory": downloads.to_str().unwrap(),
+                "download.prompt_for_download": false,
+            },
+        }
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let browser = ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(&webdriver)
+        .await
+        .expect("a WebDriver session with headless Chromium");
+
+    let result = async {
+        let shot = |name: &str, png: Vec<u8>| {
+            let path = screenshots.join(format!("{name}.png"));
+            std::fs::write(&path, png).unwrap();
+            eprintln!("screenshot: {}", path.display());
+        };
+        browser.goto(&format!("{url}/")).await?;
+        let h1 = browser.find(Locator::Css("h1")).await?.text().await?;
+        assert_eq!(h1, "Work and health pilots: how the programmes compare");
+        let rows = browser
+            .find_all(Locator::Css("table.summary tbody tr"))
+            .await?;
+        assert_eq!(rows.len(), 4, "four programmes");
+        shot("overview", browser.screenshot().await?);
+
+        browser
+            .find(Locator::Css("table.summary a[href='/programme/workwell']"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .for_element(Locator::XPath("//h1[text()='WorkWell']"))
+            .await?;
+        assert!(
+            browser
+                .current_url()
+                .await?
+                .path()
+                .ends_with("/programme/workwell")
+        );
+        let funnel = browser.find(Locator::Css("#chart-funnel svg")).await?;
+        assert!(
+            !funnel.text().await?.is_empty(),
+            "the funnel plot is drawn inline"
+        );
+        shot("programme", browser.screenshot().await?);
+
+        let site = browser
+            .find(Locator::Css("table.sortable tbody th a"))
+            .await?;
+        let site_name = site.text().await?;
+        site.click().await?;
+        let h1 = browser.wait().for_element(Locator::Css("h1")).await?;
+        assert_eq!(h1.text().await?, site_name);
+        assert!(browser.current_url().await?.path().contains("/site/"));
+        shot("site", browser.screenshot().await?);
+
+        browser
+            .find(Locator::Css("#chart-rates a[href$='rates.png']"))
+            .await?
+            .click()
+            .await?;
+        let png = std::fs::read(downloaded(&downloads, "png").await).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG image");
+        browser
+            .find(Locator::Css("#chart-rates a[href$='rates.csv']"))
+            .await?
+            .click()
+            .await?;
+        let csv = std::fs::read_to_string(downloaded(&downloads, "csv").await).unwrap();
+        assert!(
+            csv.starts_with("series,eligible,rate,rate_low,rate_high\n"),
+            "{csv}"
+        );
+        assert!(csv.contains(&site_name), "{csv}");
+        // The downloaded chart is the one on the page.
+        std::fs::copy(
+            downloaded(&downloads, "png").await,
+            screenshots.join("downloaded-chart.png"),
+        )
+        .unwrap();
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("browser steps");
+}
