@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 /// Log to standard error at `RUST_LOG` (default `info`), as Ballista's own
 /// binaries do.
-fn init_logging() {
+pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

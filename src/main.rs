@@ -97,7 +97,12 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        #[command(flatten)]
+        access: AccessOptions,
     },
+    /// Manage the users who may sign in (see `evidence user add --help`).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Run the whole job on built-in demo data: generate it if absent, evaluate it, then serve the dashboard.
     Demo {
         /// Folder for the demo's dataset root (data/) and evidence root (evidence/).
@@ -113,6 +118,50 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user (or replace one of the same name) and print their API token once, alone on the last line.
+    ///
+    /// Asks for a password on the terminal (twice); with standard input not a terminal, reads it from the
+    /// first line there. Analysts get exact figures, SQL and record-level tables; commissioners the
+    /// disclosure-controlled dashboard only.
+    Add {
+        name: String,
+        /// `analyst` or `commissioner`.
+        #[arg(long)]
+        role: dashboard::auth::Role,
+        /// The users file (TOML; created if absent).
+        #[arg(long, default_value = "users.toml")]
+        users: PathBuf,
+        /// No password: the user can only use the API token.
+        #[arg(long)]
+        token_only: bool,
+    },
+}
+
+/// Who may sign in, and the limits analysts' queries run under.
+#[derive(clap::Args)]
+struct AccessOptions {
+    /// The users file (see `evidence user add`).
+    #[arg(long, default_value = "users.toml")]
+    users: PathBuf,
+    /// Append every SQL query (who, when, SQL, rows, time) to this file.
+    #[arg(long, default_value = "evidence-audit.jsonl")]
+    audit_log: PathBuf,
+    /// Cancel a query after this many seconds.
+    #[arg(long, default_value_t = 30)]
+    query_timeout_secs: u64,
+    /// Memory all running queries share, in MiB; beyond it a query fails with a clear error.
+    #[arg(long, default_value_t = 1024)]
+    query_memory_mib: usize,
+    /// Queries one user may run at once.
+    #[arg(long, default_value_t = 2)]
+    queries_per_user: usize,
+    /// Rows in a JSON answer from POST /api/sql (the total is still reported).
+    #[arg(long, default_value_t = 10_000)]
+    json_row_cap: usize,
 }
 
 fn main() {
@@ -162,7 +211,14 @@ async fn dispatch(command: Command) -> Result<()> {
             evidence,
             data,
             addr,
-        } => serve(&evidence, data.as_deref(), addr).await,
+            access,
+        } => serve(&evidence, data.as_deref(), addr, &access).await,
+        Command::User(UserCommand::Add {
+            name,
+            role,
+            users,
+            token_only,
+        }) => add_user(&name, role, &users, token_only),
         Command::Demo {
             dir,
             people,
@@ -181,7 +237,17 @@ async fn dispatch(command: Command) -> Result<()> {
             if no_serve {
                 return Ok(());
             }
-            serve(&evidence, Some(&data), addr).await
+            let users = dir.join("users.toml");
+            demo_users(&users)?;
+            let access = AccessOptions {
+                users,
+                audit_log: dir.join("audit.jsonl"),
+                query_timeout_secs: 30,
+                query_memory_mib: 1024,
+                queries_per_user: 2,
+                json_row_cap: 10_000,
+            };
+            serve(&evidence, Some(&data), addr, &access).await
         }
     }
 }
@@ -266,10 +332,104 @@ async fn run(
     Ok(())
 }
 
-async fn serve(evidence: &str, data: Option<&str>, addr: SocketAddr) -> Result<()> {
+/// The demo's two users, with passwords anyone may read: it is demo data.
+const DEMO_USERS: [(&str, dashboard::auth::Role, &str); 2] = [
+    ("analyst", dashboard::auth::Role::Analyst, "demo-analyst"),
+    (
+        "commissioner",
+        dashboard::auth::Role::Commissioner,
+        "demo-commissioner",
+    ),
+];
+
+fn demo_users(path: &Path) -> Result<()> {
+    let mut file = dashboard::auth::UsersFile::load_or_new(path)?;
+    for (name, role, password) in DEMO_USERS {
+        if file.verify_password(name, password).is_none() {
+            file.add(name, role, Some(password))?;
+        }
+    }
+    file.save(path)?;
+    println!("Sign in to the demo dashboard as:");
+    for (name, role, password) in DEMO_USERS {
+        println!("  {name:<13} password {password:<18} ({})", role.as_str());
+    }
+    println!(
+        "(API tokens: `evidence user add NAME --role ROLE --users {}`)",
+        path.display()
+    );
+    Ok(())
+}
+
+fn add_user(name: &str, role: dashboard::auth::Role, users: &Path, token_only: bool) -> Result<()> {
+    use std::io::IsTerminal;
+    let password = if token_only {
+        None
+    } else if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("Password for {name}: "))?;
+        let again = rpassword::prompt_password("Again: ")?;
+        anyhow::ensure!(
+            first == again,
+            "the two passwords differ; nothing was changed"
+        );
+        Some(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Some(line.trim_end_matches(['\r', '\n']).to_string())
+    };
+    if let Some(p) = &password {
+        anyhow::ensure!(
+            p.chars().count() >= 8,
+            "the password is shorter than 8 characters; nothing was changed"
+        );
+    }
+    let mut file = dashboard::auth::UsersFile::load_or_new(users)?;
+    let token = file.add(name, role, password.as_deref())?;
+    file.save(users)?;
+    println!(
+        "Added {name} ({}) to {}. Their API token, shown only this once:",
+        role.as_str(),
+        users.display()
+    );
+    println!("{token}");
+    Ok(())
+}
+
+async fn serve(
+    evidence: &str,
+    data: Option<&str>,
+    addr: SocketAddr,
+    access: &AccessOptions,
+) -> Result<()> {
+    cluster::init_logging();
     let evidence_root = pipeline::load::Root::parse(evidence)?;
     let data_root = data.map(pipeline::load::Root::parse).transpose()?;
-    let state = dashboard::AppState::new(evidence_root, data_root)?;
+    let users = if access.users.exists() {
+        dashboard::auth::UsersFile::load(&access.users)?
+    } else {
+        eprintln!(
+            "warning: no users file at {}: nobody can sign in. Add users with `evidence user add NAME --role ROLE --users {}`.",
+            access.users.display(),
+            access.users.display()
+        );
+        dashboard::auth::UsersFile::default()
+    };
+    let audit = dashboard::analysts::audit::AuditLog::open(access.audit_log.clone())
+        .with_context(|| format!("opening the audit log {}", access.audit_log.display()))?;
+    let state = dashboard::AppState::new(dashboard::Config {
+        evidence: evidence_root,
+        data: data_root,
+        users,
+        limits: dashboard::analysts::engine::QueryLimits {
+            timeout: Duration::from_secs(access.query_timeout_secs),
+            memory: access.query_memory_mib << 20,
+            per_user: access.queries_per_user.max(1),
+            json_rows: access.json_row_cap,
+        },
+        audit,
+    })
+    .await?;
     if let Err(e) = state.published().await {
         eprintln!(
             "warning: {e}\nThe dashboard will show this on every page until the evidence root is readable."

@@ -20,13 +20,42 @@ pub enum DashboardError {
 
     #[error("{0}")]
     Io(#[from] std::io::Error),
+
+    #[error("Sign in, or send an API token as `Authorization: Bearer <token>`.")]
+    Unauthorized,
+
+    #[error("{0}")]
+    Forbidden(String),
+
+    #[error("{0}")]
+    BadRequest(String),
+
+    #[error("{0}")]
+    TooMany(String),
+
+    #[error("{0}")]
+    Timeout(String),
+
+    #[error("{0}")]
+    TooLarge(String),
 }
+
+/// The message of an error response, so `/api/` routes can answer it as
+/// JSON (see `crate::api_errors_as_json`).
+#[derive(Clone, Debug)]
+pub struct ErrorMessage(pub String);
 
 impl DashboardError {
     pub fn status(&self) -> StatusCode {
         match self {
             DashboardError::Evidence { .. } => StatusCode::SERVICE_UNAVAILABLE,
             DashboardError::NotFound(_) => StatusCode::NOT_FOUND,
+            DashboardError::Unauthorized => StatusCode::UNAUTHORIZED,
+            DashboardError::Forbidden(_) => StatusCode::FORBIDDEN,
+            DashboardError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            DashboardError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            DashboardError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            DashboardError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -38,7 +67,10 @@ impl IntoResponse for DashboardError {
         if status.is_server_error() {
             tracing::error!("{self}");
         }
-        let page = crate::templates::error_page(status, &self.to_string());
-        (status, Html(page)).into_response()
+        let message = self.to_string();
+        let page = crate::templates::error_page(status, &message);
+        let mut response = (status, Html(page)).into_response();
+        response.extensions_mut().insert(ErrorMessage(message));
+        response
     }
 }

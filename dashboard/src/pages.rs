@@ -12,7 +12,6 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 type PageResult = Result<Html<String>, DashboardError>;
 
@@ -85,7 +84,7 @@ fn site_of<'a>(
     })
 }
 
-pub async fn overview(State(state): State<AppState>) -> PageResult {
+pub async fn overview(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let published = state.published().await?;
     let rows: Vec<_> = published
         .programmes
@@ -99,7 +98,7 @@ pub async fn overview(State(state): State<AppState>) -> PageResult {
             nav => "overview",
             rows,
             figures => figures(&published, Scope::Overview)?,
-            ..base(&published)
+            ..frame(Some(&published), &viewer)
         },
     )
 }
@@ -122,6 +121,7 @@ const SITE_COLUMNS: [(&str, &str); 6] = [
 
 pub async fn programme(
     State(state): State<AppState>,
+    viewer: Viewer,
     Path(slug): Path<String>,
     Query(order): Query<SiteSort>,
 ) -> PageResult {
@@ -204,13 +204,14 @@ pub async fn programme(
             dimensions,
             figures => figures(&published, Scope::Programme(programme))?,
             breadcrumbs => vec![crumb("Overview", "/".into())],
-            ..base(&published)
+            ..frame(Some(&published), &viewer)
         },
     )
 }
 
 pub async fn site(
     State(state): State<AppState>,
+    viewer: Viewer,
     Path((slug, area)): Path<(String, String)>,
 ) -> PageResult {
     let published = state.published().await?;
@@ -228,12 +229,12 @@ pub async fn site(
                 crumb("Overview", "/".into()),
                 crumb(&programme.name, format!("/programme/{}", programme.slug)),
             ],
-            ..base(&published)
+            ..frame(Some(&published), &viewer)
         },
     )
 }
 
-pub async fn fit_notes(State(state): State<AppState>) -> PageResult {
+pub async fn fit_notes(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let published = state.published().await?;
     let did_chart = catalogue::chart(&published, Scope::Overview, "fit-note-did")
         .map(|c| figure(&Scope::Overview, c))
@@ -253,12 +254,12 @@ pub async fn fit_notes(State(state): State<AppState>) -> PageResult {
             did => published.did,
             did_chart,
             trends,
-            ..base(&published)
+            ..frame(Some(&published), &viewer)
         },
     )
 }
 
-pub async fn data_quality(State(state): State<AppState>) -> PageResult {
+pub async fn data_quality(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let published = state.published().await?;
     render(
         "data_quality.html",
@@ -267,13 +268,14 @@ pub async fn data_quality(State(state): State<AppState>) -> PageResult {
             nav => "data-quality",
             checks => published.checks,
             evidence_root => state.evidence_root().as_str(),
-            ..base(&published)
+            ..frame(Some(&published), &viewer)
         },
     )
 }
 
 async fn report_page(
     state: &AppState,
+    viewer: &Viewer,
     slug: &str,
     standalone: bool,
 ) -> Result<String, DashboardError> {
@@ -307,22 +309,27 @@ async fn report_page(
                 crumb("Overview", "/".into()),
                 crumb(&programme.name, format!("/programme/{}", programme.slug)),
             ],
-            ..base(&published)
+            ..frame(Some(&published), viewer)
         },
     )?;
     Ok(html)
 }
 
-pub async fn report(State(state): State<AppState>, Path(slug): Path<String>) -> PageResult {
-    Ok(Html(report_page(&state, &slug, false).await?))
+pub async fn report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+) -> PageResult {
+    Ok(Html(report_page(&state, &viewer, &slug, false).await?))
 }
 
 /// The report as one self-contained HTML file (styles and charts inlined).
 pub async fn report_download(
     State(state): State<AppState>,
+    viewer: Viewer,
     Path(slug): Path<String>,
 ) -> Result<Response, DashboardError> {
-    let html = report_page(&state, &slug, true).await?;
+    let html = report_page(&state, &viewer, &slug, true).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
@@ -336,12 +343,35 @@ pub async fn report_download(
         .into_response())
 }
 
+/// Who is looking: the signed-in user (set by `auth::require`) and the
+/// CSRF token their forms carry.
+pub struct Viewer {
+    pub user: Option<crate::auth::User>,
+    pub csrf: Option<String>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Viewer {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Viewer {
+            user: parts.extensions.get::<crate::auth::User>().cloned(),
+            csrf: crate::auth::cookie(&parts.headers, crate::auth::CSRF_COOKIE),
+        })
+    }
+}
+
 /// What every page's frame needs: the programmes for the navigation, the
-/// run for the footer, the disclosure footnote.
-fn base(published: &Arc<Published>) -> minijinja::Value {
+/// run for the footer, the disclosure footnote, who is signed in.
+pub fn frame(published: Option<&Published>, viewer: &Viewer) -> minijinja::Value {
     context! {
-        programmes => published.programmes,
-        run => published.run,
+        programmes => published.map(|p| &p.programmes),
+        run => published.map(|p| &p.run),
         footnote => crate::disclosure::FOOTNOTE,
+        viewer_name => viewer.user.as_ref().map(|u| u.name.clone()),
+        viewer_role => viewer.user.as_ref().map(|u| u.role.as_str()),
+        csrf => viewer.csrf,
     }
 }

@@ -1,6 +1,9 @@
 //! The app's state: the evidence root, and its published (disclosure-
 //! controlled) figures, re-read when the root is republished.
 
+use crate::analysts::audit::AuditLog;
+use crate::analysts::engine::{Engine, QueryLimits};
+use crate::auth::{Auth, UsersFile};
 use crate::disclosure::{self, Published};
 use crate::error::DashboardError;
 use datafusion::prelude::SessionContext;
@@ -16,9 +19,34 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+/// What `evidence serve` starts with.
+pub struct Config {
+    pub evidence: Root,
+    pub data: Option<Root>,
+    pub users: UsersFile,
+    pub limits: QueryLimits,
+    pub audit: AuditLog,
+}
+
+impl Config {
+    /// An evidence root with no users (nobody can sign in) and default
+    /// limits, the audit going to the log output only.
+    pub fn new(evidence: Root) -> Self {
+        Config {
+            evidence,
+            data: None,
+            users: UsersFile::default(),
+            limits: QueryLimits::default(),
+            audit: AuditLog::tracing_only(),
+        }
+    }
+}
+
 struct Inner {
     evidence: Root,
     data: Option<Root>,
+    auth: Auth,
+    engine: Result<Engine, String>,
     ctx: SessionContext,
     current: RwLock<Option<Arc<Published>>>,
     checked: Mutex<Option<Instant>>,
@@ -29,7 +57,17 @@ impl AppState {
     /// State over an evidence root (and optionally the dataset root it came
     /// from). Reading happens on first use, so a server can start before a
     /// root is readable and show why on its pages.
-    pub fn new(evidence: Root, data: Option<Root>) -> Result<Self, DashboardError> {
+    pub async fn new(config: Config) -> Result<Self, DashboardError> {
+        let Config {
+            evidence,
+            data,
+            users,
+            limits,
+            audit,
+        } = config;
+        let engine = Engine::new(&evidence, data.as_ref(), limits, audit)
+            .await
+            .map_err(|e| e.to_string());
         let runtime = pipeline::store::runtime_env().map_err(|e| DashboardError::Evidence {
             location: evidence.as_str().to_string(),
             problem: format!("cannot set up the object stores: {e}"),
@@ -39,6 +77,8 @@ impl AppState {
             inner: Arc::new(Inner {
                 evidence,
                 data,
+                auth: Auth::new(users),
+                engine,
                 ctx,
                 current: RwLock::new(None),
                 checked: Mutex::new(None),
@@ -53,6 +93,21 @@ impl AppState {
 
     pub fn data_root(&self) -> Option<&Root> {
         self.inner.data.as_ref()
+    }
+
+    pub fn auth(&self) -> &Auth {
+        &self.inner.auth
+    }
+
+    /// The analysts' query engine.
+    pub fn engine(&self) -> Result<&Engine, DashboardError> {
+        self.inner
+            .engine
+            .as_ref()
+            .map_err(|e| DashboardError::Evidence {
+                location: self.inner.evidence.as_str().to_string(),
+                problem: format!("the SQL engine could not start: {e}"),
+            })
     }
 
     /// The published figures of the evidence root as it is now: cached, and

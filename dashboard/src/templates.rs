@@ -9,7 +9,12 @@ use std::sync::OnceLock;
 
 pub const CSS: &str = include_str!("../static/style.css");
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 11] = [
+    ("login.html", include_str!("../templates/login.html")),
+    (
+        "workbench.html",
+        include_str!("../templates/workbench.html"),
+    ),
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("overview.html", include_str!("../templates/overview.html")),

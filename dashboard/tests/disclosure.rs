@@ -277,7 +277,7 @@ async fn no_page_chart_or_export_reveals_a_small_or_unrounded_count() {
     );
 
     // The fixture really has small cells to suppress.
-    let state = state(fixture);
+    let state = state(fixture).await;
     let (pages, charts) = pages_and_charts(&state).await;
     let mut suppressed = 0;
     for page in &pages {

@@ -4,13 +4,14 @@
 mod common;
 
 use common::{evidence_root, get, pages_and_charts, state};
+
 use dashboard::charts::catalogue::{self, Scope};
 
 const PEOPLE: u64 = 30_000;
 
 #[tokio::test]
 async fn every_page_renders_with_the_disclosure_footnote() {
-    let state = state(evidence_root(PEOPLE, 7));
+    let state = state(evidence_root(PEOPLE, 7)).await;
     let (pages, _) = pages_and_charts(&state).await;
     assert!(pages.len() > 40, "{} pages", pages.len());
     for page in &pages {
@@ -33,7 +34,7 @@ async fn every_page_renders_with_the_disclosure_footnote() {
 
 #[tokio::test]
 async fn every_chart_comes_as_svg_png_and_the_csv_behind_it() {
-    let state = state(evidence_root(PEOPLE, 7));
+    let state = state(evidence_root(PEOPLE, 7)).await;
     let (_, charts) = pages_and_charts(&state).await;
     for chart in &charts {
         let svg = get(&state, &format!("{chart}.svg")).await;
@@ -68,7 +69,7 @@ async fn every_chart_comes_as_svg_png_and_the_csv_behind_it() {
 
 #[tokio::test]
 async fn csv_columns_and_rows_are_the_charts_table() {
-    let state = state(evidence_root(PEOPLE, 7));
+    let state = state(evidence_root(PEOPLE, 7)).await;
     let published = state.published().await.unwrap();
     let programme = &published.programmes[0];
     let site = published.sites_of(programme).next().unwrap();
@@ -101,7 +102,7 @@ async fn csv_columns_and_rows_are_the_charts_table() {
 
 #[tokio::test]
 async fn the_overview_shows_all_four_programmes_and_their_effects() {
-    let state = state(evidence_root(PEOPLE, 7));
+    let state = state(evidence_root(PEOPLE, 7)).await;
     let html = get(&state, "/").await.text();
     for name in [
         "WorkWell",
@@ -120,7 +121,7 @@ async fn the_overview_shows_all_four_programmes_and_their_effects() {
 
 #[tokio::test]
 async fn unknown_names_get_a_404_page() {
-    let state = state(evidence_root(PEOPLE, 7));
+    let state = state(evidence_root(PEOPLE, 7)).await;
     for path in [
         "/nope",
         "/programme/no-such-programme",
@@ -139,7 +140,7 @@ async fn unknown_names_get_a_404_page() {
 
 #[tokio::test]
 async fn the_site_table_sorts_by_any_column() {
-    let state = state(evidence_root(PEOPLE, 7));
+    let state = state(evidence_root(PEOPLE, 7)).await;
     let rates = |html: &str| -> Vec<f64> {
         let table = html.split("class=\"data sortable\"").nth(1).unwrap();
         let table = table.split("</table>").next().unwrap();
@@ -176,7 +177,7 @@ async fn the_site_table_sorts_by_any_column() {
 
 #[tokio::test]
 async fn the_report_downloads_as_one_self_contained_file() {
-    let state = state(evidence_root(PEOPLE, 7));
+    let state = state(evidence_root(PEOPLE, 7)).await;
     let got = get(&state, "/programme/workwell/report.html").await;
     assert_eq!(got.status, 200);
     assert_eq!(
@@ -213,8 +214,7 @@ async fn a_missing_or_corrupt_table_gives_an_error_page_and_recovery_needs_no_re
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("evidence");
     copy_dir(&fixture.evidence, &copy);
-    let root = pipeline::load::Root::parse(copy.to_str().unwrap()).unwrap();
-    let state = dashboard::AppState::new(root, None).unwrap();
+    let state = common::app_over(&copy, None).await;
     assert_eq!(get(&state, "/").await.status, 200);
 
     // A new run (new run id) with a truncated table: pages say what is wrong.
@@ -243,8 +243,7 @@ async fn a_missing_or_corrupt_table_gives_an_error_page_and_recovery_needs_no_re
     assert!(got.text().contains("fixed-run"));
 
     // No evidence root at all: an error page, not a crash.
-    let missing = pipeline::load::Root::parse(dir.path().join("none").to_str().unwrap()).unwrap();
-    let state = dashboard::AppState::new(missing, None).unwrap();
+    let state = common::app_over(&dir.path().join("none"), None).await;
     let got = get(&state, "/").await;
     assert_eq!(got.status, 503);
     assert!(got.text().contains("run.json"));

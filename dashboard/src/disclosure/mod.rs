@@ -18,6 +18,7 @@
 //! - A DiD is suppressed when any of its four shares is.
 
 mod read;
+pub mod tables;
 
 use crate::error::DashboardError;
 use chrono::NaiveDate;

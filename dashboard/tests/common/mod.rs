@@ -61,9 +61,50 @@ pub fn evidence_root(people: u64, seed: u64) -> &'static Fixture {
     })
 }
 
-pub fn state(fixture: &Fixture) -> AppState {
-    let root = pipeline::load::Root::parse(fixture.evidence.to_str().unwrap()).unwrap();
-    AppState::new(root, None).unwrap()
+/// The app over a fixture, with a commissioner and an analyst whose API
+/// tokens the requests use.
+pub struct TestApp {
+    pub state: AppState,
+    pub commissioner: String,
+    pub analyst: String,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.state
+    }
+}
+
+pub async fn app_over(evidence: &std::path::Path, data: Option<&std::path::Path>) -> TestApp {
+    let root = |p: &std::path::Path| pipeline::load::Root::parse(p.to_str().unwrap()).unwrap();
+    let mut users = dashboard::auth::UsersFile::default();
+    let commissioner = users
+        .add(
+            "cora",
+            dashboard::auth::Role::Commissioner,
+            Some("commissioner-password"),
+        )
+        .unwrap();
+    let analyst = users
+        .add(
+            "ana",
+            dashboard::auth::Role::Analyst,
+            Some("analyst-password"),
+        )
+        .unwrap();
+    let mut config = dashboard::Config::new(root(evidence));
+    config.data = data.map(root);
+    config.users = users;
+    TestApp {
+        state: AppState::new(config).await.unwrap(),
+        commissioner,
+        analyst,
+    }
+}
+
+pub async fn state(fixture: &Fixture) -> TestApp {
+    app_over(&fixture.evidence, None).await
 }
 
 pub struct Got {
@@ -79,10 +120,23 @@ impl Got {
     }
 }
 
-/// GET a path through the router in-process.
-pub async fn get(state: &AppState, path: &str) -> Got {
-    let response: Response<Body> = dashboard::router(state.clone())
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+/// GET a path through the router in-process, as the commissioner.
+pub async fn get(app: &TestApp, path: &str) -> Got {
+    get_with(app, path, Some(&app.commissioner)).await
+}
+
+/// GET a path with this API token (or none).
+pub async fn get_with(app: &TestApp, path: &str, token: Option<&str>) -> Got {
+    let mut request = Request::get(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    send(app, request.body(Body::empty()).unwrap()).await
+}
+
+pub async fn send(app: &TestApp, request: Request<Body>) -> Got {
+    let response: Response<Body> = dashboard::router(app.state.clone())
+        .oneshot(request)
         .await
         .unwrap();
     let status = response.status();
@@ -111,7 +165,7 @@ pub async fn get(state: &AppState, path: &str) -> Got {
 }
 
 /// Every page of the dashboard, and every chart URL (without extension).
-pub async fn pages_and_charts(state: &AppState) -> (Vec<String>, Vec<String>) {
+pub async fn pages_and_charts(state: &TestApp) -> (Vec<String>, Vec<String>) {
     use dashboard::charts::catalogue::Scope;
     let published = state.published().await.expect("published");
     let mut pages = vec!["/".to_string(), "/fit-notes".into(), "/data-quality".into()];

@@ -1,0 +1,309 @@
+//! The analysts' query engine: one DataFusion context with the contract's
+//! input tables (from the dataset root) and the evidence tables registered,
+//! and the limits every query runs under: read-only statements, a time limit
+//! that cancels, a memory pool, a cap on concurrent queries per user. Every
+//! query is written to the audit log.
+
+use super::audit::{AuditLog, AuditRecord};
+use super::guard;
+use crate::auth::User;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::prelude::{ParquetReadOptions, SQLOptions, SessionConfig, SessionContext};
+use pipeline::load::Root;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+#[derive(Clone, Debug)]
+pub struct QueryLimits {
+    /// A query still running after this is cancelled.
+    pub timeout: Duration,
+    /// The memory pool every query shares, in bytes.
+    pub memory: usize,
+    /// Queries one user may have running at once.
+    pub per_user: usize,
+    /// Rows in a JSON answer; the total is still reported.
+    pub json_rows: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            timeout: Duration::from_secs(30),
+            memory: 1 << 30,
+            per_user: 2,
+            json_rows: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("{0}")]
+    Refused(#[from] guard::Refused),
+    #[error("The query failed: {0}")]
+    Failed(String),
+    #[error(
+        "The query needed more than the {limit_mib} MiB of memory queries may use: {detail}. Filter or aggregate earlier, or select fewer columns."
+    )]
+    Memory { limit_mib: usize, detail: String },
+    #[error(
+        "The query was cancelled after {0} seconds, the time limit. Filter earlier or aggregate, or ask for the limit to be raised (evidence serve --query-timeout-secs)."
+    )]
+    Timeout(u64),
+    #[error("You already have {0} queries running; wait for one to finish.")]
+    Busy(usize),
+}
+
+impl QueryError {
+    fn outcome(&self) -> &'static str {
+        match self {
+            QueryError::Refused(_) => "refused",
+            QueryError::Failed(_) => "failed",
+            QueryError::Memory { .. } => "memory",
+            QueryError::Timeout(_) => "timeout",
+            QueryError::Busy(_) => "busy",
+        }
+    }
+}
+
+/// A table as the workbench lists it.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TableInfo {
+    pub name: String,
+    /// `input` (a contract input table, record-level) or `evidence`.
+    pub kind: String,
+    pub columns: Vec<ColumnInfo>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ColumnInfo {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub data_type: String,
+    pub nullable: bool,
+}
+
+pub struct Engine {
+    ctx: SessionContext,
+    limits: QueryLimits,
+    running: Mutex<HashMap<String, Arc<Semaphore>>>,
+    audit: AuditLog,
+    tables: Vec<(String, &'static str)>,
+}
+
+/// A running query: its stream, and what to log when it ends.
+pub struct Running {
+    pub schema: SchemaRef,
+    pub stream: SendableRecordBatchStream,
+    pub started: Instant,
+    pub deadline: Instant,
+    _permit: OwnedSemaphorePermit,
+    audit: Option<(AuditLog, AuditRecord)>,
+}
+
+impl Running {
+    /// Log the query's end: `rows` returned, or why it stopped.
+    pub fn finish(mut self, rows: u64, error: Option<&QueryError>) {
+        if let Some((log, mut record)) = self.audit.take() {
+            record.rows = Some(rows);
+            record.ms = self.started.elapsed().as_millis() as u64;
+            record.outcome = error.map_or("ok", |e| e.outcome()).to_string();
+            record.error = error.map(|e| e.to_string());
+            log.write(&record);
+        }
+    }
+
+    pub fn time_left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Dropped without `finish` (a client that went away mid-export).
+        if let Some((log, mut record)) = self.audit.take() {
+            record.ms = self.started.elapsed().as_millis() as u64;
+            record.outcome = "abandoned".into();
+            log.write(&record);
+        }
+    }
+}
+
+impl Engine {
+    /// Register the evidence tables of `evidence` and, with `data`, the
+    /// contract's input tables of the dataset root.
+    pub async fn new(
+        evidence: &Root,
+        data: Option<&Root>,
+        limits: QueryLimits,
+        audit: AuditLog,
+    ) -> Result<Self, QueryError> {
+        let runtime = pipeline::store::runtime_env_with_memory_limit(Some(limits.memory))
+            .map_err(|e| QueryError::Failed(e.to_string()))?;
+        let config = SessionConfig::new()
+            .with_target_partitions(2)
+            .with_information_schema(true);
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        let mut tables = Vec::new();
+        for name in pipeline::contract::OUTPUT_TABLES {
+            let location = evidence.join(&format!("{name}.parquet"));
+            match ctx
+                .register_parquet(name, &location, ParquetReadOptions::default())
+                .await
+            {
+                Ok(()) => tables.push((name.to_string(), "evidence")),
+                Err(e) => tracing::warn!("{location}: not registered for SQL: {e}"),
+            }
+        }
+        if let Some(data) = data {
+            for table in pipeline::contract::input_tables() {
+                let location = data.join(&format!("{}/", table.name));
+                match ctx
+                    .register_parquet(table.name, &location, ParquetReadOptions::default())
+                    .await
+                {
+                    Ok(()) => tables.push((table.name.to_string(), "input")),
+                    Err(e) => tracing::warn!("{location}: not registered for SQL: {e}"),
+                }
+            }
+        }
+        if data.is_some() {
+            // The metric queries from sql/, as views over the input tables,
+            // so the workbench's examples run as written.
+            if let Err(e) = pipeline::metrics::register_metric_views(&ctx, None).await {
+                tracing::warn!("metric views not registered for SQL: {e}");
+            }
+        }
+        Ok(Engine {
+            ctx,
+            limits,
+            running: Mutex::new(HashMap::new()),
+            audit,
+            tables,
+        })
+    }
+
+    pub fn limits(&self) -> &QueryLimits {
+        &self.limits
+    }
+
+    /// The registered tables and their columns.
+    pub async fn tables(&self) -> Vec<TableInfo> {
+        let mut out = Vec::new();
+        for (name, kind) in &self.tables {
+            let Ok(table) = self.ctx.table_provider(name.as_str()).await else {
+                continue;
+            };
+            out.push(TableInfo {
+                name: name.clone(),
+                kind: kind.to_string(),
+                columns: table
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| ColumnInfo {
+                        name: f.name().clone(),
+                        data_type: f.data_type().to_string(),
+                        nullable: f.is_nullable(),
+                    })
+                    .collect(),
+            });
+        }
+        out
+    }
+
+    pub fn has_table(&self, name: &str) -> Option<&'static str> {
+        self.tables.iter().find(|t| t.0 == name).map(|t| t.1)
+    }
+
+    fn permit(&self, user: &User) -> Result<OwnedSemaphorePermit, QueryError> {
+        let semaphore = {
+            let mut running = self
+                .running
+                .lock()
+                .map_err(|_| QueryError::Failed("internal lock poisoned".into()))?;
+            running
+                .entry(user.name.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_user)))
+                .clone()
+        };
+        semaphore
+            .try_acquire_owned()
+            .map_err(|_| QueryError::Busy(self.limits.per_user))
+    }
+
+    /// Check, plan and start a query for `user`. Refusals and planning
+    /// errors are logged here; a started query is logged when it finishes.
+    pub async fn start(&self, user: &User, sql: &str, form: &str) -> Result<Running, QueryError> {
+        let started = Instant::now();
+        let record = AuditRecord::new(user, sql, form);
+        let result = self.plan(user, sql, started).await;
+        match result {
+            Ok((schema, stream, permit)) => Ok(Running {
+                schema,
+                stream,
+                started,
+                deadline: started + self.limits.timeout,
+                _permit: permit,
+                audit: Some((self.audit.clone(), record)),
+            }),
+            Err(e) => {
+                let mut record = record;
+                record.ms = started.elapsed().as_millis() as u64;
+                record.outcome = e.outcome().into();
+                record.error = Some(e.to_string());
+                self.audit.write(&record);
+                Err(e)
+            }
+        }
+    }
+
+    async fn plan(
+        &self,
+        user: &User,
+        sql: &str,
+        started: Instant,
+    ) -> Result<(SchemaRef, SendableRecordBatchStream, OwnedSemaphorePermit), QueryError> {
+        guard::check(sql)?;
+        let permit = self.permit(user)?;
+        // DataFusion's own verifier too, in case the guard ever misses one.
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let planning = async {
+            let df = self
+                .ctx
+                .sql_with_options(sql, options)
+                .await
+                .map_err(|e| self.classify(e))?;
+            let schema = df.schema().inner().clone();
+            let stream = df.execute_stream().await.map_err(|e| self.classify(e))?;
+            Ok::<_, QueryError>((schema, stream))
+        };
+        let (schema, stream) = tokio::time::timeout(self.limits.timeout, planning)
+            .await
+            .map_err(|_| QueryError::Timeout(self.limits.timeout.as_secs()))??;
+        let _ = started;
+        Ok((schema, stream, permit))
+    }
+
+    /// A DataFusion error in the analyst's terms.
+    pub fn classify(&self, e: DataFusionError) -> QueryError {
+        let text = e.to_string();
+        if matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))
+            || text.contains("Resources exhausted")
+        {
+            QueryError::Memory {
+                limit_mib: self.limits.memory >> 20,
+                detail: text,
+            }
+        } else {
+            QueryError::Failed(text)
+        }
+    }
+}
