@@ -40,10 +40,38 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Add a user through the real command, the password on standard input.
+fn add_user(users: &Path, name: &str, role: &str, password: &str) {
+    use std::io::Write;
+    let mut child = Command::new(EVIDENCE)
+        .args([
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            "--users",
+            users.to_str().unwrap(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let token = stdout.lines().last().unwrap();
+    assert!(token.starts_with("evd_") && token.len() == 68, "{stdout}");
+}
+
 /// Start `evidence serve` on a free port; its URL from its first line.
-fn serve(evidence_root: &Path) -> (Running, String) {
+fn serve(evidence_root: &Path, data: &Path, users: &Path, audit: &Path) -> (Running, String) {
     let mut child = Command::new(EVIDENCE)
         .args(["serve", "--evidence", evidence_root.to_str().unwrap()])
+        .args(["--data", data.to_str().unwrap()])
+        .args(["--users", users.to_str().unwrap()])
+        .args(["--audit-log", audit.to_str().unwrap()])
         .args(["--addr", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .spawn()
@@ -104,8 +132,33 @@ async fn downloaded(dir: &Path, ext: &str) -> PathBuf {
     }
 }
 
+async fn sign_in(
+    browser: &fantoccini::Client,
+    name: &str,
+    password: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    browser
+        .find(Locator::Id("name"))
+        .await?
+        .send_keys(name)
+        .await?;
+    browser
+        .find(Locator::Id("password"))
+        .await?
+        .send_keys(password)
+        .await?;
+    browser
+        .find(Locator::Css("form.signin button"))
+        .await?
+        .click()
+        .await?;
+    browser.wait().for_element(Locator::Css(".account")).await?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts() {
+async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_and_an_analyst_runs_sql()
+ {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let evidence_root = dir.path().join("evidence");
@@ -127,7 +180,11 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts()
         "--out",
         evidence_root.to_str().unwrap(),
     ]);
-    let (_server, url) = serve(&evidence_root);
+    let users = dir.path().join("users.toml");
+    add_user(&users, "cora", "commissioner", "commissioner-password");
+    add_user(&users, "ana", "analyst", "analyst-password");
+    let audit = dir.path().join("audit.jsonl");
+    let (_server, url) = serve(&evidence_root, &data, &users, &audit);
     let (_driver, webdriver) = chromedriver();
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&screenshots).unwrap();
@@ -163,7 +220,10 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts()
             std::fs::write(&path, png).unwrap();
             eprintln!("screenshot: {}", path.display());
         };
+        // Signed out, the dashboard sends the browser to sign in first.
         browser.goto(&format!("{url}/")).await?;
+        assert!(browser.current_url().await?.path().ends_with("/login"));
+        sign_in(&browser, "cora", "commissioner-password").await?;
         let h1 = browser.find(Locator::Css("h1")).await?.text().await?;
         assert_eq!(h1, "Work and health pilots: how the programmes compare");
         let rows = browser
@@ -229,6 +289,74 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts()
             screenshots.join("downloaded-chart.png"),
         )
         .unwrap();
+        std::fs::remove_file(downloaded(&downloads, "csv").await).unwrap();
+
+        // A commissioner has no workbench: not in the navigation, refused
+        // at its address.
+        assert!(
+            browser
+                .find(Locator::LinkText("SQL workbench"))
+                .await
+                .is_err()
+        );
+        browser.goto(&format!("{url}/workbench")).await?;
+        let h1 = browser.find(Locator::Css("h1")).await?.text().await?;
+        assert_eq!(h1, "Forbidden");
+        shot("commissioner-workbench", browser.screenshot().await?);
+
+        // Sign out, and in as the analyst.
+        browser.goto(&format!("{url}/")).await?;
+        browser
+            .find(Locator::Css(".signout button"))
+            .await?
+            .click()
+            .await?;
+        assert!(browser.current_url().await?.path().ends_with("/login"));
+        sign_in(&browser, "ana", "analyst-password").await?;
+        browser
+            .find(Locator::LinkText("SQL workbench"))
+            .await?
+            .click()
+            .await?;
+        let editor = browser
+            .wait()
+            .for_element(Locator::Css("textarea#sql"))
+            .await?;
+        editor
+            .send_keys(
+                "SELECT programme, participants, att FROM programme_outcomes ORDER BY programme",
+            )
+            .await?;
+        browser
+            .find(Locator::XPath("//button[text()='Run']"))
+            .await?
+            .click()
+            .await?;
+        let count = browser
+            .wait()
+            .for_element(Locator::Css("#row-count"))
+            .await?;
+        assert_eq!(count.text().await?, "4");
+        let rows = browser
+            .find_all(Locator::Css("table.results tbody tr"))
+            .await?;
+        assert_eq!(rows.len(), 4);
+        shot("workbench", browser.screenshot().await?);
+        browser
+            .find(Locator::Css("a[href*='format=csv']"))
+            .await?
+            .click()
+            .await?;
+        let csv = std::fs::read_to_string(downloaded(&downloads, "csv").await).unwrap();
+        let mut lines = csv.lines();
+        assert_eq!(lines.next(), Some("programme,participants,att"));
+        assert_eq!(lines.count(), 4, "{csv}");
+        // The analyst's query is in the audit log.
+        let log = std::fs::read_to_string(&audit).unwrap();
+        assert!(
+            log.contains("\"user\":\"ana\"") && log.contains("FROM programme_outcomes"),
+            "{log}"
+        );
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

@@ -54,6 +54,7 @@ pub async fn page(
         }
     }
     let enc = crate::auth::urlencode;
+    let published = state.published().await.ok();
     crate::templates::render(
         "workbench.html",
         context! {
@@ -72,7 +73,7 @@ pub async fn page(
                 memory_mib => engine.limits().memory >> 20,
                 per_user => engine.limits().per_user,
             },
-            ..crate::pages::frame(None, &viewer)
+            ..crate::pages::frame(published.as_deref(), &viewer)
         },
     )
 }
