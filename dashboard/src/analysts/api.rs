@@ -185,7 +185,7 @@ pub async fn capped_json(mut running: Running, cap: usize) -> Result<SqlAnswer, 
     let limit = running.time_left();
     let collect = async {
         while let Some(batch) = running.stream.next().await {
-            let batch = batch.map_err(|e| QueryError::Failed(e.to_string()))?;
+            let batch = batch.map_err(|e| running.error(e))?;
             total += batch.num_rows() as u64;
             if kept_rows < cap {
                 let take = (cap - kept_rows).min(batch.num_rows());
@@ -197,7 +197,7 @@ pub async fn capped_json(mut running: Running, cap: usize) -> Result<SqlAnswer, 
     };
     let result = match tokio::time::timeout(limit, collect).await {
         Ok(r) => r,
-        Err(_) => Err(QueryError::Timeout(limit.as_secs())),
+        Err(_) => Err(QueryError::Timeout(running.limit_secs)),
     };
     if let Err(e) = result {
         running.finish(total, Some(&e));

@@ -10,6 +10,7 @@ use crate::auth::User;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{ParquetReadOptions, SQLOptions, SessionConfig, SessionContext};
 use pipeline::load::Root;
 use std::collections::HashMap;
@@ -101,6 +102,9 @@ pub struct Running {
     pub stream: SendableRecordBatchStream,
     pub started: Instant,
     pub deadline: Instant,
+    /// The time limit, for messages.
+    pub limit_secs: u64,
+    memory: usize,
     _permit: OwnedSemaphorePermit,
     audit: Option<(AuditLog, AuditRecord)>,
 }
@@ -115,6 +119,11 @@ impl Running {
             record.error = error.map(|e| e.to_string());
             log.write(&record);
         }
+    }
+
+    /// An error from the running query, in the analyst's terms.
+    pub fn error(&self, e: DataFusionError) -> QueryError {
+        classify(e, self.memory)
     }
 
     pub fn time_left(&self) -> Duration {
@@ -144,9 +153,12 @@ impl Engine {
     ) -> Result<Self, QueryError> {
         let runtime = pipeline::store::runtime_env_with_memory_limit(Some(limits.memory))
             .map_err(|e| QueryError::Failed(e.to_string()))?;
+        // A sort sets aside memory for merging its spills; keep that a small
+        // part of a small pool.
         let config = SessionConfig::new()
             .with_target_partitions(2)
-            .with_information_schema(true);
+            .with_information_schema(true)
+            .with_sort_spill_reservation_bytes((limits.memory / 8).min(10 << 20));
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         let mut tables = Vec::new();
         for name in pipeline::contract::OUTPUT_TABLES {
@@ -248,6 +260,8 @@ impl Engine {
                 stream,
                 started,
                 deadline: started + self.limits.timeout,
+                limit_secs: self.limits.timeout.as_secs(),
+                memory: self.limits.memory,
                 _permit: permit,
                 audit: Some((self.audit.clone(), record)),
             }),
@@ -283,7 +297,7 @@ impl Engine {
                 .map_err(|e| self.classify(e))?;
             let schema = df.schema().inner().clone();
             let stream = df.execute_stream().await.map_err(|e| self.classify(e))?;
-            Ok::<_, QueryError>((schema, stream))
+            Ok::<_, QueryError>((schema.clone(), on_its_own_task(schema, stream)))
         };
         let (schema, stream) = tokio::time::timeout(self.limits.timeout, planning)
             .await
@@ -294,16 +308,52 @@ impl Engine {
 
     /// A DataFusion error in the analyst's terms.
     pub fn classify(&self, e: DataFusionError) -> QueryError {
-        let text = e.to_string();
-        if matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))
-            || text.contains("Resources exhausted")
-        {
-            QueryError::Memory {
-                limit_mib: self.limits.memory >> 20,
-                detail: text,
+        classify(e, self.limits.memory)
+    }
+}
+
+/// Drive the query on its own task, handing batches over a small channel.
+/// Whoever reads the result then waits on the channel, so the time limit
+/// fires on time however long one step of the query takes, and dropping the
+/// result aborts the task (and with it the query's own tasks).
+fn on_its_own_task(
+    schema: SchemaRef,
+    mut stream: SendableRecordBatchStream,
+) -> SendableRecordBatchStream {
+    use futures::StreamExt;
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let task = tokio::spawn(async move {
+        while let Some(batch) = stream.next().await {
+            if tx.send(batch).await.is_err() {
+                break;
             }
-        } else {
-            QueryError::Failed(text)
         }
+    });
+    let abort = AbortOnDrop(task);
+    let batches = tokio_stream::wrappers::ReceiverStream::new(rx).map(move |b| {
+        let _ = &abort;
+        b
+    });
+    Box::pin(RecordBatchStreamAdapter::new(schema, batches))
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn classify(e: DataFusionError, memory: usize) -> QueryError {
+    let text = e.to_string();
+    if matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))
+        || text.contains("Resources exhausted")
+    {
+        QueryError::Memory {
+            limit_mib: memory >> 20,
+            detail: text,
+        }
+    } else {
+        QueryError::Failed(text)
     }
 }

@@ -137,7 +137,7 @@ pub fn stream(mut running: Running, format: Format) -> Body {
         let work = async {
             let mut encoder = Encoder::new(format, &running, out.clone()).map_err(fail)?;
             while let Some(batch) = running.stream.next().await {
-                let batch = batch.map_err(|e| QueryError::Failed(e.to_string()))?;
+                let batch = batch.map_err(|e| running.error(e))?;
                 encoder.write(&batch).map_err(fail)?;
                 rows += batch.num_rows() as u64;
                 let chunk = out.take();
@@ -154,7 +154,7 @@ pub fn stream(mut running: Running, format: Format) -> Body {
         };
         let result = match tokio::time::timeout(limit, work).await {
             Ok(r) => r,
-            Err(_) => Err(QueryError::Timeout(limit.as_secs())),
+            Err(_) => Err(QueryError::Timeout(running.limit_secs)),
         };
         match result {
             Ok(()) => running.finish(rows, None),

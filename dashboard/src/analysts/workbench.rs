@@ -128,7 +128,7 @@ async fn run_page(
     };
     let outcome = match tokio::time::timeout(limit, collect).await {
         Ok(r) => r,
-        Err(_) => Err(QueryError::Timeout(limit.as_secs())),
+        Err(_) => Err(QueryError::Timeout(running.limit_secs)),
     };
     let elapsed_ms = running.started.elapsed().as_millis() as u64;
     match outcome {
