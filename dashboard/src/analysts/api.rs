@@ -93,6 +93,7 @@ impl From<QueryError> for DashboardError {
             QueryError::Timeout(_) => DashboardError::Timeout(e.to_string()),
             QueryError::Memory { .. } => DashboardError::TooLarge(e.to_string()),
             QueryError::Failed(m) => DashboardError::BadRequest(m),
+            QueryError::NotAnalyst => DashboardError::Forbidden(e.to_string()),
         }
     }
 }

@@ -57,6 +57,8 @@ pub enum QueryError {
     Timeout(u64),
     #[error("You already have {0} queries running; wait for one to finish.")]
     Busy(usize),
+    #[error("SQL needs the analyst role.")]
+    NotAnalyst,
 }
 
 impl QueryError {
@@ -67,6 +69,7 @@ impl QueryError {
             QueryError::Memory { .. } => "memory",
             QueryError::Timeout(_) => "timeout",
             QueryError::Busy(_) => "busy",
+            QueryError::NotAnalyst => "forbidden",
         }
     }
 }
@@ -282,6 +285,10 @@ impl Engine {
         sql: &str,
         started: Instant,
     ) -> Result<(SchemaRef, SendableRecordBatchStream, OwnedSemaphorePermit), QueryError> {
+        // The routes already require the role; this holds even if one did not.
+        if user.role != crate::auth::Role::Analyst {
+            return Err(QueryError::NotAnalyst);
+        }
         guard::check(sql)?;
         let permit = self.permit(user)?;
         // DataFusion's own verifier too, in case the guard ever misses one.
