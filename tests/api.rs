@@ -170,6 +170,27 @@ async fn the_sql_api_over_real_http() {
     );
     assert_eq!(answer["total_rows"], 4);
 
+    // The metric queries of sql/ run as views (the workbench's examples).
+    let metric: Value = sql(
+        &analyst,
+        "SELECT programme, participants FROM programme_counts ORDER BY programme",
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(metric["rows"].as_array().map(Vec::len), Some(4), "{metric}");
+    let trend: Value = sql(&analyst, "SELECT count(*) AS n FROM fit_note_did_counts")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(trend["rows"][0]["n"].as_u64().unwrap() > 0, "{trend}");
+
     // Others: 401 without a token, 403 for a commissioner, both as JSON.
     let none = http
         .post(format!("{url}/api/sql"))

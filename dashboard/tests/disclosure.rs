@@ -299,6 +299,30 @@ async fn no_page_chart_or_export_reveals_a_small_or_unrounded_count() {
             assert!(!forbidden.contains(&n), "{chart}.svg: exact count {n}");
         }
     }
+    // The commissioner's API answers the same tables, controlled the same
+    // way.
+    for table in dashboard::disclosure::tables::names() {
+        let got = get(&state, &format!("/api/tables/{table}?limit=100000")).await;
+        assert_eq!(got.status, 200, "{table}");
+        let answer: serde_json::Value = serde_json::from_slice(&got.body).unwrap();
+        for row in answer["rows"].as_array().unwrap() {
+            for (column, value) in row.as_object().unwrap() {
+                let cell = value.as_str().unwrap();
+                let at = format!("/api/tables/{table}, column {column}");
+                if COUNT_COLUMNS.contains(&column.as_str()) {
+                    check_count(cell, &at);
+                } else if PROPORTION_COLUMNS.contains(&column.as_str()) {
+                    check_proportion(cell, &at);
+                } else {
+                    assert!(
+                        LABEL_COLUMNS.contains(&column.as_str()),
+                        "{at}: unclassified"
+                    );
+                }
+                suppressed += usize::from(cell == "[c]");
+            }
+        }
+    }
     assert!(suppressed > 100, "only {suppressed} cells were suppressed");
 }
 

@@ -70,10 +70,9 @@ impl AuditLog {
         line.push('\n');
         if let Some(file) = &self.file
             && let Ok(mut f) = file.lock()
+            && let Err(e) = f.write_all(line.as_bytes()).and_then(|_| f.flush())
         {
-            if let Err(e) = f.write_all(line.as_bytes()).and_then(|_| f.flush()) {
-                tracing::error!("writing the audit log: {e}");
-            }
+            tracing::error!("writing the audit log: {e}");
         }
     }
 }

@@ -189,8 +189,16 @@ impl Engine {
         if data.is_some() {
             // The metric queries from sql/, as views over the input tables,
             // so the workbench's examples run as written.
-            if let Err(e) = pipeline::metrics::register_metric_views(&ctx, None).await {
-                tracing::warn!("metric views not registered for SQL: {e}");
+            // `fit_note_monthly` and `fit_note_trend` are also evidence
+            // tables; those (from validated rows) keep the name.
+            for query in pipeline::metrics::METRIC_QUERIES {
+                if ctx.table_exist(query.name).unwrap_or(true) {
+                    continue;
+                }
+                let view = format!("CREATE VIEW {} AS {}", query.name, query.sql);
+                if let Err(e) = ctx.sql(&view).await {
+                    tracing::warn!("sql/{}.sql not registered for SQL: {e}", query.name);
+                }
             }
         }
         Ok(Engine {
