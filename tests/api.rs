@@ -96,7 +96,7 @@ async fn the_sql_api_over_real_http() {
         .args(["--data", data.to_str().unwrap()])
         .args(["--users", users.to_str().unwrap()])
         .args(["--audit-log", audit.to_str().unwrap()])
-        .args(["--query-timeout-secs", "3", "--query-memory-mib", "16"])
+        .args(["--query-timeout-secs", "10", "--query-memory-mib", "16"])
         .args(["--addr", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -181,7 +181,22 @@ async fn the_sql_api_over_real_http() {
     .json()
     .await
     .unwrap();
-    assert_eq!(metric["rows"].as_array().map(Vec::len), Some(4), "{metric}");
+    // Over the inputs as delivered, so the generator's deliberately
+    // misspelt referral ("Workwell", quarantined by `evidence run`) shows.
+    let programmes: Vec<&str> = metric["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["programme"].as_str().unwrap())
+        .collect();
+    for p in [
+        "Health and Growth Accelerator",
+        "Inactivity Trailblazer",
+        "WorkWell",
+        "Youth Guarantee Trailblazer",
+    ] {
+        assert!(programmes.contains(&p), "{metric}");
+    }
     let trend: Value = sql(&analyst, "SELECT count(*) AS n FROM fit_note_did_counts")
         .send()
         .await
@@ -235,7 +250,7 @@ async fn the_sql_api_over_real_http() {
         );
     }
 
-    // A slow query is cancelled at the limit (3 s here); meanwhile the
+    // A slow query is cancelled at the limit (10 s here); meanwhile the
     // server answers others; afterwards it is idle (the work really stopped).
     let slow = {
         let request = sql(
@@ -272,8 +287,11 @@ async fn the_sql_api_over_real_http() {
     );
     let (status, body, took) = slow.await.unwrap();
     assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{body}");
-    assert!(body.contains("cancelled after 3 seconds"), "{body}");
-    assert!(took < Duration::from_secs(6), "{took:?}");
+    assert!(body.contains("cancelled after 10 seconds"), "{body}");
+    assert!(
+        took >= Duration::from_secs(10) && took < Duration::from_secs(14),
+        "{took:?}"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = cpu_ticks(pid);
     tokio::time::sleep(Duration::from_secs(1)).await;
