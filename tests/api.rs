@@ -301,6 +301,39 @@ async fn the_sql_api_over_real_http() {
         "the server kept working after the cancel: {used} ticks in 1 s"
     );
 
+    // A user runs at most 2 queries at once: a third is told to wait.
+    let slow_sql = "SELECT sum(length(repeat(CAST(value AS VARCHAR), 20))) FROM range(2000000000)";
+    let both: Vec<_> = (0..2)
+        .map(|_| {
+            let request = sql(&analyst, slow_sql);
+            tokio::spawn(async move { request.send().await.unwrap().status() })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let third = sql(&analyst, "SELECT 1").send().await.unwrap();
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = third.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("already have 2 queries running"),
+        "{body}"
+    );
+    let other_user = sql(&commissioner, "SELECT 1").send().await.unwrap();
+    assert_eq!(
+        other_user.status(),
+        StatusCode::FORBIDDEN,
+        "the cap is per user"
+    );
+    for handle in both {
+        assert_eq!(handle.await.unwrap(), StatusCode::REQUEST_TIMEOUT);
+    }
+    assert_eq!(
+        sql(&analyst, "SELECT 1").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
     // Over the memory pool (16 MiB here): a clear error, not a crash.
     let big = sql(
         &analyst,
