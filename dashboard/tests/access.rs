@@ -189,6 +189,41 @@ async fn signing_in_sets_a_secure_session_cookie_and_needs_the_csrf_token() {
     assert_eq!(response.1.as_deref(), Some("/"));
 }
 
+#[tokio::test]
+async fn repeated_failed_sign_ins_lock_the_name() {
+    let app = state(evidence_root(20_000, 3)).await;
+    let csrf = "ab".repeat(32);
+    let attempt = |password: &str| {
+        Request::post("/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", format!("evidence_csrf={csrf}"))
+            .body(Body::from(format!(
+                "name=ana&password={password}&csrf={csrf}"
+            )))
+            .unwrap()
+    };
+    for _ in 0..dashboard::auth::MAX_FAILED_SIGN_INS {
+        assert_eq!(send(&app, attempt("guess")).await.status, 401);
+    }
+    // Locked: even the right password is refused for now.
+    let locked = send(&app, attempt("analyst-password")).await;
+    assert_eq!(locked.status, 429);
+    assert!(locked.text().contains("Too many failed sign-ins"));
+    // Other names are not affected.
+    let other = send(
+        &app,
+        Request::post("/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", format!("evidence_csrf={csrf}"))
+            .body(Body::from(format!(
+                "name=cora&password=commissioner-password&csrf={csrf}"
+            )))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(other.status, 303);
+}
+
 /// Send a request and keep the status, `Location` and `Set-Cookie`s.
 trait OneshotLogin {
     async fn oneshot_login(self, r: Request<Body>) -> (u16, Option<String>, Vec<String>);

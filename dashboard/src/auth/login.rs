@@ -86,6 +86,13 @@ pub async fn login_submit(
         ));
     }
     let auth = state.auth();
+    if let Some(left) = auth.locked_for(&login.name) {
+        tracing::warn!(user = %login.name, "sign-in refused: locked after repeated failures");
+        return Err(DashboardError::TooMany(format!(
+            "Too many failed sign-ins for this name; try again in {} minutes.",
+            left.as_secs().div_ceil(60)
+        )));
+    }
     let users = auth.users().clone();
     let (name, password) = (login.name.clone(), login.password.clone());
     // Argon2 is deliberately slow: keep it off the async workers.
@@ -94,9 +101,11 @@ pub async fn login_submit(
         .ok()
         .flatten();
     let Some(user) = user else {
+        auth.sign_in_failed(&login.name);
         tracing::info!(user = %login.name, "sign-in refused");
         return form(&headers, &next, Some("The name or password is not right."));
     };
+    auth.sign_in_succeeded(&user.name);
     tracing::info!(user = %user.name, role = user.role.as_str(), "signed in");
     let session = auth.start_session(user);
     let mut response = Redirect::to(&next).into_response();

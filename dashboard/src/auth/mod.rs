@@ -44,9 +44,14 @@ impl Access {
     }
 }
 
+/// Failed sign-ins allowed per name before it is locked for a while.
+pub const MAX_FAILED_SIGN_INS: u32 = 5;
+pub const SIGN_IN_LOCKOUT: Duration = Duration::from_secs(15 * 60);
+
 pub struct Auth {
     users: UsersFile,
     sessions: Mutex<HashMap<String, (User, Instant)>>,
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
 impl Auth {
@@ -54,6 +59,35 @@ impl Auth {
         Auth {
             users,
             sessions: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether sign-in for `name` is locked after repeated failures, and for
+    /// how much longer.
+    pub fn locked_for(&self, name: &str) -> Option<Duration> {
+        let failures = self.failures.lock().ok()?;
+        let (count, since) = failures.get(name)?;
+        let left = SIGN_IN_LOCKOUT.saturating_sub(since.elapsed());
+        (*count >= MAX_FAILED_SIGN_INS && !left.is_zero()).then_some(left)
+    }
+
+    /// Count a failed sign-in (the window restarts after a lockout ends).
+    pub fn sign_in_failed(&self, name: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            let entry = failures
+                .entry(name.to_string())
+                .or_insert((0, Instant::now()));
+            if entry.1.elapsed() >= SIGN_IN_LOCKOUT {
+                *entry = (0, Instant::now());
+            }
+            entry.0 += 1;
+        }
+    }
+
+    pub fn sign_in_succeeded(&self, name: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(name);
         }
     }
 
