@@ -86,6 +86,7 @@ impl Encoder {
             Format::Parquet => {
                 let props = WriterProperties::builder()
                     .set_max_row_group_row_count(Some(64 * 1024))
+                    .set_compression(datafusion::parquet::basic::Compression::SNAPPY)
                     .build();
                 Encoder::Parquet(
                     ArrowWriter::try_new(out, running.schema.clone(), Some(props))
