@@ -1,0 +1,120 @@
+//! Faults: `evidence run` killed with SIGKILL at points spread over a run
+//! leaves the previous evidence root byte-for-byte intact and readable, and
+//! the next run succeeds.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EVIDENCE: &str = env!("CARGO_BIN_EXE_evidence");
+
+fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                out.insert(path.strip_prefix(root).unwrap().to_path_buf(), bytes);
+            }
+        }
+    }
+    out
+}
+
+fn run(data: &Path, out: &Path) -> std::process::Child {
+    Command::new(EVIDENCE)
+        .args([
+            "run",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_run_killed_at_any_point_leaves_the_previous_evidence_root_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("evidence");
+    let generated = Command::new(EVIDENCE)
+        .args([
+            "generate",
+            "--out",
+            data.to_str().unwrap(),
+            "--people",
+            "30000",
+            "--seed",
+            "4",
+        ])
+        .output()
+        .unwrap();
+    assert!(generated.status.success());
+    let started = Instant::now();
+    assert!(run(&data, &out).wait().unwrap().success());
+    let full = started.elapsed();
+    let mut before = files(&out);
+    assert!(before.contains_key(Path::new("run.json")));
+
+    // Kill points spread over the run, with jitter from the clock so that
+    // repeated CI runs probe different moments (printed for reproducing).
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    let mut state = seed | 1;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % 1000) as f64 / 1000.0
+    };
+    let points: Vec<Duration> = (0..8)
+        .map(|i| full.mul_f64((i as f64 + next()) / 8.0 * 1.1))
+        .collect();
+    eprintln!("full run {full:?}; kill points {points:?} (seed {seed})");
+    for point in points {
+        let mut child = run(&data, &out);
+        std::thread::sleep(point);
+        let finished = child.try_wait().unwrap().is_some();
+        let _ = child.kill();
+        let _ = child.wait();
+        let after = files(&out);
+        if finished {
+            // The run got to the end before the kill: a whole new root.
+            let manifest: serde_json::Value =
+                serde_json::from_slice(&after[Path::new("run.json")]).unwrap();
+            assert!(manifest["run_id"].is_string());
+            assert_eq!(
+                before.keys().collect::<Vec<_>>(),
+                after.keys().collect::<Vec<_>>(),
+                "a finished run publishes the same files"
+            );
+            before = after;
+            continue;
+        }
+        assert!(
+            before == after,
+            "killed at {point:?}: the evidence root changed ({} files before, {} after)",
+            before.len(),
+            after.len()
+        );
+    }
+    // The root is still readable, and the next run replaces it.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    let old_id = manifest["run_id"].as_str().unwrap().to_string();
+    assert!(run(&data, &out).wait().unwrap().success());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_ne!(manifest["run_id"].as_str().unwrap(), old_id);
+}
