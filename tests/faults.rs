@@ -117,4 +117,12 @@ fn a_run_killed_at_any_point_leaves_the_previous_evidence_root_intact() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
     assert_ne!(manifest["run_id"].as_str().unwrap(), old_id);
+    // The killed runs' staging folders were cleared by that run.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains("staging"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }

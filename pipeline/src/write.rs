@@ -166,6 +166,7 @@ impl LocalStaging {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
+        remove_abandoned_staging(parent, &name);
         let dir = parent.join(format!(".{name}.staging-{run_id}"));
         std::fs::create_dir(&dir)
             .io_context(|| format!("creating the staging folder {}", dir.display()))?;
@@ -367,6 +368,35 @@ pub async fn write_query(ctx: &SessionContext, sql: &str, file: &str, run_id: &s
         run_id,
     )
     .await
+}
+
+/// Remove staging folders of earlier runs of this root that were killed
+/// before they could clean up (`.<name>.staging-<run id>`, the run id ending
+/// in the process id). A folder whose process is still alive is another run
+/// in progress and is left alone; so is anything not named like ours.
+fn remove_abandoned_staging(parent: &std::path::Path, name: &str) {
+    let prefix = format!(".{name}.staging-");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().to_string();
+        let Some(run_id) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let run_id = run_id.trim_end_matches(".old");
+        let Some(pid) = run_id
+            .rsplit('-')
+            .next()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if !alive && entry.path().is_dir() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
