@@ -99,7 +99,8 @@ async fn the_sql_api_over_real_http() {
         .args(["--query-timeout-secs", "10", "--query-memory-mib", "16"])
         .args(["--addr", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
+        .env("RUST_LOG", "debug")
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -498,6 +499,25 @@ async fn the_sql_api_over_real_http() {
         assert!(
             doc["paths"][path].is_object(),
             "{path} missing from OpenAPI"
+        );
+    }
+
+    // A request body over the limit (2 MB) is refused before it is read.
+    let huge = format!("SELECT '{}'", "x".repeat(3 << 20));
+    let response = sql(&analyst, &huge).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Secrets never reach the server's log, even at debug level.
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+    assert!(log.contains("evidence::audit"), "the log is being written");
+    for secret in [&analyst, &commissioner] {
+        assert!(
+            !log.contains(secret.as_str()),
+            "a token is in the server log"
+        );
+        assert!(
+            !log.contains(&secret[4..20]),
+            "part of a token is in the server log"
         );
     }
 
