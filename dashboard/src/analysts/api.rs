@@ -48,10 +48,12 @@ pub async fn openapi() -> impl IntoResponse {
 #[derive(Deserialize, ToSchema)]
 pub struct SqlRequest {
     /// One read-only statement: SELECT, WITH, EXPLAIN, SHOW TABLES, DESCRIBE.
+    #[schema(min_length = 1)]
     pub sql: String,
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SqlParams {
     /// `csv`, `parquet` or `json` for the whole result streamed; absent for
     /// the JSON answer with at most the row cap.
@@ -132,7 +134,9 @@ fn requested_format(
         (status = 401, description = "No or unknown token", body = ApiError),
         (status = 403, description = "Not an analyst", body = ApiError),
         (status = 408, description = "Cancelled at the time limit", body = ApiError),
-        (status = 413, description = "Over the memory limit", body = ApiError),
+        (status = 413, description = "Over the memory limit, or a body over 2 MB", body = ApiError),
+        (status = 415, description = "The body is not sent as application/json"),
+        (status = 422, description = "The JSON body has no `sql` string"),
         (status = 429, description = "Too many queries running for this user", body = ApiError),
     ),
     tag = "analyst"
@@ -274,9 +278,11 @@ pub async fn tables(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TableParams {
     /// Rows to return at most (default 1000, at most the row cap).
-    pub limit: Option<usize>,
+    #[param(minimum = 0, maximum = 1000000)]
+    pub limit: Option<u64>,
 }
 
 /// An evidence table's rows, filtered by `column=value` query parameters.
@@ -285,7 +291,12 @@ pub struct TableParams {
     get,
     path = "/api/tables/{name}",
     params(("name" = String, Path, description = "An evidence table, e.g. programme_outcomes"), TableParams),
-    responses((status = 200, description = "Rows", body = SqlAnswer), (status = 400, body = ApiError), (status = 404, body = ApiError)),
+    responses(
+        (status = 200, description = "Rows", body = SqlAnswer),
+        (status = 400, description = "An unknown column or a bad limit", body = ApiError),
+        (status = 401, description = "No or unknown token", body = ApiError),
+        (status = 404, description = "No such table for this role", body = ApiError),
+    ),
     tag = "any signed-in user"
 )]
 pub async fn table(
@@ -296,9 +307,15 @@ pub async fn table(
 ) -> Result<Response, DashboardError> {
     let limit = filters.remove("limit");
     let limit = match limit {
-        Some(l) => l.parse::<usize>().map_err(|_| {
-            DashboardError::BadRequest(format!("limit `{l}` is not a whole number"))
-        })?,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= 1_000_000)
+            .ok_or_else(|| {
+                DashboardError::BadRequest(format!(
+                    "limit `{l}`: give a whole number from 0 to 1000000"
+                ))
+            })?,
         None => 1000,
     };
     match user.role {
