@@ -260,8 +260,9 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
             .await?;
         let site_name = site.text().await?;
         site.click().await?;
-        let h1 = browser.wait().for_element(Locator::Css("h1")).await?;
-        assert_eq!(h1.text().await?, site_name);
+        // Wait for the site's own heading (the programme page has an h1 too).
+        let heading = format!("//h1[text()=\"{site_name}\"]");
+        browser.wait().for_element(Locator::XPath(&heading)).await?;
         assert!(browser.current_url().await?.path().contains("/site/"));
         shot("site", browser.screenshot().await?);
 
@@ -310,6 +311,11 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
             .find(Locator::Css(".signout button"))
             .await?
             .click()
+            .await?;
+        // Wait for the sign-in page to load before looking at the address.
+        browser
+            .wait()
+            .for_element(Locator::Css("form.signin"))
             .await?;
         assert!(browser.current_url().await?.path().ends_with("/login"));
         sign_in(&browser, "ana", "analyst-password").await?;
