@@ -44,7 +44,6 @@ impl Config {
 
 struct Inner {
     evidence: Root,
-    data: Option<Root>,
     auth: Auth,
     engine: Result<Engine, String>,
     ctx: SessionContext,
@@ -76,7 +75,6 @@ impl AppState {
         Ok(AppState {
             inner: Arc::new(Inner {
                 evidence,
-                data,
                 auth: Auth::new(users),
                 engine,
                 ctx,
@@ -89,10 +87,6 @@ impl AppState {
 
     pub fn evidence_root(&self) -> &Root {
         &self.inner.evidence
-    }
-
-    pub fn data_root(&self) -> Option<&Root> {
-        self.inner.data.as_ref()
     }
 
     pub fn auth(&self) -> &Auth {

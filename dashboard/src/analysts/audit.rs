@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone)]
 pub struct AuditLog {
     file: Option<Arc<Mutex<std::fs::File>>>,
-    pub path: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -50,16 +49,12 @@ impl AuditLog {
             .open(&path)?;
         Ok(AuditLog {
             file: Some(Arc::new(Mutex::new(file))),
-            path: Some(path),
         })
     }
 
     /// A log that goes only to the tracing output (tests of other things).
     pub fn tracing_only() -> Self {
-        AuditLog {
-            file: None,
-            path: None,
-        }
+        AuditLog { file: None }
     }
 
     pub fn write(&self, record: &AuditRecord) {

@@ -264,7 +264,7 @@ impl Engine {
     pub async fn start(&self, user: &User, sql: &str, form: &str) -> Result<Running, QueryError> {
         let started = Instant::now();
         let record = AuditRecord::new(user, sql, form);
-        let result = self.plan(user, sql, started).await;
+        let result = self.plan(user, sql).await;
         match result {
             Ok((schema, stream, permit)) => Ok(Running {
                 schema,
@@ -291,7 +291,6 @@ impl Engine {
         &self,
         user: &User,
         sql: &str,
-        started: Instant,
     ) -> Result<(SchemaRef, SendableRecordBatchStream, OwnedSemaphorePermit), QueryError> {
         // The routes already require the role; this holds even if one did not.
         if user.role != crate::auth::Role::Analyst {
@@ -317,7 +316,6 @@ impl Engine {
         let (schema, stream) = tokio::time::timeout(self.limits.timeout, planning)
             .await
             .map_err(|_| QueryError::Timeout(self.limits.timeout.as_secs()))??;
-        let _ = started;
         Ok((schema, stream, permit))
     }
 

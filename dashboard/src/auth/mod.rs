@@ -10,7 +10,7 @@ pub use users::{Role, User, UsersFile};
 
 use crate::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
@@ -188,13 +188,4 @@ pub fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// The status a refused request gets, for tests and docs.
-pub fn refused_status(user: Option<&User>) -> StatusCode {
-    if user.is_some() {
-        StatusCode::FORBIDDEN
-    } else {
-        StatusCode::UNAUTHORIZED
-    }
 }
