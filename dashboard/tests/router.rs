@@ -261,3 +261,18 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[tokio::test]
+async fn a_commissioners_table_answer_reports_its_total_when_limited() {
+    let state = state(evidence_root(PEOPLE, 7)).await;
+    let got = get(
+        &state,
+        "/api/tables/site_outcomes?programme=WorkWell&limit=2",
+    )
+    .await;
+    assert_eq!(got.status, 200);
+    let answer: serde_json::Value = serde_json::from_slice(&got.body).unwrap();
+    assert_eq!(answer["returned"], 2);
+    assert_eq!(answer["total_rows"], 15, "WorkWell has 15 sites");
+    assert_eq!(answer["truncated"], true);
+}

@@ -368,7 +368,6 @@ pub async fn table(
                     crate::disclosure::tables::names().join(", ")
                 ))
             })?;
-            let total = rows.len();
             let matching: Vec<serde_json::Value> = rows
                 .into_iter()
                 .filter(|row| {
@@ -376,18 +375,18 @@ pub async fn table(
                         .iter()
                         .all(|(c, v)| row.get(c).and_then(|x| x.as_str()) == Some(v.as_str()))
                 })
-                .take(limit)
                 .map(|row| serde_json::Value::Object(row.into_iter().collect()))
                 .collect();
-            let _ = total;
+            let total = matching.len() as u64;
+            let shown: Vec<serde_json::Value> = matching.into_iter().take(limit).collect();
             Ok((
                 StatusCode::OK,
                 Json(SqlAnswer {
                     columns: Vec::new(),
-                    returned: matching.len() as u64,
-                    total_rows: matching.len() as u64,
-                    truncated: false,
-                    rows: matching,
+                    returned: shown.len() as u64,
+                    total_rows: total,
+                    truncated: (shown.len() as u64) < total,
+                    rows: shown,
                     elapsed_ms: 0,
                 }),
             )
