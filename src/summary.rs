@@ -11,18 +11,7 @@ fn points(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{:+.1}", v * 100.0))
 }
 
-/// Thousands separators for counts and pounds.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use dashboard::disclosure::thousands as grouped;
 
 pub fn render(report: &RunReport) -> String {
     let mut s = String::new();
@@ -89,14 +78,4 @@ pub fn render(report: &RunReport) -> String {
     );
     let _ = writeln!(s, "Took {:.1} s", m.timings_ms.total as f64 / 1000.0);
     s
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn groups_thousands() {
-        assert_eq!(super::grouped(0), "0");
-        assert_eq!(super::grouped(999), "999");
-        assert_eq!(super::grouped(1_234_567), "1,234,567");
-    }
 }

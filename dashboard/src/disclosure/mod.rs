@@ -83,6 +83,8 @@ impl std::fmt::Display for Count {
     }
 }
 
+/// Thousands separators, for counts and pounds (the CLI's summary uses it
+/// too).
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
@@ -635,6 +637,13 @@ mod tests {
         assert_eq!(Count::of(13).to_string(), "15");
         assert_eq!(Count::of(1_234_567).to_string(), "1,234,565");
         assert_eq!(Count::of(1_234_568).plain(), "1234570");
+    }
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]
