@@ -8,30 +8,14 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const EVIDENCE: &str = env!("CARGO_BIN_EXE_evidence");
+mod common;
 
-struct Running(Child);
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn evidence(args: &[&str]) -> String {
-    let out = Command::new(EVIDENCE).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "evidence {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::{EVIDENCE, evidence, generate, serve};
 
 /// A token-only user; the token is the last line of the output.
 fn token(users: &Path, name: &str, role: &str) -> String {
@@ -71,15 +55,7 @@ async fn the_sql_api_over_real_http() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let evidence_root = dir.path().join("evidence");
-    evidence(&[
-        "generate",
-        "--out",
-        data.to_str().unwrap(),
-        "--people",
-        "30000",
-        "--seed",
-        "9",
-    ]);
+    generate(&data, 30_000, 9);
     evidence(&[
         "run",
         "--data",
@@ -91,30 +67,17 @@ async fn the_sql_api_over_real_http() {
     let analyst = token(&users, "ana", "analyst");
     let commissioner = token(&users, "cora", "commissioner");
     let audit = dir.path().join("audit.jsonl");
-    let mut child = Command::new(EVIDENCE)
+    let mut command = Command::new(EVIDENCE);
+    command
         .args(["serve", "--evidence", evidence_root.to_str().unwrap()])
         .args(["--data", data.to_str().unwrap()])
         .args(["--users", users.to_str().unwrap()])
         .args(["--audit-log", audit.to_str().unwrap()])
         .args(["--query-timeout-secs", "10", "--query-memory-mib", "16"])
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
         .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
-        .env("RUST_LOG", "debug")
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
-    let pid = child.id();
-    let _server = Running(child);
+        .env("RUST_LOG", "debug");
+    let (server, url) = serve(command);
+    let pid = server.0.id();
     let http = reqwest::Client::new();
     let sql = |token: &str, sql: &str| {
         http.post(format!("{url}/api/sql"))

@@ -5,32 +5,15 @@
 //! `$CARGO_TARGET_TMPDIR/screenshots/`.
 
 use fantoccini::{ClientBuilder, Locator};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const EVIDENCE: &str = env!("CARGO_BIN_EXE_evidence");
+mod common;
+
+use common::{EVIDENCE, Running, evidence, generate, serve};
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// Kills the process when dropped, so a failing test leaves nothing running.
-struct Running(Child);
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn evidence(args: &[&str]) {
-    let out = Command::new(EVIDENCE).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "evidence {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -63,30 +46,6 @@ fn add_user(users: &Path, name: &str, role: &str, password: &str) {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let token = stdout.lines().last().unwrap();
     assert!(token.starts_with("evd_") && token.len() == 68, "{stdout}");
-}
-
-/// Start `evidence serve` on a free port; its URL from its first line.
-fn serve(evidence_root: &Path, data: &Path, users: &Path, audit: &Path) -> (Running, String) {
-    let mut child = Command::new(EVIDENCE)
-        .args(["serve", "--evidence", evidence_root.to_str().unwrap()])
-        .args(["--data", data.to_str().unwrap()])
-        .args(["--users", users.to_str().unwrap()])
-        .args(["--audit-log", audit.to_str().unwrap()])
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in `{line}`"))
-        .trim_end_matches('/')
-        .to_string();
-    (Running(child), url)
 }
 
 fn chromedriver() -> (Running, String) {
@@ -164,15 +123,7 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
     let evidence_root = dir.path().join("evidence");
     let downloads = dir.path().join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
-    evidence(&[
-        "generate",
-        "--out",
-        data.to_str().unwrap(),
-        "--people",
-        "30000",
-        "--seed",
-        "5",
-    ]);
+    generate(&data, 30_000, 5);
     evidence(&[
         "run",
         "--data",
@@ -184,7 +135,13 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
     add_user(&users, "cora", "commissioner", "commissioner-password");
     add_user(&users, "ana", "analyst", "analyst-password");
     let audit = dir.path().join("audit.jsonl");
-    let (_server, url) = serve(&evidence_root, &data, &users, &audit);
+    let mut command = Command::new(EVIDENCE);
+    command
+        .args(["serve", "--evidence", evidence_root.to_str().unwrap()])
+        .args(["--data", data.to_str().unwrap()])
+        .args(["--users", users.to_str().unwrap()])
+        .args(["--audit-log", audit.to_str().unwrap()]);
+    let (_server, url) = serve(command);
     let (_driver, webdriver) = chromedriver();
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&screenshots).unwrap();

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const EVIDENCE: &str = env!("CARGO_BIN_EXE_evidence");
+mod common;
+
+use common::{EVIDENCE, generate};
 
 fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -46,19 +48,7 @@ fn a_run_killed_at_any_point_leaves_the_previous_evidence_root_intact() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let out = dir.path().join("evidence");
-    let generated = Command::new(EVIDENCE)
-        .args([
-            "generate",
-            "--out",
-            data.to_str().unwrap(),
-            "--people",
-            "30000",
-            "--seed",
-            "4",
-        ])
-        .output()
-        .unwrap();
-    assert!(generated.status.success());
+    generate(&data, 30_000, 4);
     let started = Instant::now();
     assert!(run(&data, &out).wait().unwrap().success());
     let full = started.elapsed();
