@@ -42,6 +42,11 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Send a request and read its JSON answer.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// CPU time (user + system, clock ticks) the process has used.
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
@@ -86,16 +91,10 @@ async fn the_sql_api_over_real_http() {
     };
 
     // Exact figures for an analyst, the same as the evidence table.
-    let answer: Value = sql(
+    let answer = json_of(sql(
         &analyst,
         "SELECT programme, participants, eligible, in_work_6m, att FROM programme_outcomes ORDER BY programme",
-    )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    )).await;
     let ctx = SessionContext::new();
     let expected = ctx
         .read_parquet(
@@ -135,16 +134,11 @@ async fn the_sql_api_over_real_http() {
     assert_eq!(answer["total_rows"], 4);
 
     // The metric queries of sql/ run as views (the workbench's examples).
-    let metric: Value = sql(
+    let metric = json_of(sql(
         &analyst,
         "SELECT programme, participants FROM programme_counts ORDER BY programme",
-    )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    ))
+    .await;
     // Over the inputs as delivered, so the generator's deliberately
     // misspelt referral ("Workwell", quarantined by `evidence run`) shows.
     let programmes: Vec<&str> = metric["rows"]
@@ -161,13 +155,11 @@ async fn the_sql_api_over_real_http() {
     ] {
         assert!(programmes.contains(&p), "{metric}");
     }
-    let trend: Value = sql(&analyst, "SELECT count(*) AS n FROM fit_note_did_counts")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let trend = json_of(sql(
+        &analyst,
+        "SELECT count(*) AS n FROM fit_note_did_counts",
+    ))
+    .await;
     assert!(trend["rows"][0]["n"].as_u64().unwrap() > 0, "{trend}");
 
     // Others: 401 without a token, 403 for a commissioner, both as JSON.
@@ -311,13 +303,7 @@ async fn the_sql_api_over_real_http() {
     assert!(body["error"].as_str().unwrap().contains("16 MiB"), "{body}");
 
     // The JSON answer stops at the row cap and says how many there were.
-    let all: Value = sql(&analyst, "SELECT * FROM employment")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all = json_of(sql(&analyst, "SELECT * FROM employment")).await;
     let total = all["total_rows"].as_u64().unwrap();
     assert!(total > 1_000_000, "{total} employment rows");
     assert_eq!(all["returned"], 10_000);
@@ -376,15 +362,7 @@ async fn the_sql_api_over_real_http() {
 
     // Tables: analysts see input and evidence tables; commissioners only
     // the disclosure-controlled evidence tables, rounded.
-    let tables: Value = http
-        .get(format!("{url}/api/tables"))
-        .bearer_auth(&analyst)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tables = json_of(http.get(format!("{url}/api/tables")).bearer_auth(&analyst)).await;
     let names: Vec<&str> = tables
         .as_array()
         .unwrap()
@@ -395,15 +373,11 @@ async fn the_sql_api_over_real_http() {
         names.contains(&"people") && names.contains(&"programme_outcomes"),
         "{names:?}"
     );
-    let tables: Value = http
-        .get(format!("{url}/api/tables"))
-        .bearer_auth(&commissioner)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tables = json_of(
+        http.get(format!("{url}/api/tables"))
+            .bearer_auth(&commissioner),
+    )
+    .await;
     let names: Vec<&str> = tables
         .as_array()
         .unwrap()
@@ -411,28 +385,20 @@ async fn the_sql_api_over_real_http() {
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     assert!(!names.contains(&"people"), "{names:?}");
-    let exact: Value = http
-        .get(format!(
+    let exact = json_of(
+        http.get(format!(
             "{url}/api/tables/programme_outcomes?programme=WorkWell"
         ))
-        .bearer_auth(&analyst)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let rounded: Value = http
-        .get(format!(
+        .bearer_auth(&analyst),
+    )
+    .await;
+    let rounded = json_of(
+        http.get(format!(
             "{url}/api/tables/programme_outcomes?programme=WorkWell"
         ))
-        .bearer_auth(&commissioner)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .bearer_auth(&commissioner),
+    )
+    .await;
     let exact_n = exact["rows"][0]["participants"].as_u64().unwrap();
     let shown: u64 = rounded["rows"][0]["participants"]
         .as_str()
@@ -450,14 +416,7 @@ async fn the_sql_api_over_real_http() {
     assert_eq!(people.status(), StatusCode::NOT_FOUND);
 
     // The OpenAPI document describes the routes.
-    let doc: Value = http
-        .get(format!("{url}/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = json_of(http.get(format!("{url}/api/openapi.json"))).await;
     for path in ["/api/sql", "/api/tables", "/api/tables/{name}"] {
         assert!(
             doc["paths"][path].is_object(),
