@@ -70,6 +70,23 @@ fn draw<DB: DrawingBackend>(
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
+/// The legend, in the house style, at `position`.
+fn legend<'a, DB, CT>(
+    c: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> DrawResult<DB>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    c.configure_series_labels()
+        .background_style(WHITE.mix(0.9))
+        .border_style(GRID)
+        .label_font((FONT, 14).into_font().color(&INK))
+        .position(position)
+        .draw()
+}
+
 fn title_style() -> TextStyle<'static> {
     (FONT, 20).into_font().style(FontStyle::Bold).color(&INK)
 }
@@ -187,12 +204,7 @@ fn forest<DB: DrawingBackend>(
             }),
     )?;
     if series.len() > 1 {
-        c.configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(GRID)
-            .label_font((FONT, 14).into_font().color(&INK))
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()?;
+        legend(&mut c, SeriesLabelPosition::LowerRight)?;
     }
     Ok(())
 }
@@ -295,12 +307,7 @@ fn funnel<DB: DrawingBackend>(
                 .pos(Pos::new(HPos::Left, VPos::Bottom)),
         )
     }))?;
-    c.configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(GRID)
-        .label_font((FONT, 14).into_font().color(&INK))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
+    legend(&mut c, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
@@ -395,11 +402,6 @@ fn trend<DB: DrawingBackend>(
                 .pos(Pos::new(HPos::Left, VPos::Top)),
         )))?;
     }
-    c.configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(GRID)
-        .label_font((FONT, 14).into_font().color(&INK))
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()?;
+    legend(&mut c, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
