@@ -164,43 +164,27 @@ impl Engine {
             .with_sort_spill_reservation_bytes((limits.memory / 8).min(10 << 20));
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         let mut tables = Vec::new();
-        for name in pipeline::contract::OUTPUT_TABLES {
-            let location = evidence.join(&format!("{name}.parquet"));
-            match ctx
-                .register_parquet(name, &location, ParquetReadOptions::default())
-                .await
-            {
-                Ok(()) => tables.push((name.to_string(), "evidence")),
-                Err(e) => tracing::warn!("{location}: not registered for SQL: {e}"),
-            }
-        }
         if let Some(data) = data {
             for table in pipeline::contract::input_tables() {
                 let location = data.join(&format!("{}/", table.name));
-                match ctx
-                    .register_parquet(table.name, &location, ParquetReadOptions::default())
-                    .await
-                {
-                    Ok(()) => tables.push((table.name.to_string(), "input")),
-                    Err(e) => tracing::warn!("{location}: not registered for SQL: {e}"),
-                }
+                register(&ctx, table.name, &location, "input", &mut tables).await;
+            }
+            // The metric queries from sql/, as views over the input tables
+            // (the pipeline's own registration), so the workbench's examples
+            // run as written.
+            if let Err(e) = pipeline::metrics::register_metric_views(&ctx, None).await {
+                tracing::warn!("metric views not registered for SQL: {e}");
             }
         }
-        if data.is_some() {
-            // The metric queries from sql/, as views over the input tables,
-            // so the workbench's examples run as written.
-            // `fit_note_monthly` and `fit_note_trend` are also evidence
-            // tables; those (from validated rows) keep the name.
-            for query in pipeline::metrics::METRIC_QUERIES {
-                if ctx.table_exist(query.name).unwrap_or(true) {
-                    continue;
-                }
-                let view = format!("CREATE VIEW {} AS {}", query.name, query.sql);
-                if let Err(e) = ctx.sql(&view).await {
-                    tracing::warn!("sql/{}.sql not registered for SQL: {e}", query.name);
-                }
-            }
+        for name in pipeline::contract::OUTPUT_TABLES {
+            // `fit_note_monthly` and `fit_note_trend` are metric views too;
+            // the evidence tables (from validated rows) take the name.
+            let _ = ctx.deregister_table(name);
+            let location = evidence.join(&format!("{name}.parquet"));
+            register(&ctx, name, &location, "evidence", &mut tables).await;
         }
+        // Evidence tables first in listings.
+        tables.sort_by_key(|(_, kind)| *kind != "evidence");
         Ok(Engine {
             ctx,
             limits,
@@ -322,6 +306,24 @@ impl Engine {
     /// A DataFusion error in the analyst's terms.
     pub fn classify(&self, e: DataFusionError) -> QueryError {
         classify(e, self.limits.memory)
+    }
+}
+
+/// Register a Parquet table for SQL, noting it in `tables`; a table that
+/// cannot be read is left out with a warning.
+async fn register(
+    ctx: &SessionContext,
+    name: &str,
+    location: &str,
+    kind: &'static str,
+    tables: &mut Vec<(String, &'static str)>,
+) {
+    match ctx
+        .register_parquet(name, location, ParquetReadOptions::default())
+        .await
+    {
+        Ok(()) => tables.push((name.to_string(), kind)),
+        Err(e) => tracing::warn!("{location}: not registered for SQL: {e}"),
     }
 }
 
