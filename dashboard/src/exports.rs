@@ -4,6 +4,7 @@ use crate::charts::Chart;
 use crate::charts::catalogue::{self, Scope};
 use crate::disclosure::Published;
 use crate::error::DashboardError;
+use crate::pages::{programme_of, site_of};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -87,9 +88,7 @@ pub async fn programme_chart(
     Path((slug, file)): Path<(String, String)>,
 ) -> Result<Response, DashboardError> {
     let published = state.published().await?;
-    let programme = published
-        .programme(&slug)
-        .ok_or_else(|| DashboardError::NotFound(format!("There is no programme `{slug}`.")))?;
+    let programme = programme_of(&published, &slug)?;
     respond(
         &published,
         Scope::Programme(programme),
@@ -103,12 +102,8 @@ pub async fn site_chart(
     Path((slug, area, file)): Path<(String, String, String)>,
 ) -> Result<Response, DashboardError> {
     let published = state.published().await?;
-    let programme = published
-        .programme(&slug)
-        .ok_or_else(|| DashboardError::NotFound(format!("There is no programme `{slug}`.")))?;
-    let site = published.site(programme, &area).ok_or_else(|| {
-        DashboardError::NotFound(format!("{} has no site `{area}`.", programme.name))
-    })?;
+    let programme = programme_of(&published, &slug)?;
+    let site = site_of(&published, programme, &area)?;
     respond(
         &published,
         Scope::Site(programme, site),

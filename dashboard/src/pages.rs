@@ -57,7 +57,10 @@ fn crumb(label: &str, url: String) -> Crumb {
     }
 }
 
-fn programme_of<'a>(published: &'a Published, slug: &str) -> Result<&'a Programme, DashboardError> {
+pub(crate) fn programme_of<'a>(
+    published: &'a Published,
+    slug: &str,
+) -> Result<&'a Programme, DashboardError> {
     published.programme(slug).ok_or_else(|| {
         DashboardError::NotFound(format!(
             "There is no programme called `{slug}`. The programmes are: {}.",
@@ -71,7 +74,7 @@ fn programme_of<'a>(published: &'a Published, slug: &str) -> Result<&'a Programm
     })
 }
 
-fn site_of<'a>(
+pub(crate) fn site_of<'a>(
     published: &'a Published,
     programme: &Programme,
     area: &str,
