@@ -1,6 +1,7 @@
 //! Faults: `evidence run` killed with SIGKILL at points spread over a run
-//! leaves the previous evidence root byte-for-byte intact and readable, and
-//! the next run succeeds.
+//! leaves the previous evidence root byte-for-byte intact and readable (or,
+//! if the kill lands after the atomic publish, a whole new root: never a
+//! mixture), and the next run succeeds.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -75,29 +76,40 @@ fn a_run_killed_at_any_point_leaves_the_previous_evidence_root_intact() {
     for point in points {
         let mut child = run(&data, &out);
         std::thread::sleep(point);
-        let finished = child.try_wait().unwrap().is_some();
         let _ = child.kill();
         let _ = child.wait();
         let after = files(&out);
-        if finished {
-            // The run got to the end before the kill: a whole new root.
-            let manifest: serde_json::Value =
-                serde_json::from_slice(&after[Path::new("run.json")]).unwrap();
-            assert!(manifest["run_id"].is_string());
-            assert_eq!(
-                before.keys().collect::<Vec<_>>(),
-                after.keys().collect::<Vec<_>>(),
-                "a finished run publishes the same files"
-            );
-            before = after;
+        if before == after {
             continue;
         }
-        assert!(
-            before == after,
-            "killed at {point:?}: the evidence root changed ({} files before, {} after)",
-            before.len(),
-            after.len()
+        // Otherwise the run got as far as publishing (the atomic exchange)
+        // before the kill landed: the root must then be a whole new one,
+        // never a mixture.
+        let new_id = |files: &BTreeMap<PathBuf, Vec<u8>>| {
+            let manifest: serde_json::Value =
+                serde_json::from_slice(&files[Path::new("run.json")]).unwrap();
+            manifest["run_id"].as_str().unwrap().to_string()
+        };
+        assert_ne!(
+            new_id(&before),
+            new_id(&after),
+            "killed at {point:?}: files changed under the same run_id"
         );
+        assert_eq!(
+            before.keys().collect::<Vec<_>>(),
+            after.keys().collect::<Vec<_>>(),
+            "killed at {point:?}: the evidence root is not a whole run"
+        );
+        for (path, bytes) in &after {
+            if path.extension().is_some_and(|e| e == "parquet") {
+                assert!(
+                    bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
+                    "killed at {point:?}: {} is not a whole Parquet file",
+                    path.display()
+                );
+            }
+        }
+        before = after;
     }
     // The root is still readable, and the next run replaces it.
     let manifest: serde_json::Value =
