@@ -71,6 +71,9 @@ pub fn render(report: &RunReport) -> String {
             quarantined.join(", ")
         );
     }
+    for warning in &m.warnings {
+        let _ = writeln!(s, "warning: {warning}");
+    }
     let _ = writeln!(
         s,
         "Outputs: {} (.parquet), run.json",

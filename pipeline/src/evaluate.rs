@@ -12,6 +12,7 @@ use crate::error::{QueryContext, Result};
 use crate::funnel::{Z_95, Z_998, control_limits, funnel_flag};
 use crate::matching::{MatchedComparison, StratumCounts, coarsened_exact_match};
 use crate::wilson::wilson_95;
+use chrono::NaiveDate;
 use datafusion::arrow::array::{
     ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
 };
@@ -191,6 +192,8 @@ pub struct Evaluation {
     pub site_outcomes: RecordBatch,
     pub subgroup_outcomes: RecordBatch,
     pub fit_note_did: RecordBatch,
+    /// What the data cannot support yet, in plain English (for the manifest).
+    pub warnings: Vec<String>,
 }
 
 pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
@@ -288,6 +291,7 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
     let site_outcomes = site_outcomes(ctx, &programme_outcomes).await?;
     let subgroup_outcomes = subgroup_outcomes(&groups, &comparison)?;
     let fit_note_did = fit_note_did(ctx).await?;
+    let warnings = coverage_warnings(ctx, &programme_outcomes).await?;
     let cohort = {
         let r = query_sql(
             ctx,
@@ -320,7 +324,48 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
         site_outcomes,
         subgroup_outcomes,
         fit_note_did,
+        warnings,
     })
+}
+
+/// Warnings for programmes the data do not cover yet: one that starts after
+/// the last fit note (no post-period for its DiD), one whose participants
+/// are all too recent for the 6-month outcome, one with no participants.
+async fn coverage_warnings(
+    ctx: &SessionContext,
+    programme_outcomes: &[ProgrammeOutcome],
+) -> Result<Vec<String>> {
+    let r = query(ctx, "programme_coverage").await?;
+    let programme = r.strings("programme")?;
+    let start = r.dates("start_date")?;
+    let last_note = r.dates("last_fit_note")?;
+    let last_month = r.dates("last_employment_month")?;
+    let show = |days: Option<i32>| {
+        days.and_then(|d| NaiveDate::from_num_days_from_ce_opt(d + 719_163))
+            .map_or_else(|| "none".to_string(), |d| d.to_string())
+    };
+    let mut warnings = Vec::new();
+    for i in 0..r.num_rows() {
+        let name = programme[i].clone().unwrap_or_default();
+        if start[i].is_some() && (last_note[i].is_none() || start[i] > last_note[i]) {
+            warnings.push(format!(
+                "{name} starts on {}, after the last fit note ({}): its fit-note difference in differences cannot be estimated. Check its start_date in area_programmes, or rerun when later fit notes arrive.",
+                show(start[i]),
+                show(last_note[i])
+            ));
+        }
+        match programme_outcomes.iter().find(|o| o.programme == name) {
+            None => warnings.push(format!(
+                "{name} has no participants: no valid referral names it. Its outcomes are empty; check referrals.programme and the quarantine."
+            )),
+            Some(o) if o.eligible == 0 && o.participants > 0 => warnings.push(format!(
+                "{name} has participants but none eligible for the 6-month outcome: the month six months after each referral is after the last employment month ({}). Rerun when later employment data arrive.",
+                show(last_month[i])
+            )),
+            Some(_) => {}
+        }
+    }
+    Ok(warnings)
 }
 
 fn strings(values: impl IntoIterator<Item = impl Into<Option<String>>>) -> ArrayRef {

@@ -72,6 +72,8 @@ pub struct Manifest {
     pub inputs: Vec<InputManifest>,
     pub cohort: crate::evaluate::CohortSize,
     pub outputs: Vec<OutputManifest>,
+    /// What the data cannot support yet (see `evaluate::coverage_warnings`).
+    pub warnings: Vec<String>,
     pub timings_ms: Timings,
 }
 
@@ -334,6 +336,7 @@ impl Run<'_> {
                     file: format!("{t}.parquet"),
                 })
                 .collect(),
+            warnings: evaluation.warnings.clone(),
             timings_ms: timings,
         };
         let json = serde_json::to_vec_pretty(&manifest)

@@ -396,6 +396,8 @@ pub struct Run {
     pub as_of: String,
     pub data_root: String,
     pub inputs: Vec<Input>,
+    /// The run's plain-English warnings; they carry no counts.
+    pub warnings: Vec<String>,
 }
 
 /// Everything the dashboard may show, after disclosure control.
@@ -600,6 +602,7 @@ fn control(exact: read::ExactEvidence) -> Published {
         finished_at: m.finished_at.clone(),
         as_of: m.as_of.clone(),
         data_root: m.data_root.clone(),
+        warnings: m.warnings.clone(),
         inputs: m
             .inputs
             .iter()

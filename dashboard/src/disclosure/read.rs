@@ -85,6 +85,9 @@ pub struct ExactManifest {
     pub data_root: String,
     pub version: String,
     pub inputs: Vec<ExactInput>,
+    /// Absent from roots written before warnings were recorded.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Deserialize)]
