@@ -68,6 +68,29 @@ pub enum PipelineError {
 
     #[error("{0}")]
     Invalid(String),
+
+    /// A run that failed after staging began: the failure, then what was
+    /// left where.
+    #[error("{failure}\n{aftermath}")]
+    RunFailed {
+        /// The failure with its whole chain of causes.
+        failure: String,
+        aftermath: String,
+    },
+}
+
+/// An error and its chain of causes on one line, `: `-separated.
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let shown = c.to_string();
+        if !text.contains(&shown) {
+            text = format!("{text}: {shown}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 pub type Result<T, E = PipelineError> = std::result::Result<T, E>;

@@ -196,8 +196,18 @@ pub async fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunRep
             })
         }
         Err(e) => {
-            staging.abandon().await;
-            Err(e)
+            let left = staging.abandon().await;
+            let mut aftermath = format!(
+                "Nothing was published to {}: the evidence root there (if any) is unchanged.",
+                out.as_str().trim_end_matches('/')
+            );
+            if let Some(left) = left {
+                aftermath = format!("{aftermath} {left}");
+            }
+            Err(PipelineError::RunFailed {
+                failure: crate::error::with_causes(&e),
+                aftermath,
+            })
         }
     }
 }

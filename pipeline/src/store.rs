@@ -13,8 +13,8 @@ use crate::load::Root;
 use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::SessionContext;
-use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
+use object_store::{ObjectStore, RetryConfig};
 use std::sync::Arc;
 use url::Url;
 
@@ -27,10 +27,24 @@ pub struct EvidenceObjectStores {
     inner: DefaultObjectStoreRegistry,
 }
 
+/// How long a failing S3 request is retried before the run gives up:
+/// `EVIDENCE_S3_RETRY_SECS` seconds, or `object_store`'s default (3 minutes).
+fn s3_retry() -> RetryConfig {
+    let mut retry = RetryConfig::default();
+    if let Some(secs) = std::env::var("EVIDENCE_S3_RETRY_SECS")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+    {
+        retry.retry_timeout = std::time::Duration::from_secs(secs);
+    }
+    retry
+}
+
 impl EvidenceObjectStores {
     fn s3(url: &Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
         let store = AmazonS3Builder::from_env()
             .with_url(url.as_str())
+            .with_retry(s3_retry())
             .build()
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
         Ok(Arc::new(store))

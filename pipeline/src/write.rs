@@ -132,9 +132,14 @@ impl Staging {
     }
 
     /// Give up: remove everything staged, leave the old root as it was.
-    pub async fn abandon(self) {
+    /// For an object store, what could not be removed (the server may be
+    /// the thing that failed), as a sentence for the user.
+    pub async fn abandon(self) -> Option<String> {
         match self {
-            Staging::Local(s) => drop(s),
+            Staging::Local(s) => {
+                drop(s);
+                None
+            }
             Staging::Remote(s) => s.abandon().await,
         }
     }
@@ -296,7 +301,9 @@ impl RemoteStaging {
             self.store.copy(object, &target).await.map_err(|e| {
                 refuse(
                     &self.root.object_url(&target),
-                    format!("cannot publish (copy from staging failed): {e}"),
+                    format!(
+                        "cannot publish (copy from staging failed): {e}. Publishing stopped partway: some tables may already be from this run while run.json still names the previous one; rerun to publish a complete root"
+                    ),
                 )
             })?;
         }
@@ -310,10 +317,24 @@ impl RemoteStaging {
         }
     }
 
-    async fn abandon(self) {
-        if let Ok(objects) = self.staged_objects().await {
-            self.delete_staging(objects).await;
-        }
+    async fn abandon(self) -> Option<String> {
+        let removed = match self.staged_objects().await {
+            Ok(objects) => {
+                let count = objects.len();
+                let mut deleted = 0;
+                for object in objects {
+                    deleted += usize::from(self.store.delete(&object).await.is_ok());
+                }
+                deleted == count
+            }
+            Err(_) => false,
+        };
+        let staging = self.root.join(&self.staging_name);
+        (!removed).then(|| {
+            format!(
+                "Staged objects under {staging}/ could not all be removed; readers ignore them. Delete that prefix once the store answers again."
+            )
+        })
     }
 }
 
