@@ -324,6 +324,56 @@ async fn no_page_chart_or_export_reveals_a_small_or_unrounded_count() {
         }
     }
     assert!(suppressed > 100, "only {suppressed} cells were suppressed");
+
+    // Differencing: under a published programme total, never exactly one
+    // suppressed site or subgroup value (secondary suppression).
+    let rows = |table: &str| {
+        let state = &state;
+        let table = table.to_string();
+        async move {
+            let got = get(state, &format!("/api/tables/{table}?limit=100000")).await;
+            let answer: serde_json::Value = serde_json::from_slice(&got.body).unwrap();
+            answer["rows"].as_array().unwrap().clone()
+        }
+    };
+    let programmes = rows("programme_outcomes").await;
+    let (sites, subgroups) = (rows("site_outcomes").await, rows("subgroup_outcomes").await);
+    let mut groups_checked = 0;
+    for p in &programmes {
+        let name = &p["programme"];
+        for measure in ["participants", "eligible", "in_work_6m", "matched"] {
+            if p[measure] == "[c]" {
+                continue;
+            }
+            let mut groups: Vec<Vec<&serde_json::Value>> = Vec::new();
+            if measure != "matched" {
+                groups.push(sites.iter().filter(|s| &s["programme"] == name).collect());
+            }
+            for dimension in [
+                "condition",
+                "referral_source",
+                "age_band",
+                "sex",
+                "imd_quintile",
+            ] {
+                groups.push(
+                    subgroups
+                        .iter()
+                        .filter(|s| &s["programme"] == name && s["dimension"] == dimension)
+                        .collect(),
+                );
+            }
+            for parts in groups {
+                let lone = parts.iter().filter(|s| s[measure] == "[c]").count();
+                assert_ne!(
+                    lone, 1,
+                    "{name} {measure}: one part suppressed, recoverable by differencing"
+                );
+                groups_checked += 1;
+            }
+        }
+    }
+    assert!(groups_checked > 20, "only {groups_checked} groups checked");
 }
 
 #[test]

@@ -16,6 +16,11 @@
 //!   its rounded count cannot be solved back to an exact count.
 //! - An ATT or comparison rate is suppressed with its matched count.
 //! - A DiD is suppressed when any of its four shares is.
+//! - Secondary suppression: sites add up to their programme, and each
+//!   subgroup dimension's values add up to the programme too. Where exactly
+//!   one part of such a total is suppressed, it could be estimated as the
+//!   total minus the others, so the smallest other part is suppressed as well
+//!   (with the rate built on it). See [`complementary`].
 
 mod read;
 pub mod tables;
@@ -43,7 +48,11 @@ pub struct Count(Option<u64>);
 
 impl Count {
     fn of(exact: u64) -> Count {
-        if exact < THRESHOLD {
+        Count::unless(false, exact)
+    }
+    /// Suppressed when `hidden` (secondary suppression) or small.
+    fn unless(hidden: bool, exact: u64) -> Count {
+        if hidden || exact < THRESHOLD {
             Count(None)
         } else {
             Count(Some(round_to_base(exact)))
@@ -288,6 +297,49 @@ pub enum CostPerOutcome {
     NoFunding,
 }
 
+/// Which parts of a total to suppress: the small ones, and, where that
+/// leaves exactly one suppressed part under a published total, the smallest
+/// other part too, so that no suppressed part is the difference between the
+/// total and the published parts.
+fn complementary(parts: &[u64], total: u64) -> Vec<bool> {
+    let mut hidden: Vec<bool> = parts.iter().map(|&n| n < THRESHOLD).collect();
+    if total >= THRESHOLD && hidden.iter().filter(|&&h| h).count() == 1 {
+        let smallest = (0..parts.len())
+            .filter(|&i| !hidden[i])
+            .min_by_key(|&i| (parts[i], i));
+        if let Some(i) = smallest {
+            hidden[i] = true;
+        }
+    }
+    hidden
+}
+
+/// [`complementary`] over `rows` grouped by `group`, for one `measure`
+/// whose group total is `total` (`None`: the group has no published total).
+fn hidden_in_groups<T, K: Ord + Clone>(
+    rows: &[T],
+    group: impl Fn(&T) -> K,
+    measure: impl Fn(&T) -> u64,
+    total: impl Fn(&K) -> Option<u64>,
+) -> Vec<bool> {
+    let mut members: std::collections::BTreeMap<K, Vec<usize>> = Default::default();
+    for (i, row) in rows.iter().enumerate() {
+        members.entry(group(row)).or_default().push(i);
+    }
+    let mut hidden = vec![false; rows.len()];
+    for (key, indices) in members {
+        let parts: Vec<u64> = indices.iter().map(|&i| measure(&rows[i])).collect();
+        let flags = match total(&key) {
+            Some(total) => complementary(&parts, total),
+            None => parts.iter().map(|&n| n < THRESHOLD).collect(),
+        };
+        for (i, flag) in indices.into_iter().zip(flags) {
+            hidden[i] = flag;
+        }
+    }
+    hidden
+}
+
 /// A date as `YYYY-MM-DD` from Arrow's days since 1970-01-01.
 fn date(days: i32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::Duration::days(days as i64))
@@ -506,38 +558,81 @@ fn control(exact: read::ExactEvidence) -> Published {
             }
         })
         .collect();
+    let programme_total = |name: &String, measure: fn(&read::ExactProgramme) -> u64| {
+        exact
+            .programmes
+            .iter()
+            .find(|p| &p.programme == name)
+            .map(measure)
+    };
+    let site_hidden = |measure: fn(&read::ExactSite) -> u64,
+                       total: fn(&read::ExactProgramme) -> u64| {
+        hidden_in_groups(
+            &exact.sites,
+            |s| s.programme.clone(),
+            measure,
+            |p| programme_total(p, total),
+        )
+    };
+    let site_participants = site_hidden(|s| s.participants, |p| p.participants);
+    let site_eligible = site_hidden(|s| s.eligible, |p| p.eligible);
+    let site_in_work = site_hidden(|s| s.in_work_6m, |p| p.in_work_6m);
     let sites = exact
         .sites
         .iter()
-        .map(|s| {
-            let rate = Share::of(s.in_work_6m, s.eligible, s.rate);
+        .enumerate()
+        .map(|(i, s)| {
+            let rate = if site_eligible[i] || site_in_work[i] {
+                Share(None)
+            } else {
+                Share::of(s.in_work_6m, s.eligible, s.rate)
+            };
             Site {
                 programme: s.programme.clone(),
                 programme_slug: slug(&s.programme),
                 area_id: s.area_id.clone(),
                 area_name: s.area_name.clone().unwrap_or_else(|| s.area_id.clone()),
                 start_date: s.start_date.and_then(date),
-                participants: Count::of(s.participants),
-                eligible: Count::of(s.eligible),
-                in_work_6m: Count::of(s.in_work_6m),
+                participants: Count::unless(site_participants[i], s.participants),
+                eligible: Count::unless(site_eligible[i], s.eligible),
+                in_work_6m: Count::unless(site_in_work[i], s.in_work_6m),
                 funnel_flag: (!rate.is_suppressed()).then(|| s.funnel_flag.clone()),
                 rate,
             }
         })
         .collect();
+    let subgroup_hidden = |measure: fn(&read::ExactSubgroup) -> u64,
+                           total: fn(&read::ExactProgramme) -> u64| {
+        hidden_in_groups(
+            &exact.subgroups,
+            |s| (s.programme.clone(), s.dimension.clone()),
+            measure,
+            |(p, _)| programme_total(p, total),
+        )
+    };
+    let sub_participants = subgroup_hidden(|s| s.participants, |p| p.participants);
+    let sub_eligible = subgroup_hidden(|s| s.eligible, |p| p.eligible);
+    let sub_in_work = subgroup_hidden(|s| s.in_work_6m, |p| p.in_work_6m);
+    let sub_matched = subgroup_hidden(|s| s.matched, |p| p.matched);
     let subgroups = exact
         .subgroups
         .iter()
-        .map(|s| {
-            let matched = Count::of(s.matched);
+        .enumerate()
+        .map(|(i, s)| {
+            let matched = Count::unless(sub_matched[i], s.matched);
+            let rate = if sub_eligible[i] || sub_in_work[i] {
+                Share(None)
+            } else {
+                Share::of(s.in_work_6m, s.eligible, s.rate)
+            };
             Subgroup {
                 programme: s.programme.clone(),
                 dimension: s.dimension.clone(),
                 value: s.value.clone(),
-                participants: Count::of(s.participants),
-                eligible: Count::of(s.eligible),
-                in_work_6m: Count::of(s.in_work_6m),
-                rate: Share::of(s.in_work_6m, s.eligible, s.rate),
+                participants: Count::unless(sub_participants[i], s.participants),
+                eligible: Count::unless(sub_eligible[i], s.eligible),
+                in_work_6m: Count::unless(sub_in_work[i], s.in_work_6m),
+                rate,
                 matched,
                 comparison_rate: Share::unless(
                     matched.is_suppressed(),
@@ -666,6 +761,190 @@ mod tests {
         assert_eq!(three_significant_figures(12_345.6), 12_300.0);
         assert_eq!(Money(12_300.0).to_string(), "£12,300");
         assert_eq!(Money(64_000_000.0).to_string(), "£64.0m");
+    }
+
+    #[test]
+    fn a_lone_suppressed_part_takes_the_smallest_other_with_it() {
+        // 4 would be 100 - 60 - 36 (give or take the rounding).
+        assert_eq!(complementary(&[60, 36, 4], 100), [false, true, true]);
+        // Two suppressed already: nothing more to do.
+        assert_eq!(complementary(&[60, 3, 4], 67), [false, true, true]);
+        // The total itself is suppressed.
+        assert_eq!(complementary(&[5, 3], 8), [true, true]);
+        // Nothing small.
+        assert_eq!(complementary(&[60, 40], 100), [false, false]);
+        // A tie goes to the first.
+        assert_eq!(complementary(&[20, 20, 2], 42), [true, false, true]);
+    }
+
+    /// One random person of a random programme: (programme, site, sex,
+    /// condition, eligible, in work, matched).
+    type Person = (usize, usize, usize, usize, bool, bool, bool);
+
+    /// Exact evidence aggregated from `people`, so that sites and subgroup
+    /// values add up to their programme as in a real run.
+    fn evidence_of(people: &[Person]) -> read::ExactEvidence {
+        use std::collections::BTreeMap;
+        #[derive(Default, Clone, Copy)]
+        struct Cell {
+            participants: u64,
+            eligible: u64,
+            in_work: u64,
+            matched: u64,
+        }
+        let add = |c: &mut Cell, p: &Person| {
+            c.participants += 1;
+            c.eligible += u64::from(p.4);
+            c.in_work += u64::from(p.4 && p.5);
+            c.matched += u64::from(p.4 && p.6);
+        };
+        let mut programmes: BTreeMap<usize, Cell> = BTreeMap::new();
+        let mut sites: BTreeMap<(usize, usize), Cell> = BTreeMap::new();
+        let mut subgroups: BTreeMap<(usize, &str, usize), Cell> = BTreeMap::new();
+        for p in people {
+            add(programmes.entry(p.0).or_default(), p);
+            add(sites.entry((p.0, p.1)).or_default(), p);
+            add(subgroups.entry((p.0, "sex", p.2)).or_default(), p);
+            add(subgroups.entry((p.0, "condition", p.3)).or_default(), p);
+        }
+        let rate = |c: &Cell| {
+            let r = (c.eligible > 0).then(|| c.in_work as f64 / c.eligible as f64);
+            [r, r.map(|r| r * 0.9), r.map(|r| (r * 1.1).min(1.0))]
+        };
+        let effect = [Some(0.05), Some(0.01), Some(0.09)];
+        let name = |p: usize| format!("Programme {p}");
+        read::ExactEvidence {
+            manifest: serde_json::from_value(serde_json::json!({
+                "run_id": "r", "started_at": "s", "finished_at": "f", "as_of": "2026-01-01",
+                "data_root": "d", "version": "v", "inputs": []
+            }))
+            .unwrap(),
+            programmes: programmes
+                .iter()
+                .map(|(&p, c)| read::ExactProgramme {
+                    programme: name(p),
+                    participants: c.participants,
+                    eligible: c.eligible,
+                    in_work_6m: c.in_work,
+                    rate: rate(c),
+                    matched: c.matched,
+                    unmatched: c.eligible - c.matched,
+                    strata_dropped: 0,
+                    comparison_rate: Some(0.4),
+                    att: effect,
+                    funding_gbp: Some(1_000_000),
+                    cost_per_additional_outcome: Some(50_000.0),
+                })
+                .collect(),
+            sites: sites
+                .iter()
+                .map(|(&(p, s), c)| read::ExactSite {
+                    programme: name(p),
+                    area_id: format!("area-{s}"),
+                    area_name: None,
+                    start_date: None,
+                    participants: c.participants,
+                    eligible: c.eligible,
+                    in_work_6m: c.in_work,
+                    rate: rate(c),
+                    funnel_flag: "within".into(),
+                })
+                .collect(),
+            subgroups: subgroups
+                .iter()
+                .map(|(&(p, dimension, v), c)| read::ExactSubgroup {
+                    programme: name(p),
+                    dimension: dimension.into(),
+                    value: v.to_string(),
+                    participants: c.participants,
+                    eligible: c.eligible,
+                    in_work_6m: c.in_work,
+                    rate: rate(c),
+                    matched: c.matched,
+                    comparison_rate: Some(0.4),
+                    att: effect,
+                })
+                .collect(),
+            area_notes: vec![],
+            programme_notes: vec![],
+            did: vec![],
+            checks: vec![],
+        }
+    }
+
+    /// Within one total, never exactly one suppressed part.
+    fn assert_no_lone_suppression(total: Count, parts: &[Count], what: &str) {
+        let suppressed = parts.iter().filter(|c| c.is_suppressed()).count();
+        assert!(
+            total.is_suppressed() || suppressed != 1,
+            "{what}: one part suppressed under a published total"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// Random small-cell data: every published count is rounded and at
+        /// least 10; no suppressed part can be had by differencing; a rate
+        /// goes with the counts it is built on.
+        #[test]
+        fn no_count_is_small_unrounded_or_recoverable_by_differencing(
+            people in proptest::collection::vec(
+                (0usize..3, 0usize..6, 0usize..2, 0usize..4,
+                 proptest::bool::weighted(0.8), proptest::bool::ANY, proptest::bool::weighted(0.9)),
+                0..400,
+            )
+        ) {
+            let published = control(evidence_of(&people));
+            let mut counts: Vec<Count> = Vec::new();
+            for p in &published.programmes {
+                counts.extend([p.participants, p.eligible, p.in_work_6m, p.matched, p.unmatched]);
+                let sites: Vec<&Site> = published.sites_of(p).collect();
+                for (what, total, part) in [
+                    ("participants", p.participants, (|s: &Site| s.participants) as fn(&Site) -> Count),
+                    ("eligible", p.eligible, |s: &Site| s.eligible),
+                    ("in work", p.in_work_6m, |s: &Site| s.in_work_6m),
+                ] {
+                    let parts: Vec<Count> = sites.iter().map(|s| part(s)).collect();
+                    assert_no_lone_suppression(total, &parts, &format!("{} sites, {what}", p.name));
+                }
+                for dimension in ["sex", "condition"] {
+                    let values: Vec<&Subgroup> = published
+                        .subgroups_of(p)
+                        .filter(|s| s.dimension == dimension)
+                        .collect();
+                    for (what, total, part) in [
+                        ("participants", p.participants, (|s: &Subgroup| s.participants) as fn(&Subgroup) -> Count),
+                        ("eligible", p.eligible, |s: &Subgroup| s.eligible),
+                        ("in work", p.in_work_6m, |s: &Subgroup| s.in_work_6m),
+                        ("matched", p.matched, |s: &Subgroup| s.matched),
+                    ] {
+                        let parts: Vec<Count> = values.iter().map(|s| part(s)).collect();
+                        assert_no_lone_suppression(total, &parts, &format!("{} by {dimension}, {what}", p.name));
+                    }
+                }
+            }
+            for s in &published.sites {
+                counts.extend([s.participants, s.eligible, s.in_work_6m]);
+                if s.eligible.is_suppressed() || s.in_work_6m.is_suppressed() {
+                    assert!(s.rate.is_suppressed() && s.funnel_flag.is_none());
+                }
+            }
+            for s in &published.subgroups {
+                counts.extend([s.participants, s.eligible, s.in_work_6m, s.matched]);
+                if s.eligible.is_suppressed() || s.in_work_6m.is_suppressed() {
+                    assert!(s.rate.is_suppressed());
+                }
+                if s.matched.is_suppressed() {
+                    assert!(s.att.is_suppressed() && s.comparison_rate.is_suppressed());
+                }
+            }
+            for c in counts {
+                if let Some(n) = c.value() {
+                    assert!(n >= THRESHOLD && n % ROUNDING_BASE == 0, "published count {n}");
+                }
+            }
+        }
     }
 
     #[test]
