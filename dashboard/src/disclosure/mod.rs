@@ -39,7 +39,8 @@ pub const ROUNDING_BASE: u64 = 5;
 /// The footnote every page carries.
 pub const FOOTNOTE: &str = "Disclosure control: counts are rounded to the nearest 5, and counts \
 below 10 are suppressed and shown as [c], together with any rate, interval or effect built on \
-them. Rates are shown to 0.1 percentage point. Analysts with access to the exact tables see \
+them; where a single [c] could be worked out from a total, the next smallest figure is \
+suppressed too. Rates are shown to 0.1 percentage point. Analysts with access to the exact tables see \
 unrounded figures.";
 
 /// A count of people, notes or rows, after disclosure control.
