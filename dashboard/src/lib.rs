@@ -107,8 +107,27 @@ async fn api_errors_as_json(request: Request, next: Next) -> Response {
             let status = response.status();
             (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
         }
+        // axum's own rejections (a body that is not JSON, a bad query
+        // string) answer in plain text; the API documents JSON errors.
+        (true, None) if is_plain_text_error(&response) => {
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+                .await
+                .unwrap_or_default();
+            let message = String::from_utf8_lossy(&body).into_owned();
+            (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+        }
         _ => response,
     }
+}
+
+fn is_plain_text_error(response: &Response) -> bool {
+    response.status().is_client_error()
+        && response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain"))
 }
 
 /// Serve the dashboard on `listener` until `shutdown` completes.

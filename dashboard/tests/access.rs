@@ -246,3 +246,40 @@ impl OneshotLogin for axum::Router {
         (response.status().as_u16(), location, cookies)
     }
 }
+
+#[tokio::test]
+async fn malformed_api_requests_get_json_errors() {
+    // Found by schemathesis: axum's own rejections answered in plain text.
+    let app = state(evidence_root(20_000, 3)).await;
+    let analyst = app.analyst.clone();
+    let cases: [(&str, Option<&str>, &[u8], u16); 4] = [
+        ("/api/sql", Some("application/json"), b"\x00", 400),
+        (
+            "/api/sql",
+            Some("application/json"),
+            br#"{"query": 1}"#,
+            422,
+        ),
+        ("/api/sql", None, br#"{"sql": "SELECT 1"}"#, 415),
+        (
+            "/api/sql?format=xml",
+            Some("application/json"),
+            br#"{"sql": "SELECT 1"}"#,
+            400,
+        ),
+    ];
+    for (uri, content_type, body, status) in cases {
+        let mut r = Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("authorization", format!("Bearer {analyst}"));
+        if let Some(c) = content_type {
+            r = r.header("content-type", c);
+        }
+        let got = send(&app, r.body(Body::from(body.to_vec())).unwrap()).await;
+        assert_eq!(got.status, status, "{uri} {body:?}");
+        let answer: serde_json::Value = serde_json::from_slice(&got.body)
+            .unwrap_or_else(|_| panic!("{uri} {body:?}: not JSON: {}", got.text()));
+        assert!(answer["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+}

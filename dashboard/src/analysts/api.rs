@@ -135,8 +135,8 @@ fn requested_format(
         (status = 403, description = "Not an analyst", body = ApiError),
         (status = 408, description = "Cancelled at the time limit", body = ApiError),
         (status = 413, description = "Over the memory limit, or a body over 2 MB", body = ApiError),
-        (status = 415, description = "The body is not sent as application/json"),
-        (status = 422, description = "The JSON body has no `sql` string"),
+        (status = 415, description = "The body is not sent as application/json", body = ApiError),
+        (status = 422, description = "The JSON body has no `sql` string", body = ApiError),
         (status = 429, description = "Too many queries running for this user", body = ApiError),
     ),
     tag = "analyst"
