@@ -57,7 +57,7 @@ impl SmallResult {
         Ok(a.as_primitive::<Float64Type>().iter().collect())
     }
 
-    /// Dates as days since 1970-01-01 (Arrow's `date32`).
+    /// Dates as days since 1970-01-01 (Arrow's `date32`; see [`date32`]).
     pub fn dates(&self, name: &str) -> Result<Vec<Option<i32>>> {
         let a = self.column_as(name, &DataType::Date32)?;
         Ok(a.as_primitive::<Date32Type>().iter().collect())
@@ -70,4 +70,10 @@ impl SmallResult {
             .map(|v| v.map(str::to_string))
             .collect())
     }
+}
+
+/// The calendar date of an Arrow `date32` (days since 1970-01-01).
+pub fn date32(days: i32) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?
+        .checked_add_signed(chrono::Duration::days(days.into()))
 }

@@ -12,7 +12,6 @@ use crate::error::{QueryContext, Result};
 use crate::funnel::{Z_95, Z_998, control_limits, funnel_flag};
 use crate::matching::{MatchedComparison, StratumCounts, coarsened_exact_match};
 use crate::wilson::wilson_95;
-use chrono::NaiveDate;
 use datafusion::arrow::array::{
     ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
 };
@@ -341,7 +340,7 @@ async fn coverage_warnings(
     let last_note = r.dates("last_fit_note")?;
     let last_month = r.dates("last_employment_month")?;
     let show = |days: Option<i32>| {
-        days.and_then(|d| NaiveDate::from_num_days_from_ce_opt(d + 719_163))
+        days.and_then(crate::columns::date32)
             .map_or_else(|| "none".to_string(), |d| d.to_string())
     };
     let mut warnings = Vec::new();

@@ -307,26 +307,23 @@ impl RemoteStaging {
                 )
             })?;
         }
-        self.delete_staging(objects).await;
+        // Published already; a staged copy left behind is only clutter.
+        let _ = self.delete_staging(objects).await;
         Ok(self.root.as_str().to_string())
     }
 
-    async fn delete_staging(&self, objects: Vec<ObjectPath>) {
+    /// Delete the staged `objects`; whether every one went.
+    async fn delete_staging(&self, objects: Vec<ObjectPath>) -> bool {
+        let mut all = true;
         for object in objects {
-            let _ = self.store.delete(&object).await;
+            all &= self.store.delete(&object).await.is_ok();
         }
+        all
     }
 
     async fn abandon(self) -> Option<String> {
         let removed = match self.staged_objects().await {
-            Ok(objects) => {
-                let count = objects.len();
-                let mut deleted = 0;
-                for object in objects {
-                    deleted += usize::from(self.store.delete(&object).await.is_ok());
-                }
-                deleted == count
-            }
+            Ok(objects) => self.delete_staging(objects).await,
             Err(_) => false,
         };
         let staging = self.root.join(&self.staging_name);

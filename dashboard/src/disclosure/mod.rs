@@ -28,6 +28,7 @@ pub mod tables;
 use crate::error::DashboardError;
 use chrono::NaiveDate;
 use datafusion::prelude::SessionContext;
+use pipeline::columns::date32 as date;
 use pipeline::load::Root;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -121,7 +122,13 @@ impl Share {
     /// A rate of `numerator` in `denominator`, shown only when both and their
     /// difference are at or above the threshold.
     fn of(numerator: u64, denominator: u64, value: [Option<f64>; 3]) -> Share {
-        let safe = numerator >= THRESHOLD
+        Share::of_unless(false, numerator, denominator, value)
+    }
+    /// [`Share::of`], also suppressed when `hidden` (one of its counts is
+    /// suppressed by secondary suppression).
+    fn of_unless(hidden: bool, numerator: u64, denominator: u64, value: [Option<f64>; 3]) -> Share {
+        let safe = !hidden
+            && numerator >= THRESHOLD
             && denominator >= THRESHOLD
             && denominator.saturating_sub(numerator) >= THRESHOLD;
         Share::unless(!safe, value)
@@ -330,20 +337,13 @@ fn hidden_in_groups<T, K: Ord + Clone>(
     let mut hidden = vec![false; rows.len()];
     for (key, indices) in members {
         let parts: Vec<u64> = indices.iter().map(|&i| measure(&rows[i])).collect();
-        let flags = match total(&key) {
-            Some(total) => complementary(&parts, total),
-            None => parts.iter().map(|&n| n < THRESHOLD).collect(),
-        };
+        // Without a total, no part can be had by difference.
+        let flags = complementary(&parts, total(&key).unwrap_or(0));
         for (i, flag) in indices.into_iter().zip(flags) {
             hidden[i] = flag;
         }
     }
     hidden
-}
-
-/// A date as `YYYY-MM-DD` from Arrow's days since 1970-01-01.
-fn date(days: i32) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::Duration::days(days as i64))
 }
 
 /// Lowercase hyphenated name for URLs: `Health and Growth Accelerator` →
@@ -583,11 +583,8 @@ fn control(exact: read::ExactEvidence) -> Published {
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let rate = if site_eligible[i] || site_in_work[i] {
-                Share(None)
-            } else {
-                Share::of(s.in_work_6m, s.eligible, s.rate)
-            };
+            let hidden = site_eligible[i] || site_in_work[i];
+            let rate = Share::of_unless(hidden, s.in_work_6m, s.eligible, s.rate);
             Site {
                 programme: s.programme.clone(),
                 programme_slug: slug(&s.programme),
@@ -621,11 +618,8 @@ fn control(exact: read::ExactEvidence) -> Published {
         .enumerate()
         .map(|(i, s)| {
             let matched = Count::unless(sub_matched[i], s.matched);
-            let rate = if sub_eligible[i] || sub_in_work[i] {
-                Share(None)
-            } else {
-                Share::of(s.in_work_6m, s.eligible, s.rate)
-            };
+            let hidden = sub_eligible[i] || sub_in_work[i];
+            let rate = Share::of_unless(hidden, s.in_work_6m, s.eligible, s.rate);
             Subgroup {
                 programme: s.programme.clone(),
                 dimension: s.dimension.clone(),
