@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{EVIDENCE, evidence, generate, serve};
+use common::{EVIDENCE, evidence, generate, run, serve};
 
 /// A token-only user; the token is the last line of the output.
 fn token(users: &Path, name: &str, role: &str) -> String {
@@ -61,13 +61,7 @@ async fn the_sql_api_over_real_http() {
     let data = dir.path().join("data");
     let evidence_root = dir.path().join("evidence");
     generate(&data, 30_000, 9);
-    evidence(&[
-        "run",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        evidence_root.to_str().unwrap(),
-    ]);
+    run(&data, &evidence_root);
     let users = dir.path().join("users.toml");
     let analyst = token(&users, "ana", "analyst");
     let commissioner = token(&users, "cora", "commissioner");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{EVIDENCE, Running, evidence, generate, serve};
+use common::{EVIDENCE, Running, generate, run, serve};
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -124,13 +124,7 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
     let downloads = dir.path().join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
     generate(&data, 30_000, 5);
-    evidence(&[
-        "run",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        evidence_root.to_str().unwrap(),
-    ]);
+    run(&data, &evidence_root);
     let users = dir.path().join("users.toml");
     add_user(&users, "cora", "commissioner", "commissioner-password");
     add_user(&users, "ana", "analyst", "analyst-password");

@@ -7,24 +7,12 @@ use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Float64Type;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
-fn evidence(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_evidence"))
-        .args(args)
-        .output()
-        .expect("run the evidence binary")
-}
+mod common;
 
-fn assert_success(output: &Output) {
-    assert!(
-        output.status.success(),
-        "evidence failed:\nstdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use common::{generate, run};
 
 /// A generated dataset and its evaluation, made once per test binary.
 struct Evaluated {
@@ -35,14 +23,14 @@ struct Evaluated {
 
 /// Large enough that every programme has hundreds of eligible participants,
 /// so "the planted effect lies inside the 95% interval" is a real check.
-const PEOPLE: &str = "200000";
+const PEOPLE: u64 = 200_000;
 /// The seed is fixed, so the test is deterministic. With eight independent
 /// 95% intervals about a third of seeds would miss one by chance alone, so the
 /// estimators were also checked for bias across seeds 1-4 (z-scores of
 /// estimate minus truth all within ±2, centred on zero); seed 2024, for
 /// instance, puts one of the eight (HGA's fit-note DiD) at z = -1.98, just
 /// outside.
-const SEED: &str = "1";
+const SEED: u64 = 1;
 
 fn evaluated() -> &'static Evaluated {
     static EVALUATED: OnceLock<Evaluated> = OnceLock::new();
@@ -50,23 +38,8 @@ fn evaluated() -> &'static Evaluated {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let evidence_root = dir.path().join("evidence");
-        assert_success(&evidence(&[
-            "generate",
-            "--out",
-            data.to_str().unwrap(),
-            "--people",
-            PEOPLE,
-            "--seed",
-            SEED,
-        ]));
-        let run = evidence(&[
-            "run",
-            "--data",
-            data.to_str().unwrap(),
-            "--out",
-            evidence_root.to_str().unwrap(),
-        ]);
-        assert_success(&run);
+        generate(&data, PEOPLE, SEED);
+        run(&data, &evidence_root);
         Evaluated {
             _dir: dir,
             data,

@@ -42,6 +42,17 @@ pub fn generate(data: &Path, people: u64, seed: u64) {
     ]);
 }
 
+/// `evidence run` from `data` into `out`; it must succeed.
+pub fn run(data: &Path, out: &Path) {
+    evidence(&[
+        "run",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+}
+
 /// Start `evidence serve` as `command` describes (its arguments, before
 /// `--addr`), on a free port; its URL (no trailing `/`) from its first line.
 pub fn serve(mut command: Command) -> (Running, String) {
