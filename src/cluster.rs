@@ -1,6 +1,6 @@
 //! `evidence scheduler` and `evidence executor`: Ballista's own scheduler and
 //! executor, started in this binary so they carry Evidence's object stores
-//! (`pipeline::store`). One binary is the whole deployment.
+//! (`contract::store`). One binary is the whole deployment.
 
 use anyhow::{Context, Result};
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
@@ -34,7 +34,7 @@ pub async fn scheduler(bind: &str, port: u16) -> Result<()> {
     .with_override_session_builder(Arc::new(|config| {
         Ok(SessionStateBuilder::new()
             .with_config(config)
-            .with_runtime_env(pipeline::store::runtime_env()?)
+            .with_runtime_env(contract::store::runtime_env()?)
             .with_default_features()
             .build())
     }));
@@ -89,7 +89,7 @@ pub async fn executor(options: ExecutorOptions) -> Result<()> {
         scheduler_host: host.to_string(),
         scheduler_port,
         work_dir: options.work_dir,
-        override_runtime_producer: Some(Arc::new(|_config| pipeline::store::runtime_env())),
+        override_runtime_producer: Some(Arc::new(|_config| contract::store::runtime_env())),
         ..Default::default()
     };
     if let Some(tasks) = options.concurrent_tasks {

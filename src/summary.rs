@@ -11,7 +11,7 @@ fn points(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{:+.1}", v * 100.0))
 }
 
-use dashboard::disclosure::thousands as grouped;
+use dashboard::presentation::thousands as grouped;
 
 pub fn render(report: &RunReport) -> String {
     let mut s = String::new();
@@ -28,15 +28,15 @@ pub fn render(report: &RunReport) -> String {
     for p in &report.programme_outcomes {
         let rate = format!(
             "{} ({}–{})",
-            percent(p.rate.rate),
-            percent(p.rate.rate_low),
-            percent(p.rate.rate_high)
+            percent(p.rate),
+            percent(p.rate_low),
+            percent(p.rate_high)
         );
         let att = format!(
             "{} ({} to {})",
-            points(p.matching.att),
-            points(p.matching.att_low),
-            points(p.matching.att_high)
+            points(p.att),
+            points(p.att_low),
+            points(p.att_high)
         );
         let cost = p
             .cost_per_additional_outcome
@@ -77,7 +77,7 @@ pub fn render(report: &RunReport) -> String {
     let _ = writeln!(
         s,
         "Outputs: {} (.parquet), run.json",
-        pipeline::contract::OUTPUT_TABLES.join(", ")
+        contract::OUTPUT_TABLES.join(", ")
     );
     let _ = writeln!(s, "Took {:.1} s", m.timings_ms.total as f64 / 1000.0);
     s

@@ -1,7 +1,6 @@
-//! The dashboard's error type, converted to a response (an error page) once.
-
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+//! The dashboard's error: what went wrong, in the user's terms. It knows
+//! nothing of HTTP; `web::error` turns it into a page or a JSON answer,
+//! choosing the status, once.
 
 #[derive(Debug, thiserror::Error)]
 pub enum DashboardError {
@@ -40,37 +39,20 @@ pub enum DashboardError {
     TooLarge(String),
 }
 
-/// The message of an error response, so `/api/` routes can answer it as
-/// JSON (see `crate::api_errors_as_json`).
-#[derive(Clone, Debug)]
-pub struct ErrorMessage(pub String);
-
-impl DashboardError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            DashboardError::Evidence { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            DashboardError::NotFound(_) => StatusCode::NOT_FOUND,
-            DashboardError::Unauthorized => StatusCode::UNAUTHORIZED,
-            DashboardError::Forbidden(_) => StatusCode::FORBIDDEN,
-            DashboardError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            DashboardError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
-            DashboardError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
-            DashboardError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+impl From<contract::ContractError> for DashboardError {
+    fn from(e: contract::ContractError) -> Self {
+        match e {
+            contract::ContractError::Evidence { location, problem } => {
+                DashboardError::Evidence { location, problem }
+            }
+            contract::ContractError::Root { root, problem } => DashboardError::Evidence {
+                location: root,
+                problem,
+            },
+            other => DashboardError::Evidence {
+                location: "the evidence root".into(),
+                problem: other.to_string(),
+            },
         }
-    }
-}
-
-impl IntoResponse for DashboardError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        if status.is_server_error() {
-            tracing::error!("{self}");
-        }
-        let message = self.to_string();
-        let page = crate::templates::error_page(status, &message);
-        let mut response = (status, Html(page)).into_response();
-        response.extensions_mut().insert(ErrorMessage(message));
-        response
     }
 }

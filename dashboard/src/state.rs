@@ -6,8 +6,8 @@ use crate::analysts::engine::{Engine, QueryLimits};
 use crate::auth::{Auth, UsersFile};
 use crate::disclosure::{self, Published};
 use crate::error::DashboardError;
+use contract::{Evidence, Manifest, Root};
 use datafusion::prelude::SessionContext;
-use pipeline::load::Root;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -67,7 +67,7 @@ impl AppState {
         let engine = Engine::new(&evidence, data.as_ref(), limits, audit)
             .await
             .map_err(|e| e.to_string());
-        let runtime = pipeline::store::runtime_env().map_err(|e| DashboardError::Evidence {
+        let runtime = contract::store::runtime_env().map_err(|e| DashboardError::Evidence {
             location: evidence.as_str().to_string(),
             problem: format!("cannot set up the object stores: {e}"),
         })?;
@@ -125,8 +125,11 @@ impl AppState {
         }
         let (ctx, root) = (&self.inner.ctx, &self.inner.evidence);
         let result = match self.cached() {
-            Some(p) if disclosure::current_run_id(ctx, root).await? == p.run.run_id => Ok(p),
-            _ => disclosure::publish(ctx, root).await.map(Arc::new),
+            Some(p) if Manifest::read(ctx, root).await?.run_id == p.run.run_id => Ok(p),
+            _ => match Evidence::read(ctx, root).await {
+                Ok(exact) => Ok(Arc::new(disclosure::control(&exact))),
+                Err(e) => Err(DashboardError::from(e)),
+            },
         };
         match &result {
             Ok(p) => {

@@ -1,8 +1,6 @@
 //! The pipeline's error type: every variant says what failed, where (table,
 //! file, column) and what to do about it.
 
-use datafusion::error::DataFusionError;
-
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error("{root}: {problem}")]
@@ -53,13 +51,6 @@ pub enum PipelineError {
     },
 
     #[error("{context}")]
-    Query {
-        context: String,
-        #[source]
-        source: DataFusionError,
-    },
-
-    #[error("{context}")]
     Io {
         context: String,
         #[source]
@@ -68,6 +59,10 @@ pub enum PipelineError {
 
     #[error("{0}")]
     Invalid(String),
+
+    /// A root, a query or an evidence table, as the contract crate reports it.
+    #[error(transparent)]
+    Contract(#[from] contract::ContractError),
 
     /// A run that failed after staging began: the failure, then what was
     /// left where.
@@ -94,20 +89,6 @@ pub fn with_causes(error: &dyn std::error::Error) -> String {
 }
 
 pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
-
-/// Attach a description of the step to a DataFusion error.
-pub trait QueryContext<T> {
-    fn context(self, context: impl Into<String>) -> Result<T>;
-}
-
-impl<T> QueryContext<T> for std::result::Result<T, DataFusionError> {
-    fn context(self, context: impl Into<String>) -> Result<T> {
-        self.map_err(|source| PipelineError::Query {
-            context: context.into(),
-            source,
-        })
-    }
-}
 
 /// Attach a description (what, which path) to an I/O error.
 pub trait IoContext<T> {

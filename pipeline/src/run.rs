@@ -1,19 +1,20 @@
 //! One evaluation run: load → validate → compute → write, then publish the
 //! evidence root and its `run.json` manifest.
 
-use crate::contract::{OUTPUT_TABLES, input_tables};
-use crate::error::{PipelineError, QueryContext, Result};
-use crate::evaluate::{ProgrammeOutcome, evaluate, programme_outcomes_batch};
-use crate::load::{LoadedTable, Root, load_table};
-use crate::metrics::register_metric_views;
-use crate::store::connect;
-use crate::validate::{CheckResult, RowCounts, validate_table};
-use crate::write::{MANIFEST, Staging, write_batch, write_query};
+use crate::error::{PipelineError, Result};
+use crate::evaluate::evaluate;
+use crate::load::load_table;
+use crate::validate::{RowCounts, validate_table};
+use crate::write::{MANIFEST, Staging, write_tables};
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
+use contract::inputs::input_tables;
+use contract::manifest::{InputManifest, Manifest, OutputManifest, Timings};
+use contract::metrics::register_metric_views;
+use contract::outputs::{DataQuality, ProgrammeOutcome};
+use contract::root::Root;
+use contract::store::connect;
+use contract::{OUTPUT_TABLES, QueryContext, Tables};
 use datafusion::prelude::{SessionConfig, SessionContext};
-use serde::Serialize;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// What to run.
@@ -45,59 +46,12 @@ pub trait Progress: Send + Sync {
 pub struct Silent;
 impl Progress for Silent {}
 
-/// One input table in the manifest.
-#[derive(Debug, Clone, Serialize)]
-pub struct InputManifest {
-    #[serde(flatten)]
-    pub loaded: LoadedTable,
-    pub rows_read: u64,
-    pub rows_used: u64,
-    pub rows_quarantined: u64,
-    pub validate_ms: u128,
-}
-
-/// `run.json`: what was read, what was written, by which version, how long.
-#[derive(Debug, Clone, Serialize)]
-pub struct Manifest {
-    pub tool: &'static str,
-    pub version: &'static str,
-    /// Also stamped into every output file's Parquet metadata
-    /// (`evidence.run_id`), so readers can tell tables of one run apart.
-    pub run_id: String,
-    pub started_at: String,
-    pub finished_at: String,
-    pub as_of: String,
-    pub data_root: String,
-    pub evidence_root: String,
-    pub inputs: Vec<InputManifest>,
-    pub cohort: crate::evaluate::CohortSize,
-    pub outputs: Vec<OutputManifest>,
-    /// What the data cannot support yet (see `evaluate::coverage_warnings`).
-    pub warnings: Vec<String>,
-    pub timings_ms: Timings,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct OutputManifest {
-    pub table: String,
-    pub file: String,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Timings {
-    pub load: u128,
-    pub validate: u128,
-    pub compute: u128,
-    pub write: u128,
-    pub total: u128,
-}
-
 /// What a finished run reports back.
 #[derive(Debug, Clone)]
 pub struct RunReport {
     pub evidence_root: String,
     pub programme_outcomes: Vec<ProgrammeOutcome>,
-    pub data_quality: Vec<CheckResult>,
+    pub data_quality: Vec<DataQuality>,
     pub manifest: Manifest,
 }
 
@@ -108,7 +62,7 @@ pub async fn session_context(
     ballista: Option<&str>,
     memory_limit: Option<usize>,
 ) -> Result<SessionContext> {
-    let runtime = crate::store::runtime_env_with_memory_limit(Some(
+    let runtime = contract::store::runtime_env_with_memory_limit(Some(
         memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT),
     ))
     .context("setting up the query engine")?;
@@ -227,7 +181,7 @@ impl Run<'_> {
         &self,
         started: Instant,
         started_at: chrono::DateTime<Utc>,
-    ) -> Result<(Vec<ProgrammeOutcome>, Vec<CheckResult>, Manifest)> {
+    ) -> Result<(Vec<ProgrammeOutcome>, Vec<DataQuality>, Manifest)> {
         let (ctx, staging, run_id, progress) = (self.ctx, self.staging, self.run_id, self.progress);
         let work_dir = staging.work_dir();
         let tables = input_tables();
@@ -283,54 +237,23 @@ impl Run<'_> {
 
         progress.step(4, STEPS, "writing the evidence root");
         let t = Instant::now();
-        let output = |table: &str| staging.file(&format!("{table}.parquet"));
-        let programme_outcomes = programme_outcomes_batch(&evaluation.programme_outcomes)?;
-        write_batch(
-            ctx,
-            programme_outcomes,
-            &output("programme_outcomes"),
-            run_id,
-        )
-        .await?;
-        write_batch(
-            ctx,
-            evaluation.site_outcomes,
-            &output("site_outcomes"),
-            run_id,
-        )
-        .await?;
-        write_batch(
-            ctx,
-            evaluation.subgroup_outcomes,
-            &output("subgroup_outcomes"),
-            run_id,
-        )
-        .await?;
-        let monthly = "SELECT * FROM fit_note_monthly ORDER BY area_id, month";
-        write_query(ctx, monthly, &output("fit_note_monthly"), run_id).await?;
-        write_batch(
-            ctx,
-            evaluation.fit_note_did,
-            &output("fit_note_did"),
-            run_id,
-        )
-        .await?;
-        let trend = "SELECT * FROM fit_note_trend ORDER BY programme, side, month";
-        write_query(ctx, trend, &output("fit_note_trend"), run_id).await?;
-        write_batch(
-            ctx,
-            data_quality_batch(&data_quality)?,
-            &output("data_quality"),
-            run_id,
-        )
-        .await?;
+        let tables = Tables {
+            programme_outcomes: evaluation.programme_outcomes,
+            site_outcomes: evaluation.site_outcomes,
+            subgroup_outcomes: evaluation.subgroup_outcomes,
+            fit_note_monthly: evaluation.fit_note_monthly,
+            fit_note_did: evaluation.fit_note_did,
+            fit_note_trend: evaluation.fit_note_trend,
+            data_quality,
+        };
+        write_tables(ctx, staging, &tables, run_id).await?;
         staging.clear_work_dir()?;
         timings.write = t.elapsed().as_millis();
         timings.total = started.elapsed().as_millis();
 
         let manifest = Manifest {
-            tool: "evidence",
-            version: env!("CARGO_PKG_VERSION"),
+            tool: "evidence".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
             run_id: run_id.to_string(),
             started_at: started_at.to_rfc3339(),
             finished_at: Utc::now().to_rfc3339(),
@@ -338,7 +261,7 @@ impl Run<'_> {
             data_root: self.data.as_str().to_string(),
             evidence_root: self.out.as_str().to_string(),
             inputs,
-            cohort: evaluation.cohort.clone(),
+            cohort: evaluation.cohort,
             outputs: OUTPUT_TABLES
                 .iter()
                 .map(|t| OutputManifest {
@@ -346,55 +269,10 @@ impl Run<'_> {
                     file: format!("{t}.parquet"),
                 })
                 .collect(),
-            warnings: evaluation.warnings.clone(),
+            warnings: evaluation.warnings,
             timings_ms: timings,
         };
-        let json = serde_json::to_vec_pretty(&manifest)
-            .map_err(|e| PipelineError::Invalid(format!("serialising {MANIFEST}: {e}")))?;
-        staging.put(MANIFEST, json).await?;
-        Ok((evaluation.programme_outcomes, data_quality, manifest))
+        staging.put(MANIFEST, manifest.to_json()?).await?;
+        Ok((tables.programme_outcomes, tables.data_quality, manifest))
     }
-}
-
-fn data_quality_batch(rows: &[CheckResult]) -> Result<datafusion::arrow::array::RecordBatch> {
-    let columns: Vec<(&str, ArrayRef, bool)> = vec![
-        (
-            "table_name",
-            Arc::new(
-                rows.iter()
-                    .map(|r| Some(r.table_name.clone()))
-                    .collect::<StringArray>(),
-            ),
-            true,
-        ),
-        (
-            "check_name",
-            Arc::new(
-                rows.iter()
-                    .map(|r| Some(r.check_name.clone()))
-                    .collect::<StringArray>(),
-            ),
-            true,
-        ),
-        (
-            "rows_failed",
-            Arc::new(
-                rows.iter()
-                    .map(|r| r.rows_failed as i64)
-                    .collect::<Int64Array>(),
-            ),
-            true,
-        ),
-        (
-            "example",
-            Arc::new(
-                rows.iter()
-                    .map(|r| r.example.clone())
-                    .collect::<StringArray>(),
-            ),
-            true,
-        ),
-    ];
-    datafusion::arrow::array::RecordBatch::try_from_iter_with_nullable(columns)
-        .map_err(|e| PipelineError::Invalid(format!("assembling data_quality: {e}")))
 }

@@ -7,12 +7,12 @@
 use super::audit::{AuditLog, AuditRecord};
 use super::guard;
 use crate::auth::User;
+use contract::Root;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::prelude::{ParquetReadOptions, SQLOptions, SessionConfig, SessionContext};
-use pipeline::load::Root;
+use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -59,6 +59,20 @@ pub enum QueryError {
     Busy(usize),
     #[error("SQL needs the analyst role.")]
     NotAnalyst,
+}
+
+impl From<QueryError> for crate::error::DashboardError {
+    fn from(e: QueryError) -> Self {
+        use crate::error::DashboardError;
+        match e {
+            QueryError::Refused(r) => DashboardError::BadRequest(r.0),
+            QueryError::Busy(_) => DashboardError::TooMany(e.to_string()),
+            QueryError::Timeout(_) => DashboardError::Timeout(e.to_string()),
+            QueryError::Memory { .. } => DashboardError::TooLarge(e.to_string()),
+            QueryError::Failed(m) => DashboardError::BadRequest(m),
+            QueryError::NotAnalyst => DashboardError::Forbidden(e.to_string()),
+        }
+    }
 }
 
 impl QueryError {
@@ -154,7 +168,7 @@ impl Engine {
         limits: QueryLimits,
         audit: AuditLog,
     ) -> Result<Self, QueryError> {
-        let runtime = pipeline::store::runtime_env_with_memory_limit(Some(limits.memory))
+        let runtime = contract::store::runtime_env_with_memory_limit(Some(limits.memory))
             .map_err(|e| QueryError::Failed(e.to_string()))?;
         // A sort sets aside memory for merging its spills; keep that a small
         // part of a small pool.
@@ -163,28 +177,7 @@ impl Engine {
             .with_information_schema(true)
             .with_sort_spill_reservation_bytes((limits.memory / 8).min(10 << 20));
         let ctx = SessionContext::new_with_config_rt(config, runtime);
-        let mut tables = Vec::new();
-        if let Some(data) = data {
-            for table in pipeline::contract::input_tables() {
-                let location = data.join(&format!("{}/", table.name));
-                register(&ctx, table.name, &location, "input", &mut tables).await;
-            }
-            // The metric queries from sql/, as views over the input tables
-            // (the pipeline's own registration), so the workbench's examples
-            // run as written.
-            if let Err(e) = pipeline::metrics::register_metric_views(&ctx, None).await {
-                tracing::warn!("metric views not registered for SQL: {e}");
-            }
-        }
-        for name in pipeline::contract::OUTPUT_TABLES {
-            // `fit_note_monthly` and `fit_note_trend` are metric views too;
-            // the evidence tables (from validated rows) take the name.
-            let _ = ctx.deregister_table(name);
-            let location = evidence.join(&format!("{name}.parquet"));
-            register(&ctx, name, &location, "evidence", &mut tables).await;
-        }
-        // Evidence tables first in listings.
-        tables.sort_by_key(|(_, kind)| *kind != "evidence");
+        let tables = super::catalog::register_all(&ctx, evidence, data).await;
         Ok(Engine {
             ctx,
             limits,
@@ -306,24 +299,6 @@ impl Engine {
     /// A DataFusion error in the analyst's terms.
     pub fn classify(&self, e: DataFusionError) -> QueryError {
         classify(e, self.limits.memory)
-    }
-}
-
-/// Register a Parquet table for SQL, noting it in `tables`; a table that
-/// cannot be read is left out with a warning.
-async fn register(
-    ctx: &SessionContext,
-    name: &str,
-    location: &str,
-    kind: &'static str,
-    tables: &mut Vec<(String, &'static str)>,
-) {
-    match ctx
-        .register_parquet(name, location, ParquetReadOptions::default())
-        .await
-    {
-        Ok(()) => tables.push((name.to_string(), kind)),
-        Err(e) => tracing::warn!("{location}: not registered for SQL: {e}"),
     }
 }
 

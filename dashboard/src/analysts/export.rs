@@ -5,7 +5,7 @@
 //! short file that looks whole).
 
 use super::engine::{QueryError, Running};
-use axum::body::{Body, Bytes};
+use bytes::Bytes;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::csv::WriterBuilder as CsvWriterBuilder;
 use datafusion::arrow::json::{ArrayWriter, WriterBuilder as JsonWriterBuilder};
@@ -127,8 +127,11 @@ impl Encoder {
     }
 }
 
+/// The encoded chunks of a download; an error ends it early.
+pub type Chunked = tokio_stream::wrappers::ReceiverStream<Result<Bytes, std::io::Error>>;
+
 /// Stream a running query's whole result as `format`.
-pub fn stream(mut running: Running, format: Format) -> Body {
+pub fn stream(mut running: Running, format: Format) -> Chunked {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
     tokio::spawn(async move {
         let out = Chunks::default();
@@ -165,5 +168,5 @@ pub fn stream(mut running: Running, format: Format) -> Body {
             }
         }
     });
-    Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+    tokio_stream::wrappers::ReceiverStream::new(rx)
 }

@@ -1,18 +1,12 @@
-//! Who may see what. Users sign in with a password (a session cookie) or
-//! send an API token (`Authorization: Bearer`); every route declares an
-//! [`Access`] and [`require`] enforces it before the handler runs.
+//! Who may see what. Users sign in with a password (a session) or send an
+//! API token; every route declares an [`Access`], which `web::access`
+//! enforces before the handler runs. Nothing here knows of HTTP: the web
+//! layer reads the token and session cookie and asks [`Auth`].
 
-mod login;
 pub mod users;
 
-pub use login::{login_form, login_submit, logout};
 pub use users::{Role, User, UsersFile};
 
-use crate::state::AppState;
-use axum::extract::{Request, State};
-use axum::http::header;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -111,81 +105,15 @@ impl Auth {
         }
     }
 
-    fn session_user(&self, id: &str) -> Option<User> {
+    /// The user of a session id, while the session lasts.
+    pub fn session_user(&self, id: &str) -> Option<User> {
         let sessions = self.sessions.lock().ok()?;
         let (user, started) = sessions.get(id)?;
         (started.elapsed() < SESSION_LIFETIME).then(|| user.clone())
     }
 
-    /// The user a request comes from: its bearer token, else its session.
-    pub fn user_of(&self, headers: &axum::http::HeaderMap) -> Option<User> {
-        if let Some(value) = headers.get(header::AUTHORIZATION) {
-            let token = value.to_str().ok()?.strip_prefix("Bearer ")?.trim();
-            return self.users.user_for_token(token);
-        }
-        let id = cookie(headers, SESSION_COOKIE)?;
-        self.session_user(&id)
+    /// The user an API token belongs to.
+    pub fn token_user(&self, token: &str) -> Option<User> {
+        self.users.user_for_token(token)
     }
-}
-
-/// A cookie's value from the request's `Cookie` headers.
-pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-/// Whether the request wants a page (a browser) rather than data.
-fn wants_page(request: &Request) -> bool {
-    !request.uri().path().starts_with("/api/")
-        && request.headers().get(header::AUTHORIZATION).is_none()
-}
-
-/// Enforce `access` on a request; the signed-in user (if any) goes into the
-/// request's extensions for the handler.
-pub async fn require(
-    State((state, access)): State<(AppState, Access)>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let user = state.auth().user_of(request.headers());
-    if !access.allows(user.as_ref()) {
-        return match (&user, wants_page(&request)) {
-            (None, true) => {
-                let next = request
-                    .uri()
-                    .path_and_query()
-                    .map(|p| p.as_str().to_string())
-                    .unwrap_or_else(|| "/".into());
-                Redirect::to(&format!("/login?next={}", urlencode(&next))).into_response()
-            }
-            (None, false) => crate::error::DashboardError::Unauthorized.into_response(),
-            (Some(u), _) => crate::error::DashboardError::Forbidden(format!(
-                "This needs the analyst role; you are signed in as {} ({}).",
-                u.name,
-                u.role.as_str()
-            ))
-            .into_response(),
-        };
-    }
-    if let Some(user) = user {
-        request.extensions_mut().insert(user);
-    }
-    next.run(request).await
-}
-
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -101,6 +101,19 @@ pub fn random_hex(n: usize) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Passwords shorter than this are refused.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Whether `password` may be set: at least [`MIN_PASSWORD_CHARS`] characters.
+pub fn check_password(password: &str) -> Result<(), UsersError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(UsersError::Invalid(format!(
+            "the password is shorter than {MIN_PASSWORD_CHARS} characters; nothing was changed"
+        )));
+    }
+    Ok(())
+}
+
 pub fn hash_password(password: &str) -> Result<String, UsersError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| UsersError::Invalid(format!("no randomness: {e}")))?;

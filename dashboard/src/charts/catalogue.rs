@@ -2,8 +2,10 @@
 //! (disclosure-controlled) figures.
 
 use super::{Chart, DataTable, ForestRow, FunnelPoint, Line, Plot};
-use crate::disclosure::{Count, NotesMonth, Programme, Published, Share, Site};
-use pipeline::funnel::{Z_95, Z_998, control_limits};
+use crate::disclosure::{Count, NotesMonth, Programme, Published, SUPPRESSED, Share, Site};
+use crate::presentation::numbers::plain;
+use crate::presentation::{dimension_label, slug};
+use contract::vocabulary::FunnelFlag;
 
 /// Where a chart lives: its page.
 #[derive(Clone, Copy)]
@@ -27,8 +29,8 @@ impl Scope<'_> {
     pub fn base_url(&self) -> String {
         match self {
             Scope::Overview => "/charts".to_string(),
-            Scope::Programme(p) => format!("/programme/{}/charts", p.slug),
-            Scope::Site(p, s) => format!("/programme/{}/site/{}/charts", p.slug, s.area_id),
+            Scope::Programme(p) => format!("/programme/{}/charts", slug(&p.name)),
+            Scope::Site(p, s) => format!("/programme/{}/site/{}/charts", slug(&p.name), s.area_id),
         }
     }
 }
@@ -223,22 +225,8 @@ fn funnel(published: &Published, programme: &Programme) -> Chart {
     ]);
     let mut points = Vec::new();
     let mut hidden = 0;
-    let limit = |n: Count, z: f64| {
-        target
-            .zip(n.value())
-            .and_then(|(p0, n)| control_limits(p0, n, z))
-    };
-    let plain = |v: Option<f64>| {
-        v.map_or(crate::disclosure::SUPPRESSED.to_string(), |v| {
-            format!("{v:.3}")
-        })
-    };
     for s in published.sites_of(programme) {
-        let (l95, l998) = if s.rate.is_suppressed() {
-            (None, None)
-        } else {
-            (limit(s.eligible, Z_95), limit(s.eligible, Z_998))
-        };
+        let (l95, l998) = (s.limits.map(|l| l.limit95), s.limits.map(|l| l.limit998));
         table.push(vec![
             s.area_id.clone(),
             s.area_name.clone(),
@@ -250,16 +238,14 @@ fn funnel(published: &Published, programme: &Programme) -> Chart {
             plain(l95.map(|l| l.1)),
             plain(l998.map(|l| l.0)),
             plain(l998.map(|l| l.1)),
-            s.funnel_flag
-                .clone()
-                .unwrap_or_else(|| crate::disclosure::SUPPRESSED.into()),
+            s.funnel_flag.map_or(SUPPRESSED, |f| f.as_str()).to_string(),
         ]);
         match (s.rate.value(), s.eligible.value()) {
             (Some(rate), Some(eligible)) => points.push(FunnelPoint {
                 label: s.area_name.clone(),
                 eligible,
                 rate,
-                outside: matches!(s.funnel_flag.as_deref(), Some("above" | "below")),
+                outside: matches!(s.funnel_flag, Some(FunnelFlag::Above | FunnelFlag::Below)),
             }),
             _ => hidden += 1,
         }
@@ -301,7 +287,7 @@ fn subgroups(published: &Published, programme: &Programme) -> Chart {
     for s in published.subgroups_of(programme) {
         let [v, l, h] = s.att.plain();
         table.push(vec![
-            s.dimension.clone(),
+            s.dimension.as_str().to_string(),
             s.value.clone(),
             s.eligible.plain(),
             s.in_work_6m.plain(),
@@ -313,7 +299,7 @@ fn subgroups(published: &Published, programme: &Programme) -> Chart {
             h,
         ]);
         rows.push(ForestRow {
-            label: format!("{}: {}", dimension_label(&s.dimension), s.value),
+            label: format!("{}: {}", dimension_label(s.dimension), s.value),
             series: 0,
             value: s.att.value(),
             interval: s.att.interval(),
@@ -336,17 +322,6 @@ fn subgroups(published: &Published, programme: &Programme) -> Chart {
             difference: true,
         },
         table,
-    }
-}
-
-pub fn dimension_label(dimension: &str) -> &str {
-    match dimension {
-        "condition" => "Condition",
-        "referral_source" => "Referral source",
-        "age_band" => "Age band",
-        "sex" => "Sex",
-        "imd_quintile" => "Deprivation quintile",
-        other => other,
     }
 }
 

@@ -1,10 +1,10 @@
 //! Drawing a [`Chart`] with plotters, on the SVG or the bitmap backend.
 
 use super::{Chart, ForestRow, PALETTE, Plot, WIDTH};
-use crate::disclosure::{percent, points};
 use crate::error::DashboardError;
+use crate::presentation::{percent, points};
 use chrono::{Datelike, NaiveDate};
-use pipeline::funnel::{Z_95, Z_998, control_limits};
+use contract::funnel::{Z_95, Z_998, control_limits};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

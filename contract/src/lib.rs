@@ -1,0 +1,26 @@
+//! The data contract as code (CONTRACT.md is its text): what a dataset root
+//! holds ([`inputs`]), what an evidence root holds ([`outputs`], one Rust
+//! type per table, and [`manifest`], `run.json`), the words `sql/` and Rust
+//! share ([`vocabulary`]), the metric queries compiled in from `sql/`
+//! ([`metrics`]), the published funnel-limit formula ([`funnel`]), and the
+//! roots themselves ([`root`], [`store`]).
+//!
+//! The pipeline writes an evidence root and the dashboard reads one; both go
+//! through these types, so a column one side forgets is a compile error. This
+//! crate knows nothing of estimators, HTTP or Ballista.
+
+pub mod error;
+pub mod funnel;
+pub mod inputs;
+pub mod manifest;
+pub mod metrics;
+pub mod outputs;
+pub mod root;
+pub mod small;
+pub mod store;
+pub mod vocabulary;
+
+pub use error::{ContractError, QueryContext, Result};
+pub use manifest::{Evidence, MANIFEST, Manifest};
+pub use outputs::{OUTPUT_TABLES, OutputTable, Tables};
+pub use root::Root;

@@ -1,0 +1,140 @@
+//! The output tables' definitions. CONTRACT.md gives each column's meaning;
+//! the comments here say only what the type cannot.
+
+use super::output_table;
+use crate::vocabulary::{Dimension, FunnelFlag, Side};
+use chrono::NaiveDate;
+
+output_table! {
+    /// One row per programme: participants, the 6-month in-work rate with its
+    /// Wilson interval, and the matched comparison (ATT).
+    pub struct ProgrammeOutcome = "programme_outcomes", grain ["programme"] {
+        pub programme: String,
+        pub participants: u64,
+        /// Participants whose 6-month outcome month is in the data.
+        pub eligible: u64,
+        pub in_work_6m: u64,
+        pub rate: Option<f64>,
+        pub rate_low: Option<f64>,
+        pub rate_high: Option<f64>,
+        /// Eligible participants in strata with comparison people.
+        pub matched: u64,
+        pub unmatched: u64,
+        pub strata_matched: u64,
+        pub strata_dropped: u64,
+        pub comparison_rate: Option<f64>,
+        pub att: Option<f64>,
+        pub att_low: Option<f64>,
+        pub att_high: Option<f64>,
+        pub funding_gbp: Option<i64>,
+        /// Only where the ATT's interval lies above zero.
+        pub cost_per_additional_outcome: Option<f64>,
+    }
+}
+
+output_table! {
+    /// One row per (programme, site): the site's rate against its
+    /// programme's funnel limits.
+    pub struct SiteOutcome = "site_outcomes", grain ["programme", "area_id"] {
+        pub programme: String,
+        pub area_id: String,
+        pub area_name: Option<String>,
+        /// The site's go-live for this programme.
+        pub start_date: Option<NaiveDate>,
+        pub participants: u64,
+        pub eligible: u64,
+        pub in_work_6m: u64,
+        pub rate: Option<f64>,
+        pub rate_low: Option<f64>,
+        pub rate_high: Option<f64>,
+        /// The programme's pooled rate.
+        pub target_rate: Option<f64>,
+        pub limit95_low: Option<f64>,
+        pub limit95_high: Option<f64>,
+        pub limit998_low: Option<f64>,
+        pub limit998_high: Option<f64>,
+        pub funnel_flag: FunnelFlag,
+    }
+}
+
+output_table! {
+    /// One row per (programme, dimension, value): the programme's figures
+    /// restricted to one subgroup.
+    pub struct SubgroupOutcome = "subgroup_outcomes", grain ["programme", "dimension", "value"] {
+        pub programme: String,
+        pub dimension: Dimension,
+        pub value: String,
+        pub participants: u64,
+        pub eligible: u64,
+        pub in_work_6m: u64,
+        pub rate: Option<f64>,
+        pub rate_low: Option<f64>,
+        pub rate_high: Option<f64>,
+        pub matched: u64,
+        pub unmatched: u64,
+        pub comparison_rate: Option<f64>,
+        pub att: Option<f64>,
+        pub att_low: Option<f64>,
+        pub att_high: Option<f64>,
+    }
+}
+
+output_table! {
+    /// One row per (area, month) with fit notes.
+    pub struct FitNoteMonthly = "fit_note_monthly", grain ["area_id", "month"] {
+        pub area_id: String,
+        pub month: NaiveDate,
+        pub fit_notes: u64 => required,
+        pub may_be_fit: u64,
+        pub may_be_fit_share: Option<f64>,
+    }
+}
+
+output_table! {
+    /// One row per programme: the fit-note difference in differences, with
+    /// the four cells' counts behind it.
+    pub struct FitNoteDid = "fit_note_did", grain ["programme"] {
+        pub programme: String,
+        /// The programme's earliest start in `area_programmes`.
+        pub start_date: Option<NaiveDate>,
+        pub pre_fit_notes: u64,
+        pub post_fit_notes: u64,
+        pub comparison_pre_fit_notes: u64,
+        pub comparison_post_fit_notes: u64,
+        pub pre_may_be_fit: u64,
+        pub post_may_be_fit: u64,
+        pub comparison_pre_may_be_fit: u64,
+        pub comparison_post_may_be_fit: u64,
+        pub pre_share: Option<f64>,
+        pub post_share: Option<f64>,
+        pub comparison_pre_share: Option<f64>,
+        pub comparison_post_share: Option<f64>,
+        pub did: Option<f64>,
+        pub did_low: Option<f64>,
+        pub did_high: Option<f64>,
+    }
+}
+
+output_table! {
+    /// One row per (programme, side, month): the monthly series behind each
+    /// programme's DiD, for the dashboard (beyond the contract's list).
+    pub struct FitNoteTrend = "fit_note_trend", grain ["programme", "side", "month"] {
+        pub programme: String,
+        pub side: Side => required,
+        pub month: NaiveDate,
+        pub fit_notes: u64,
+        pub may_be_fit: u64,
+        pub may_be_fit_share: Option<f64>,
+    }
+}
+
+output_table! {
+    /// One row per (input table, check).
+    pub struct DataQuality = "data_quality", grain ["table_name", "check_name"] {
+        pub table_name: String,
+        pub check_name: String,
+        pub rows_failed: u64,
+        /// The key (and failing value) of one failing row.
+        pub example: Option<String>,
+    }
+}

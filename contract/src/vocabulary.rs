@@ -1,0 +1,174 @@
+//! The words shared by `sql/` and Rust: each value's SQL literal is written
+//! here once. The metric queries emit these literals (`cohort.arm`,
+//! `fit_note_did_counts.side`, ...); Rust parses them back with `parse`, so a
+//! literal that changes on one side only is an error naming the column, not a
+//! silently empty group. `tests::sql_uses_every_literal` checks the SQL side.
+
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $literal:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the order the contract lists them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The value as SQL writes it (and as the evidence root stores it).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $literal),+
+                }
+            }
+
+            /// The value a query or table wrote, if it is one of these.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($literal => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary! {
+    /// Which side of the evaluation a person of `cohort` is on.
+    Arm {
+        Participant = "participant",
+        Comparison = "comparison",
+    }
+}
+
+vocabulary! {
+    /// Which areas a fit-note count is for: the programme's or the
+    /// comparison areas (`fit_note_did_counts.side`, `fit_note_trend.side`).
+    Side {
+        Programme = "programme",
+        Comparison = "comparison",
+    }
+}
+
+vocabulary! {
+    /// Before or after a programme's start (`fit_note_did_counts.period`).
+    Period {
+        Pre = "pre",
+        Post = "post",
+    }
+}
+
+vocabulary! {
+    /// A subgroup dimension of `subgroup_outcomes`, in the contract's order;
+    /// `participant_strata` also emits `all`, the whole programme.
+    Dimension {
+        All = "all",
+        Condition = "condition",
+        ReferralSource = "referral_source",
+        AgeBand = "age_band",
+        Sex = "sex",
+        ImdQuintile = "imd_quintile",
+    }
+}
+
+impl Dimension {
+    /// The dimensions `subgroup_outcomes` reports (all but `all`).
+    pub fn subgroups() -> impl Iterator<Item = Dimension> {
+        Dimension::ALL
+            .iter()
+            .copied()
+            .filter(|d| *d != Dimension::All)
+    }
+}
+
+vocabulary! {
+    /// Where a site sits against its 99.8% funnel limits
+    /// (`site_outcomes.funnel_flag`).
+    FunnelFlag {
+        Above = "above",
+        Within = "within",
+        Below = "below",
+    }
+}
+
+/// Where an effect's 95% interval lies against zero. Decided once, on the
+/// exact interval: the cost per additional outcome exists exactly when an
+/// effect is `Above`, and the dashboard shows the same verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Significance {
+    Above,
+    Below,
+    SpansZero,
+}
+
+impl Significance {
+    /// The verdict for an interval `(low, high)`; `None` without one.
+    pub fn of(low: Option<f64>, high: Option<f64>) -> Option<Significance> {
+        let (low, high) = (low?, high?);
+        Some(if low > 0.0 {
+            Significance::Above
+        } else if high < 0.0 {
+            Significance::Below
+        } else {
+            Significance::SpansZero
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_round_trip() {
+        for d in Dimension::ALL {
+            assert_eq!(Dimension::parse(d.as_str()), Some(*d));
+        }
+        assert_eq!(Arm::parse("Participant"), None, "matched exactly");
+        assert_eq!(Dimension::subgroups().count(), 5);
+    }
+
+    #[test]
+    fn sql_uses_every_literal() {
+        let sql: String = crate::metrics::METRIC_QUERIES
+            .iter()
+            .map(|q| q.sql)
+            .collect();
+        let literals = Arm::ALL
+            .iter()
+            .map(|v| v.as_str())
+            .chain(Side::ALL.iter().map(|v| v.as_str()))
+            .chain(Period::ALL.iter().map(|v| v.as_str()))
+            .chain(Dimension::ALL.iter().map(|v| v.as_str()));
+        for literal in literals {
+            assert!(
+                sql.contains(&format!("'{literal}'")),
+                "no metric query writes '{literal}'"
+            );
+        }
+    }
+
+    #[test]
+    fn significance_by_hand() {
+        assert_eq!(
+            Significance::of(Some(0.001), Some(0.2)),
+            Some(Significance::Above)
+        );
+        assert_eq!(
+            Significance::of(Some(-0.2), Some(-0.0001)),
+            Some(Significance::Below)
+        );
+        assert_eq!(
+            Significance::of(Some(0.0), Some(0.2)),
+            Some(Significance::SpansZero)
+        );
+        assert_eq!(Significance::of(None, Some(0.2)), None);
+    }
+}

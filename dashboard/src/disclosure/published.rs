@@ -1,0 +1,149 @@
+//! Everything the dashboard may show, after disclosure control: the
+//! published counterpart of each evidence table.
+
+use super::values::{CostPerOutcome, Count, Effect, Money, Share};
+use chrono::NaiveDate;
+use contract::vocabulary::{Dimension, FunnelFlag};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug)]
+pub struct Programme {
+    pub name: String,
+    pub participants: Count,
+    pub eligible: Count,
+    pub in_work_6m: Count,
+    pub rate: Share,
+    pub matched: Count,
+    pub unmatched: Count,
+    /// Matching strata dropped (a number of strata, not of people).
+    pub strata_dropped: u64,
+    pub comparison_rate: Share,
+    pub att: Effect,
+    pub funding_gbp: Option<Money>,
+    pub cost_per_additional_outcome: CostPerOutcome,
+    pub start_date: Option<NaiveDate>,
+}
+
+/// A site's funnel limits at its published eligible count, around its
+/// programme's published rate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FunnelLimits {
+    pub target: f64,
+    pub limit95: (f64, f64),
+    pub limit998: (f64, f64),
+}
+
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub programme: String,
+    pub area_id: String,
+    pub area_name: String,
+    pub start_date: Option<NaiveDate>,
+    pub participants: Count,
+    pub eligible: Count,
+    pub in_work_6m: Count,
+    pub rate: Share,
+    /// Against the 99.8% limits; `None` when the rate is suppressed, since
+    /// the flag would place it.
+    pub funnel_flag: Option<FunnelFlag>,
+    /// `None` when the rate is suppressed.
+    pub limits: Option<FunnelLimits>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Subgroup {
+    pub programme: String,
+    pub dimension: Dimension,
+    pub value: String,
+    pub participants: Count,
+    pub eligible: Count,
+    pub in_work_6m: Count,
+    pub rate: Share,
+    pub matched: Count,
+    pub comparison_rate: Share,
+    pub att: Effect,
+}
+
+/// One month of fit notes and the `may_be_fit` share of them.
+#[derive(Clone, Debug)]
+pub struct NotesMonth {
+    pub month: NaiveDate,
+    pub fit_notes: Count,
+    pub may_be_fit: Count,
+    pub share: Share,
+}
+
+#[derive(Clone, Debug)]
+pub struct Did {
+    pub programme: String,
+    pub start_date: Option<NaiveDate>,
+    /// Programme pre, post, comparison pre, post.
+    pub fit_notes: [Count; 4],
+    pub shares: [Share; 4],
+    pub did: Effect,
+}
+
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub table_name: String,
+    pub check_name: String,
+    pub rows_failed: Count,
+}
+
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub table: String,
+    pub files: usize,
+    pub rows_read: Count,
+    pub rows_used: Count,
+    pub rows_quarantined: Count,
+}
+
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub run_id: String,
+    pub version: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub as_of: String,
+    pub data_root: String,
+    pub inputs: Vec<Input>,
+    /// The run's plain-English warnings; they carry no counts.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Published {
+    pub run: Run,
+    pub programmes: Vec<Programme>,
+    pub sites: Vec<Site>,
+    pub subgroups: Vec<Subgroup>,
+    /// Per area, its months.
+    pub area_notes: BTreeMap<String, Vec<NotesMonth>>,
+    /// Per programme, its areas' months pooled, then the comparison areas'.
+    pub programme_notes: BTreeMap<String, [Vec<NotesMonth>; 2]>,
+    pub did: Vec<Did>,
+    pub checks: Vec<Check>,
+}
+
+impl Published {
+    pub fn sites_of<'a>(&'a self, programme: &'a Programme) -> impl Iterator<Item = &'a Site> {
+        self.sites.iter().filter(|s| s.programme == programme.name)
+    }
+    pub fn site(&self, programme: &Programme, area_id: &str) -> Option<&Site> {
+        self.sites
+            .iter()
+            .find(|s| s.programme == programme.name && s.area_id == area_id)
+    }
+    pub fn subgroups_of<'a>(
+        &'a self,
+        programme: &'a Programme,
+    ) -> impl Iterator<Item = &'a Subgroup> {
+        self.subgroups
+            .iter()
+            .filter(|s| s.programme == programme.name)
+    }
+    pub fn did_of(&self, programme: &Programme) -> Option<&Did> {
+        self.did.iter().find(|d| d.programme == programme.name)
+    }
+}

@@ -1,0 +1,221 @@
+//! Random small-cell data through [`control`], the function every page,
+//! chart, CSV and API answer uses.
+
+use super::*;
+use contract::Evidence;
+use contract::outputs::{ProgrammeOutcome, SiteOutcome, SubgroupOutcome, Tables};
+use contract::vocabulary::{Dimension, FunnelFlag};
+use std::collections::BTreeMap;
+
+/// One random person of a random programme: (programme, site, sex,
+/// condition, eligible, in work, matched).
+type Person = (usize, usize, usize, usize, bool, bool, bool);
+
+#[derive(Default, Clone, Copy)]
+struct Cell {
+    participants: u64,
+    eligible: u64,
+    in_work: u64,
+    matched: u64,
+}
+
+impl Cell {
+    fn add(&mut self, p: &Person) {
+        self.participants += 1;
+        self.eligible += u64::from(p.4);
+        self.in_work += u64::from(p.4 && p.5);
+        self.matched += u64::from(p.4 && p.6);
+    }
+    fn rate(&self) -> [Option<f64>; 3] {
+        let r = (self.eligible > 0).then(|| self.in_work as f64 / self.eligible as f64);
+        [r, r.map(|r| r * 0.9), r.map(|r| (r * 1.1).min(1.0))]
+    }
+}
+
+fn manifest() -> contract::Manifest {
+    serde_json::from_value(serde_json::json!({
+        "tool": "evidence", "version": "v", "run_id": "r", "started_at": "s",
+        "finished_at": "f", "as_of": "2026-01-01", "data_root": "d", "evidence_root": "e",
+        "inputs": [], "outputs": []
+    }))
+    .unwrap()
+}
+
+/// Exact evidence aggregated from `people`, so that sites and subgroup
+/// values add up to their programme as in a real run.
+fn evidence_of(people: &[Person]) -> Evidence {
+    let mut programmes: BTreeMap<usize, Cell> = BTreeMap::new();
+    let mut sites: BTreeMap<(usize, usize), Cell> = BTreeMap::new();
+    let mut subgroups: BTreeMap<(usize, Dimension, usize), Cell> = BTreeMap::new();
+    for p in people {
+        programmes.entry(p.0).or_default().add(p);
+        sites.entry((p.0, p.1)).or_default().add(p);
+        subgroups
+            .entry((p.0, Dimension::Sex, p.2))
+            .or_default()
+            .add(p);
+        subgroups
+            .entry((p.0, Dimension::Condition, p.3))
+            .or_default()
+            .add(p);
+    }
+    let name = |p: usize| format!("Programme {p}");
+    let [att, att_low, att_high] = [Some(0.05), Some(0.01), Some(0.09)];
+    let tables = Tables {
+        programme_outcomes: programmes
+            .iter()
+            .map(|(&p, c)| {
+                let [rate, rate_low, rate_high] = c.rate();
+                ProgrammeOutcome {
+                    programme: name(p),
+                    participants: c.participants,
+                    eligible: c.eligible,
+                    in_work_6m: c.in_work,
+                    rate,
+                    rate_low,
+                    rate_high,
+                    matched: c.matched,
+                    unmatched: c.eligible - c.matched,
+                    strata_matched: 1,
+                    strata_dropped: 0,
+                    comparison_rate: Some(0.4),
+                    att,
+                    att_low,
+                    att_high,
+                    funding_gbp: Some(1_000_000),
+                    cost_per_additional_outcome: Some(50_000.0),
+                }
+            })
+            .collect(),
+        site_outcomes: sites
+            .iter()
+            .map(|(&(p, s), c)| {
+                let [rate, rate_low, rate_high] = c.rate();
+                SiteOutcome {
+                    programme: name(p),
+                    area_id: format!("area-{s}"),
+                    area_name: None,
+                    start_date: None,
+                    participants: c.participants,
+                    eligible: c.eligible,
+                    in_work_6m: c.in_work,
+                    rate,
+                    rate_low,
+                    rate_high,
+                    target_rate: None,
+                    limit95_low: None,
+                    limit95_high: None,
+                    limit998_low: None,
+                    limit998_high: None,
+                    funnel_flag: FunnelFlag::Within,
+                }
+            })
+            .collect(),
+        subgroup_outcomes: subgroups
+            .iter()
+            .map(|(&(p, dimension, v), c)| {
+                let [rate, rate_low, rate_high] = c.rate();
+                SubgroupOutcome {
+                    programme: name(p),
+                    dimension,
+                    value: v.to_string(),
+                    participants: c.participants,
+                    eligible: c.eligible,
+                    in_work_6m: c.in_work,
+                    rate,
+                    rate_low,
+                    rate_high,
+                    matched: c.matched,
+                    unmatched: c.eligible - c.matched,
+                    comparison_rate: Some(0.4),
+                    att,
+                    att_low,
+                    att_high,
+                }
+            })
+            .collect(),
+        fit_note_monthly: vec![],
+        fit_note_did: vec![],
+        fit_note_trend: vec![],
+        data_quality: vec![],
+    };
+    Evidence {
+        manifest: manifest(),
+        tables,
+    }
+}
+
+/// Within one total, never exactly one suppressed part.
+fn assert_no_lone_suppression(total: Count, parts: &[Count], what: &str) {
+    let suppressed = parts.iter().filter(|c| c.is_suppressed()).count();
+    assert!(
+        total.is_suppressed() || suppressed != 1,
+        "{what}: one part suppressed under a published total"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+    /// Random small-cell data: every published count is rounded and at
+    /// least 10; no suppressed part can be had by differencing; a rate
+    /// goes with the counts it is built on.
+    #[test]
+    fn no_count_is_small_unrounded_or_recoverable_by_differencing(
+        people in proptest::collection::vec(
+            (0usize..3, 0usize..6, 0usize..2, 0usize..4,
+             proptest::bool::weighted(0.8), proptest::bool::ANY, proptest::bool::weighted(0.9)),
+            0..400,
+        )
+    ) {
+        let published = control(&evidence_of(&people));
+        let mut counts: Vec<Count> = Vec::new();
+        for p in &published.programmes {
+            counts.extend([p.participants, p.eligible, p.in_work_6m, p.matched, p.unmatched]);
+            let sites: Vec<&Site> = published.sites_of(p).collect();
+            for (what, total, part) in [
+                ("participants", p.participants, (|s: &Site| s.participants) as fn(&Site) -> Count),
+                ("eligible", p.eligible, |s: &Site| s.eligible),
+                ("in work", p.in_work_6m, |s: &Site| s.in_work_6m),
+            ] {
+                let parts: Vec<Count> = sites.iter().map(|s| part(s)).collect();
+                assert_no_lone_suppression(total, &parts, &format!("{} sites, {what}", p.name));
+            }
+            for dimension in [Dimension::Sex, Dimension::Condition] {
+                let values: Vec<&Subgroup> = published
+                    .subgroups_of(p)
+                    .filter(|s| s.dimension == dimension)
+                    .collect();
+                for (what, total, part) in [
+                    ("participants", p.participants, (|s: &Subgroup| s.participants) as fn(&Subgroup) -> Count),
+                    ("eligible", p.eligible, |s: &Subgroup| s.eligible),
+                    ("in work", p.in_work_6m, |s: &Subgroup| s.in_work_6m),
+                    ("matched", p.matched, |s: &Subgroup| s.matched),
+                ] {
+                    let parts: Vec<Count> = values.iter().map(|s| part(s)).collect();
+                    assert_no_lone_suppression(total, &parts, &format!("{} by {dimension}, {what}", p.name));
+                }
+            }
+        }
+        for s in &published.sites {
+            counts.extend([s.participants, s.eligible, s.in_work_6m]);
+            if s.eligible.is_suppressed() || s.in_work_6m.is_suppressed() {
+                assert!(s.rate.is_suppressed() && s.funnel_flag.is_none() && s.limits.is_none());
+            }
+        }
+        for s in &published.subgroups {
+            counts.extend([s.participants, s.eligible, s.in_work_6m, s.matched]);
+            if s.eligible.is_suppressed() || s.in_work_6m.is_suppressed() {
+                assert!(s.rate.is_suppressed());
+            }
+            if s.matched.is_suppressed() {
+                assert!(s.att.is_suppressed() && s.comparison_rate.is_suppressed());
+            }
+        }
+        for c in counts {
+            if let Some(n) = c.value() {
+                assert!(n >= THRESHOLD && n % ROUNDING_BASE == 0, "published count {n}");
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! How published figures are written for people and programs: number
+//! formats, URL slugs, labels, serialisation for templates and JSON, and the
+//! commissioners' tables. Everything here takes `crate::disclosure` values,
+//! so nothing it writes can be an exact figure.
+
+pub mod labels;
+pub mod numbers;
+mod serialise;
+pub mod slugs;
+pub mod tables;
+
+pub use labels::dimension_label;
+pub use numbers::{percent, points, thousands};
+pub use slugs::slug;

@@ -1,0 +1,108 @@
+//! How published values are written: counts with thousands separators,
+//! proportions as % or to 3 decimals, differences in percentage points,
+//! pounds; `[c]` wherever a value is suppressed.
+
+use crate::disclosure::{Count, Effect, Money, SUPPRESSED, Share};
+
+/// Thousands separators, for counts and pounds (the CLI's summary uses it
+/// too).
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn percent(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
+pub fn points(v: f64) -> String {
+    format!("{:+.1} pp", v * 100.0)
+}
+
+fn plain_proportion(v: Option<f64>) -> String {
+    v.map_or_else(|| SUPPRESSED.to_string(), |v| format!("{v:.3}"))
+}
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.value() {
+            Some(n) => f.write_str(&thousands(n)),
+            None => f.write_str(SUPPRESSED),
+        }
+    }
+}
+
+impl Count {
+    /// The machine-readable form (CSV): digits or `[c]`.
+    pub fn plain(self) -> String {
+        self.value()
+            .map_or_else(|| SUPPRESSED.to_string(), |n| n.to_string())
+    }
+}
+
+impl Share {
+    /// The machine-readable form: a proportion to 3 decimals, or `[c]`.
+    pub fn plain(self) -> String {
+        plain_proportion(self.value())
+    }
+    pub fn plain_low(self) -> String {
+        plain_proportion(self.interval().map(|i| i.0))
+    }
+    pub fn plain_high(self) -> String {
+        plain_proportion(self.interval().map(|i| i.1))
+    }
+}
+
+impl Effect {
+    /// Machine-readable: a difference of proportions to 3 decimals, or `[c]`.
+    pub fn plain(self) -> [String; 3] {
+        match (self.value(), self.interval()) {
+            (Some(v), Some((l, h))) => [v, l, h].map(|v| format!("{v:.3}")),
+            _ => std::array::from_fn(|_| SUPPRESSED.to_string()),
+        }
+    }
+}
+
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.value();
+        if v >= 1_000_000.0 {
+            write!(f, "£{:.1}m", v / 1_000_000.0)
+        } else {
+            write!(f, "£{}", thousands(v.round() as u64))
+        }
+    }
+}
+
+/// A proportion to 3 decimals, or `[c]` (for columns that are not a
+/// [`Share`], such as a funnel limit).
+pub fn plain(v: Option<f64>) -> String {
+    plain_proportion(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn writes_percent_and_points() {
+        assert_eq!(percent(0.6801), "68.0%");
+        assert_eq!(points(0.0816), "+8.2 pp");
+        assert_eq!(points(-0.004), "-0.4 pp");
+        assert_eq!(plain(None), "[c]");
+    }
+}

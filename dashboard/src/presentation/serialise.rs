@@ -1,0 +1,157 @@
+//! The published values as templates and JSON see them: a count as
+//! `"1,235"` or `"[c]"`, a share as `{value, interval, suppressed}`, an
+//! effect with its significance, each row with its URL slug.
+
+use super::numbers::{percent, points};
+use super::slugs::slug;
+use crate::disclosure::*;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// Implement `Serialize` for a published type as a map of `key => value`.
+macro_rules! serialise_as_map {
+    ($ty:ty, |$it:ident| { $($key:literal => $value:expr),* $(,)? }) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let $it = self;
+                let mut map = serializer.serialize_map(None)?;
+                $( map.serialize_entry($key, &$value)?; )*
+                map.end()
+            }
+        }
+    };
+}
+
+impl Serialize for Count {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+fn significance(s: Option<Significance>) -> Option<&'static str> {
+    s.map(|s| match s {
+        Significance::Above => "above",
+        Significance::Below => "below",
+        Significance::SpansZero => "spans_zero",
+    })
+}
+
+serialise_as_map!(Share, |s| {
+    "value" => s.value().map_or(SUPPRESSED.into(), percent),
+    "interval" => s.interval().map(|(l, h)| format!("{} to {}", percent(l), percent(h))),
+    "suppressed" => s.is_suppressed(),
+});
+
+serialise_as_map!(Effect, |e| {
+    "value" => e.value().map_or(SUPPRESSED.into(), points),
+    "interval" => e.interval().map(|(l, h)| format!("{} to {}", points(l), points(h))),
+    "suppressed" => e.is_suppressed(),
+    "significance" => significance(e.significance()),
+});
+
+impl Serialize for CostPerOutcome {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        let status = match self {
+            CostPerOutcome::Shown(money) => {
+                map.serialize_entry("status", "shown")?;
+                map.serialize_entry("value", money)?;
+                return map.end();
+            }
+            CostPerOutcome::NotSignificant => "not_significant",
+            CostPerOutcome::Suppressed => "suppressed",
+            CostPerOutcome::NoFunding => "no_funding",
+        };
+        map.serialize_entry("status", status)?;
+        map.end()
+    }
+}
+
+serialise_as_map!(Programme, |p| {
+    "name" => p.name,
+    "slug" => slug(&p.name),
+    "participants" => p.participants,
+    "eligible" => p.eligible,
+    "in_work_6m" => p.in_work_6m,
+    "rate" => p.rate,
+    "matched" => p.matched,
+    "unmatched" => p.unmatched,
+    "strata_dropped" => p.strata_dropped,
+    "comparison_rate" => p.comparison_rate,
+    "att" => p.att,
+    "funding_gbp" => p.funding_gbp,
+    "cost_per_additional_outcome" => p.cost_per_additional_outcome,
+    "start_date" => p.start_date,
+});
+
+serialise_as_map!(Site, |s| {
+    "programme" => s.programme,
+    "programme_slug" => slug(&s.programme),
+    "area_id" => s.area_id,
+    "area_name" => s.area_name,
+    "start_date" => s.start_date,
+    "participants" => s.participants,
+    "eligible" => s.eligible,
+    "in_work_6m" => s.in_work_6m,
+    "rate" => s.rate,
+    "funnel_flag" => s.funnel_flag.map(|f| f.as_str()),
+});
+
+serialise_as_map!(Subgroup, |s| {
+    "programme" => s.programme,
+    "dimension" => s.dimension.as_str(),
+    "value" => s.value,
+    "participants" => s.participants,
+    "eligible" => s.eligible,
+    "in_work_6m" => s.in_work_6m,
+    "rate" => s.rate,
+    "matched" => s.matched,
+    "comparison_rate" => s.comparison_rate,
+    "att" => s.att,
+});
+
+serialise_as_map!(NotesMonth, |m| {
+    "month" => m.month,
+    "fit_notes" => m.fit_notes,
+    "may_be_fit" => m.may_be_fit,
+    "share" => m.share,
+});
+
+serialise_as_map!(Did, |d| {
+    "programme" => d.programme,
+    "slug" => slug(&d.programme),
+    "start_date" => d.start_date,
+    "fit_notes" => d.fit_notes,
+    "shares" => d.shares,
+    "did" => d.did,
+});
+
+serialise_as_map!(Check, |c| {
+    "table_name" => c.table_name,
+    "check_name" => c.check_name,
+    "rows_failed" => c.rows_failed,
+});
+
+serialise_as_map!(Input, |i| {
+    "table" => i.table,
+    "files" => i.files,
+    "rows_read" => i.rows_read,
+    "rows_used" => i.rows_used,
+    "rows_quarantined" => i.rows_quarantined,
+});
+
+serialise_as_map!(Run, |r| {
+    "run_id" => r.run_id,
+    "version" => r.version,
+    "started_at" => r.started_at,
+    "finished_at" => r.finished_at,
+    "as_of" => r.as_of,
+    "data_root" => r.data_root,
+    "inputs" => r.inputs,
+    "warnings" => r.warnings,
+});

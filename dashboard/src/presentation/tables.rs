@@ -1,0 +1,114 @@
+//! The commissioner-safe evidence tables, row by row: the published
+//! (disclosure-controlled) figures under the evidence tables' column names,
+//! every value as text (`[c]` where suppressed).
+
+use crate::disclosure::{Published, SUPPRESSED};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub type Row = BTreeMap<String, Value>;
+
+const NAMES: [&str; 4] = [
+    "programme_outcomes",
+    "site_outcomes",
+    "subgroup_outcomes",
+    "fit_note_did",
+];
+
+pub fn names() -> &'static [&'static str] {
+    &NAMES
+}
+
+fn row(cells: Vec<(&str, String)>) -> Row {
+    cells
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v)))
+        .collect()
+}
+
+/// The rows of table `name`, or `None` if commissioners have no such table.
+pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
+    Some(match name {
+        "programme_outcomes" => published
+            .programmes
+            .iter()
+            .map(|p| {
+                let [att, att_low, att_high] = p.att.plain();
+                row(vec![
+                    ("programme", p.name.clone()),
+                    ("participants", p.participants.plain()),
+                    ("eligible", p.eligible.plain()),
+                    ("in_work_6m", p.in_work_6m.plain()),
+                    ("rate", p.rate.plain()),
+                    ("rate_low", p.rate.plain_low()),
+                    ("rate_high", p.rate.plain_high()),
+                    ("matched", p.matched.plain()),
+                    ("unmatched", p.unmatched.plain()),
+                    ("comparison_rate", p.comparison_rate.plain()),
+                    ("att", att),
+                    ("att_low", att_low),
+                    ("att_high", att_high),
+                ])
+            })
+            .collect(),
+        "site_outcomes" => published
+            .sites
+            .iter()
+            .map(|s| {
+                row(vec![
+                    ("programme", s.programme.clone()),
+                    ("area_id", s.area_id.clone()),
+                    ("area_name", s.area_name.clone()),
+                    ("participants", s.participants.plain()),
+                    ("eligible", s.eligible.plain()),
+                    ("in_work_6m", s.in_work_6m.plain()),
+                    ("rate", s.rate.plain()),
+                    ("rate_low", s.rate.plain_low()),
+                    ("rate_high", s.rate.plain_high()),
+                    (
+                        "funnel_flag",
+                        s.funnel_flag.map_or(SUPPRESSED, |f| f.as_str()).to_string(),
+                    ),
+                ])
+            })
+            .collect(),
+        "subgroup_outcomes" => published
+            .subgroups
+            .iter()
+            .map(|s| {
+                let [att, att_low, att_high] = s.att.plain();
+                row(vec![
+                    ("programme", s.programme.clone()),
+                    ("dimension", s.dimension.as_str().to_string()),
+                    ("value", s.value.clone()),
+                    ("eligible", s.eligible.plain()),
+                    ("in_work_6m", s.in_work_6m.plain()),
+                    ("rate", s.rate.plain()),
+                    ("matched", s.matched.plain()),
+                    ("comparison_rate", s.comparison_rate.plain()),
+                    ("att", att),
+                    ("att_low", att_low),
+                    ("att_high", att_high),
+                ])
+            })
+            .collect(),
+        "fit_note_did" => published
+            .did
+            .iter()
+            .map(|d| {
+                let [did, did_low, did_high] = d.did.plain();
+                row(vec![
+                    ("programme", d.programme.clone()),
+                    ("pre_share", d.shares[0].plain()),
+                    ("post_share", d.shares[1].plain()),
+                    ("comparison_pre_share", d.shares[2].plain()),
+                    ("comparison_post_share", d.shares[3].plain()),
+                    ("did", did),
+                    ("did_low", did_low),
+                    ("did_high", did_high),
+                ])
+            })
+            .collect(),
+        _ => return None,
+    })
+}

@@ -1,0 +1,142 @@
+//! Signing in and out. Forms carry a CSRF token that must match the
+//! `evidence_csrf` cookie (double submit); cookies are `HttpOnly`, `Secure`
+//! and `SameSite`.
+
+use super::error::PageError;
+use super::extract::cookie;
+use crate::auth::users::random_hex;
+use crate::auth::{CSRF_COOKIE, SESSION_COOKIE, SESSION_LIFETIME};
+use crate::error::DashboardError;
+use crate::state::AppState;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// Only same-site paths: `/x`, never `//host` or a URL.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+fn set_cookie(name: &str, value: &str, max_age: u64) -> HeaderValue {
+    let cookie =
+        format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Lax");
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn form(headers: &HeaderMap, next: &str, error: Option<&str>) -> Result<Response, PageError> {
+    let csrf = cookie(headers, CSRF_COOKIE)
+        .filter(|c| c.len() == 64 && c.chars().all(|ch| ch.is_ascii_hexdigit()))
+        .unwrap_or_else(|| random_hex(32));
+    let page = super::templates::render(
+        "login.html",
+        context! { title => "Sign in", csrf, next, error, footnote => crate::disclosure::FOOTNOTE },
+    )?;
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNAUTHORIZED
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let mut response = (status, page).into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &csrf, 3600));
+    Ok(response)
+}
+
+pub async fn login_form(headers: HeaderMap, Query(q): Query<Next>) -> Result<Response, PageError> {
+    form(&headers, &safe_next(q.next.as_deref()), None)
+}
+
+#[derive(Deserialize)]
+pub struct Login {
+    name: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+/// The form's token matches the cookie: the post came from our own page.
+pub fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
+    cookie(headers, CSRF_COOKIE)
+        .is_some_and(|c| !c.is_empty() && bool::from(c.as_bytes().ct_eq(submitted.as_bytes())))
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(login): Form<Login>,
+) -> Result<Response, PageError> {
+    let next = safe_next(login.next.as_deref());
+    if !csrf_ok(&headers, &login.csrf) {
+        return Err(PageError(DashboardError::Forbidden(
+            "The sign-in form expired or did not come from this site; open the sign-in page again."
+                .into(),
+        )));
+    }
+    let auth = state.auth();
+    if let Some(left) = auth.locked_for(&login.name) {
+        tracing::warn!(user = %login.name, "sign-in refused: locked after repeated failures");
+        return Err(PageError(DashboardError::TooMany(format!(
+            "Too many failed sign-ins for this name; try again in {} minutes.",
+            left.as_secs().div_ceil(60)
+        ))));
+    }
+    let users = auth.users().clone();
+    let (name, password) = (login.name.clone(), login.password.clone());
+    // Argon2 is deliberately slow: keep it off the async workers.
+    let user = tokio::task::spawn_blocking(move || users.verify_password(&name, &password))
+        .await
+        .ok()
+        .flatten();
+    let Some(user) = user else {
+        auth.sign_in_failed(&login.name);
+        tracing::info!(user = %login.name, "sign-in refused");
+        return form(&headers, &next, Some("The name or password is not right."));
+    };
+    auth.sign_in_succeeded(&user.name);
+    tracing::info!(user = %user.name, role = user.role.as_str(), "signed in");
+    let session = auth.start_session(user);
+    let mut response = Redirect::to(&next).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, &session, SESSION_LIFETIME.as_secs()),
+    );
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct Logout {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<Logout>,
+) -> Result<Response, PageError> {
+    if !csrf_ok(&headers, &form.csrf) {
+        return Err(PageError(DashboardError::Forbidden(
+            "The sign-out form did not come from this site.".into(),
+        )));
+    }
+    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
+        state.auth().end_session(&id);
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0));
+    Ok(response)
+}

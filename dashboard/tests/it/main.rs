@@ -1,0 +1,10 @@
+//! The dashboard's integration tests, in one binary so DataFusion is linked
+//! once: routes by role, disclosure over every page, the SQL guard fuzz,
+//! every page and chart through the router, and the architecture's
+//! invariants.
+
+mod access;
+mod common;
+mod disclosure;
+mod guard_fuzz;
+mod router;

@@ -1,0 +1,201 @@
+//! The synthetic dataset generator: a dataset root in the data contract,
+//! realistic enough to exercise the whole evaluation, with known (planted)
+//! effects written to `_planted.json`.
+//!
+//! The model, per person:
+//! - an area (by working-age population), age band, sex, IMD decile and main
+//!   health condition (mental health 38%, musculoskeletal 22%,
+//!   cardiovascular 8%, other 32%), and an anchor month in the window;
+//! - a status in the anchor month (by age and deprivation); 3% have no
+//!   employment row that month (baseline `unknown`);
+//! - in a programme area, after a programme's go-live, a chance of referral
+//!   that depends on age, deprivation, condition and baseline status, so a
+//!   naive comparison is biased but the contract's matching strata capture
+//!   all of the selection;
+//! - in work 6 months later with a probability set by the same stratum
+//!   variables, plus the programme's planted uplift for participants;
+//! - fit notes from the anchor date on, `may_be_fit` with probability 7% plus
+//!   a small area offset and national trend, plus each programme's planted
+//!   lift in its areas from its start date.
+
+mod columns;
+mod faults;
+mod planted;
+mod simulation;
+mod world;
+mod write;
+
+pub use planted::{Planted, PlantedProgramme};
+pub use world::{FIRST_MONTH, MONTHS};
+
+use crate::reference::{Reference, ReferenceError};
+use chrono::{Datelike, Months, NaiveDate};
+use columns::*;
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int8Builder, Int32Builder,
+    Int64Builder, RecordBatch, StringBuilder,
+};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use faults::*;
+use planted::*;
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, LogNormal};
+use rand_pcg::Pcg64Mcg;
+use rayon::prelude::*;
+use serde::Serialize;
+use simulation::*;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use world::*;
+use write::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parquet {
+        path: PathBuf,
+        #[source]
+        source: datafusion::parquet::errors::ParquetError,
+    },
+    #[error("assembling {table}: {source}")]
+    Arrow {
+        table: &'static str,
+        #[source]
+        source: datafusion::arrow::error::ArrowError,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+type Result<T, E = GenerateError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    pub out: PathBuf,
+    pub people: u64,
+    pub seed: u64,
+}
+
+/// Told how many people have been generated so far.
+pub trait GenerateProgress: Sync {
+    fn people_done(&self, _done: u64, _total: u64) {}
+}
+
+pub struct NoProgress;
+impl GenerateProgress for NoProgress {}
+
+/// Generate a dataset root at `options.out` and return what was planted.
+pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> Result<Planted> {
+    let world = World::new(Reference::load()?, options.seed)?;
+    let out = &options.out;
+    std::fs::create_dir_all(out).map_err(|source| GenerateError::Io {
+        path: out.clone(),
+        source,
+    })?;
+    write_reference(&world, out)?;
+
+    let chunks: Vec<(u64, u64)> = (0..options.people.div_ceil(PEOPLE_PER_CHUNK))
+        .map(|c| {
+            (
+                c,
+                (options.people - c * PEOPLE_PER_CHUNK).min(PEOPLE_PER_CHUNK),
+            )
+        })
+        .collect();
+    let mut writers = Writers::default();
+    let mut truth = DidTruth::new(world.programme_names.len());
+    let mut participants = vec![0u64; world.programme_names.len()];
+    let mut done = 0;
+    let wave = rayon::current_num_threads().max(1) * 2;
+    for wave_chunks in chunks.chunks(wave) {
+        let generated: Vec<Chunk> = wave_chunks
+            .par_iter()
+            .map(|&(c, count)| generate_chunk(&world, options.seed, c, c * PEOPLE_PER_CHUNK, count))
+            .collect::<Result<_>>()?;
+        for ((c, count), chunk) in wave_chunks.iter().zip(generated) {
+            let c = *c as usize;
+            writers.write(
+                out.join(format!("people/part-{}.parquet", c % PEOPLE_FILES)),
+                &chunk.people,
+            )?;
+            writers.write(
+                out.join(format!("referrals/part-{}.parquet", c % REFERRAL_FILES)),
+                &chunk.referrals,
+            )?;
+            for (year, batch) in &chunk.fit_notes_by_year {
+                writers.write(
+                    out.join(format!("fit_notes/issue_year={year}/part-0.parquet")),
+                    batch,
+                )?;
+            }
+            for (m, batch) in chunk.employment_by_month.iter().enumerate() {
+                let month = month_start(m);
+                writers.write(
+                    out.join(format!(
+                        "employment/month={}/part-0.parquet",
+                        month.format("%Y-%m")
+                    )),
+                    batch,
+                )?;
+            }
+            truth.add(&chunk.truth);
+            for (total, n) in participants.iter_mut().zip(&chunk.participants) {
+                *total += n;
+            }
+            done += count;
+            progress.people_done(done, options.people);
+        }
+    }
+    let invalid_rows = write_invalid_rows(&world, options, &mut writers)?;
+    writers.close()?;
+
+    let planted = planted(&world, options, &truth, &participants, invalid_rows);
+    let json = serde_json::to_string_pretty(&planted)
+        .map_err(|e| GenerateError::Invalid(e.to_string()))?;
+    let path = out.join("_planted.json");
+    std::fs::write(&path, json).map_err(|source| GenerateError::Io { path, source })?;
+    Ok(planted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_dataset_is_written_in_the_contract_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let planted = generate(
+            &GenerateOptions {
+                out: dir.path().to_path_buf(),
+                people: 3_000,
+                seed: 11,
+            },
+            &NoProgress,
+        )
+        .unwrap();
+        for table in contract::inputs::input_tables() {
+            let table = table.name;
+            assert!(dir.path().join(table).is_dir(), "{table}");
+        }
+        assert!(
+            dir.path()
+                .join("employment/month=2023-10/part-0.parquet")
+                .is_file()
+        );
+        assert!(dir.path().join("_planted.json").is_file());
+        assert_eq!(planted.programmes.len(), 4);
+        assert!(planted.programmes.values().all(|p| p.participants > 0));
+    }
+}

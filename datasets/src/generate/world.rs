@@ -1,0 +1,253 @@
+//! The simulated world: the data window, areas and programmes by index,
+//! and the model's probabilities of referral and of being in work.
+
+use super::*;
+/// The contract's enum values, in its order (the simulation indexes them).
+pub(crate) use contract::inputs::{AGE_BANDS, CONDITIONS, REFERRAL_SOURCES as SOURCES, STATUSES};
+
+/// First month of the synthetic data window.
+pub const FIRST_MONTH: (i32, u32) = (2023, 10);
+/// Number of months of data (October 2023 to September 2026).
+pub const MONTHS: usize = 36;
+pub(crate) const PEOPLE_PER_CHUNK: u64 = 20_000;
+pub(crate) const PEOPLE_FILES: usize = 4;
+pub(crate) const REFERRAL_FILES: usize = 2;
+
+pub(crate) const AGE_WEIGHTS: [f64; 4] = [0.14, 0.22, 0.32, 0.32];
+pub(crate) const CONDITION_WEIGHTS: [f64; 4] = [0.38, 0.22, 0.08, 0.32];
+pub(crate) const EMPLOYED: usize = 0;
+pub(crate) const UNEMPLOYED: usize = 1;
+pub(crate) const INACTIVE: usize = 2;
+/// Observed baseline index for "no employment row in the index month".
+pub(crate) const UNKNOWN: usize = 4;
+
+pub(crate) fn month_start(index: usize) -> NaiveDate {
+    let first = NaiveDate::from_ymd_opt(FIRST_MONTH.0, FIRST_MONTH.1, 1).expect("valid date");
+    first + Months::new(index as u32)
+}
+
+pub(crate) fn date32(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    (date - epoch).num_days() as i32
+}
+
+pub(crate) fn days_in_month(index: usize) -> u32 {
+    (month_start(index + 1) - month_start(index)).num_days() as u32
+}
+
+/// Month index of a date in the window (may be out of range).
+pub(crate) fn month_index(date: NaiveDate) -> i64 {
+    (date.year() as i64 - FIRST_MONTH.0 as i64) * 12 + date.month() as i64 - FIRST_MONTH.1 as i64
+}
+
+/// splitmix64's finaliser: a bijection on u64, so distinct people get
+/// distinct opaque pseudonyms.
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+pub(crate) fn pick(rng: &mut Pcg64Mcg, weights: &[f64]) -> usize {
+    let total: f64 = weights.iter().sum();
+    let mut u = rng.random::<f64>() * total;
+    for (i, w) in weights.iter().enumerate() {
+        if u < *w {
+            return i;
+        }
+        u -= w;
+    }
+    weights.len() - 1
+}
+
+/// Everything about areas and programmes the simulation needs, by index.
+pub(crate) struct World {
+    pub(crate) reference: Reference,
+    /// Cumulative population weights for sampling an area.
+    pub(crate) area_cumulative: Vec<f64>,
+    /// Per area: (programme index, start month index) of each programme it runs.
+    pub(crate) area_programmes: Vec<Vec<(usize, usize)>>,
+    pub(crate) area_is_comparison: Vec<bool>,
+    /// Per area: a fixed offset to the may_be_fit share.
+    pub(crate) area_offset: Vec<f64>,
+    /// Per programme: start date (earliest start in area_programmes).
+    pub(crate) programme_start: Vec<NaiveDate>,
+    pub(crate) programme_names: Vec<String>,
+    pub(crate) uplift: Vec<f64>,
+    pub(crate) lift: Vec<f64>,
+    pub(crate) referral_rate: Vec<f64>,
+}
+
+impl World {
+    pub(crate) fn new(reference: Reference, seed: u64) -> Result<Self> {
+        let programme_names: Vec<String> = reference
+            .programmes
+            .iter()
+            .map(|p| p.programme.clone())
+            .collect();
+        let programme_index = |name: &str| {
+            programme_names
+                .iter()
+                .position(|p| p == name)
+                .ok_or_else(|| {
+                    GenerateError::Invalid(format!("reference data: unknown programme `{name}`"))
+                })
+        };
+        let mut total = 0.0;
+        let area_cumulative = reference
+            .areas
+            .iter()
+            .map(|a| {
+                total += a.working_age_population_thousands as f64;
+                total
+            })
+            .collect();
+        let mut area_programmes = vec![Vec::new(); reference.areas.len()];
+        let mut programme_start = vec![NaiveDate::MAX; programme_names.len()];
+        for ap in &reference.area_programmes {
+            let area = reference
+                .areas
+                .iter()
+                .position(|a| a.area_id == ap.area_id)
+                .ok_or_else(|| {
+                    GenerateError::Invalid(format!("reference data: unknown area `{}`", ap.area_id))
+                })?;
+            let p = programme_index(&ap.programme)?;
+            let start = month_index(ap.start_date).clamp(0, MONTHS as i64) as usize;
+            area_programmes[area].push((p, start));
+            programme_start[p] = programme_start[p].min(ap.start_date);
+        }
+        let area_is_comparison = area_programmes.iter().map(Vec::is_empty).collect();
+        let mut rng = Pcg64Mcg::seed_from_u64(mix(seed ^ 0xA5EA));
+        let area_offset = reference
+            .areas
+            .iter()
+            .map(|_| rng.random_range(-0.01..0.01))
+            .collect();
+        let mut uplift = vec![0.0; programme_names.len()];
+        let mut lift = vec![0.0; programme_names.len()];
+        let mut referral_rate = vec![0.0; programme_names.len()];
+        for e in &reference.effects {
+            let p = programme_index(&e.programme)?;
+            uplift[p] = e.in_work_6m_uplift;
+            lift[p] = e.fit_note_may_be_fit_lift;
+            referral_rate[p] = e.referral_rate;
+        }
+        Ok(World {
+            reference,
+            area_cumulative,
+            area_programmes,
+            area_is_comparison,
+            area_offset,
+            programme_start,
+            programme_names,
+            uplift,
+            lift,
+            referral_rate,
+        })
+    }
+
+    pub(crate) fn sample_area(&self, rng: &mut Pcg64Mcg) -> usize {
+        let total = *self.area_cumulative.last().expect("areas exist");
+        let u = rng.random::<f64>() * total;
+        self.area_cumulative
+            .partition_point(|c| *c <= u)
+            .min(self.area_cumulative.len() - 1)
+    }
+
+    /// The true may_be_fit probability of a note issued in `area` on `date`.
+    pub(crate) fn may_be_fit_probability(&self, area: usize, date: NaiveDate) -> f64 {
+        let month = month_index(date).max(0) as f64;
+        let mut q = 0.07 + self.area_offset[area] + 0.0005 * month;
+        for &(p, _) in &self.area_programmes[area] {
+            if date >= self.programme_start[p] {
+                q += self.lift[p];
+            }
+        }
+        q.clamp(0.0, 1.0)
+    }
+}
+
+/// Selection into programme `p`: how much more (or less) likely this person
+/// is to be referred, by the matching strata only.
+pub(crate) fn selection_factor(
+    p_name: &str,
+    age: usize,
+    quintile: usize,
+    condition: usize,
+    observed: usize,
+) -> f64 {
+    let condition_factor = [1.3, 1.2, 1.0, 0.5][condition];
+    let deprivation_factor = [1.4, 1.2, 1.0, 0.8, 0.7][quintile - 1];
+    let age_factor = [0.9, 1.0, 1.1, 1.0][age];
+    let status_factor = match (p_name, observed) {
+        ("Inactivity Trailblazer", INACTIVE | UNEMPLOYED) => 2.0,
+        ("Inactivity Trailblazer", EMPLOYED) => 0.3,
+        ("WorkWell" | "Health and Growth Accelerator", EMPLOYED) => 1.8,
+        ("WorkWell" | "Health and Growth Accelerator", INACTIVE) => 0.5,
+        (_, UNKNOWN) => 1.0,
+        _ => 0.8,
+    };
+    let youth_factor = match (p_name, age) {
+        ("Youth Guarantee Trailblazer", 0) => 3.0,
+        ("Youth Guarantee Trailblazer", _) => 0.05,
+        _ => 1.0,
+    };
+    condition_factor * deprivation_factor * age_factor * status_factor * youth_factor
+}
+
+/// Chance of being in work 6 months after the index month, without any
+/// programme, by the matching strata only.
+pub(crate) fn in_work_probability(
+    age: usize,
+    female: bool,
+    quintile: usize,
+    condition: usize,
+    observed: usize,
+) -> f64 {
+    let base: f64 = [0.78, 0.32, 0.14, 0.30, 0.40][observed];
+    let age_adj = [0.03, 0.04, 0.0, -0.06][age];
+    let condition_adj = [-0.05, -0.02, -0.07, 0.0][condition];
+    let quintile_adj = [-0.06, -0.03, 0.0, 0.02, 0.04][quintile - 1];
+    let sex_adj = if female { -0.01 } else { 0.0 };
+    (base + age_adj + condition_adj + quintile_adj + sex_adj).clamp(0.03, 0.85)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_arithmetic() {
+        assert_eq!(
+            month_start(0),
+            NaiveDate::from_ymd_opt(2023, 10, 1).unwrap()
+        );
+        assert_eq!(
+            month_start(35),
+            NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()
+        );
+        assert_eq!(
+            month_index(NaiveDate::from_ymd_opt(2024, 10, 15).unwrap()),
+            12
+        );
+        assert_eq!(days_in_month(4), 29, "February 2024");
+    }
+
+    #[test]
+    fn outcome_probabilities_leave_room_for_the_uplift() {
+        for age in 0..4 {
+            for quintile in 1..=5 {
+                for condition in 0..4 {
+                    for observed in 0..5 {
+                        for female in [true, false] {
+                            let p = in_work_probability(age, female, quintile, condition, observed);
+                            assert!((0.03..=0.85).contains(&p));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

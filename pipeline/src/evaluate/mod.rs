@@ -1,0 +1,116 @@
+//! Evaluate: run the metric queries from `sql/` (registered by
+//! `contract::metrics`) and apply the estimators (`wilson`, `matching`,
+//! `did`, and the contract's funnel limits) to their aggregated counts,
+//! producing the output tables. One module per output.
+//!
+//! The queries do every join and aggregation over records; this module only
+//! sees counts per programme, site, subgroup, stratum and period.
+
+mod coverage;
+mod fit_notes;
+mod programmes;
+mod sites;
+mod strata;
+mod subgroups;
+
+pub use programmes::cost_per_additional_outcome;
+
+use crate::error::Result;
+use contract::QueryContext;
+use contract::inputs::PROGRAMMES;
+use contract::manifest::CohortSize;
+use contract::outputs::{
+    FitNoteDid, FitNoteMonthly, FitNoteTrend, ProgrammeOutcome, SiteOutcome, SubgroupOutcome,
+};
+use contract::small::SmallResult;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::prelude::SessionContext;
+
+/// Collect one metric view (small: counts per group).
+async fn query(ctx: &SessionContext, view: &str) -> Result<SmallResult> {
+    let what = format!("sql/{view}.sql");
+    let frame = ctx
+        .sql(&format!("SELECT * FROM {view}"))
+        .await
+        .context(format!("planning {what}"))?;
+    // An empty result still needs its schema for the typed accessors.
+    let schema = frame.schema().inner().clone();
+    let mut batches = frame.collect().await.context(format!("computing {what}"))?;
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(schema));
+    }
+    Ok(SmallResult::new(&batches, what)?)
+}
+
+/// A vocabulary value a metric view wrote, or an error naming the view and
+/// column (a literal changed in `sql/` but not in `contract::vocabulary`).
+fn parse<T>(
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+    view: &str,
+    column: &str,
+) -> Result<T> {
+    let value = value.unwrap_or_default();
+    parse(value).ok_or_else(|| {
+        crate::PipelineError::Invalid(format!(
+            "sql/{view}.sql wrote `{value}` in column `{column}`, which contract::vocabulary does not know"
+        ))
+    })
+}
+
+/// Order programmes as the contract lists them, any others after.
+fn programme_order(programme: &str) -> (usize, String) {
+    let index = PROGRAMMES
+        .iter()
+        .position(|p| *p == programme)
+        .unwrap_or(PROGRAMMES.len());
+    (index, programme.to_string())
+}
+
+/// A rate with its 95% Wilson interval: (rate, low, high).
+fn rate(in_work_6m: u64, eligible: u64) -> [Option<f64>; 3] {
+    let interval = crate::wilson::wilson_95(in_work_6m, eligible);
+    [
+        (eligible > 0).then(|| in_work_6m as f64 / eligible as f64),
+        interval.map(|i| i.0),
+        interval.map(|i| i.1),
+    ]
+}
+
+/// The outputs computed from the metric views (all but `data_quality`,
+/// which validation produces).
+pub struct Evaluation {
+    pub cohort: CohortSize,
+    pub programme_outcomes: Vec<ProgrammeOutcome>,
+    pub site_outcomes: Vec<SiteOutcome>,
+    pub subgroup_outcomes: Vec<SubgroupOutcome>,
+    pub fit_note_monthly: Vec<FitNoteMonthly>,
+    pub fit_note_did: Vec<FitNoteDid>,
+    pub fit_note_trend: Vec<FitNoteTrend>,
+    /// What the data cannot support yet, in plain English (for the manifest).
+    pub warnings: Vec<String>,
+}
+
+pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
+    let comparison = strata::comparison_strata(ctx).await?;
+    let groups = strata::participant_groups(ctx).await?;
+    let programme_outcomes = programmes::programme_outcomes(ctx, &groups, &comparison).await?;
+    let site_outcomes = sites::site_outcomes(ctx, &programme_outcomes).await?;
+    let subgroup_outcomes = subgroups::subgroup_outcomes(&groups, &comparison);
+    let coverage = coverage::programme_coverage(ctx).await?;
+    let fit_note_did = fit_notes::fit_note_did(ctx, &coverage).await?;
+    let fit_note_monthly = fit_notes::fit_note_monthly(ctx).await?;
+    let fit_note_trend = fit_notes::fit_note_trend(ctx).await?;
+    let warnings = coverage::warnings(&coverage, &programme_outcomes);
+    let cohort = coverage::cohort_size(ctx).await?;
+    Ok(Evaluation {
+        cohort,
+        programme_outcomes,
+        site_outcomes,
+        subgroup_outcomes,
+        fit_note_monthly,
+        fit_note_did,
+        fit_note_trend,
+        warnings,
+    })
+}

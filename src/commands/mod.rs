@@ -1,0 +1,7 @@
+//! One module per subcommand; each parses nothing and calls the libraries.
+
+pub mod demo;
+pub mod generate;
+pub mod run;
+pub mod serve;
+pub mod user;

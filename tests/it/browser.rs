@@ -1,0 +1,320 @@
+//! End to end in a real browser: headless Chromium (Debian's `chromium` and
+//! `chromium-driver`, installed by `.ci/run`) driven over WebDriver against
+//! the real `evidence serve`. Opens the overview, follows a programme and a
+//! site, downloads a PNG and a CSV, and saves screenshots to
+//! `$CARGO_TARGET_TMPDIR/screenshots/`.
+
+use fantoccini::{ClientBuilder, Locator};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{EVIDENCE, Running, generate, run, serve};
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Add a user through the real command, the password on standard input.
+fn add_user(users: &Path, name: &str, role: &str, password: &str) {
+    use std::io::Write;
+    let mut child = Command::new(EVIDENCE)
+        .args([
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            "--users",
+            users.to_str().unwrap(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let token = stdout.lines().last().unwrap();
+    assert!(token.starts_with("evd_") && token.len() == 68, "{stdout}");
+}
+
+fn chromedriver() -> (Running, String) {
+    assert!(
+        Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} and {CHROMEDRIVER} are needed: apt-get install chromium chromium-driver (.ci/run does)"
+    );
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (Running(child), format!("http://127.0.0.1:{port}"))
+}
+
+/// Wait for a finished download (no `.crdownload` partial) ending in `ext`.
+async fn downloaded(dir: &Path, ext: &str) -> PathBuf {
+    let started = Instant::now();
+    loop {
+        let found = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|e| e == ext));
+        if let Some(path) = found {
+            return path;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no .{ext} download in {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn sign_in(
+    browser: &fantoccini::Client,
+    name: &str,
+    password: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    browser
+        .find(Locator::Id("name"))
+        .await?
+        .send_keys(name)
+        .await?;
+    browser
+        .find(Locator::Id("password"))
+        .await?
+        .send_keys(password)
+        .await?;
+    browser
+        .find(Locator::Css("form.signin button"))
+        .await?
+        .click()
+        .await?;
+    browser.wait().for_element(Locator::Css(".account")).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_and_an_analyst_runs_sql()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let evidence_root = dir.path().join("evidence");
+    let downloads = dir.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    generate(&data, 30_000, 5);
+    run(&data, &evidence_root);
+    let users = dir.path().join("users.toml");
+    add_user(&users, "cora", "commissioner", "commissioner-password");
+    add_user(&users, "ana", "analyst", "analyst-password");
+    let audit = dir.path().join("audit.jsonl");
+    let mut command = Command::new(EVIDENCE);
+    command
+        .args(["serve", "--evidence", evidence_root.to_str().unwrap()])
+        .args(["--data", data.to_str().unwrap()])
+        .args(["--users", users.to_str().unwrap()])
+        .args(["--audit-log", audit.to_str().unwrap()]);
+    let (_server, url) = serve(command);
+    let (_driver, webdriver) = chromedriver();
+    let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&screenshots).unwrap();
+
+    let capabilities = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,1800",
+                format!("--user-data-dir={}", dir.path().join("profile").display()),
+            ],
+            "prefs": {
+                "download.default_directory": downloads.to_str().unwrap(),
+                "download.prompt_for_download": false,
+            },
+        }
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let browser = ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(&webdriver)
+        .await
+        .expect("a WebDriver session with headless Chromium");
+
+    let result = async {
+        let shot = |name: &str, png: Vec<u8>| {
+            let path = screenshots.join(format!("{name}.png"));
+            std::fs::write(&path, png).unwrap();
+            eprintln!("screenshot: {}", path.display());
+        };
+        // Signed out, the dashboard sends the browser to sign in first.
+        browser.goto(&format!("{url}/")).await?;
+        assert!(browser.current_url().await?.path().ends_with("/login"));
+        sign_in(&browser, "cora", "commissioner-password").await?;
+        let h1 = browser.find(Locator::Css("h1")).await?.text().await?;
+        assert_eq!(h1, "Work and health pilots: how the programmes compare");
+        let rows = browser
+            .find_all(Locator::Css("table.summary tbody tr"))
+            .await?;
+        assert_eq!(rows.len(), 4, "four programmes");
+        shot("overview", browser.screenshot().await?);
+
+        browser
+            .find(Locator::Css("table.summary a[href='/programme/workwell']"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .for_element(Locator::XPath("//h1[text()='WorkWell']"))
+            .await?;
+        assert!(
+            browser
+                .current_url()
+                .await?
+                .path()
+                .ends_with("/programme/workwell")
+        );
+        let funnel = browser.find(Locator::Css("#chart-funnel svg")).await?;
+        assert!(
+            !funnel.text().await?.is_empty(),
+            "the funnel plot is drawn inline"
+        );
+        shot("programme", browser.screenshot().await?);
+
+        let site = browser
+            .find(Locator::Css("table.sortable tbody th a"))
+            .await?;
+        let site_name = site.text().await?;
+        site.click().await?;
+        // Wait for the site's own heading (the programme page has an h1 too).
+        let heading = format!("//h1[text()=\"{site_name}\"]");
+        browser.wait().for_element(Locator::XPath(&heading)).await?;
+        assert!(browser.current_url().await?.path().contains("/site/"));
+        shot("site", browser.screenshot().await?);
+
+        browser
+            .find(Locator::Css("#chart-rates a[href$='rates.png']"))
+            .await?
+            .click()
+            .await?;
+        let png = std::fs::read(downloaded(&downloads, "png").await).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG image");
+        browser
+            .find(Locator::Css("#chart-rates a[href$='rates.csv']"))
+            .await?
+            .click()
+            .await?;
+        let csv = std::fs::read_to_string(downloaded(&downloads, "csv").await).unwrap();
+        assert!(
+            csv.starts_with("series,eligible,rate,rate_low,rate_high\n"),
+            "{csv}"
+        );
+        assert!(csv.contains(&site_name), "{csv}");
+        // The downloaded chart is the one on the page.
+        std::fs::copy(
+            downloaded(&downloads, "png").await,
+            screenshots.join("downloaded-chart.png"),
+        )
+        .unwrap();
+        std::fs::remove_file(downloaded(&downloads, "csv").await).unwrap();
+
+        // A commissioner has no workbench: not in the navigation, refused
+        // at its address.
+        assert!(
+            browser
+                .find(Locator::LinkText("SQL workbench"))
+                .await
+                .is_err()
+        );
+        browser.goto(&format!("{url}/workbench")).await?;
+        let h1 = browser.find(Locator::Css("h1")).await?.text().await?;
+        assert_eq!(h1, "Forbidden");
+        shot("commissioner-workbench", browser.screenshot().await?);
+
+        // Sign out, and in as the analyst.
+        browser.goto(&format!("{url}/")).await?;
+        browser
+            .find(Locator::Css(".signout button"))
+            .await?
+            .click()
+            .await?;
+        // Wait for the sign-in page to load before looking at the address.
+        browser
+            .wait()
+            .for_element(Locator::Css("form.signin"))
+            .await?;
+        assert!(browser.current_url().await?.path().ends_with("/login"));
+        sign_in(&browser, "ana", "analyst-password").await?;
+        browser
+            .find(Locator::LinkText("SQL workbench"))
+            .await?
+            .click()
+            .await?;
+        let editor = browser
+            .wait()
+            .for_element(Locator::Css("textarea#sql"))
+            .await?;
+        editor
+            .send_keys(
+                "SELECT programme, participants, att FROM programme_outcomes ORDER BY programme",
+            )
+            .await?;
+        browser
+            .find(Locator::XPath("//button[text()='Run']"))
+            .await?
+            .click()
+            .await?;
+        let count = browser
+            .wait()
+            .for_element(Locator::Css("#row-count"))
+            .await?;
+        assert_eq!(count.text().await?, "4");
+        let rows = browser
+            .find_all(Locator::Css("table.results tbody tr"))
+            .await?;
+        assert_eq!(rows.len(), 4);
+        shot("workbench", browser.screenshot().await?);
+        browser
+            .find(Locator::Css("a[href*='format=csv']"))
+            .await?
+            .click()
+            .await?;
+        let csv = std::fs::read_to_string(downloaded(&downloads, "csv").await).unwrap();
+        let mut lines = csv.lines();
+        assert_eq!(lines.next(), Some("programme,participants,att"));
+        assert_eq!(lines.count(), 4, "{csv}");
+        // The analyst's query is in the audit log.
+        let log = std::fs::read_to_string(&audit).unwrap();
+        assert!(
+            log.contains("\"user\":\"ana\"") && log.contains("FROM programme_outcomes"),
+            "{log}"
+        );
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("browser steps");
+}

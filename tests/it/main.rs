@@ -1,0 +1,15 @@
+//! End-to-end tests through the real `evidence` binary, in one test binary
+//! so DataFusion is linked once: the SQL API over real HTTP, the bad-input
+//! corpus, a real Ballista cluster, a real browser, planted effects, SIGKILL
+//! faults, a real S3-compatible server, and the workspace's architecture
+//! invariants.
+
+mod api;
+mod architecture;
+mod bad_input;
+mod ballista;
+mod browser;
+mod common;
+mod end_to_end;
+mod faults;
+mod object_store;
