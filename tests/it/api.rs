@@ -123,6 +123,34 @@ async fn the_sql_api_over_real_http() {
         answer["columns"][1],
         json!({"name": "participants", "type": "Int64"})
     );
+
+    // The input tables analysts query are the rows the run used: quarantined
+    // rows are left out (the generator plants some), so the metric views give
+    // the evidence root's figures.
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(evidence_root.join("run.json")).unwrap()).unwrap();
+    let inputs = manifest["inputs"].as_array().unwrap();
+    assert!(
+        inputs
+            .iter()
+            .any(|i| i["rows_quarantined"].as_u64() > Some(0))
+    );
+    for input in inputs {
+        let table = input["table"].as_str().unwrap();
+        let counted = json_of(sql(&analyst, &format!("SELECT count(*) AS n FROM {table}"))).await;
+        assert_eq!(
+            counted["rows"][0]["n"].as_u64(),
+            input["rows_used"].as_u64(),
+            "{table}: {counted}"
+        );
+    }
+    let mismatched = json_of(sql(
+        &analyst,
+        "SELECT c.programme FROM programme_counts c JOIN programme_outcomes o ON o.programme = c.programme \
+         WHERE c.participants <> o.participants OR c.eligible <> o.eligible OR c.in_work_6m <> o.in_work_6m",
+    ))
+    .await;
+    assert_eq!(mismatched["total_rows"], 0, "{mismatched}");
     assert_eq!(answer["total_rows"], 4);
 
     // The metric queries of sql/ run as views (the workbench's examples).

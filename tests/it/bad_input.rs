@@ -409,6 +409,68 @@ fn a_truncated_parquet_file_is_named() {
     );
 }
 
+/// Make `file`'s footer claim `to` rows where it holds `from`: the file
+/// metadata's `num_rows` (Thrift compact: field 3, an i64, after the schema
+/// list, so the first `0x16` header in the footer) is rewritten in place.
+fn misstate_footer_rows(file: &Path, from: i64, to: i64) {
+    let varint = |n: i64| {
+        let mut z = ((n << 1) ^ (n >> 63)) as u64;
+        let mut out = Vec::new();
+        loop {
+            let byte = (z & 0x7f) as u8;
+            z >>= 7;
+            if z == 0 {
+                out.push(byte);
+                return out;
+            }
+            out.push(byte | 0x80);
+        }
+    };
+    let (old, new) = (
+        [vec![0x16], varint(from)].concat(),
+        [vec![0x16], varint(to)].concat(),
+    );
+    assert_eq!(
+        old.len(),
+        new.len(),
+        "pick counts of the same encoded length"
+    );
+    let mut bytes = std::fs::read(file).unwrap();
+    let n = bytes.len();
+    let footer_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+    let footer = n - 8 - footer_len;
+    let at = bytes[footer..n - 8]
+        .windows(old.len())
+        .position(|w| w == old.as_slice())
+        .expect("the footer states the row count")
+        + footer;
+    bytes[at..at + new.len()].copy_from_slice(&new);
+    std::fs::write(file, bytes).unwrap();
+}
+
+#[tokio::test]
+async fn rows_read_must_match_the_footers() {
+    // A copied table (valid rows written to the work folder) and the
+    // largest table (checked where it is read, so counted by a scan).
+    for (table, rows) in [("people", 300), ("employment", 300)] {
+        let case = case();
+        let select = format!("SELECT * FROM t ORDER BY person_id LIMIT {rows}");
+        rewrite_table(&case.data, table, &select).await;
+        misstate_footer_rows(
+            &case.data.join(table).join("part-0.parquet"),
+            rows,
+            rows + 1,
+        );
+        assert_rejected(
+            &case,
+            &[
+                &format!("table `{table}`"),
+                &format!("footers promise {} rows but {rows} were read", rows + 1),
+            ],
+        );
+    }
+}
+
 #[test]
 fn a_missing_table_folder_is_named() {
     let case = case();
