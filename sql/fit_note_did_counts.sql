@@ -3,11 +3,9 @@
 -- issued in comparison areas) and period ('pre' = the 12 months before the
 -- programme's start date, 'post' = from the start date on), the number of
 -- notes and of may_be_fit notes. A programme's start date is the earliest
--- start_date it has in area_programmes.
+-- start_date it has in area_programmes (programme_starts).
 WITH starts AS (
-    SELECT programme, min(start_date) AS start_date
-    FROM area_programmes
-    GROUP BY programme
+    SELECT programme, start_date FROM programme_starts
 ),
 programme_notes AS (
     SELECT s.programme, 'programme' AS side, s.start_date, f.issue_date, f.assessment

@@ -5,9 +5,7 @@
 -- participants' 6-month outcome month is after the last employment month has
 -- no eligible participants yet.
 WITH starts AS (
-    SELECT programme, min(start_date) AS start_date
-    FROM area_programmes
-    GROUP BY programme
+    SELECT programme, start_date FROM programme_starts
 )
 SELECT
     s.programme,

@@ -101,6 +101,13 @@ enum Command {
         #[command(flatten)]
         access: AccessOptions,
     },
+    /// Check disclosure control as an attacker would: for every row of the commissioners' tables, count the
+    /// exact counts consistent with everything the row publishes; fails if any row gives back its exact counts.
+    DisclosureAudit {
+        /// The evidence root to audit (local folder, file:// or s3://).
+        #[arg(long)]
+        evidence: String,
+    },
     /// Manage the users who may sign in (see `evidence user add --help`).
     #[command(subcommand)]
     User(UserCommand),
@@ -191,6 +198,7 @@ async fn dispatch(command: Command) -> Result<()> {
             addr,
             access,
         } => commands::serve::serve(&evidence, data.as_deref(), addr, &access).await,
+        Command::DisclosureAudit { evidence } => commands::audit::disclosure_audit(&evidence).await,
         Command::User(UserCommand::Add {
             name,
             role,

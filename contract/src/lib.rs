@@ -2,15 +2,16 @@
 //! holds ([`inputs`]), what an evidence root holds ([`outputs`], one Rust
 //! type per table, and [`manifest`], `run.json`), the words `sql/` and Rust
 //! share ([`vocabulary`]), the metric queries compiled in from `sql/`
-//! ([`metrics`]), the published funnel-limit formula ([`funnel`]), and the
-//! roots themselves ([`root`], [`store`]).
+//! ([`metrics`]), the formulas that define published figures from their
+//! counts ([`formulas`]), and the roots themselves ([`root`], [`store`]).
 //!
 //! The pipeline writes an evidence root and the dashboard reads one; both go
 //! through these types, so a column one side forgets is a compile error. This
-//! crate knows nothing of estimators, HTTP or Ballista.
+//! crate knows nothing of HTTP or Ballista, nor of estimators that need the
+//! records.
 
 pub mod error;
-pub mod funnel;
+pub mod formulas;
 pub mod inputs;
 pub mod manifest;
 pub mod metrics;

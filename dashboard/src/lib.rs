@@ -6,7 +6,8 @@
 //! 1. [`disclosure`]: exact evidence (`contract::Evidence`) in, published
 //!    figures out; the one place exact counts become publishable ones.
 //! 2. [`presentation`]: how published figures are written (numbers, slugs,
-//!    labels, serialisation, the commissioners' tables).
+//!    labels, serialisation, the commissioners' tables); [`audit`]: what a
+//!    reader can work out from those tables (used by the tests).
 //! 3. [`charts`]: each chart's data table and drawing, from published
 //!    figures only.
 //! 4. [`auth`] (users, sessions) and [`analysts`] (the SQL engine, audit,
@@ -15,6 +16,7 @@
 //! 6. [`web`]: routes, handlers, templates, errors as pages or JSON.
 
 pub mod analysts;
+pub mod audit;
 pub mod auth;
 pub mod charts;
 pub mod disclosure;

@@ -7,14 +7,13 @@
 //! estimators) → [`write`]. [`run::run`] is the whole job. This crate knows
 //! nothing about HTTP, HTML or terminals.
 
-pub mod did;
 pub mod error;
 pub mod evaluate;
 pub mod load;
 pub mod matching;
 pub mod run;
 pub mod validate;
-pub mod wilson;
+
 pub mod write;
 
 pub use error::{PipelineError, Result};

@@ -6,6 +6,8 @@
 //! `sql/comparison_strata.sql`); this module only weighs them. Only eligible
 //! people are counted on either side.
 
+use contract::formulas::att::att;
+
 /// Eligible people in one stratum on one side, and how many of them were in
 /// work at 6 months.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,6 +27,8 @@ impl StratumCounts {
 pub struct MatchedComparison {
     /// Eligible participants in strata that also hold comparison people.
     pub matched: u64,
+    /// Of them, in work at 6 months.
+    pub matched_in_work: u64,
     /// Eligible participants in strata with no comparison people (dropped).
     pub unmatched: u64,
     /// Strata with both eligible participants and comparison people.
@@ -35,6 +39,9 @@ pub struct MatchedComparison {
     pub participant_rate: Option<f64>,
     /// Participant-weighted average of the matched strata's comparison rates.
     pub comparison_rate: Option<f64>,
+    /// What the comparison side adds to the ATT's variance:
+    /// Σₛ wₛ² cₛ(1−cₛ)/mₛ.
+    pub comparison_variance: Option<f64>,
     /// participant_rate − comparison_rate.
     pub att: Option<f64>,
     pub att_se: Option<f64>,
@@ -42,16 +49,14 @@ pub struct MatchedComparison {
     pub att_high: Option<f64>,
 }
 
-/// z for the ATT's 95% interval, as the contract gives it.
-pub const Z_ATT: f64 = 1.96;
-
 /// Match participants to comparison people stratum by stratum. Each item is
 /// one stratum's (participants, comparison) counts; a stratum missing on one
 /// side has zero counts there.
 ///
 /// se² = p(1−p)/n + Σₛ wₛ² cₛ(1−cₛ)/mₛ, where p and n are the matched
 /// participants' rate and count, wₛ = nₛ/n, and cₛ, mₛ the comparison rate and
-/// count in stratum s; the interval is att ± 1.96·se.
+/// count in stratum s; the interval is att ± 1.96·se
+/// (`contract::formulas::att`).
 pub fn coarsened_exact_match(
     strata: impl IntoIterator<Item = (StratumCounts, StratumCounts)>,
 ) -> MatchedComparison {
@@ -75,7 +80,6 @@ pub fn coarsened_exact_match(
     }
     let n = result.matched as f64;
     let in_work: u64 = kept.iter().map(|(p, _)| p.in_work_6m).sum();
-    let p = in_work as f64 / n;
     let mut comparison_rate = 0.0;
     let mut comparison_variance = 0.0;
     for (participants, comparison) in &kept {
@@ -84,14 +88,21 @@ pub fn coarsened_exact_match(
         comparison_rate += w * c;
         comparison_variance += w * w * c * (1.0 - c) / comparison.eligible as f64;
     }
-    let att = p - comparison_rate;
-    let se = (p * (1.0 - p) / n + comparison_variance).sqrt();
-    result.participant_rate = Some(p);
+    result.matched_in_work = in_work;
     result.comparison_rate = Some(comparison_rate);
-    result.att = Some(att);
-    result.att_se = Some(se);
-    result.att_low = Some(att - Z_ATT * se);
-    result.att_high = Some(att + Z_ATT * se);
+    result.comparison_variance = Some(comparison_variance);
+    if let Some(a) = att(
+        in_work,
+        result.matched,
+        comparison_rate,
+        comparison_variance,
+    ) {
+        result.participant_rate = Some(a.participant_rate);
+        result.att = Some(a.att);
+        result.att_se = Some(a.se);
+        result.att_low = Some(a.low);
+        result.att_high = Some(a.high);
+    }
     result
 }
 
@@ -125,6 +136,7 @@ mod tests {
             (counts(0, 0), counts(50, 10)),
         ]);
         assert_eq!(m.matched, 150);
+        assert_eq!(m.matched_in_work, 80);
         assert_eq!(m.unmatched, 10);
         assert_eq!(m.strata_matched, 2);
         assert_eq!(m.strata_dropped, 1);

@@ -1,5 +1,6 @@
 //! One module per subcommand; each parses nothing and calls the libraries.
 
+pub mod audit;
 pub mod demo;
 pub mod generate;
 pub mod run;

@@ -93,7 +93,7 @@ fn the_dashboard_depends_on_the_contract_not_the_pipeline_or_ballista() {
 }
 
 #[test]
-fn the_contract_knows_nothing_of_estimators_the_web_or_ballista() {
+fn the_contract_knows_nothing_of_the_pipeline_the_web_or_ballista() {
     let deps = normal_dependencies("contract");
     for forbidden in [
         "pipeline",
@@ -101,7 +101,7 @@ fn the_contract_knows_nothing_of_estimators_the_web_or_ballista() {
         "datasets",
         "ballista",
         "axum",
-        "statrs",
+        "minijinja",
     ] {
         assert!(!deps.contains(forbidden), "contract depends on {forbidden}");
     }

@@ -299,3 +299,34 @@ fn another_engine_reads_the_same_figures() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[tokio::test]
+async fn the_evidence_root_holds_exactly_the_declared_tables_and_reads_back_as_written() {
+    let e = evaluated();
+    let mut written: Vec<String> = std::fs::read_dir(&e.evidence)
+        .unwrap()
+        .filter_map(|f| f.ok())
+        .map(|f| f.file_name().to_string_lossy().to_string())
+        .filter(|name| name.ends_with(".parquet"))
+        .collect();
+    written.sort();
+    let mut declared: Vec<String> = contract::OUTPUT_TABLES
+        .iter()
+        .map(|t| format!("{t}.parquet"))
+        .collect();
+    declared.sort();
+    assert_eq!(written, declared);
+    // Every table reads back through its declared type, and the run.json
+    // read back names the tables and the same run id as the files.
+    let ctx = SessionContext::new();
+    let root = contract::Root::parse(e.evidence.to_str().unwrap()).unwrap();
+    let evidence = contract::Evidence::read(&ctx, &root).await.unwrap();
+    assert_eq!(evidence.tables.programme_outcomes.len(), 4);
+    let outputs: Vec<&str> = evidence
+        .manifest
+        .outputs
+        .iter()
+        .map(|o| o.table.as_str())
+        .collect();
+    assert_eq!(outputs, contract::OUTPUT_TABLES);
+}

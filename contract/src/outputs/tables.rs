@@ -19,10 +19,14 @@ output_table! {
         pub rate_high: Option<f64>,
         /// Eligible participants in strata with comparison people.
         pub matched: u64,
+        /// Of them, in work at 6 months.
+        pub matched_in_work: u64,
         pub unmatched: u64,
         pub strata_matched: u64,
         pub strata_dropped: u64,
         pub comparison_rate: Option<f64>,
+        /// What the comparison side adds to the ATT's variance.
+        pub comparison_variance: Option<f64>,
         pub att: Option<f64>,
         pub att_low: Option<f64>,
         pub att_high: Option<f64>,
@@ -71,8 +75,10 @@ output_table! {
         pub rate_low: Option<f64>,
         pub rate_high: Option<f64>,
         pub matched: u64,
+        pub matched_in_work: u64,
         pub unmatched: u64,
         pub comparison_rate: Option<f64>,
+        pub comparison_variance: Option<f64>,
         pub att: Option<f64>,
         pub att_low: Option<f64>,
         pub att_high: Option<f64>,

@@ -4,7 +4,7 @@ use super::{Chart, ForestRow, PALETTE, Plot, WIDTH};
 use crate::error::DashboardError;
 use crate::presentation::{percent, points};
 use chrono::{Datelike, NaiveDate};
-use contract::funnel::{Z_95, Z_998, control_limits};
+use contract::formulas::funnel::{Z_95, Z_998, control_limits};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};

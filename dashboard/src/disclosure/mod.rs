@@ -28,8 +28,7 @@
 mod control;
 pub mod policy;
 mod published;
-#[cfg(test)]
-mod tests;
+
 mod values;
 
 pub use control::control;

@@ -13,8 +13,9 @@ pub const SUPPRESSED: &str = "[c]";
 pub const FOOTNOTE: &str = "Disclosure control: counts are rounded to the nearest 5, and counts \
 below 10 are suppressed and shown as [c], together with any rate, interval or effect built on \
 them; where a single [c] could be worked out from a total, the next smallest figure is \
-suppressed too. Rates are shown to 0.1 percentage point. Analysts with access to the exact tables see \
-unrounded figures.";
+suppressed too. Rates, intervals, effects, shares, funnel positions and costs are computed from \
+the rounded counts, so no figure can be worked back to an exact count; they are shown to 0.1 \
+percentage point. Analysts with access to the exact tables see unrounded figures.";
 
 pub fn round_to_base(n: u64) -> u64 {
     (n + ROUNDING_BASE / 2) / ROUNDING_BASE * ROUNDING_BASE
@@ -75,6 +76,36 @@ pub fn hidden_in_groups<T, K: Ord + Clone>(
     hidden
 }
 
+/// Secondary suppression over groups that may overlap (an area's month of
+/// fit notes is part of the total of every programme it runs): `groups` are
+/// (member indices into `values`, the group's exact total). A member is
+/// hidden when small, and where a group with a published total has exactly
+/// one hidden member, its smallest other member is hidden too; hiding one
+/// can leave another group with a lone hidden member, so this repeats until
+/// no group has one.
+pub fn hidden_in_overlapping_groups(values: &[u64], groups: &[(Vec<usize>, u64)]) -> Vec<bool> {
+    let mut hidden: Vec<bool> = values.iter().map(|&v| v < THRESHOLD).collect();
+    loop {
+        let mut changed = false;
+        for (members, total) in groups {
+            if *total < THRESHOLD || members.iter().filter(|&&i| hidden[i]).count() != 1 {
+                continue;
+            }
+            if let Some(&i) = members
+                .iter()
+                .filter(|&&i| !hidden[i])
+                .min_by_key(|&&i| (values[i], i))
+            {
+                hidden[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            return hidden;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +128,22 @@ mod tests {
         assert_eq!(complementary(&[60, 40], 100), [false, false]);
         // A tie goes to the first.
         assert_eq!(complementary(&[20, 20, 2], 42), [true, false, true]);
+    }
+
+    #[test]
+    fn overlapping_groups_are_suppressed_until_none_has_a_lone_hidden_member() {
+        // Values 0: 4 (small), 1: 30, 2: 40, 3: 50. Group A = {0, 1, 2}
+        // hides 1 (the smallest other); group B = {1, 3} then has 1 alone
+        // and hides 3.
+        let groups = vec![(vec![0, 1, 2], 74), (vec![1, 3], 80)];
+        assert_eq!(
+            hidden_in_overlapping_groups(&[4, 30, 40, 50], &groups),
+            [true, true, false, true]
+        );
+        // Without a published total nothing more is hidden.
+        assert_eq!(
+            hidden_in_overlapping_groups(&[4, 30], &[(vec![0, 1], 9)]),
+            [true, false]
+        );
     }
 }

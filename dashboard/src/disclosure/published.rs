@@ -25,12 +25,13 @@ pub struct Programme {
 }
 
 /// A site's funnel limits at its published eligible count, around its
-/// programme's published rate.
+/// programme's published rate, and where its published rate sits.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FunnelLimits {
     pub target: f64,
     pub limit95: (f64, f64),
     pub limit998: (f64, f64),
+    pub flag: FunnelFlag,
 }
 
 #[derive(Clone, Debug)]

@@ -4,7 +4,17 @@
 //! pp, £, `[c]`) is `crate::presentation`'s business.
 
 use super::policy::{THRESHOLD, round_share, round_to_base, three_significant_figures};
+use contract::formulas::{att, did, wilson};
 pub use contract::vocabulary::Significance;
+
+/// Whether a rate of `numerator` in `denominator` may be shown: both, and
+/// their difference, at or above the threshold (a 97% rate of 105 would
+/// otherwise reveal the 3 people not in work).
+fn rate_is_safe(numerator: u64, denominator: u64) -> bool {
+    numerator >= THRESHOLD
+        && denominator >= THRESHOLD
+        && denominator.saturating_sub(numerator) >= THRESHOLD
+}
 
 /// A count of people, notes or rows, after disclosure control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,24 +46,33 @@ impl Count {
 pub struct Share(Option<(f64, Option<(f64, f64)>)>);
 
 impl Share {
-    /// A rate of `numerator` in `denominator`, shown only when both and their
-    /// difference are at or above the threshold.
-    pub(super) fn of(numerator: u64, denominator: u64, value: [Option<f64>; 3]) -> Share {
-        Share::of_unless(false, numerator, denominator, value)
+    /// A rate of `numerator` in `denominator` with its Wilson interval,
+    /// computed from the *rounded* counts (so it is consistent with every
+    /// pair of exact counts that round to them), shown only when the exact
+    /// counts are safe ([`rate_is_safe`]) and `hidden` is false (one of its
+    /// counts is suppressed by secondary suppression).
+    pub(super) fn of_counts(hidden: bool, numerator: u64, denominator: u64) -> Share {
+        if hidden || !rate_is_safe(numerator, denominator) {
+            return Share(None);
+        }
+        let (k, n) = (round_to_base(numerator), round_to_base(denominator));
+        let interval = wilson::wilson_95(k, n);
+        Share::unless(
+            false,
+            [
+                Some(k as f64 / n as f64),
+                interval.map(|i| i.0),
+                interval.map(|i| i.1),
+            ],
+        )
     }
-    /// [`Share::of`], also suppressed when `hidden` (one of its counts is
-    /// suppressed by secondary suppression).
-    pub(super) fn of_unless(
-        hidden: bool,
-        numerator: u64,
-        denominator: u64,
-        value: [Option<f64>; 3],
-    ) -> Share {
-        let safe = !hidden
-            && numerator >= THRESHOLD
-            && denominator >= THRESHOLD
-            && denominator.saturating_sub(numerator) >= THRESHOLD;
-        Share::unless(!safe, value)
+    /// A share without an interval (a month's may-be-fit share), from the
+    /// rounded counts.
+    pub(super) fn share_of_counts(hidden: bool, numerator: u64, denominator: u64) -> Share {
+        match Share::of_counts(hidden, numerator, denominator).value() {
+            Some(v) => Share(Some((v, None))),
+            None => Share(None),
+        }
     }
     pub(super) fn unless(suppressed: bool, [value, low, high]: [Option<f64>; 3]) -> Share {
         match (suppressed, value) {
@@ -78,14 +97,61 @@ impl Share {
 /// A difference of proportions (an ATT or a DiD) with its 95% interval, and
 /// where that interval lies against zero (decided on the exact interval).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Effect(Option<([f64; 3], Significance)>);
+pub struct Effect(Option<([f64; 3], Significance, f64)>);
 
 impl Effect {
+    /// The ATT of `in_work` of `matched` participants against the comparison
+    /// side, from the rounded counts (`contract::formulas::att`), shown only
+    /// when the exact counts are safe as a rate's are and `hidden` is false.
+    pub(super) fn att(
+        hidden: bool,
+        in_work: u64,
+        matched: u64,
+        comparison_rate: Option<f64>,
+        comparison_variance: Option<f64>,
+    ) -> Effect {
+        if hidden || !rate_is_safe(in_work, matched) {
+            return Effect(None);
+        }
+        let (k, m) = (round_to_base(in_work), round_to_base(matched));
+        match att::att(
+            k,
+            m,
+            comparison_rate.unwrap_or(f64::NAN),
+            comparison_variance.unwrap_or(0.0),
+        ) {
+            Some(a) if a.att.is_finite() => {
+                Effect::unless(false, [Some(a.att), Some(a.low), Some(a.high)])
+            }
+            _ => Effect(None),
+        }
+    }
+
+    /// The fit-note difference in differences from the four cells' rounded
+    /// counts (`contract::formulas::did`), shown only when every cell's
+    /// share may be shown.
+    pub(super) fn did(cells: [(u64, u64); 4]) -> Effect {
+        if cells
+            .iter()
+            .any(|&(notes, may_be_fit)| !rate_is_safe(may_be_fit, notes))
+        {
+            return Effect(None);
+        }
+        let [pre, post, comparison_pre, comparison_post] =
+            cells.map(|(notes, may_be_fit)| did::NoteCounts {
+                fit_notes: round_to_base(notes),
+                may_be_fit: round_to_base(may_be_fit),
+            });
+        let d = did::difference_in_differences(pre, post, comparison_pre, comparison_post);
+        Effect::unless(false, [d.did, d.did_low, d.did_high])
+    }
+
     pub(super) fn unless(suppressed: bool, [v, l, h]: [Option<f64>; 3]) -> Effect {
         match (suppressed, v, l, h, Significance::of(l, h)) {
             (false, Some(v), Some(l), Some(h), Some(significance)) => Effect(Some((
                 [round_share(v), round_share(l), round_share(h)],
                 significance,
+                v,
             ))),
             _ => Effect(None),
         }
@@ -102,6 +168,11 @@ impl Effect {
     pub fn significance(self) -> Option<Significance> {
         self.0.map(|e| e.1)
     }
+    /// The published value before it is rounded for display, for figures
+    /// derived from it (the cost per outcome).
+    fn exact_published(self) -> Option<f64> {
+        self.0.map(|e| e.2)
+    }
 }
 
 /// Pounds. Funding allocations are published figures; a cost per
@@ -113,8 +184,15 @@ impl Money {
     pub(super) fn funding(gbp: i64) -> Money {
         Money(gbp as f64)
     }
-    pub(super) fn cost(gbp: f64) -> Money {
-        Money(three_significant_figures(gbp))
+    /// Funding ÷ additional outcomes, both as published (the ATT from
+    /// rounded counts, times the rounded matched count).
+    pub(super) fn cost(funding: i64, att: Effect, matched: Count) -> Option<Money> {
+        let (att, matched) = (att.exact_published()?, matched.value()?);
+        (att > 0.0 && matched > 0).then(|| {
+            Money(three_significant_figures(
+                funding as f64 / (att * matched as f64),
+            ))
+        })
     }
     pub fn value(self) -> f64 {
         self.0
@@ -149,14 +227,27 @@ mod tests {
 
     #[test]
     fn a_rate_goes_with_any_small_count_it_is_built_on() {
-        let v = [Some(0.5), Some(0.4), Some(0.6)];
-        assert!(Share::of(9, 100, v).is_suppressed());
-        assert!(Share::of(50, 9, v).is_suppressed());
+        assert!(Share::of_counts(false, 9, 100).is_suppressed());
+        assert!(Share::of_counts(false, 50, 9).is_suppressed());
         // 95 of 100: the 5 not in work would be revealed.
-        assert!(Share::of(95, 100, v).is_suppressed());
-        let shown = Share::of(50, 100, [Some(0.5), Some(0.40383), Some(0.59617)]);
-        assert_eq!(shown.value(), Some(0.5));
-        assert_eq!(shown.interval(), Some((0.404, 0.596)));
+        assert!(Share::of_counts(false, 95, 100).is_suppressed());
+        assert!(Share::of_counts(true, 50, 100).is_suppressed());
+    }
+
+    /// 195 of 266 publishes as 195 of 265: 73.6%, Wilson (68.0%, 78.5%)
+    /// (by hand: z²/n = 0.014496; centre (0.735849 + 0.007248)/1.014496 =
+    /// 0.732479; half 1.959964·√(0.000733487 + 0.0000136757)/1.014496 =
+    /// 0.052808). Every exact pair rounding to (195, 265) publishes the same.
+    #[test]
+    fn a_rate_is_computed_from_the_rounded_counts() {
+        let shown = Share::of_counts(false, 195, 266);
+        assert_eq!(shown.value(), Some(0.736));
+        assert_eq!(shown.interval(), Some((0.680, 0.785)));
+        for k in 193..=197 {
+            for n in 263..=267 {
+                assert_eq!(Share::of_counts(false, k, n), shown, "{k}/{n}");
+            }
+        }
     }
 
     #[test]

@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 
 pub type Row = BTreeMap<String, Value>;
 
-const NAMES: [&str; 4] = [
+const NAMES: [&str; 5] = [
     "programme_outcomes",
     "site_outcomes",
     "subgroup_outcomes",
+    "fit_note_monthly",
     "fit_note_did",
 ];
 
@@ -107,6 +108,21 @@ pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
                     ("did_low", did_low),
                     ("did_high", did_high),
                 ])
+            })
+            .collect(),
+        "fit_note_monthly" => published
+            .area_notes
+            .iter()
+            .flat_map(|(area, months)| {
+                months.iter().map(move |m| {
+                    row(vec![
+                        ("area_id", area.clone()),
+                        ("month", m.month.to_string()),
+                        ("fit_notes", m.fit_notes.plain()),
+                        ("may_be_fit", m.may_be_fit.plain()),
+                        ("may_be_fit_share", m.share.plain()),
+                    ])
+                })
             })
             .collect(),
         _ => return None,

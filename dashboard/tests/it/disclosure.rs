@@ -381,3 +381,101 @@ fn the_number_scanner_skips_dates_rates_and_ranges_but_finds_counts() {
         vec![1234, 17]
     );
 }
+
+/// The attacker's test on a generated root: the commissioners' API answers
+/// exactly the published tables, and no row of them is consistent with only
+/// one pair of exact counts, however its figures are combined
+/// (`dashboard::audit`).
+#[tokio::test]
+async fn no_published_row_gives_back_its_exact_counts() {
+    let fixture = evidence_root(PEOPLE, 11);
+    let state = state(fixture).await;
+    let root = contract::Root::parse(fixture.evidence.to_str().unwrap()).unwrap();
+    let exact = contract::Evidence::read(&SessionContext::new(), &root)
+        .await
+        .unwrap();
+    let published = dashboard::disclosure::control(&exact);
+    let tables = dashboard::presentation::tables::names();
+    for table in tables {
+        let got = get(&state, &format!("/api/tables/{table}?limit=1000000")).await;
+        assert_eq!(got.status, 200, "{table}");
+        let answer: serde_json::Value = serde_json::from_slice(&got.body).unwrap();
+        let expected: Vec<serde_json::Value> =
+            dashboard::presentation::tables::rows(&published, table)
+                .unwrap()
+                .into_iter()
+                .map(|row| serde_json::Value::Object(row.into_iter().collect()))
+                .collect();
+        assert_eq!(answer["rows"].as_array().unwrap(), &expected, "{table}");
+    }
+    let audits = dashboard::audit::audit(&exact, tables);
+    assert!(audits.len() > 200, "only {} rows audited", audits.len());
+    // One consistent pair gives the counts back; none would mean the audit
+    // cannot reproduce the row from its own truth.
+    let pinned: Vec<_> = audits.iter().filter(|a| a.consistent < 2).collect();
+    assert!(
+        pinned.is_empty(),
+        "{} of {} published (row, pair)s are consistent with fewer than two exact pairs, e.g. {:?}",
+        pinned.len(),
+        audits.len(),
+        pinned.first()
+    );
+}
+
+/// Secondary suppression of fit notes: under each programme's published
+/// monthly total, never exactly one of its areas' months suppressed, for
+/// notes and for may-be-fit notes.
+#[tokio::test]
+async fn no_lone_suppressed_area_month_under_a_programme_total() {
+    let fixture = evidence_root(PEOPLE, 11);
+    let root = contract::Root::parse(fixture.evidence.to_str().unwrap()).unwrap();
+    let exact = contract::Evidence::read(&SessionContext::new(), &root)
+        .await
+        .unwrap();
+    let published = dashboard::disclosure::control(&exact);
+    let (mut totals, mut suppressed) = (0, 0);
+    for programme in &published.programmes {
+        let areas: Vec<&str> = exact
+            .tables
+            .site_outcomes
+            .iter()
+            .filter(|s| s.programme == programme.name)
+            .map(|s| s.area_id.as_str())
+            .collect();
+        for month in &published.programme_notes[&programme.name][0] {
+            let parts: Vec<_> = areas
+                .iter()
+                .filter_map(|a| published.area_notes.get(*a))
+                .filter_map(|months| months.iter().find(|m| m.month == month.month))
+                .collect();
+            for (what, total, lone) in [
+                (
+                    "notes",
+                    month.fit_notes,
+                    parts.iter().filter(|m| m.fit_notes.is_suppressed()).count(),
+                ),
+                (
+                    "may be fit",
+                    month.may_be_fit,
+                    parts
+                        .iter()
+                        .filter(|m| m.may_be_fit.is_suppressed())
+                        .count(),
+                ),
+            ] {
+                totals += 1;
+                suppressed += lone;
+                assert!(
+                    total.is_suppressed() || lone != 1,
+                    "{} {}: one area's {what} suppressed under a published total",
+                    programme.name,
+                    month.month
+                );
+            }
+        }
+    }
+    assert!(
+        totals > 100 && suppressed > 0,
+        "{totals} totals, {suppressed} suppressed parts"
+    );
+}

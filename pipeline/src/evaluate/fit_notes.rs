@@ -4,8 +4,8 @@
 
 use super::coverage::Coverage;
 use super::{parse, programme_order, query};
-use crate::did::{NoteCounts, difference_in_differences};
 use crate::error::Result;
+use contract::formulas::did::{NoteCounts, difference_in_differences};
 use contract::outputs::{FitNoteDid, FitNoteMonthly, FitNoteTrend};
 use contract::small::date32;
 use contract::vocabulary::{Period, Side};

@@ -69,7 +69,7 @@ fn programme_order(programme: &str) -> (usize, String) {
 
 /// A rate with its 95% Wilson interval: (rate, low, high).
 fn rate(in_work_6m: u64, eligible: u64) -> [Option<f64>; 3] {
-    let interval = crate::wilson::wilson_95(in_work_6m, eligible);
+    let interval = contract::formulas::wilson::wilson_95(in_work_6m, eligible);
     [
         (eligible > 0).then(|| in_work_6m as f64 / eligible as f64),
         interval.map(|i| i.0),

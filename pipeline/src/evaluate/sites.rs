@@ -2,7 +2,7 @@
 
 use super::{programme_order, query, rate};
 use crate::error::Result;
-use contract::funnel::{Z_95, Z_998, control_limits, funnel_flag};
+use contract::formulas::funnel::{Z_95, Z_998, control_limits, funnel_flag};
 use contract::outputs::{ProgrammeOutcome, SiteOutcome};
 use contract::small::date32;
 use datafusion::prelude::SessionContext;

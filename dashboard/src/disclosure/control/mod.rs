@@ -1,0 +1,72 @@
+//! Exact evidence in, published figures out: every rule of the policy
+//! applied to every table. Counts are rounded (and suppressed when small or
+//! when they would be a total minus the published rest); every rate,
+//! interval, effect, share, funnel position and cost is then derived from
+//! the rounded counts with the contract's own formulas, so a published row
+//! is consistent with every pair of exact counts that round to its counts.
+
+mod notes;
+mod outcomes;
+
+use super::published::*;
+use super::values::Count;
+use contract::Evidence;
+
+fn run(m: &contract::Manifest) -> Run {
+    Run {
+        run_id: m.run_id.clone(),
+        version: m.version.clone(),
+        started_at: m.started_at.clone(),
+        finished_at: m.finished_at.clone(),
+        as_of: m.as_of.clone(),
+        data_root: m.data_root.clone(),
+        warnings: m.warnings.clone(),
+        inputs: m
+            .inputs
+            .iter()
+            .map(|i| Input {
+                table: i.loaded.table.clone(),
+                files: i.loaded.files.len(),
+                rows_read: Count::of(i.rows_read),
+                rows_used: Count::of(i.rows_used),
+                rows_quarantined: Count::of(i.rows_quarantined),
+            })
+            .collect(),
+    }
+}
+
+/// Apply disclosure control to every figure of an evidence root.
+pub fn control(exact: &Evidence) -> Published {
+    let t = &exact.tables;
+    let start_of = |programme: &str| {
+        t.fit_note_did
+            .iter()
+            .find(|d| d.programme == programme)
+            .and_then(|d| d.start_date)
+    };
+    let programmes: Vec<Programme> = t
+        .programme_outcomes
+        .iter()
+        .map(|p| outcomes::programme(p, start_of(&p.programme)))
+        .collect();
+    let sites = outcomes::sites(&t.site_outcomes, &t.programme_outcomes, &programmes);
+    let checks = t
+        .data_quality
+        .iter()
+        .map(|c| Check {
+            table_name: c.table_name.clone(),
+            check_name: c.check_name.clone(),
+            rows_failed: Count::of(c.rows_failed),
+        })
+        .collect();
+    Published {
+        run: run(&exact.manifest),
+        subgroups: outcomes::subgroups(&t.subgroup_outcomes, &t.programme_outcomes),
+        area_notes: notes::area_notes(&t.fit_note_monthly, &t.fit_note_trend, &t.site_outcomes),
+        programme_notes: notes::programme_notes(&t.fit_note_trend, &t.fit_note_did),
+        did: t.fit_note_did.iter().map(notes::did).collect(),
+        programmes,
+        sites,
+        checks,
+    }
+}
