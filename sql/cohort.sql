@@ -1,6 +1,7 @@
 -- The evaluation cohort: every participant (one row per programme they were
 -- referred to) and every comparison person, with their baseline status and
--- their in-work-at-6-months outcome.
+-- their in-work-at-6-months outcome. site_area_id is a participant's site and
+-- a comparison person's comparison area (of their index fit note).
 --   baseline_status: status in the index month, 'unknown' with no row then.
 --   eligible: an employment row exists for the month exactly 6 months after
 --             the index month, and that month is not after the data's last
@@ -24,7 +25,7 @@ WITH index_events AS (
         'comparison' AS arm,
         CAST(NULL AS VARCHAR) AS programme,
         person_id,
-        CAST(NULL AS VARCHAR) AS site_area_id,
+        area_id AS site_area_id,
         index_month,
         condition,
         CAST(NULL AS VARCHAR) AS referral_source,

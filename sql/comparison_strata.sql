@@ -1,6 +1,7 @@
--- Eligible comparison people by matching stratum, with how many were in work
--- at 6 months. Shared by every programme and subgroup.
+-- Eligible comparison people by comparison area and matching stratum, with
+-- how many were in work at 6 months. Shared by every programme and subgroup.
 SELECT
+    site_area_id AS area_id,
     age_band,
     sex,
     imd_quintile,
@@ -10,4 +11,4 @@ SELECT
     sum(CASE WHEN in_work_6m THEN 1 ELSE 0 END) AS in_work_6m
 FROM cohort
 WHERE arm = 'comparison' AND eligible
-GROUP BY age_band, sex, imd_quintile, condition, baseline_status
+GROUP BY site_area_id, age_band, sex, imd_quintile, condition, baseline_status

@@ -45,6 +45,10 @@ enum Command {
         /// Random seed; the same seed and size give the same dataset.
         #[arg(long, default_value_t = 2024)]
         seed: u64,
+        /// Standard deviation of each area's shock to the chance of being in work, as a proportion (0.03 = 3
+        /// percentage points); 0 for none.
+        #[arg(long, default_value_t = datasets::DEFAULT_AREA_SD)]
+        area_sd: f64,
     },
     /// Evaluate a dataset root and publish an evidence root.
     ///
@@ -173,7 +177,12 @@ fn main() {
 
 async fn dispatch(command: Command) -> Result<()> {
     match command {
-        Command::Generate { out, people, seed } => commands::generate::generate(&out, people, seed),
+        Command::Generate {
+            out,
+            people,
+            seed,
+            area_sd,
+        } => commands::generate::generate(&out, people, seed, area_sd),
         Command::Run {
             data,
             out,

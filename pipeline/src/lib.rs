@@ -7,6 +7,8 @@
 //! estimators) → [`write`]. [`run::run`] is the whole job. This crate knows
 //! nothing about HTTP, HTML or terminals.
 
+pub mod areas;
+pub mod effect;
 pub mod error;
 pub mod evaluate;
 pub mod load;

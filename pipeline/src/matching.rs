@@ -6,7 +6,7 @@
 //! `sql/comparison_strata.sql`); this module only weighs them. Only eligible
 //! people are counted on either side.
 
-use contract::formulas::att::att;
+use contract::formulas::att::{AttParts, att};
 
 /// Eligible people in one stratum on one side, and how many of them were in
 /// work at 6 months.
@@ -44,7 +44,10 @@ pub struct MatchedComparison {
     pub comparison_variance: Option<f64>,
     /// participant_rate − comparison_rate.
     pub att: Option<f64>,
+    /// √(p(1−p)/n + comparison_variance): the binomial-only standard error.
     pub att_se: Option<f64>,
+    /// The interval from the people alone (no areas), at z = 1.96
+    /// (`contract::formulas::att`); `crate::effect` adds the areas.
     pub att_low: Option<f64>,
     pub att_high: Option<f64>,
 }
@@ -91,12 +94,8 @@ pub fn coarsened_exact_match(
     result.matched_in_work = in_work;
     result.comparison_rate = Some(comparison_rate);
     result.comparison_variance = Some(comparison_variance);
-    if let Some(a) = att(
-        in_work,
-        result.matched,
-        comparison_rate,
-        comparison_variance,
-    ) {
+    let parts = AttParts::without_areas(comparison_rate, comparison_variance);
+    if let Some(a) = att(in_work, result.matched, parts) {
         result.participant_rate = Some(a.participant_rate);
         result.att = Some(a.att);
         result.att_se = Some(a.se);
@@ -126,7 +125,8 @@ mod tests {
     /// comparison rate = 2/3·0.5 + 1/3·0.3 = 0.433333, att = 0.1,
     /// se² = 0.533333·0.466667/150 + (4/9)·0.25/200 + (1/9)·0.21/100
     ///     = 0.00165926 + 0.00055556 + 0.00023333 = 0.00244815,
-    /// se = 0.0494788, interval 0.1 ± 0.0969785 = (0.0030215, 0.1969785).
+    /// se = 0.0494788 (the Wald interval 0.1 ± 0.0969785 would be
+    /// (0.0030215, 0.1969785); the contract squares and adds instead).
     #[test]
     fn hand_worked_example() {
         let m = coarsened_exact_match([
@@ -145,8 +145,12 @@ mod tests {
         assert!(close(m.comparison_rate, 0.433_333_3));
         assert!(close(m.att, 0.1));
         assert!(close(m.att_se, 0.049_478_8));
-        assert!(close(m.att_low, 0.003_021_5));
-        assert!(close(m.att_high, 0.196_978_5));
+        // The people-only interval squares and adds (contract::formulas::att):
+        // Wilson(80, 150) = (0.453661, 0.611341) and 1.96²·0.00078889, so
+        // 0.1 − √(0.079672² + 0.0030306) = 0.0031585 and
+        // 0.1 + √(0.078008² + 0.0030306) = 0.1954766.
+        assert!(close(m.att_low, 0.003_158_5));
+        assert!(close(m.att_high, 0.195_476_6));
     }
 
     #[test]

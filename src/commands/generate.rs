@@ -13,7 +13,7 @@ impl datasets::GenerateProgress for GenerateBar {
     }
 }
 
-pub fn generate(out: &Path, people: u64, seed: u64) -> Result<()> {
+pub fn generate(out: &Path, people: u64, seed: u64, area_sd: f64) -> Result<()> {
     let bar = ProgressBar::new(people).with_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} people ({elapsed})")
             .expect("valid template")
@@ -25,6 +25,7 @@ pub fn generate(out: &Path, people: u64, seed: u64) -> Result<()> {
             out: out.to_path_buf(),
             people,
             seed,
+            area_sd,
         },
         &GenerateBar(bar.clone()),
     )
@@ -38,8 +39,8 @@ pub fn generate(out: &Path, people: u64, seed: u64) -> Result<()> {
     println!("Planted effects: {}", out.join("_planted.json").display());
     for (programme, p) in &planted.programmes {
         println!(
-            "  {programme:<32} in-work uplift {:+.3}   fit-note DiD {:+.4}   participants {}",
-            p.in_work_6m_uplift, p.fit_note_did, p.participants
+            "  {programme:<32} in-work ATT {:+.3}   fit-note DiD {:+.4}   participants {}",
+            p.in_work_6m_att, p.fit_note_did, p.participants
         );
     }
     Ok(())

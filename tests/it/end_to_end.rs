@@ -92,7 +92,7 @@ async fn planted_effects_lie_inside_their_95_percent_intervals() {
     read(&ctx, &e.evidence, "programme_outcomes").await;
     read(&ctx, &e.evidence, "fit_note_did").await;
     for (programme, truth) in planted["programmes"].as_object().unwrap() {
-        let uplift = truth["in_work_6m_uplift"].as_f64().unwrap();
+        let uplift = truth["in_work_6m_att"].as_f64().unwrap();
         let did = truth["fit_note_did"].as_f64().unwrap();
         let name = programme.replace('\'', "''");
         let att = floats(&ctx, &format!("SELECT att, att_low, att_high, matched FROM programme_outcomes WHERE programme = '{name}'")).await;

@@ -1,12 +1,25 @@
 //! The average effect on the treated from its parts: the matched
-//! participants' in-work count and number, and the comparison side's rate and
-//! its contribution to the variance.
+//! participants' in-work count and number, the comparison rate and the
+//! comparison side's variance, what the areas add, and the critical value.
 //!
-//! att = p − c with p = k/m; se² = p(1−p)/m + V, where V is what the
-//! comparison side adds (for coarsened exact matching Σₛ wₛ² cₛ(1−cₛ)/mₛ);
-//! the interval is att ± 1.96·se.
+//! att = p − c with p = k/m. The interval squares and adds (Newcombe 1998,
+//! method 10; Zou and Donner 2008's MOVER) each part's distance to its own
+//! limit at the same critical value t:
+//!
+//! - the participants' rate: its Wilson interval (l, u) at t, so a rate of
+//!   0 or 1 still has a width;
+//! - the comparison rate: c ± t·√V, V = Σₛ wₛ² cₛ(1−cₛ)/mₛ;
+//! - the areas: ± t·√A, A = τ²·S (see `pipeline::areas`);
+//!
+//! low = att − √((p − l)² + t²V + t²A), high = att + √((u − p)² + t²V + t²A).
+//! With no area part and t = 1.96 this is Newcombe's interval for a
+//! difference of proportions with a Wald comparison side.
 
-/// z for the ATT's 95% interval, as the contract gives it.
+use super::wilson::wilson_interval;
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+
+/// The normal critical value the contract's intervals use where the areas
+/// add nothing.
 pub const Z_ATT: f64 = 1.96;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -14,50 +27,237 @@ pub struct Att {
     /// The matched participants' rate, p.
     pub participant_rate: f64,
     pub att: f64,
+    /// √(p(1−p)/m + V + A): the standard error the p-value and the minimum
+    /// detectable effect use.
     pub se: f64,
     pub low: f64,
     pub high: f64,
 }
 
-/// The ATT for `in_work` of `matched` participants against a comparison rate
-/// `comparison_rate` whose variance contribution is `comparison_variance`;
-/// `None` without matched participants.
-pub fn att(
-    in_work: u64,
-    matched: u64,
-    comparison_rate: f64,
-    comparison_variance: f64,
-) -> Option<Att> {
-    if matched == 0 {
+/// What an ATT rests on besides the matched participants' counts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttParts {
+    pub comparison_rate: f64,
+    /// What the comparison side adds to the variance.
+    pub comparison_variance: f64,
+    /// What the areas add to the variance (τ²·S); 0 where not counted.
+    pub area_variance: f64,
+    /// The two-sided 95% critical value.
+    pub critical: f64,
+}
+
+impl AttParts {
+    /// The contract's interval before areas were counted: z = 1.96.
+    pub fn without_areas(comparison_rate: f64, comparison_variance: f64) -> Self {
+        AttParts {
+            comparison_rate,
+            comparison_variance,
+            area_variance: 0.0,
+            critical: Z_ATT,
+        }
+    }
+}
+
+/// Square and add: the limits of `estimate` = a − b from each part's own
+/// distances to its limits.
+pub fn mover(estimate: f64, lower_distances: &[f64], upper_distances: &[f64]) -> (f64, f64) {
+    let root = |d: &[f64]| d.iter().map(|x| x * x).sum::<f64>().sqrt();
+    (
+        estimate - root(lower_distances),
+        estimate + root(upper_distances),
+    )
+}
+
+/// The ATT for `in_work` of `matched` participants against `parts`; `None`
+/// without matched participants.
+pub fn att(in_work: u64, matched: u64, parts: AttParts) -> Option<Att> {
+    if matched == 0 || !parts.comparison_rate.is_finite() {
         return None;
     }
-    let n = matched as f64;
-    let p = in_work as f64 / n;
-    let att = p - comparison_rate;
-    let se = (p * (1.0 - p) / n + comparison_variance).sqrt();
+    let m = matched as f64;
+    let p = in_work as f64 / m;
+    let att = p - parts.comparison_rate;
+    let (l, u) = wilson_interval(in_work, matched, parts.critical)?;
+    let t = parts.critical;
+    let others = [
+        t * parts.comparison_variance.max(0.0).sqrt(),
+        t * parts.area_variance.max(0.0).sqrt(),
+    ];
+    let (low, high) = mover(
+        att,
+        &[p - l, others[0], others[1]],
+        &[u - p, others[0], others[1]],
+    );
     Some(Att {
         participant_rate: p,
         att,
-        se,
-        low: att - Z_ATT * se,
-        high: att + Z_ATT * se,
+        se: (p * (1.0 - p) / m + parts.comparison_variance + parts.area_variance).sqrt(),
+        low,
+        high,
+    })
+}
+
+/// Satterthwaite's degrees of freedom for a variance `within + areas` whose
+/// area part was estimated with `tau2_df` degrees of freedom (the within part
+/// with infinitely many), and the two-sided 95% t critical value.
+pub fn satterthwaite(within: f64, areas: f64, tau2_df: f64) -> (f64, f64) {
+    let df = if areas > 0.0 {
+        (within + areas).powi(2) / (areas.powi(2) / tau2_df)
+    } else {
+        f64::INFINITY
+    };
+    (df, t_975(df))
+}
+
+/// The two-sided 95% critical value of Student's t with `df` degrees of
+/// freedom (the normal's for infinite `df`).
+pub fn t_975(df: f64) -> f64 {
+    if !df.is_finite() || df > 1e7 {
+        return Normal::standard().inverse_cdf(0.975);
+    }
+    StudentsT::new(0.0, 1.0, df.max(1.0))
+        .map(|t| t.inverse_cdf(0.975))
+        .unwrap_or(f64::NAN)
+}
+
+/// The minimum detectable effect for one site of `n` eligible participants:
+/// the programme's rate `p` and comparison part, τ̂² for the site's own
+/// area (weight 1) and the comparison areas (`comparison_weight`), at the
+/// Satterthwaite t critical value.
+pub fn site_minimum_detectable_effect(
+    p: f64,
+    n: u64,
+    comparison_variance: f64,
+    tau2: f64,
+    comparison_weight: f64,
+    tau2_df: f64,
+) -> Option<f64> {
+    let area_variance = tau2 * (1.0 + comparison_weight);
+    let within = p * (1.0 - p) / n.max(1) as f64 + comparison_variance;
+    let (_, critical) = satterthwaite(within, area_variance, tau2_df);
+    minimum_detectable_effect(
+        p,
+        n,
+        AttParts {
+            comparison_rate: f64::NAN,
+            comparison_variance,
+            area_variance,
+            critical,
+        },
+    )
+}
+
+/// Φ⁻¹(0.8): the normal quantile of 80% power.
+pub const Z_80: f64 = 0.841_621_233_572_914_3;
+
+/// The minimum detectable effect at 80% power and the two-sided level of
+/// `critical`: (t + z₀.₈)·√(p(1−p)/m + V + A) for `m` participants at rate
+/// `p`, with the comparison's and areas' variance parts of `parts`.
+pub fn minimum_detectable_effect(p: f64, m: u64, parts: AttParts) -> Option<f64> {
+    (m > 0 && parts.critical.is_finite()).then(|| {
+        (parts.critical + Z_80)
+            * (p * (1.0 - p) / m as f64 + parts.comparison_variance + parts.area_variance).sqrt()
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formulas::wilson::wilson_95;
 
-    /// 80 of 150 against a comparison rate of 0.433333 whose variance part
-    /// is 0.00078889: p = 0.533333, att = 0.1, se² is
-    /// 0.533333·0.466667/150 plus 0.00078889, 0.00244815, so se = 0.0494788
-    /// (the hand-worked example of `pipeline::matching`).
+    /// Newcombe R.G. (1998) "Interval estimation for the difference between
+    /// independent proportions: comparison of eleven methods", Statistics
+    /// in Medicine 17:873-890, Table II, example (a): 56/70 − 48/80 = 0.2,
+    /// method 10 (score, no continuity correction): 0.0524 to 0.3339.
+    #[test]
+    fn square_and_add_reproduces_newcombe_1998_method_10() {
+        let (l1, u1) = wilson_95(56, 70).unwrap();
+        let (l2, u2) = wilson_95(48, 80).unwrap();
+        let (p1, p2) = (0.8, 0.6);
+        let (low, high) = mover(p1 - p2, &[p1 - l1, u2 - p2], &[u1 - p1, p2 - l2]);
+        assert!((low - 0.0524).abs() < 5e-5, "{low}");
+        assert!((high - 0.3339).abs() < 5e-5, "{high}");
+    }
+
+    /// 80 of 150 against a comparison rate of 0.433333 with variance part
+    /// 0.00078889 (the hand-worked example of `pipeline::matching`):
+    /// att = 0.1. Wilson (0.4537, 0.6114) at z = 1.96 for 80/150, so the
+    /// lower distance is √(0.0796² + (1.96·0.028087)²) = 0.0968 and the
+    /// upper √(0.0780² + 0.0551²) = 0.0955: (0.0032, 0.1955).
     #[test]
     fn hand_worked_example() {
-        let a = att(80, 150, 1.3 / 3.0, 0.000_555_556 + 0.000_233_333).unwrap();
+        let parts = AttParts::without_areas(1.3 / 3.0, 0.000_555_556 + 0.000_233_333);
+        let a = att(80, 150, parts).unwrap();
         assert!((a.att - 0.1).abs() < 1e-6);
         assert!((a.se - 0.049_478_8).abs() < 5e-7);
-        assert!((a.low - 0.003_021_5).abs() < 5e-6);
-        assert_eq!(att(0, 0, 0.4, 0.0), None);
+        let (l, u) = wilson_interval(80, 150, 1.96).unwrap();
+        let c = 1.96 * (0.000_788_889f64).sqrt();
+        assert!((a.low - (0.1 - ((0.533_333 - l).powi(2) + c * c).sqrt())).abs() < 1e-5);
+        assert!((a.high - (0.1 + ((u - 0.533_333).powi(2) + c * c).sqrt())).abs() < 1e-5);
+        assert!((a.low - 0.003_02).abs() < 2e-3 && (a.high - 0.195_6).abs() < 2e-3);
+        assert_eq!(att(0, 0, parts), None);
+    }
+
+    /// within 0.0004, areas 0.0004 estimated on 10 df: df = 0.0008²/(0.0004²/10)
+    /// = 40, t(0.975; 40) = 2.0211.
+    #[test]
+    fn satterthwaite_by_hand() {
+        let (df, t) = satterthwaite(0.0004, 0.0004, 10.0);
+        assert!((df - 40.0).abs() < 1e-9);
+        assert!((t - 2.021_08).abs() < 1e-4);
+    }
+
+    #[test]
+    fn the_t_critical_value_by_degrees_of_freedom() {
+        assert!((t_975(f64::INFINITY) - 1.959_964).abs() < 1e-6);
+        // Student's t tables: t(0.975; 2) = 4.3027, t(0.975; 10) = 2.2281.
+        assert!((t_975(2.0) - 4.302_65).abs() < 1e-4);
+        assert!((t_975(10.0) - 2.228_14).abs() < 1e-4);
+        assert!((Z_80 - Normal::standard().inverse_cdf(0.8)).abs() < 1e-12);
+    }
+
+    /// (1.96 + 0.8416)·√(0.25/1000 + 0.0002 + 0.0003) = 2.8016·0.027386
+    /// = 0.07672.
+    #[test]
+    fn minimum_detectable_effect_by_hand() {
+        let parts = AttParts {
+            area_variance: 0.0003,
+            ..AttParts::without_areas(0.4, 0.0002)
+        };
+        let mde = minimum_detectable_effect(0.5, 1000, parts).unwrap();
+        assert!((mde - 0.076_72).abs() < 1e-5, "{mde}");
+    }
+
+    #[test]
+    fn everyone_in_work_still_has_an_interval() {
+        let a = att(12, 12, AttParts::without_areas(0.8, 0.0001)).unwrap();
+        assert!((a.att - 0.2).abs() < 1e-12);
+        assert!(a.low < 0.1 && a.high > 0.2, "{a:?}");
+    }
+
+    #[test]
+    fn the_areas_widen_the_interval_and_t_widens_it_more() {
+        let base = att(500, 1000, AttParts::without_areas(0.4, 0.0002)).unwrap();
+        let areas = att(
+            500,
+            1000,
+            AttParts {
+                area_variance: 0.0004,
+                ..AttParts::without_areas(0.4, 0.0002)
+            },
+        )
+        .unwrap();
+        let t = att(
+            500,
+            1000,
+            AttParts {
+                area_variance: 0.0004,
+                critical: 2.5,
+                ..AttParts::without_areas(0.4, 0.0002)
+            },
+        )
+        .unwrap();
+        assert!(base.high - base.low < areas.high - areas.low);
+        assert!(areas.high - areas.low < t.high - t.low);
     }
 }

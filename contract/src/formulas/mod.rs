@@ -10,4 +10,5 @@
 pub mod att;
 pub mod did;
 pub mod funnel;
+pub mod multiplicity;
 pub mod wilson;

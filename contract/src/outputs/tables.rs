@@ -28,11 +28,44 @@ output_table! {
         /// What the comparison side adds to the ATT's variance.
         pub comparison_variance: Option<f64>,
         pub att: Option<f64>,
+        /// With the areas' variance and Student's t (CONTRACT.md).
         pub att_low: Option<f64>,
         pub att_high: Option<f64>,
+        /// The binomial-only standard error, the interval's basis before the
+        /// areas were counted (att ± 1.96·se).
+        pub att_se_within: Option<f64>,
+        /// τ̂², the between-area variance of the chance of being in work;
+        /// null where there are too few areas to estimate it.
+        pub between_area_variance: Option<f64>,
+        /// The degrees of freedom τ̂² was estimated with (areas − 2).
+        pub between_area_df: Option<f64>,
+        /// Σ ω_b²: how much of τ² reaches the ATT through the comparison
+        /// areas (a site's own area adds 1).
+        pub comparison_area_weight: Option<f64>,
+        /// τ̂²·S, what the areas add to the ATT's variance.
+        pub att_area_variance: Option<f64>,
+        pub att_df: Option<f64>,
+        pub att_critical: Option<f64>,
+        pub areas: u64,
+        pub comparison_areas: u64,
+        /// Placebo-in-space p-value.
+        pub randomisation_p: Option<f64>,
+        pub att_p_value: Option<f64>,
+        /// Holm-adjusted across the programmes.
+        pub att_p_adjusted: Option<f64>,
+        /// The smallest effect with 80% power at 5% (two-sided).
+        pub mde: Option<f64>,
         pub funding_gbp: Option<i64>,
         /// Only where the ATT's interval lies above zero.
         pub cost_per_additional_outcome: Option<f64>,
+        /// The cost's interval: funding ÷ (att_high·matched) to funding ÷
+        /// (att_low·matched); only the low end where att_low ≤ 0 < att_high.
+        pub cost_low: Option<f64>,
+        pub cost_high: Option<f64>,
+        /// Additional job outcomes per £1m of funding, with its interval.
+        pub jobs_per_million: Option<f64>,
+        pub jobs_per_million_low: Option<f64>,
+        pub jobs_per_million_high: Option<f64>,
     }
 }
 
@@ -58,6 +91,9 @@ output_table! {
         pub limit998_low: Option<f64>,
         pub limit998_high: Option<f64>,
         pub funnel_flag: FunnelFlag,
+        /// The smallest effect a site of this size could show with 80% power,
+        /// given the programme's between-area variance.
+        pub mde: Option<f64>,
     }
 }
 
@@ -82,6 +118,14 @@ output_table! {
         pub att: Option<f64>,
         pub att_low: Option<f64>,
         pub att_high: Option<f64>,
+        pub att_se_within: Option<f64>,
+        /// The programme's τ̂² times this subgroup's own area weights.
+        pub att_area_variance: Option<f64>,
+        pub att_df: Option<f64>,
+        pub att_critical: Option<f64>,
+        pub att_p_value: Option<f64>,
+        /// Benjamini–Hochberg adjusted across the programme's subgroups.
+        pub att_p_adjusted: Option<f64>,
     }
 }
 

@@ -51,14 +51,35 @@ pub fn rate(k: u64, n: u64) -> [Option<f64>; 3] {
     ]
 }
 
-/// A matched comparison's ATT, as the pipeline derives it.
+/// A matched comparison's ATT, as the pipeline derives it: the interval
+/// needs the areas' variance (and the degrees of freedom it was estimated
+/// with), without which only the point estimate exists.
 pub fn effect(
     k: u64,
     m: u64,
     comparison_rate: Option<f64>,
-    variance: Option<f64>,
+    comparison_variance: Option<f64>,
+    area_variance: Option<f64>,
+    tau2_df: Option<f64>,
 ) -> [Option<f64>; 3] {
-    match comparison_rate.and_then(|c| att::att(k, m, c, variance.unwrap_or(0.0))) {
+    let (Some(c), Some(v)) = (comparison_rate, comparison_variance) else {
+        return [None; 3];
+    };
+    if m == 0 {
+        return [None; 3];
+    }
+    let p = k as f64 / m as f64;
+    let (Some(area_variance), Some(tau2_df)) = (area_variance, tau2_df) else {
+        return [Some(p - c), None, None];
+    };
+    let (_, critical) = att::satterthwaite(p * (1.0 - p) / m as f64 + v, area_variance, tau2_df);
+    let parts = att::AttParts {
+        comparison_rate: c,
+        comparison_variance: v,
+        area_variance,
+        critical,
+    };
+    match att::att(k, m, parts) {
         Some(a) => [Some(a.att), Some(a.low), Some(a.high)],
         None => [None; 3],
     }
@@ -75,7 +96,14 @@ fn set_programme_rate(e: &mut Evidence, i: usize, k: u64, n: u64) {
 fn set_programme_matched(e: &mut Evidence, i: usize, k: u64, m: u64) {
     let p: &mut ProgrammeOutcome = &mut e.tables.programme_outcomes[i];
     (p.matched_in_work, p.matched) = (k, m);
-    [p.att, p.att_low, p.att_high] = effect(k, m, p.comparison_rate, p.comparison_variance);
+    [p.att, p.att_low, p.att_high] = effect(
+        k,
+        m,
+        p.comparison_rate,
+        p.comparison_variance,
+        p.att_area_variance,
+        p.between_area_df,
+    );
 }
 
 /// Put `k` in work of `n` eligible in site row `i`, with its rate, interval,
@@ -101,9 +129,23 @@ fn set_subgroup_rate(e: &mut Evidence, i: usize, k: u64, n: u64) {
 }
 
 fn set_subgroup_matched(e: &mut Evidence, i: usize, k: u64, m: u64) {
+    let programme = &e.tables.subgroup_outcomes[i].programme;
+    let tau2_df = e
+        .tables
+        .programme_outcomes
+        .iter()
+        .find(|p| &p.programme == programme)
+        .and_then(|p| p.between_area_df);
     let s: &mut SubgroupOutcome = &mut e.tables.subgroup_outcomes[i];
     (s.matched_in_work, s.matched) = (k, m);
-    [s.att, s.att_low, s.att_high] = effect(k, m, s.comparison_rate, s.comparison_variance);
+    [s.att, s.att_low, s.att_high] = effect(
+        k,
+        m,
+        s.comparison_rate,
+        s.comparison_variance,
+        s.att_area_variance,
+        tau2_df,
+    );
 }
 
 /// One of the four DiD cells: pre, post, comparison pre, comparison post.

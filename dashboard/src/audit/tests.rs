@@ -8,6 +8,10 @@ use contract::outputs::{ProgrammeOutcome, SiteOutcome, SubgroupOutcome, Tables};
 use contract::vocabulary::{Dimension, FunnelFlag};
 use std::collections::BTreeMap;
 
+/// The areas' part of every ATT's variance, and its degrees of freedom.
+const AREA_VARIANCE: f64 = 0.0002;
+const TAU2_DF: f64 = 12.0;
+
 /// One random person of a random programme: (programme, site, sex,
 /// condition, eligible, in work, matched).
 type Person = (usize, usize, usize, usize, bool, bool, bool);
@@ -34,7 +38,14 @@ impl Cell {
         super::rate(self.in_work, self.eligible)
     }
     fn att(&self) -> [Option<f64>; 3] {
-        super::effect(self.matched_in_work, self.matched, Some(0.4), Some(0.0001))
+        super::effect(
+            self.matched_in_work,
+            self.matched,
+            Some(0.4),
+            Some(0.0001),
+            Some(AREA_VARIANCE),
+            Some(TAU2_DF),
+        )
     }
 }
 
@@ -90,6 +101,24 @@ fn evidence_of(people: &[Person]) -> Evidence {
                     att,
                     att_low,
                     att_high,
+                    att_se_within: None,
+                    between_area_variance: Some(AREA_VARIANCE),
+                    between_area_df: Some(TAU2_DF),
+                    comparison_area_weight: Some(0.1),
+                    att_area_variance: Some(AREA_VARIANCE),
+                    att_df: None,
+                    att_critical: None,
+                    areas: 3,
+                    comparison_areas: 12,
+                    randomisation_p: Some(0.5),
+                    att_p_value: None,
+                    att_p_adjusted: None,
+                    mde: None,
+                    cost_low: None,
+                    cost_high: None,
+                    jobs_per_million: None,
+                    jobs_per_million_low: None,
+                    jobs_per_million_high: None,
                     funding_gbp: Some(1_000_000),
                     cost_per_additional_outcome: att
                         .filter(|_| att_low > Some(0.0))
@@ -118,6 +147,7 @@ fn evidence_of(people: &[Person]) -> Evidence {
                     limit998_low: None,
                     limit998_high: None,
                     funnel_flag: FunnelFlag::Within,
+                    mde: None,
                 }
             })
             .collect(),
@@ -144,6 +174,12 @@ fn evidence_of(people: &[Person]) -> Evidence {
                     att,
                     att_low,
                     att_high,
+                    att_se_within: None,
+                    att_area_variance: Some(AREA_VARIANCE),
+                    att_df: None,
+                    att_critical: None,
+                    att_p_value: None,
+                    att_p_adjusted: None,
                 }
             })
             .collect(),

@@ -19,8 +19,20 @@ pub struct Programme {
     pub strata_dropped: u64,
     pub comparison_rate: Share,
     pub att: Effect,
+    /// Holm-adjusted p-value of the published ATT, across the programmes.
+    pub p_adjusted: Option<f64>,
+    /// Placebo-in-space p-value (from the areas, not the counts).
+    pub randomisation_p: Option<f64>,
+    /// The standard deviation of the areas' shocks, √τ̂².
+    pub between_area_sd: Option<f64>,
+    pub areas: u64,
+    pub comparison_areas: u64,
+    /// The smallest effect with 80% power at 5%, from the published counts.
+    pub mde: Option<f64>,
     pub funding_gbp: Option<Money>,
     pub cost_per_additional_outcome: CostPerOutcome,
+    /// Additional job outcomes per £1m: value, low, high.
+    pub jobs_per_million: Option<[f64; 3]>,
     pub start_date: Option<NaiveDate>,
 }
 
@@ -49,6 +61,8 @@ pub struct Site {
     pub funnel_flag: Option<FunnelFlag>,
     /// `None` when the rate is suppressed.
     pub limits: Option<FunnelLimits>,
+    /// The smallest effect a site of its published size could show.
+    pub mde: Option<f64>,
 }
 
 #[derive(Clone, Debug)]
@@ -63,6 +77,8 @@ pub struct Subgroup {
     pub matched: Count,
     pub comparison_rate: Share,
     pub att: Effect,
+    /// Benjamini–Hochberg adjusted p-value, across the programme's subgroups.
+    pub p_adjusted: Option<f64>,
 }
 
 /// One month of fit notes and the `may_be_fit` share of them.

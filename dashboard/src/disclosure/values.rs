@@ -4,7 +4,7 @@
 //! pp, £, `[c]`) is `crate::presentation`'s business.
 
 use super::policy::{THRESHOLD, round_share, round_to_base, three_significant_figures};
-use contract::formulas::{att, did, wilson};
+use contract::formulas::{att, did, multiplicity, wilson};
 pub use contract::vocabulary::Significance;
 
 /// Whether a rate of `numerator` in `denominator` may be shown: both, and
@@ -95,35 +95,73 @@ impl Share {
 }
 
 /// A difference of proportions (an ATT or a DiD) with its 95% interval, and
-/// where that interval lies against zero (decided on the exact interval).
+/// where that interval lies against zero (decided before display rounding).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Effect(Option<([f64; 3], Significance, f64)>);
+pub struct Effect(EffectState);
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum EffectState {
+    Shown(Shown),
+    /// Built on counts too small to show.
+    Suppressed,
+    /// The counts may be shown but the data cannot support an interval (too
+    /// few areas to estimate their variance).
+    NotEstimable,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Shown {
+    /// Value, low, high, rounded for display.
+    display: [f64; 3],
+    significance: Significance,
+    /// Value, low and high as published, before display rounding.
+    published: [f64; 3],
+    p_value: Option<f64>,
+}
+
+/// What an ATT rests on besides the matched participants' counts, as the
+/// evidence root gives it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct AttSide {
+    pub comparison_rate: Option<f64>,
+    pub comparison_variance: Option<f64>,
+    /// τ̂²·S; `None` where too few areas to estimate τ̂².
+    pub area_variance: Option<f64>,
+    /// The degrees of freedom τ̂² was estimated with.
+    pub tau2_df: Option<f64>,
+}
 
 impl Effect {
-    /// The ATT of `in_work` of `matched` participants against the comparison
-    /// side, from the rounded counts (`contract::formulas::att`), shown only
-    /// when the exact counts are safe as a rate's are and `hidden` is false.
-    pub(super) fn att(
-        hidden: bool,
-        in_work: u64,
-        matched: u64,
-        comparison_rate: Option<f64>,
-        comparison_variance: Option<f64>,
-    ) -> Effect {
+    /// The ATT of `in_work` of `matched` participants against `side`, from
+    /// the rounded counts (`contract::formulas::att`, with the Satterthwaite
+    /// t of the rounded counts' variance), shown only when the exact counts
+    /// are safe as a rate's are and `hidden` is false.
+    pub(super) fn att(hidden: bool, in_work: u64, matched: u64, side: AttSide) -> Effect {
         if hidden || !rate_is_safe(in_work, matched) {
-            return Effect(None);
+            return Effect(EffectState::Suppressed);
         }
         let (k, m) = (round_to_base(in_work), round_to_base(matched));
-        match att::att(
-            k,
-            m,
-            comparison_rate.unwrap_or(f64::NAN),
-            comparison_variance.unwrap_or(0.0),
-        ) {
-            Some(a) if a.att.is_finite() => {
-                Effect::unless(false, [Some(a.att), Some(a.low), Some(a.high)])
-            }
-            _ => Effect(None),
+        let (Some(c), Some(v)) = (side.comparison_rate, side.comparison_variance) else {
+            return Effect(EffectState::Suppressed);
+        };
+        let (Some(area_variance), Some(tau2_df)) = (side.area_variance, side.tau2_df) else {
+            return Effect(EffectState::NotEstimable);
+        };
+        let p = k as f64 / m as f64;
+        let (df, critical) =
+            att::satterthwaite(p * (1.0 - p) / m as f64 + v, area_variance, tau2_df);
+        let parts = att::AttParts {
+            comparison_rate: c,
+            comparison_variance: v,
+            area_variance,
+            critical,
+        };
+        match att::att(k, m, parts) {
+            Some(a) if a.att.is_finite() => Effect::shown(
+                [a.att, a.low, a.high],
+                multiplicity::p_value(a.att, a.se, df),
+            ),
+            _ => Effect(EffectState::NotEstimable),
         }
     }
 
@@ -135,7 +173,7 @@ impl Effect {
             .iter()
             .any(|&(notes, may_be_fit)| !rate_is_safe(may_be_fit, notes))
         {
-            return Effect(None);
+            return Effect(EffectState::Suppressed);
         }
         let [pre, post, comparison_pre, comparison_post] =
             cells.map(|(notes, may_be_fit)| did::NoteCounts {
@@ -143,35 +181,54 @@ impl Effect {
                 may_be_fit: round_to_base(may_be_fit),
             });
         let d = did::difference_in_differences(pre, post, comparison_pre, comparison_post);
-        Effect::unless(false, [d.did, d.did_low, d.did_high])
+        match (d.did, d.did_low, d.did_high) {
+            (Some(v), Some(l), Some(h)) => Effect::shown([v, l, h], None),
+            _ => Effect(EffectState::Suppressed),
+        }
     }
 
-    pub(super) fn unless(suppressed: bool, [v, l, h]: [Option<f64>; 3]) -> Effect {
-        match (suppressed, v, l, h, Significance::of(l, h)) {
-            (false, Some(v), Some(l), Some(h), Some(significance)) => Effect(Some((
-                [round_share(v), round_share(l), round_share(h)],
+    fn shown(published: [f64; 3], p_value: Option<f64>) -> Effect {
+        match Significance::of(Some(published[1]), Some(published[2])) {
+            Some(significance) => Effect(EffectState::Shown(Shown {
+                display: published.map(round_share),
                 significance,
-                v,
-            ))),
-            _ => Effect(None),
+                published,
+                p_value,
+            })),
+            None => Effect(EffectState::NotEstimable),
+        }
+    }
+
+    fn shown_part(self) -> Option<Shown> {
+        match self.0 {
+            EffectState::Shown(s) => Some(s),
+            _ => None,
         }
     }
     pub fn value(self) -> Option<f64> {
-        self.0.map(|e| e.0[0])
+        self.shown_part().map(|e| e.display[0])
     }
     pub fn interval(self) -> Option<(f64, f64)> {
-        self.0.map(|e| (e.0[1], e.0[2]))
+        self.shown_part().map(|e| (e.display[1], e.display[2]))
     }
     pub fn is_suppressed(self) -> bool {
-        self.0.is_none()
+        self.0 == EffectState::Suppressed
+    }
+    /// Shown counts, but no interval the data can support.
+    pub fn is_not_estimable(self) -> bool {
+        self.0 == EffectState::NotEstimable
     }
     pub fn significance(self) -> Option<Significance> {
-        self.0.map(|e| e.1)
+        self.shown_part().map(|e| e.significance)
     }
-    /// The published value before it is rounded for display, for figures
-    /// derived from it (the cost per outcome).
-    fn exact_published(self) -> Option<f64> {
-        self.0.map(|e| e.2)
+    /// The two-sided p-value of the published effect.
+    pub fn p_value(self) -> Option<f64> {
+        self.shown_part().and_then(|e| e.p_value)
+    }
+    /// Value, low and high as published, before display rounding, for
+    /// figures derived from them (costs, outcomes per £1m).
+    pub(super) fn published(self) -> Option<[f64; 3]> {
+        self.shown_part().map(|e| e.published)
     }
 }
 
@@ -184,13 +241,12 @@ impl Money {
     pub(super) fn funding(gbp: i64) -> Money {
         Money(gbp as f64)
     }
-    /// Funding ÷ additional outcomes, both as published (the ATT from
-    /// rounded counts, times the rounded matched count).
-    pub(super) fn cost(funding: i64, att: Effect, matched: Count) -> Option<Money> {
-        let (att, matched) = (att.exact_published()?, matched.value()?);
-        (att > 0.0 && matched > 0).then(|| {
+    /// Funding ÷ (an effect × the matched count), both as published.
+    pub(super) fn cost(funding: i64, effect: f64, matched: Count) -> Option<Money> {
+        let matched = matched.value()?;
+        (effect > 0.0 && matched > 0).then(|| {
             Money(three_significant_figures(
-                funding as f64 / (att * matched as f64),
+                funding as f64 / (effect * matched as f64),
             ))
         })
     }
@@ -202,7 +258,16 @@ impl Money {
 /// Cost per additional job outcome, or why it is not shown.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum CostPerOutcome {
-    Shown(Money),
+    /// The cost and its interval: the ATT interval inverted (£ at the
+    /// effect's upper limit, £ at its lower limit).
+    Shown {
+        cost: Money,
+        low: Option<Money>,
+        high: Option<Money>,
+    },
+    /// The effect's interval spans zero but reaches above it: the cost is at
+    /// least this.
+    AtLeast(Money),
     /// The ATT's interval does not lie above zero.
     NotSignificant,
     /// The ATT is suppressed.
@@ -251,10 +316,23 @@ mod tests {
     }
 
     #[test]
-    fn significance_is_decided_on_the_exact_interval() {
+    fn significance_is_decided_before_display_rounding() {
         // The lower limit rounds to 0.000 but lies above zero.
-        let e = Effect::unless(false, [Some(0.05), Some(0.0004), Some(0.1)]);
+        let e = Effect::shown([0.05, 0.0004, 0.1], None);
         assert_eq!(e.interval(), Some((0.0, 0.1)));
         assert_eq!(e.significance(), Some(Significance::Above));
+    }
+
+    #[test]
+    fn an_effect_without_the_areas_variance_is_not_estimable() {
+        let side = AttSide {
+            comparison_rate: Some(0.4),
+            comparison_variance: Some(0.0001),
+            area_variance: None,
+            tau2_df: None,
+        };
+        let e = Effect::att(false, 60, 100, side);
+        assert!(e.is_not_estimable() && !e.is_suppressed() && e.value().is_none());
+        assert!(Effect::att(false, 5, 100, side).is_suppressed());
     }
 }

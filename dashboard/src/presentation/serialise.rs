@@ -48,18 +48,40 @@ serialise_as_map!(Share, |s| {
 });
 
 serialise_as_map!(Effect, |e| {
-    "value" => e.value().map_or(SUPPRESSED.into(), points),
+    "value" => if e.is_not_estimable() {
+        "not estimable".to_string()
+    } else {
+        e.value().map_or(SUPPRESSED.into(), points)
+    },
     "interval" => e.interval().map(|(l, h)| format!("{} to {}", points(l), points(h))),
     "suppressed" => e.is_suppressed(),
+    "not_estimable" => e.is_not_estimable(),
     "significance" => significance(e.significance()),
+    "p_value" => e.p_value().map(p_value),
 });
+
+/// A p-value as written: to 3 decimals, or "< 0.001".
+pub fn p_value(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".into()
+    } else {
+        format!("{p:.3}")
+    }
+}
 
 impl Serialize for CostPerOutcome {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(None)?;
         let status = match self {
-            CostPerOutcome::Shown(money) => {
+            CostPerOutcome::Shown { cost, low, high } => {
                 map.serialize_entry("status", "shown")?;
+                map.serialize_entry("value", cost)?;
+                map.serialize_entry("low", low)?;
+                map.serialize_entry("high", high)?;
+                return map.end();
+            }
+            CostPerOutcome::AtLeast(money) => {
+                map.serialize_entry("status", "at_least")?;
                 map.serialize_entry("value", money)?;
                 return map.end();
             }
@@ -84,8 +106,15 @@ serialise_as_map!(Programme, |p| {
     "strata_dropped" => p.strata_dropped,
     "comparison_rate" => p.comparison_rate,
     "att" => p.att,
+    "p_adjusted" => p.p_adjusted.map(p_value),
+    "randomisation_p" => p.randomisation_p.map(p_value),
+    "between_area_sd" => p.between_area_sd.map(|sd| format!("{:.1} pp", sd * 100.0)),
+    "areas" => p.areas,
+    "comparison_areas" => p.comparison_areas,
+    "mde" => p.mde.map(|m| format!("{:.1} pp", m * 100.0)),
     "funding_gbp" => p.funding_gbp,
     "cost_per_additional_outcome" => p.cost_per_additional_outcome,
+    "jobs_per_million" => p.jobs_per_million.map(|[v, l, h]| format!("{v:.1} ({l:.1} to {h:.1})")),
     "start_date" => p.start_date,
 });
 
@@ -100,6 +129,7 @@ serialise_as_map!(Site, |s| {
     "in_work_6m" => s.in_work_6m,
     "rate" => s.rate,
     "funnel_flag" => s.funnel_flag.map(|f| f.as_str()),
+    "mde" => s.mde.map(|m| format!("{:.1} pp", m * 100.0)),
 });
 
 serialise_as_map!(Subgroup, |s| {
@@ -113,6 +143,7 @@ serialise_as_map!(Subgroup, |s| {
     "matched" => s.matched,
     "comparison_rate" => s.comparison_rate,
     "att" => s.att,
+    "p_adjusted" => s.p_adjusted.map(p_value),
 });
 
 serialise_as_map!(NotesMonth, |m| {

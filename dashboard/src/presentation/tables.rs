@@ -20,6 +20,11 @@ pub fn names() -> &'static [&'static str] {
     &NAMES
 }
 
+/// A proportion (a p-value, an effect size) to 3 decimals, or `[c]`.
+fn proportion(v: Option<f64>) -> String {
+    crate::presentation::numbers::plain(v)
+}
+
 fn row(cells: Vec<(&str, String)>) -> Row {
     cells
         .into_iter()
@@ -49,6 +54,9 @@ pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
                     ("att", att),
                     ("att_low", att_low),
                     ("att_high", att_high),
+                    ("att_p_adjusted", proportion(p.p_adjusted)),
+                    ("randomisation_p", proportion(p.randomisation_p)),
+                    ("mde", proportion(p.mde)),
                 ])
             })
             .collect(),
@@ -90,6 +98,7 @@ pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
                     ("att", att),
                     ("att_low", att_low),
                     ("att_high", att_high),
+                    ("att_p_adjusted", proportion(s.p_adjusted)),
                 ])
             })
             .collect(),

@@ -28,6 +28,7 @@ pub fn evidence_root(people: u64, seed: u64) -> &'static Fixture {
                     out: data.clone(),
                     people,
                     seed,
+                    area_sd: datasets::DEFAULT_AREA_SD,
                 },
                 &datasets::NoProgress,
             )

@@ -22,7 +22,7 @@ const COUNT_COLUMNS: [&str; 8] = [
     "may_be_fit",
     "rows_failed",
 ];
-const PROPORTION_COLUMNS: [&str; 20] = [
+const PROPORTION_COLUMNS: [&str; 23] = [
     "rate",
     "rate_low",
     "rate_high",
@@ -43,6 +43,9 @@ const PROPORTION_COLUMNS: [&str; 20] = [
     "did",
     "did_low",
     "did_high",
+    "att_p_adjusted",
+    "randomisation_p",
+    "mde",
 ];
 const LABEL_COLUMNS: [&str; 9] = [
     "programme",
@@ -138,8 +141,8 @@ fn bare_integers(text: &str) -> Vec<u64> {
             || after.starts_with(" month")
             || after.starts_with(" in 100")
             || after.starts_with(" times")
-            // Numbers of strata, sites, subgroups (not of people).
-            || [" strata", " site", " subgroup", " programme"]
+            // Numbers of strata, sites, subgroups, areas (not of people).
+            || [" strata", " site", " subgroup", " programme", " comparison areas", " areas"]
                 .iter()
                 .any(|unit| after.starts_with(unit))
         {

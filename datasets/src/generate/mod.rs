@@ -86,7 +86,14 @@ pub struct GenerateOptions {
     pub out: PathBuf,
     pub people: u64,
     pub seed: u64,
+    /// The standard deviation of each area's shock to the chance of being
+    /// in work (a proportion: 0.03 is 3 percentage points).
+    pub area_sd: f64,
 }
+
+/// The default area shock: local labour markets move employment rates by a
+/// few points.
+pub const DEFAULT_AREA_SD: f64 = 0.03;
 
 /// Told how many people have been generated so far.
 pub trait GenerateProgress: Sync {
@@ -98,7 +105,7 @@ impl GenerateProgress for NoProgress {}
 
 /// Generate a dataset root at `options.out` and return what was planted.
 pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> Result<Planted> {
-    let world = World::new(Reference::load()?, options.seed)?;
+    let world = World::new(Reference::load()?, options.seed, options.area_sd)?;
     let out = &options.out;
     std::fs::create_dir_all(out).map_err(|source| GenerateError::Io {
         path: out.clone(),
@@ -117,6 +124,7 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
     let mut writers = Writers::default();
     let mut truth = DidTruth::new(world.programme_names.len());
     let mut participants = vec![0u64; world.programme_names.len()];
+    let mut uplift_realised = vec![0.0; world.programme_names.len()];
     let mut done = 0;
     let wave = rayon::current_num_threads().max(1) * 2;
     for wave_chunks in chunks.chunks(wave) {
@@ -154,6 +162,9 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
             for (total, n) in participants.iter_mut().zip(&chunk.participants) {
                 *total += n;
             }
+            for (total, u) in uplift_realised.iter_mut().zip(&chunk.uplift_realised) {
+                *total += u;
+            }
             done += count;
             progress.people_done(done, options.people);
         }
@@ -161,7 +172,14 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
     let invalid_rows = write_invalid_rows(&world, options, &mut writers)?;
     writers.close()?;
 
-    let planted = planted(&world, options, &truth, &participants, invalid_rows);
+    let planted = planted(
+        &world,
+        options,
+        &truth,
+        &participants,
+        &uplift_realised,
+        invalid_rows,
+    );
     let json = serde_json::to_string_pretty(&planted)
         .map_err(|e| GenerateError::Invalid(e.to_string()))?;
     let path = out.join("_planted.json");
@@ -181,6 +199,7 @@ mod tests {
                 out: dir.path().to_path_buf(),
                 people: 3_000,
                 seed: 11,
+                area_sd: DEFAULT_AREA_SD,
             },
             &NoProgress,
         )

@@ -41,6 +41,10 @@ pub(crate) struct Chunk {
     pub(crate) employment_by_month: Vec<RecordBatch>,
     pub(crate) truth: DidTruth,
     pub(crate) participants: Vec<u64>,
+    /// Per programme, the sum over participants of the uplift their chance
+    /// of being in work really got (less than the planted one where it hit
+    /// certainty).
+    pub(crate) uplift_realised: Vec<f64>,
 }
 
 pub(crate) fn person_id(seed: u64, n: u64) -> String {
@@ -63,6 +67,7 @@ pub(crate) fn generate_chunk(
     let mut employment: Vec<EmploymentCols> = (0..MONTHS).map(|_| EmploymentCols::new()).collect();
     let mut truth = DidTruth::new(world.programme_names.len());
     let mut participants = vec![0u64; world.programme_names.len()];
+    let mut uplift_realised = vec![0.0; world.programme_names.len()];
     let window_end = month_start(MONTHS) - chrono::Days::new(1);
 
     for n in first..first + count {
@@ -171,11 +176,15 @@ pub(crate) fn generate_chunk(
         }
 
         // Outcome six months after the anchor month.
-        let mut probability = in_work_probability(age, female, quintile, condition, observed);
+        let without = (in_work_probability(age, female, quintile, condition, observed)
+            + world.area_shock[area])
+            .clamp(0.0, 1.0);
+        let mut probability = without;
         if let Some(p) = programme {
-            probability += world.uplift[p];
+            probability = (without + world.uplift[p]).clamp(0.0, 1.0);
+            uplift_realised[p] += probability - without;
         }
-        let in_work = rng.random_bool(probability.clamp(0.0, 1.0));
+        let in_work = rng.random_bool(probability);
         let outcome_status = if in_work {
             EMPLOYED
         } else if true_status == EMPLOYED {
@@ -265,6 +274,7 @@ pub(crate) fn generate_chunk(
             .collect::<Result<_>>()?,
         truth,
         participants,
+        uplift_realised,
     })
 }
 

@@ -71,6 +71,9 @@ pub(crate) struct World {
     pub(crate) area_is_comparison: Vec<bool>,
     /// Per area: a fixed offset to the may_be_fit share.
     pub(crate) area_offset: Vec<f64>,
+    /// Per area: its shock to the chance of being in work.
+    pub(crate) area_shock: Vec<f64>,
+    pub(crate) area_sd: f64,
     /// Per programme: start date (earliest start in area_programmes).
     pub(crate) programme_start: Vec<NaiveDate>,
     pub(crate) programme_names: Vec<String>,
@@ -80,7 +83,7 @@ pub(crate) struct World {
 }
 
 impl World {
-    pub(crate) fn new(reference: Reference, seed: u64) -> Result<Self> {
+    pub(crate) fn new(reference: Reference, seed: u64, area_sd: f64) -> Result<Self> {
         let programme_names: Vec<String> = reference
             .programmes
             .iter()
@@ -125,6 +128,16 @@ impl World {
             .iter()
             .map(|_| rng.random_range(-0.01..0.01))
             .collect();
+        // Each area's shock to the chance of being in work, for everyone
+        // living there, participant or not.
+        let shock = rand_distr::Normal::new(0.0, area_sd.max(0.0))
+            .map_err(|e| GenerateError::Invalid(format!("area sd {area_sd}: {e}")))?;
+        let mut rng = Pcg64Mcg::seed_from_u64(mix(seed ^ 0x5A0C));
+        let area_shock = reference
+            .areas
+            .iter()
+            .map(|_| shock.sample(&mut rng))
+            .collect();
         let mut uplift = vec![0.0; programme_names.len()];
         let mut lift = vec![0.0; programme_names.len()];
         let mut referral_rate = vec![0.0; programme_names.len()];
@@ -140,6 +153,8 @@ impl World {
             area_programmes,
             area_is_comparison,
             area_offset,
+            area_shock,
+            area_sd,
             programme_start,
             programme_names,
             uplift,

@@ -94,9 +94,10 @@ pub struct Evaluation {
 pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
     let comparison = strata::comparison_strata(ctx).await?;
     let groups = strata::participant_groups(ctx).await?;
-    let programme_outcomes = programmes::programme_outcomes(ctx, &groups, &comparison).await?;
-    let site_outcomes = sites::site_outcomes(ctx, &programme_outcomes).await?;
-    let subgroup_outcomes = subgroups::subgroup_outcomes(&groups, &comparison);
+    let (programme_outcomes, effects) =
+        programmes::programme_outcomes(ctx, &groups, &comparison).await?;
+    let site_outcomes = sites::site_outcomes(ctx, &programme_outcomes, &effects).await?;
+    let subgroup_outcomes = subgroups::subgroup_outcomes(&groups, &comparison, &effects);
     let coverage = coverage::programme_coverage(ctx).await?;
     let fit_note_did = fit_notes::fit_note_did(ctx, &coverage).await?;
     let fit_note_monthly = fit_notes::fit_note_monthly(ctx).await?;

@@ -1,15 +1,33 @@
 //! `site_outcomes`: each site's rate against its programme's funnel limits.
 
 use super::{programme_order, query, rate};
+use crate::effect::Effect;
 use crate::error::Result;
+use contract::formulas::att::site_minimum_detectable_effect;
 use contract::formulas::funnel::{Z_95, Z_998, control_limits, funnel_flag};
 use contract::outputs::{ProgrammeOutcome, SiteOutcome};
 use contract::small::date32;
 use datafusion::prelude::SessionContext;
+use std::collections::BTreeMap;
+
+/// The smallest effect a site of `n` eligible participants could show with
+/// 80% power (`contract::formulas::att::site_minimum_detectable_effect`).
+fn site_mde(effect: &Effect, n: u64) -> Option<f64> {
+    let m = &effect.matching;
+    site_minimum_detectable_effect(
+        m.participant_rate?,
+        n,
+        m.comparison_variance?,
+        effect.between.tau2?,
+        effect.between.comparison_weight,
+        effect.between.tau2_df,
+    )
+}
 
 pub async fn site_outcomes(
     ctx: &SessionContext,
     programmes: &[ProgrammeOutcome],
+    effects: &BTreeMap<String, Effect>,
 ) -> Result<Vec<SiteOutcome>> {
     let r = query(ctx, "site_counts").await?;
     let programme = r.strings("programme")?;
@@ -33,7 +51,7 @@ pub async fn site_outcomes(
             let limits95 = p0.and_then(|p0| control_limits(p0, eligible[i], Z_95));
             let limits998 = p0.and_then(|p0| control_limits(p0, eligible[i], Z_998));
             SiteOutcome {
-                programme: name,
+                programme: name.clone(),
                 area_id: area_id[i].clone().unwrap_or_default(),
                 area_name: area_name[i].clone(),
                 start_date: start_date[i].and_then(date32),
@@ -49,6 +67,10 @@ pub async fn site_outcomes(
                 limit998_low: limits998.map(|l| l.0),
                 limit998_high: limits998.map(|l| l.1),
                 funnel_flag: funnel_flag(rate, limits998),
+                mde: effects
+                    .get(&name)
+                    .and_then(|e| site_mde(e, eligible[i]))
+                    .filter(|_| eligible[i] > 0),
             }
         })
         .collect();

@@ -1,14 +1,17 @@
-//! The matching strata: comparison people's counts per stratum, and
-//! participants' per (programme, dimension, value) group and stratum, from
-//! `sql/comparison_strata.sql` and `sql/participant_strata.sql`.
+//! The matching strata: comparison people's counts per comparison area and
+//! stratum, and participants' per (programme, dimension, value) group, site
+//! and stratum, from `sql/comparison_strata.sql` and
+//! `sql/participant_strata.sql`.
 
 use super::{parse, programme_order, query};
+use crate::areas::AreaCell;
+use crate::effect::{AreaVariance, Cells, Effect, estimate};
 use crate::error::Result;
-use crate::matching::{MatchedComparison, StratumCounts, coarsened_exact_match};
+use crate::matching::StratumCounts;
 use contract::small::SmallResult;
 use contract::vocabulary::Dimension;
 use datafusion::prelude::SessionContext;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The matching stratum of a person.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,45 +40,90 @@ fn stratum_keys(r: &SmallResult) -> Result<Vec<StratumKey>> {
         .collect())
 }
 
-/// Comparison people's counts by stratum.
-pub type Comparison = HashMap<StratumKey, StratumCounts>;
+/// Comparison people's counts by (comparison area, stratum).
+pub struct Comparison {
+    cells: Vec<(String, StratumKey, StratumCounts)>,
+}
 
 pub async fn comparison_strata(ctx: &SessionContext) -> Result<Comparison> {
     let r = query(ctx, "comparison_strata").await?;
     let keys = stratum_keys(&r)?;
+    let area = r.strings("area_id")?;
     let eligible = r.counts("eligible")?;
     let in_work = r.counts("in_work_6m")?;
-    Ok(keys
-        .into_iter()
-        .enumerate()
-        .map(|(i, k)| {
-            (
-                k,
-                StratumCounts {
-                    eligible: eligible[i],
-                    in_work_6m: in_work[i],
-                },
-            )
-        })
-        .collect())
+    let mut comparison = Comparison {
+        cells: Vec::with_capacity(keys.len()),
+    };
+    for (i, key) in keys.into_iter().enumerate() {
+        let counts = StratumCounts {
+            eligible: eligible[i],
+            in_work_6m: in_work[i],
+        };
+        comparison
+            .cells
+            .push((area[i].clone().unwrap_or_default(), key, counts));
+    }
+    // The engine returns rows in no fixed order; sorted cells make every
+    // run's floating-point sums bit-identical.
+    comparison
+        .cells
+        .sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    Ok(comparison)
 }
 
-/// Participants of one (programme, dimension, value) group, by stratum.
+/// Participants of one (programme, dimension, value) group, by stratum and
+/// by (site, stratum).
 #[derive(Default)]
 pub struct Group {
     pub participants: u64,
     pub eligible: u64,
     pub in_work_6m: u64,
-    strata: Vec<(StratumKey, StratumCounts)>,
+    cells: Vec<(String, StratumKey, StratumCounts)>,
 }
 
 impl Group {
-    pub fn matched_against(&self, comparison: &Comparison) -> MatchedComparison {
-        coarsened_exact_match(
-            self.strata
-                .iter()
-                .map(|(key, counts)| (*counts, comparison.get(key).copied().unwrap_or_default())),
-        )
+    /// The group's cells: its sites' and the comparison areas' counts by
+    /// stratum, strata numbered in key order (the matching sums in it).
+    pub fn cells(&self, comparison: &Comparison) -> Cells {
+        let keys: std::collections::BTreeSet<&StratumKey> = self
+            .cells
+            .iter()
+            .map(|c| &c.1)
+            .chain(comparison.cells.iter().map(|c| &c.1))
+            .collect();
+        let stratum: BTreeMap<&StratumKey, usize> =
+            keys.into_iter().enumerate().map(|(i, k)| (k, i)).collect();
+        let mut cells = Cells {
+            strata: stratum.len(),
+            ..Cells::default()
+        };
+        let mut sites: BTreeMap<&str, usize> = BTreeMap::new();
+        for (site, key, counts) in &self.cells {
+            let next = sites.len();
+            let area = *sites.entry(site.as_str()).or_insert(next);
+            cells.treated.push(AreaCell {
+                area,
+                stratum: stratum[key],
+                counts: *counts,
+            });
+        }
+        let mut areas: BTreeMap<&str, usize> = BTreeMap::new();
+        for (area_id, key, counts) in &comparison.cells {
+            let next = areas.len();
+            let area = *areas.entry(area_id.as_str()).or_insert(next);
+            cells.comparison.push(AreaCell {
+                area,
+                stratum: stratum[key],
+                counts: *counts,
+            });
+        }
+        (cells.treated_areas, cells.comparison_areas) = (sites.len(), areas.len());
+        cells
+    }
+
+    /// The group's effect (`crate::effect::estimate`).
+    pub fn effect(&self, comparison: &Comparison, programme: Option<AreaVariance>) -> Effect {
+        estimate(&self.cells(comparison), programme)
     }
 }
 
@@ -88,6 +136,7 @@ pub async fn participant_groups(ctx: &SessionContext) -> Result<BTreeMap<GroupKe
     let programme = r.strings("programme")?;
     let dimension = r.strings("dimension")?;
     let value = r.strings("value")?;
+    let area = r.strings("area_id")?;
     let participants = r.counts("participants")?;
     let eligible = r.counts("eligible")?;
     let in_work = r.counts("in_work_6m")?;
@@ -106,21 +155,20 @@ pub async fn participant_groups(ctx: &SessionContext) -> Result<BTreeMap<GroupKe
                 value[i].clone().unwrap_or_else(|| "unknown".into()),
             ))
             .or_default();
+        let counts = StratumCounts {
+            eligible: eligible[i],
+            in_work_6m: in_work[i],
+        };
         group.participants += participants[i];
         group.eligible += eligible[i];
         group.in_work_6m += in_work[i];
-        group.strata.push((
-            key,
-            StratumCounts {
-                eligible: eligible[i],
-                in_work_6m: in_work[i],
-            },
-        ));
+        group
+            .cells
+            .push((area[i].clone().unwrap_or_default(), key, counts));
     }
-    // The engine returns groups in no fixed order; summing strata in key
-    // order makes every run's floating-point results bit-identical.
+    // Sorted cells make every run's floating-point sums bit-identical.
     for group in groups.values_mut() {
-        group.strata.sort_by(|a, b| a.0.cmp(&b.0));
+        group.cells.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     }
     Ok(groups)
 }

@@ -116,13 +116,25 @@ async fn estimators_on_the_hand_worked_fixture() {
     pipeline::run(&options, &pipeline::Silent).await.unwrap();
 
     // WorkWell: eligible p1 p2 p3, in work p1 p3 -> 2/3, Wilson (0.207660, 0.938508).
-    // Matching: stratum (25-34, F, 1, MH, employed) has participants 1/2 and
-    // comparison c1 c2 -> 1/2 (c = 0.5); stratum (50-64, M, 5, MSK, inactive)
-    // has p3 1/1 and c4 0/1 (c = 0). matched 3, comparison rate
-    // 2/3·0.5 + 1/3·0 = 1/3, att = 2/3 − 1/3 = 1/3,
-    // se² = (2/3)(1/3)/3 + (2/3)²·0.25/2 + (1/3)²·0/1 = 0.129630, se = 0.360041,
-    // interval 1/3 ± 0.705681 = (−0.372347, 1.039014): not significant, no cost.
-    // Inactivity Trailblazer: p3 only, 0/1, matched to c4 (0/1): att 0, se 0.
+    // Matching: stratum A = (25-34, F, 1, MH, employed) has participants 1/2
+    // (site a1) and comparison c1 c2 -> 1/2 (c = 0.5, both in area c1);
+    // stratum B = (50-64, M, 5, MSK, inactive) has p3 1/1 (site a2) and c4
+    // 0/1 (area c2, c = 0); c3 (area c2, baseline unknown) is in a stratum
+    // of its own, 1/1. matched 3, comparison rate 2/3·0.5 + 1/3·0 = 1/3,
+    // att = 2/3 − 1/3 = 1/3, the within-area se² = (2/3)(1/3)/3 + (2/3)²·0.25/2
+    // + (1/3)²·0/1 = 0.074074 + 0.055556 = 0.129630 (se 0.360041, the earlier
+    // interval 1/3 ± 0.705681 = (−0.372347, 1.039014)).
+    // The areas (pipeline::areas): p̄ = 2/3; site a1 d = 1/2 − 0.5 = 0 and a2
+    // d = 1 − 0 = 1 around d̄ = 1/3, w = (2/3, 1/3), σ² = (1/9, 2/9),
+    // Σw² = 5/9, Σw²σ² = 2/27: a1 adds (1/9 − 1/27) with coefficient 2/9,
+    // a2 (4/9 − 4/27) with 8/9; the comparison areas deviate by 0 with
+    // binomial part 0 and coefficient 0 (each area alone in its strata). So
+    // τ̂² = (10/27)/(10/9) = 1/3 on 4 − 2 = 2 df; ω = (2/3, 1/3), S = 5/9 +
+    // 5/9 = 10/9, A = τ̂²S = 10/27; Satterthwaite df = (0.129630 + 0.370370)²
+    // / ((10/27)²/2) = 0.25/0.068587 = 3.645.
+    // Inactivity Trailblazer: p3 only, 0/1, matched to c4 (0/1): att 0;
+    // every deviation and its binomial part is 0, so τ̂² cannot be estimated
+    // and the interval is not estimable.
     let outcomes = query(
         &evidence,
         "programme_outcomes.parquet",
@@ -147,8 +159,8 @@ async fn estimators_on_the_hand_worked_fixture() {
                 "0",
                 "0.0",
                 "0.0",
-                "0.0",
-                "0.0",
+                "NULL",
+                "NULL",
                 "125000000",
                 "NULL"
             ]),
@@ -164,12 +176,40 @@ async fn estimators_on_the_hand_worked_fixture() {
                 "0",
                 "0.333333",
                 "0.333333",
-                "-0.372347",
-                "1.039014",
+                "-1.627657",
+                "2.240805",
                 "64000000",
                 "NULL"
             ]),
         ]
+    );
+    let areas = query(
+        &evidence,
+        "programme_outcomes.parquet",
+        "SELECT round(att_se_within, 6), round(between_area_variance, 6), between_area_df,
+                round(comparison_area_weight, 6), round(att_area_variance, 6), round(att_df, 6),
+                areas, comparison_areas
+         FROM t WHERE programme = 'WorkWell'",
+    )
+    .await;
+    assert_eq!(
+        areas,
+        vec![row(&[
+            "0.360041", "0.333333", "2.0", "0.555556", "0.37037", "3.645", "2", "2"
+        ])]
+    );
+    // The limits: MOVER at t(0.975; 3.645) with Wilson(2, 3) at that t, the
+    // comparison and area parts at t too (contract::formulas::att).
+    let t = contract::formulas::att::t_975(3.645);
+    let (l, u) = contract::formulas::wilson::wilson_interval(2, 3, t).unwrap();
+    let others = t * t * (0.055_555_6 + 10.0 / 27.0);
+    let (low, high) = (
+        1.0 / 3.0 - ((2.0 / 3.0 - l).powi(2) + others).sqrt(),
+        1.0 / 3.0 + ((u - 2.0 / 3.0).powi(2) + others).sqrt(),
+    );
+    assert!(
+        (low + 1.627_657).abs() < 1e-5 && (high - 2.240_805).abs() < 1e-5,
+        "{low} {high}"
     );
 
     // Sites: WorkWell a1 has p1 p2 eligible (1/2); its programme's rate 2/3 is

@@ -44,11 +44,14 @@ pub fn control(exact: &Evidence) -> Published {
             .find(|d| d.programme == programme)
             .and_then(|d| d.start_date)
     };
-    let programmes: Vec<Programme> = t
+    let mut programmes: Vec<Programme> = t
         .programme_outcomes
         .iter()
         .map(|p| outcomes::programme(p, start_of(&p.programme)))
         .collect();
+    outcomes::adjust_programmes(&mut programmes);
+    let mut subgroups = outcomes::subgroups(&t.subgroup_outcomes, &t.programme_outcomes);
+    outcomes::adjust_subgroups(&mut subgroups);
     let sites = outcomes::sites(&t.site_outcomes, &t.programme_outcomes, &programmes);
     let checks = t
         .data_quality
@@ -61,7 +64,7 @@ pub fn control(exact: &Evidence) -> Published {
         .collect();
     Published {
         run: run(&exact.manifest),
-        subgroups: outcomes::subgroups(&t.subgroup_outcomes, &t.programme_outcomes),
+        subgroups,
         area_notes: notes::area_notes(&t.fit_note_monthly, &t.fit_note_trend, &t.site_outcomes),
         programme_notes: notes::programme_notes(&t.fit_note_trend, &t.fit_note_did),
         did: t.fit_note_did.iter().map(notes::did).collect(),

@@ -3,8 +3,12 @@
 
 use crate::disclosure::policy::hidden_in_groups;
 use crate::disclosure::published::*;
-use crate::disclosure::values::{CostPerOutcome, Count, Effect, Money, Share, Significance};
+use crate::disclosure::values::{
+    AttSide, CostPerOutcome, Count, Effect, Money, Share, Significance,
+};
+use contract::formulas::att::site_minimum_detectable_effect;
 use contract::formulas::funnel::{Z_95, Z_998, control_limits, funnel_flag};
+use contract::formulas::multiplicity::{benjamini_hochberg, holm};
 use contract::outputs::{ProgrammeOutcome, SiteOutcome, SubgroupOutcome};
 
 /// A rate published from rounded counts, before display rounding: what the
@@ -12,6 +16,30 @@ use contract::outputs::{ProgrammeOutcome, SiteOutcome, SubgroupOutcome};
 fn published_rate(rate: Share, in_work: Count, eligible: Count) -> Option<f64> {
     let (k, n) = (in_work.value()?, eligible.value()?);
     (!rate.is_suppressed() && n > 0).then(|| k as f64 / n as f64)
+}
+
+/// The cost per additional outcome and its interval, from the published
+/// effect and matched count.
+fn cost(funding: Option<i64>, att: Effect, matched: Count) -> CostPerOutcome {
+    let Some(funding) = funding else {
+        return CostPerOutcome::NoFunding;
+    };
+    let Some([value, low, high]) = att.published() else {
+        return CostPerOutcome::Suppressed;
+    };
+    match att.significance() {
+        Some(Significance::Above) => match Money::cost(funding, value, matched) {
+            Some(cost) => CostPerOutcome::Shown {
+                cost,
+                low: Money::cost(funding, high, matched),
+                high: Money::cost(funding, low, matched),
+            },
+            None => CostPerOutcome::NotSignificant,
+        },
+        _ if high > 0.0 => Money::cost(funding, high, matched)
+            .map_or(CostPerOutcome::NotSignificant, CostPerOutcome::AtLeast),
+        _ => CostPerOutcome::NotSignificant,
+    }
 }
 
 pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) -> Programme {
@@ -25,15 +53,42 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         rate.is_suppressed(),
         p.matched_in_work,
         p.matched,
-        p.comparison_rate,
-        p.comparison_variance,
+        AttSide {
+            comparison_rate: p.comparison_rate,
+            comparison_variance: p.comparison_variance,
+            area_variance: p.att_area_variance,
+            tau2_df: p.between_area_df,
+        },
     );
-    let cost_per_additional_outcome = match (p.funding_gbp, att.significance()) {
-        (None, _) => CostPerOutcome::NoFunding,
-        (_, None) => CostPerOutcome::Suppressed,
-        (Some(funding), Some(Significance::Above)) => Money::cost(funding, att, matched)
-            .map_or(CostPerOutcome::NotSignificant, CostPerOutcome::Shown),
-        (Some(_), Some(_)) => CostPerOutcome::NotSignificant,
+    let jobs_per_million = match (att.published(), matched.value(), p.funding_gbp) {
+        (Some(effect), Some(m), Some(funding)) if funding > 0 => {
+            Some(effect.map(|e| e * m as f64 / funding as f64 * 1e6))
+        }
+        _ => None,
+    };
+    let mde = match (
+        p.between_area_variance,
+        p.between_area_df,
+        p.comparison_variance,
+    ) {
+        (Some(tau2), Some(df), Some(v)) if !rate.is_suppressed() => {
+            let (k, m) = (Count::of(p.matched_in_work).value(), matched.value());
+            k.zip(m).and_then(|(k, m)| {
+                let parts = contract::formulas::att::AttParts {
+                    comparison_rate: f64::NAN,
+                    comparison_variance: v,
+                    area_variance: p.att_area_variance.unwrap_or(tau2),
+                    critical: contract::formulas::att::satterthwaite(
+                        (k as f64 / m as f64) * (1.0 - k as f64 / m as f64) / m as f64 + v,
+                        p.att_area_variance.unwrap_or(tau2),
+                        df,
+                    )
+                    .1,
+                };
+                contract::formulas::att::minimum_detectable_effect(k as f64 / m as f64, m, parts)
+            })
+        }
+        _ => None,
     };
     Programme {
         name: p.programme.clone(),
@@ -44,11 +99,26 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         matched,
         unmatched: Count::of(p.unmatched),
         strata_dropped: p.strata_dropped,
-        comparison_rate: Share::unless(att.is_suppressed(), [p.comparison_rate, None, None]),
+        comparison_rate: Share::unless(att.value().is_none(), [p.comparison_rate, None, None]),
+        cost_per_additional_outcome: cost(p.funding_gbp, att, matched),
         att,
+        p_adjusted: None,
+        randomisation_p: p.randomisation_p,
+        between_area_sd: p.between_area_variance.map(f64::sqrt),
+        areas: p.areas,
+        comparison_areas: p.comparison_areas,
+        mde,
         funding_gbp: p.funding_gbp.map(Money::funding),
-        cost_per_additional_outcome,
+        jobs_per_million,
         start_date,
+    }
+}
+
+/// Holm's adjustment across the programmes' published p-values.
+pub fn adjust_programmes(programmes: &mut [Programme]) {
+    let p: Vec<Option<f64>> = programmes.iter().map(|p| p.att.p_value()).collect();
+    for (programme, adjusted) in programmes.iter_mut().zip(holm(&p)) {
+        programme.p_adjusted = adjusted;
     }
 }
 
@@ -103,7 +173,28 @@ pub fn sites(
                 shown_eligible,
                 published_rate(rate, shown_in_work, shown_eligible),
             );
+            let programme = programmes.iter().find(|p| p.programme == s.programme);
+            let mde = match (programme, shown_eligible.value()) {
+                (Some(p), Some(n)) if !rate.is_suppressed() => {
+                    let published = published.iter().find(|q| q.name == p.programme);
+                    let rate =
+                        published.and_then(|q| published_rate(q.rate, q.in_work_6m, q.eligible));
+                    match (rate, p.comparison_variance, p.between_area_variance) {
+                        (Some(r), Some(v), Some(tau2)) => site_minimum_detectable_effect(
+                            r,
+                            n,
+                            v,
+                            tau2,
+                            p.comparison_area_weight.unwrap_or(0.0),
+                            p.between_area_df.unwrap_or(f64::INFINITY),
+                        ),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
             Site {
+                mde,
                 programme: s.programme.clone(),
                 area_id: s.area_id.clone(),
                 area_name: s.area_name.clone().unwrap_or_else(|| s.area_id.clone()),
@@ -142,12 +233,17 @@ pub fn subgroups(rows: &[SubgroupOutcome], programmes: &[ProgrammeOutcome]) -> V
         .enumerate()
         .map(|(i, s)| {
             let rate = Share::of_counts(eligible[i] || in_work[i], s.in_work_6m, s.eligible);
+            let programme = programmes.iter().find(|p| p.programme == s.programme);
             let att = Effect::att(
                 matched[i] || rate.is_suppressed(),
                 s.matched_in_work,
                 s.matched,
-                s.comparison_rate,
-                s.comparison_variance,
+                AttSide {
+                    comparison_rate: s.comparison_rate,
+                    comparison_variance: s.comparison_variance,
+                    area_variance: s.att_area_variance,
+                    tau2_df: programme.and_then(|p| p.between_area_df),
+                },
             );
             Subgroup {
                 programme: s.programme.clone(),
@@ -159,11 +255,31 @@ pub fn subgroups(rows: &[SubgroupOutcome], programmes: &[ProgrammeOutcome]) -> V
                 rate,
                 matched: Count::unless(matched[i], s.matched),
                 comparison_rate: Share::unless(
-                    att.is_suppressed(),
+                    att.value().is_none(),
                     [s.comparison_rate, None, None],
                 ),
                 att,
+                p_adjusted: None,
             }
         })
         .collect()
+}
+
+/// Benjamini and Hochberg's adjustment across each programme's subgroups'
+/// published p-values.
+pub fn adjust_subgroups(subgroups: &mut [Subgroup]) {
+    let mut programmes: Vec<String> = subgroups.iter().map(|s| s.programme.clone()).collect();
+    programmes.dedup();
+    for programme in programmes {
+        let members: Vec<usize> = (0..subgroups.len())
+            .filter(|&i| subgroups[i].programme == programme)
+            .collect();
+        let p: Vec<Option<f64>> = members
+            .iter()
+            .map(|&i| subgroups[i].att.p_value())
+            .collect();
+        for (&i, q) in members.iter().zip(benjamini_hochberg(&p)) {
+            subgroups[i].p_adjusted = q;
+        }
+    }
 }

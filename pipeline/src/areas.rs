@@ -1,0 +1,374 @@
+//! Uncertainty from the areas. Programmes run in a handful of areas, and
+//! areas differ: a local labour market moves everyone's chance of being in
+//! work, participants' and comparison people's alike. The matched ATT's
+//! binomial variance shrinks as people are added while this part does not
+//! (Bertrand, Duflo and Mullainathan 2004; Abadie, Athey, Imbens and
+//! Wooldridge 2023), so the interval adds it:
+//!
+//! - each area's shock u has variance τ², estimated by the method of moments
+//!   (DerSimonian and Laird's idea, unweighted) from every area's deviation:
+//!   a programme area's matched difference from the programme's ATT, and a
+//!   comparison area's rate from what the pooled comparison strata predict
+//!   for its people; each deviation's expected square is its binomial part
+//!   (known) plus τ² times a known coefficient;
+//! - the ATT's shock part is Σₐ wₐ uₐ − Σ_b ω_b u_b (wₐ: an area's share of
+//!   the matched participants; ω_b: a comparison area's weight in the
+//!   comparison rate), so it adds τ²·S with S = Σ wₐ² + Σ ω_b²;
+//! - the critical value is Student's t with Satterthwaite's degrees of
+//!   freedom, τ̂² carrying (areas − 2) of them, so that few areas widen the
+//!   interval and no area variation leaves it normal (Conley and Taber 2011
+//!   and Ferman and Pinto 2019 on inference with few treated groups).
+//!
+//! A placebo-in-space p-value cross-checks it: sets of comparison areas as
+//! many as the programme's are treated as if they had run it.
+
+use crate::matching::StratumCounts;
+pub use contract::formulas::att::{satterthwaite, t_975};
+
+/// One area's eligible people in one stratum.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AreaCell {
+    pub area: usize,
+    pub stratum: usize,
+    pub counts: StratumCounts,
+}
+
+/// What the areas add to the ATT's uncertainty.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BetweenAreas {
+    pub treated_areas: usize,
+    pub comparison_areas: usize,
+    /// τ̂², the between-area variance of the chance of being in work.
+    pub tau2: Option<f64>,
+    /// S = Σ wₐ² + Σ ω_b²: how much of τ² reaches the ATT.
+    pub weight: f64,
+    /// Σ ω_b², the comparison side's part of S.
+    pub comparison_weight: f64,
+    /// Degrees of freedom of τ̂² (areas − 2).
+    pub tau2_df: f64,
+    /// The programme areas' shares of the matched participants, largest
+    /// first (the weights a placebo set is given).
+    programme_weights: Vec<f64>,
+    /// Each comparison area's deviation from the pooled prediction and its
+    /// binomial variance, largest area first.
+    placebo_areas: Vec<(f64, f64)>,
+}
+
+impl BetweenAreas {
+    /// τ̂²·S, the variance the areas add to the ATT.
+    pub fn variance(&self) -> Option<f64> {
+        self.tau2.map(|t| t * self.weight)
+    }
+}
+
+fn sums_by_area(cells: &[AreaCell], areas: usize) -> Vec<StratumCounts> {
+    let mut totals = vec![StratumCounts::default(); areas];
+    for c in cells {
+        totals[c.area].eligible += c.counts.eligible;
+        totals[c.area].in_work_6m += c.counts.in_work_6m;
+    }
+    totals
+}
+
+/// The between-area part of a matched comparison. `treated` are the matched
+/// participants' cells (kept strata only) in `treated_areas` areas;
+/// `comparison` every comparison person's cells in `comparison_areas` areas;
+/// strata are numbered below `strata`.
+pub fn between_areas(
+    treated: &[AreaCell],
+    treated_areas: usize,
+    comparison: &[AreaCell],
+    comparison_areas: usize,
+    strata: usize,
+) -> BetweenAreas {
+    let mut result = BetweenAreas {
+        treated_areas: 0,
+        comparison_areas: 0,
+        ..Default::default()
+    };
+    // Pooled comparison rates and sizes by stratum.
+    let (mut m_s, mut r_s) = (vec![0u64; strata], vec![0u64; strata]);
+    for c in comparison {
+        m_s[c.stratum] += c.counts.eligible;
+        r_s[c.stratum] += c.counts.in_work_6m;
+    }
+    let rate_s: Vec<f64> = (0..strata)
+        .map(|s| {
+            if m_s[s] > 0 {
+                r_s[s] as f64 / m_s[s] as f64
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let treated_totals = sums_by_area(treated, treated_areas);
+    let comparison_totals = sums_by_area(comparison, comparison_areas);
+    let n: u64 = treated_totals.iter().map(|t| t.eligible).sum();
+    if n == 0 {
+        return result;
+    }
+    let n = n as f64;
+    let k: u64 = treated_totals.iter().map(|t| t.in_work_6m).sum();
+    let p_bar = k as f64 / n;
+
+    // Programme areas: d_a = p̂_a − ĉ_a around d̄ = Σ wₐ dₐ (the ATT).
+    let live: Vec<usize> = (0..treated_areas)
+        .filter(|&a| treated_totals[a].eligible > 0)
+        .collect();
+    let w: Vec<f64> = (0..treated_areas)
+        .map(|a| treated_totals[a].eligible as f64 / n)
+        .collect();
+    let mut expected_c = vec![0.0; treated_areas];
+    for c in treated {
+        expected_c[c.area] += c.counts.eligible as f64 * rate_s[c.stratum];
+    }
+    let d: Vec<f64> = (0..treated_areas)
+        .map(|a| {
+            let t = treated_totals[a];
+            if t.eligible == 0 {
+                return 0.0;
+            }
+            (t.in_work_6m as f64 - expected_c[a]) / t.eligible as f64
+        })
+        .collect();
+    let d_bar: f64 = live.iter().map(|&a| w[a] * d[a]).sum();
+    let sigma2: Vec<f64> = (0..treated_areas)
+        .map(|a| match treated_totals[a].eligible {
+            0 => 0.0,
+            n_a => p_bar * (1.0 - p_bar) / n_a as f64,
+        })
+        .collect();
+    let sum_w2: f64 = live.iter().map(|&a| w[a] * w[a]).sum();
+    let sum_w2_sigma2: f64 = live.iter().map(|&a| w[a] * w[a] * sigma2[a]).sum();
+    let (mut excess, mut coefficient) = (0.0, 0.0);
+    for &a in &live {
+        let observed = (d[a] - d_bar).powi(2);
+        let null = sigma2[a] * (1.0 - 2.0 * w[a]) + sum_w2_sigma2;
+        excess += observed - null;
+        coefficient += 1.0 - 2.0 * w[a] + sum_w2;
+    }
+
+    // Comparison areas: e_b = r̂_b − ĉ_b, the pooled strata's prediction
+    // for its own people (which it is part of).
+    let live_c: Vec<usize> = (0..comparison_areas)
+        .filter(|&b| comparison_totals[b].eligible > 0)
+        .collect();
+    let mut by_area: Vec<Vec<(usize, StratumCounts)>> = vec![Vec::new(); comparison_areas];
+    for c in comparison {
+        by_area[c.area].push((c.stratum, c.counts));
+    }
+    let mut deviation = vec![0.0; comparison_areas];
+    let mut by_stratum: Vec<Vec<(usize, u64)>> = vec![Vec::new(); strata];
+    for c in comparison {
+        by_stratum[c.stratum].push((c.area, c.counts.eligible));
+    }
+    for &b in &live_c {
+        let m_b = comparison_totals[b].eligible as f64;
+        let (mut predicted, mut null) = (0.0, 0.0);
+        // A[b][b'] = Σ_s (m_bs/m_b)(m_b's/m_s), the share of b's prediction
+        // that comes from b'.
+        let mut a_row = vec![0.0; comparison_areas];
+        for &(s, counts) in &by_area[b] {
+            let (m_bs, m) = (counts.eligible as f64, m_s[s] as f64);
+            predicted += m_bs * rate_s[s];
+            null += (m_bs / m_b).powi(2) * rate_s[s] * (1.0 - rate_s[s]) * (1.0 - m_bs / m)
+                / m_bs.max(1.0);
+            for &(other, m_os) in &by_stratum[s] {
+                a_row[other] += (m_bs / m_b) * (m_os as f64 / m);
+            }
+        }
+        let e = (comparison_totals[b].in_work_6m as f64 - predicted) / m_b;
+        deviation[b] = e;
+        let g: f64 = (0..comparison_areas)
+            .map(|j| {
+                if j == b {
+                    (1.0 - a_row[j]).powi(2)
+                } else {
+                    a_row[j].powi(2)
+                }
+            })
+            .sum();
+        excess += e * e - null;
+        coefficient += g;
+    }
+    result.treated_areas = live.len();
+    result.comparison_areas = live_c.len();
+    let areas = live.len() + live_c.len();
+    if areas < 3 || coefficient <= 0.0 {
+        return result;
+    }
+    result.tau2 = Some((excess / coefficient).max(0.0));
+    result.tau2_df = (areas - 2) as f64;
+
+    // ω_b = Σ_s w_s m_bs / m_s, with w_s the matched participants' share.
+    let mut w_s = vec![0.0; strata];
+    for c in treated {
+        w_s[c.stratum] += c.counts.eligible as f64 / n;
+    }
+    let mut omega = vec![0.0; comparison_areas];
+    for c in comparison {
+        if m_s[c.stratum] > 0 {
+            omega[c.area] += w_s[c.stratum] * c.counts.eligible as f64 / m_s[c.stratum] as f64;
+        }
+    }
+    result.comparison_weight = omega.iter().map(|o| o * o).sum::<f64>();
+    result.weight = sum_w2 + result.comparison_weight;
+    result.programme_weights = live.iter().map(|&a| w[a]).collect();
+    result.programme_weights.sort_by(|a, b| b.total_cmp(a));
+    let c_bar = {
+        let (r, m) = live_c.iter().fold((0u64, 0u64), |(r, m), &b| {
+            (
+                r + comparison_totals[b].in_work_6m,
+                m + comparison_totals[b].eligible,
+            )
+        });
+        r as f64 / m.max(1) as f64
+    };
+    let mut placebo: Vec<(u64, f64, f64)> = live_c
+        .iter()
+        .map(|&b| {
+            let m_b = comparison_totals[b].eligible;
+            (m_b, deviation[b], c_bar * (1.0 - c_bar) / m_b as f64)
+        })
+        .collect();
+    placebo.sort_by_key(|a| std::cmp::Reverse(a.0));
+    result.placebo_areas = placebo.into_iter().map(|(_, e, v)| (e, v)).collect();
+    result
+}
+
+impl BetweenAreas {
+    /// Placebo-in-space: every set (or, beyond 5,000, a fixed sample of sets)
+    /// of as many comparison areas as the programme has, given the programme
+    /// areas' weights largest to largest, is an ATT under no effect; its t
+    /// statistic uses the same variance parts. The p-value is the share of
+    /// placebo statistics at least as far from zero as the programme's `t`
+    /// (the programme's own counted among them). `None` without τ̂² or with
+    /// no more comparison areas than programme areas.
+    pub fn randomisation_p(&self, t: f64) -> Option<f64> {
+        let tau2 = self.tau2?;
+        let k = self.programme_weights.len();
+        if k == 0 || self.placebo_areas.len() <= k || !t.is_finite() {
+            return None;
+        }
+        let statistic = |set: &[usize]| {
+            let (mut effect, mut variance) = (0.0, 0.0);
+            for (weight, &i) in self.programme_weights.iter().zip(set) {
+                let (e, v) = self.placebo_areas[i];
+                effect += weight * e;
+                variance += weight * weight * (v + tau2);
+            }
+            effect / variance.sqrt()
+        };
+        let sets = combinations(self.placebo_areas.len(), k, 5_000);
+        let at_least = sets
+            .iter()
+            .filter(|set| statistic(set).abs() >= t.abs() - 1e-12)
+            .count();
+        Some((1 + at_least) as f64 / (1 + sets.len()) as f64)
+    }
+}
+
+/// The `k`-subsets of `0..n` in lexicographic order, or, if there are more
+/// than `most`, every one of a fixed stride through them (the same sets on
+/// every run).
+fn combinations(n: usize, k: usize, most: usize) -> Vec<Vec<usize>> {
+    let total = (0..k).fold(1u128, |acc, i| acc * (n - i) as u128 / (i + 1) as u128);
+    let stride = total.div_ceil(most as u128).max(1);
+    let mut sets = Vec::new();
+    let mut current: Vec<usize> = (0..k).collect();
+    let mut index = 0u128;
+    loop {
+        if index.is_multiple_of(stride) {
+            sets.push(current.clone());
+        }
+        index += 1;
+        // Advance to the next combination.
+        let mut i = k;
+        loop {
+            if i == 0 {
+                return sets;
+            }
+            i -= 1;
+            if current[i] < n - k + i {
+                current[i] += 1;
+                for j in i + 1..k {
+                    current[j] = current[j - 1] + 1;
+                }
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(area: usize, stratum: usize, eligible: u64, in_work_6m: u64) -> AreaCell {
+        AreaCell {
+            area,
+            stratum,
+            counts: StratumCounts {
+                eligible,
+                in_work_6m,
+            },
+        }
+    }
+
+    #[test]
+    fn combinations_enumerate_and_thin_evenly() {
+        assert_eq!(combinations(4, 2, 100).len(), 6);
+        assert_eq!(combinations(4, 2, 100)[5], vec![2, 3]);
+        let thinned = combinations(20, 10, 1000);
+        assert!(
+            thinned.len() <= 1000 && thinned.len() > 900,
+            "{}",
+            thinned.len()
+        );
+    }
+
+    /// Two programme areas and two comparison areas, one stratum, worked by
+    /// hand. Comparison: 60/100 and 40/100, pooled c = 0.5; deviations
+    /// e = ±0.1, each with binomial part 0.5·0.5·0.5/100 = 0.00125 and
+    /// coefficient g = (1 − 0.5)² + 0.5² = 0.5. Programme areas: 70/100 and
+    /// 50/100, p̄ = 0.6, w = ½ each, d = 0.2 and 0.0 around d̄ = 0.1; each
+    /// (d − d̄)² = 0.01, binomial part 0.6·0.4/100·(1 − 1) + ¼·0.0024·2 =
+    /// 0.0012, coefficient 1 − 1 + ½ = ½.
+    /// τ̂² = (2·(0.01 − 0.0012) + 2·(0.01 − 0.00125)) / (½ + ½ + ½ + ½)
+    ///    = (0.0176 + 0.0175)/2 = 0.01755.
+    /// S = ¼ + ¼ + ω² + ω² with ω = ½ each: 1.0.
+    #[test]
+    fn hand_worked_example() {
+        let treated = [cell(0, 0, 100, 70), cell(1, 0, 100, 50)];
+        let comparison = [cell(0, 0, 100, 60), cell(1, 0, 100, 40)];
+        let b = between_areas(&treated, 2, &comparison, 2, 1);
+        assert_eq!((b.treated_areas, b.comparison_areas), (2, 2));
+        assert!((b.tau2.unwrap() - 0.017_55).abs() < 1e-9, "{:?}", b.tau2);
+        assert!((b.weight - 1.0).abs() < 1e-12);
+        assert_eq!(b.tau2_df, 2.0);
+        // Not more comparison areas than programme areas: no placebo test.
+        assert_eq!(b.randomisation_p(2.0), None);
+    }
+
+    #[test]
+    fn identical_areas_have_no_between_area_variance() {
+        let treated: Vec<_> = (0..3).map(|a| cell(a, 0, 400, 200)).collect();
+        let comparison: Vec<_> = (0..6).map(|b| cell(b, 0, 400, 200)).collect();
+        let b = between_areas(&treated, 3, &comparison, 6, 1);
+        assert_eq!(b.tau2, Some(0.0));
+        let (df, critical) = satterthwaite(0.0004, b.variance().unwrap(), b.tau2_df);
+        assert_eq!(df, f64::INFINITY);
+        assert!((critical - 1.959_964).abs() < 1e-6);
+        // 20 sets of 3 from 6, all with no deviation: p = 21/21 for no
+        // effect, 1/21 for any effect at all.
+        assert_eq!(b.randomisation_p(0.0), Some(1.0));
+        assert_eq!(b.randomisation_p(0.5), Some(1.0 / 21.0));
+    }
+
+    #[test]
+    fn too_few_areas_cannot_estimate_it() {
+        let b = between_areas(&[cell(0, 0, 100, 50)], 1, &[cell(0, 0, 100, 40)], 1, 1);
+        assert_eq!(b.tau2, None);
+        assert_eq!(b.variance(), None);
+    }
+}

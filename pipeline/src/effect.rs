@@ -1,0 +1,138 @@
+//! A matched comparison's effect with everything the outputs carry about
+//! it, from counts by area and stratum: coarsened exact matching for the
+//! point estimate, the areas' variance (`crate::areas`), the interval
+//! (`contract::formulas::att`), p-values and the minimum detectable effect.
+//! The pipeline calls it with the counts of `sql/participant_strata.sql` and
+//! `sql/comparison_strata.sql`; the coverage study calls it with simulated
+//! counts.
+
+use crate::areas::{AreaCell, BetweenAreas, between_areas, satterthwaite};
+use crate::matching::{MatchedComparison, StratumCounts, coarsened_exact_match};
+use contract::formulas::att::{AttParts, att, minimum_detectable_effect};
+use contract::formulas::multiplicity::p_value;
+
+/// Counts by area and stratum: the participants' (by site) and the
+/// comparison people's (by comparison area). Strata are numbered in a fixed
+/// order, which the matching's sums follow.
+#[derive(Debug, Clone, Default)]
+pub struct Cells {
+    pub treated: Vec<AreaCell>,
+    pub treated_areas: usize,
+    pub comparison: Vec<AreaCell>,
+    pub comparison_areas: usize,
+    pub strata: usize,
+}
+
+/// The between-area variance an interval uses: the group's own (a
+/// programme), or its programme's (a subgroup: areas move every subgroup
+/// alike, and one subgroup's areas are too few to estimate it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AreaVariance {
+    pub tau2: f64,
+    pub df: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Effect {
+    pub matching: MatchedComparison,
+    pub between: BetweenAreas,
+    pub att_low: Option<f64>,
+    pub att_high: Option<f64>,
+    /// The binomial-only standard error (the interval before areas).
+    pub att_se_within: Option<f64>,
+    pub area_variance: Option<f64>,
+    pub df: Option<f64>,
+    pub critical: Option<f64>,
+    pub p_value: Option<f64>,
+    pub randomisation_p: Option<f64>,
+    pub mde: Option<f64>,
+}
+
+impl Effect {
+    /// The τ̂² a subgroup of this programme borrows.
+    pub fn area_variance_for_subgroups(&self) -> Option<AreaVariance> {
+        self.between.tau2.map(|tau2| AreaVariance {
+            tau2,
+            df: self.between.tau2_df,
+        })
+    }
+}
+
+/// Matching on the cells summed over areas, stratum by stratum in order.
+fn matching(cells: &Cells) -> MatchedComparison {
+    let mut treated = vec![StratumCounts::default(); cells.strata];
+    let mut comparison = vec![StratumCounts::default(); cells.strata];
+    for (sums, side) in [
+        (&mut treated, &cells.treated),
+        (&mut comparison, &cells.comparison),
+    ] {
+        for c in side {
+            sums[c.stratum].eligible += c.counts.eligible;
+            sums[c.stratum].in_work_6m += c.counts.in_work_6m;
+        }
+    }
+    coarsened_exact_match(treated.into_iter().zip(comparison))
+}
+
+/// The effect of `cells`; `programme` is `None` for a programme (its own
+/// areas give τ̂²) or its programme's τ̂² for a subgroup.
+pub fn estimate(cells: &Cells, programme: Option<AreaVariance>) -> Effect {
+    let matching = matching(cells);
+    // The areas' variance is judged on the matched strata only.
+    let mut kept = vec![false; cells.strata];
+    for c in &cells.comparison {
+        kept[c.stratum] |= c.counts.eligible > 0;
+    }
+    let treated: Vec<AreaCell> = cells
+        .treated
+        .iter()
+        .copied()
+        .filter(|c| kept[c.stratum] && c.counts.eligible > 0)
+        .collect();
+    let between = between_areas(
+        &treated,
+        cells.treated_areas,
+        &cells.comparison,
+        cells.comparison_areas,
+        cells.strata,
+    );
+    let mut effect = Effect {
+        att_se_within: matching.att_se,
+        matching,
+        ..Effect::default()
+    };
+    let own = between.tau2.map(|tau2| AreaVariance {
+        tau2,
+        df: between.tau2_df,
+    });
+    let areas = programme.or(own);
+    effect.between = between;
+    let (Some(areas), Some(comparison_rate), Some(comparison_variance)) = (
+        areas,
+        matching.comparison_rate,
+        matching.comparison_variance,
+    ) else {
+        return effect;
+    };
+    let p = matching.participant_rate.unwrap_or(0.0);
+    let within = p * (1.0 - p) / matching.matched.max(1) as f64 + comparison_variance;
+    let area_variance = areas.tau2 * effect.between.weight;
+    let (df, critical) = satterthwaite(within, area_variance, areas.df);
+    let parts = AttParts {
+        comparison_rate,
+        comparison_variance,
+        area_variance,
+        critical,
+    };
+    if let Some(a) = att(matching.matched_in_work, matching.matched, parts) {
+        effect.att_low = Some(a.low);
+        effect.att_high = Some(a.high);
+        effect.p_value = p_value(a.att, a.se, df);
+        effect.randomisation_p = effect.between.randomisation_p(a.att / a.se);
+        effect.mde = minimum_detectable_effect(p, matching.matched, parts);
+    }
+    effect.area_variance = Some(area_variance);
+    effect.df = Some(df);
+    effect.critical = Some(critical);
+    effect
+}
