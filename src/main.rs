@@ -46,7 +46,8 @@ enum Command {
         #[arg(long, default_value_t = 2024)]
         seed: u64,
         /// Standard deviation of each area's shock to the chance of being in work, as a proportion (0.03 = 3
-        /// percentage points); 0 for none.
+        /// percentage points); each area's may-be-fit share also gets a shock every month with half this
+        /// standard deviation. 0 for none.
         #[arg(long, default_value_t = datasets::DEFAULT_AREA_SD)]
         area_sd: f64,
     },

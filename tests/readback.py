@@ -49,7 +49,8 @@ db.sql(f"CREATE VIEW area_programmes AS SELECT * FROM {table('area_programmes')}
 db.sql(f"CREATE VIEW areas AS SELECT * FROM {table('areas')}")
 
 # Every output table is readable and has rows.
-for name in ["programme_outcomes", "site_outcomes", "subgroup_outcomes", "fit_note_monthly", "fit_note_did", "data_quality"]:
+for name in ["programme_outcomes", "site_outcomes", "subgroup_outcomes", "fit_note_monthly", "fit_note_did",
+             "fit_note_areas", "fit_note_group_time", "fit_note_event_study", "data_quality"]:
     if rows(f"SELECT count(*) FROM {out(name)}")[0][0] == 0:
         problems.append(f"{name} is empty")
 
@@ -123,9 +124,87 @@ did_rows = rows(
     """
 )
 shares = {(p, s, q): v for p, s, q, v in did_rows}
+for programme, *written in rows(
+    f"SELECT programme, pre_share, post_share, comparison_pre_share, comparison_post_share FROM {out('fit_note_did')}"
+):
+    for value, (side, period) in zip(
+        written, [("programme", "pre"), ("programme", "post"), ("comparison", "pre"), ("comparison", "post")]
+    ):
+        close(value, shares.get((programme, side, period)), f"{programme} {side} {period} share")
+
+# The staggered DiD's group-time effects over all areas, recomputed: each
+# cohort's change from its base month (the month before go-live from then on,
+# the month before otherwise) minus the comparison areas' change.
+group_time = rows(
+    """
+    WITH monthly AS (
+        SELECT area_id, date_trunc('month', issue_date)::DATE AS month,
+               avg(CASE WHEN assessment = 'may_be_fit' THEN 1.0 ELSE 0.0 END) AS y
+        FROM fit_notes GROUP BY ALL
+    ),
+    bounds AS (SELECT min(month) AS first, max(month) AS last FROM monthly),
+    treated AS (
+        SELECT programme, area_id, date_trunc('month', start_date)::DATE AS g
+        FROM area_programmes, bounds WHERE date_trunc('month', start_date) > first AND date_trunc('month', start_date) <= last
+    ),
+    comparison AS (SELECT area_id FROM areas WHERE area_id NOT IN (SELECT area_id FROM area_programmes)),
+    cells AS (
+        SELECT DISTINCT t.programme, t.g, m.month AS t,
+               CASE WHEN m.month >= t.g THEN (t.g - INTERVAL 1 MONTH)::DATE ELSE (m.month - INTERVAL 1 MONTH)::DATE END AS b
+        FROM treated t, (SELECT DISTINCT month FROM monthly) m, bounds
+        WHERE m.month > first AND m.month >= (t.g - INTERVAL 12 MONTH)
+    ),
+    tr AS (
+        SELECT c.programme, c.g, c.t, avg(yt.y - yb.y) AS d
+        FROM cells c JOIN treated a ON a.programme = c.programme AND a.g = c.g
+        JOIN monthly yt ON yt.area_id = a.area_id AND yt.month = c.t
+        JOIN monthly yb ON yb.area_id = a.area_id AND yb.month = c.b
+        GROUP BY ALL
+    ),
+    co AS (
+        SELECT c.programme, c.g, c.t, avg(yt.y - yb.y) AS d
+        FROM cells c CROSS JOIN comparison k
+        JOIN monthly yt ON yt.area_id = k.area_id AND yt.month = c.t
+        JOIN monthly yb ON yb.area_id = k.area_id AND yb.month = c.b
+        GROUP BY ALL
+    )
+    SELECT tr.programme, tr.g, tr.t, tr.d - co.d FROM tr JOIN co USING (programme, g, t)
+    """
+)
+expected_gt = {(p, g, t): att for p, g, t, att in group_time}
+written_gt = {
+    (p, g, t): att
+    for p, g, t, att in rows(
+        f"SELECT programme, cohort, month, att FROM {out('fit_note_group_time')} WHERE areas = 'all'"
+    )
+}
+if set(expected_gt) != set(written_gt):
+    problems.append(
+        f"fit_note_group_time cells differ: {len(expected_gt)} recomputed, {len(written_gt)} written; "
+        f"e.g. {sorted(set(expected_gt) ^ set(written_gt))[:3]}"
+    )
+for key in expected_gt.keys() & written_gt.keys():
+    close(written_gt[key], expected_gt[key], f"fit_note_group_time {key}")
+
+# The overall effect: each cohort's post-start cells averaged, cohorts
+# weighted by their number of areas.
+sizes = {}
+for programme, g, n in rows(
+    """SELECT programme, date_trunc('month', start_date)::DATE, count(*) FROM area_programmes
+       WHERE date_trunc('month', start_date) > (SELECT min(date_trunc('month', issue_date)) FROM fit_notes)
+         AND date_trunc('month', start_date) <= (SELECT max(date_trunc('month', issue_date)) FROM fit_notes)
+       GROUP BY ALL"""
+):
+    sizes[(programme, g)] = n
 for programme, did in rows(f"SELECT programme, did FROM {out('fit_note_did')}"):
-    g = lambda s, q: shares[(programme, s, q)]
-    expected_did = (g("programme", "post") - g("programme", "pre")) - (g("comparison", "post") - g("comparison", "pre"))
+    cohorts = {}
+    for (p, g, t), att in expected_gt.items():
+        if p == programme and t >= g:
+            cohorts.setdefault(g, []).append(att)
+    total = sum(sizes[(programme, g)] for g in cohorts)
+    expected_did = (
+        sum(sizes[(programme, g)] * sum(a) / len(a) for g, a in cohorts.items()) / total if total else None
+    )
     close(did, expected_did, f"{programme} did")
 
 if problems:

@@ -42,6 +42,7 @@ pub const METRIC_QUERIES: &[MetricQuery] = &[
     metric!("fit_note_did_counts", false),
     metric!("fit_note_trend", false),
     metric!("programme_coverage", false),
+    metric!("fit_note_areas", false),
 ];
 
 /// Look up a metric query by name.

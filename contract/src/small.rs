@@ -63,6 +63,11 @@ impl SmallResult {
         Ok(a.as_primitive::<Date32Type>().iter().collect())
     }
 
+    pub fn bools(&self, name: &str) -> Result<Vec<Option<bool>>> {
+        let a = self.column_as(name, &DataType::Boolean)?;
+        Ok(a.as_boolean().iter().collect())
+    }
+
     pub fn strings(&self, name: &str) -> Result<Vec<Option<String>>> {
         let a = self.column_as(name, &DataType::Utf8)?;
         Ok(a.as_string::<i32>()

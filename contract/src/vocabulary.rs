@@ -58,6 +58,16 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Which of a programme's areas a fit-note effect is estimated over:
+    /// every area running it, or only those running no other programme that
+    /// starts inside the analysis window (`fit_note_event_study.areas`).
+    AreaSet {
+        All = "all",
+        Clean = "clean",
+    }
+}
+
+vocabulary! {
     /// Before or after a programme's start (`fit_note_did_counts.period`).
     Period {
         Pre = "pre",

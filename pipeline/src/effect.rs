@@ -128,7 +128,10 @@ pub fn estimate(cells: &Cells, programme: Option<AreaVariance>) -> Effect {
         effect.att_low = Some(a.low);
         effect.att_high = Some(a.high);
         effect.p_value = p_value(a.att, a.se, df);
-        effect.randomisation_p = effect.between.randomisation_p(a.att / a.se);
+        // The placebo test is for a programme's headline effect only.
+        if programme.is_none() {
+            effect.randomisation_p = effect.between.randomisation_p(a.att / a.se);
+        }
         effect.mde = minimum_detectable_effect(p, matching.matched, parts);
     }
     effect.area_variance = Some(area_variance);

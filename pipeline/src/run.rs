@@ -244,6 +244,9 @@ impl Run<'_> {
             fit_note_monthly: evaluation.fit_note_monthly,
             fit_note_did: evaluation.fit_note_did,
             fit_note_trend: evaluation.fit_note_trend,
+            fit_note_areas: evaluation.fit_note_areas,
+            fit_note_group_time: evaluation.fit_note_group_time,
+            fit_note_event_study: evaluation.fit_note_event_study,
             data_quality,
         };
         write_tables(ctx, staging, &tables, run_id).await?;

@@ -110,16 +110,25 @@ async fn planted_effects_lie_inside_their_95_percent_intervals() {
         );
         let estimate = floats(
             &ctx,
-            &format!("SELECT did, did_low, did_high FROM fit_note_did WHERE programme = '{name}'"),
+            &format!("SELECT did, did_low, did_high, clean_did, clean_did_low, clean_did_high FROM fit_note_did WHERE programme = '{name}'"),
         )
         .await;
-        let [est, low, high] = estimate[0][..] else {
+        let [est, low, high, clean, clean_low, clean_high] = estimate[0][..] else {
             panic!("one DiD row for {programme}")
         };
         let (est, low, high) = (est.unwrap(), low.unwrap(), high.unwrap());
         assert!(
             low <= did && did <= high,
             "{programme}: planted fit-note DiD {did} outside {est} ({low}, {high})"
+        );
+        // Over the clean areas, the programme's own lift (staggered starts,
+        // other programmes' lifts in shared areas kept out).
+        let lift = truth["fit_note_may_be_fit_lift"].as_f64().unwrap();
+        let (clean, clean_low, clean_high) =
+            (clean.unwrap(), clean_low.unwrap(), clean_high.unwrap());
+        assert!(
+            clean_low <= lift && lift <= clean_high,
+            "{programme}: own lift {lift} outside its clean-area estimate {clean} ({clean_low}, {clean_high})"
         );
     }
 }

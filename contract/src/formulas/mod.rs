@@ -9,6 +9,8 @@
 
 pub mod att;
 pub mod did;
+pub mod fit_note_effects;
 pub mod funnel;
 pub mod multiplicity;
+pub mod staggered;
 pub mod wilson;

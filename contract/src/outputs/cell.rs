@@ -5,10 +5,10 @@
 
 use crate::error::{ContractError, Result};
 use crate::small::date32;
-use crate::vocabulary::{Arm, Dimension, FunnelFlag, Period, Side};
+use crate::vocabulary::{AreaSet, Arm, Dimension, FunnelFlag, Period, Side};
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
-    ArrayRef, AsArray, Date32Array, Float64Array, Int64Array, StringArray,
+    ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type};
@@ -106,6 +106,39 @@ impl Cell for Option<i64> {
     }
 }
 
+impl Cell for i64 {
+    fn data_type() -> DataType {
+        DataType::Int64
+    }
+    fn array(values: Vec<Self>) -> ArrayRef {
+        Arc::new(values.into_iter().collect::<Int64Array>())
+    }
+    fn read(column: &ArrayRef, what: &str) -> Result<Vec<Self>> {
+        Option::<i64>::read(column, what)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| v.ok_or_else(|| null_in(what, i)))
+            .collect()
+    }
+}
+
+impl Cell for bool {
+    fn data_type() -> DataType {
+        DataType::Boolean
+    }
+    fn array(values: Vec<Self>) -> ArrayRef {
+        Arc::new(values.into_iter().map(Some).collect::<BooleanArray>())
+    }
+    fn read(column: &ArrayRef, what: &str) -> Result<Vec<Self>> {
+        let a = cast_to(column, &DataType::Boolean, what)?;
+        a.as_boolean()
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v.ok_or_else(|| null_in(what, i)))
+            .collect()
+    }
+}
+
 impl Cell for Option<f64> {
     fn data_type() -> DataType {
         DataType::Float64
@@ -184,7 +217,7 @@ macro_rules! vocabulary_cell {
     )*};
 }
 
-vocabulary_cell!(Arm, Side, Period, Dimension, FunnelFlag);
+vocabulary_cell!(Arm, Side, Period, Dimension, FunnelFlag, AreaSet);
 
 /// A column of `batch` by name, or an error naming it.
 pub fn column<'a>(

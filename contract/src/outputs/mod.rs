@@ -132,6 +132,9 @@ evidence_tables! {
     fit_note_monthly: FitNoteMonthly,
     fit_note_did: FitNoteDid,
     fit_note_trend: FitNoteTrend,
+    fit_note_areas: FitNoteArea,
+    fit_note_group_time: FitNoteGroupTime,
+    fit_note_event_study: FitNoteEventStudy,
     data_quality: DataQuality,
 }
 
@@ -173,6 +176,9 @@ mod tests {
                 "fit_note_monthly",
                 "fit_note_did",
                 "fit_note_trend",
+                "fit_note_areas",
+                "fit_note_group_time",
+                "fit_note_event_study",
                 "data_quality",
             ]
         );

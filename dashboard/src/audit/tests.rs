@@ -186,6 +186,9 @@ fn evidence_of(people: &[Person]) -> Evidence {
         fit_note_monthly: vec![],
         fit_note_did: vec![],
         fit_note_trend: vec![],
+        fit_note_areas: vec![],
+        fit_note_group_time: vec![],
+        fit_note_event_study: vec![],
         data_quality: vec![],
     };
     let mut evidence = Evidence {

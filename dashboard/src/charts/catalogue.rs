@@ -1,6 +1,7 @@
 //! Every chart the dashboard serves, by page and name, built from published
 //! (disclosure-controlled) figures.
 
+use super::fit_notes::{did, event_study};
 use super::{Chart, DataTable, ForestRow, FunnelPoint, Line, Plot};
 use crate::disclosure::{Count, NotesMonth, Programme, Published, SUPPRESSED, Share, Site};
 use crate::presentation::numbers::plain;
@@ -20,7 +21,7 @@ impl Scope<'_> {
     pub fn names(&self) -> &'static [&'static str] {
         match self {
             Scope::Overview => &["att", "rates", "fit-note-did"],
-            Scope::Programme(_) => &["funnel", "subgroups", "fit-notes"],
+            Scope::Programme(_) => &["funnel", "subgroups", "fit-notes", "event-study"],
             Scope::Site(..) => &["rates", "fit-notes"],
         }
     }
@@ -35,7 +36,7 @@ impl Scope<'_> {
     }
 }
 
-const INTERVAL_95: &str = "Bars are 95% confidence intervals: if the evaluation were repeated \
+pub(super) const INTERVAL_95: &str = "Bars are 95% confidence intervals: if the evaluation were repeated \
 many times, 95 in 100 such intervals would contain the true value.";
 
 /// A chart by page and name, or `None` when the page has no such chart.
@@ -47,6 +48,7 @@ pub fn chart(published: &Published, scope: Scope, name: &str) -> Option<Chart> {
         (Scope::Programme(p), "funnel") => funnel(published, p),
         (Scope::Programme(p), "subgroups") => subgroups(published, p),
         (Scope::Programme(p), "fit-notes") => programme_notes(published, p),
+        (Scope::Programme(p), "event-study") => event_study(published, p)?,
         (Scope::Site(p, s), "rates") => site_rates(p, s),
         (Scope::Site(p, s), "fit-notes") => site_notes(published, p, s),
         _ => return None,
@@ -62,7 +64,7 @@ pub fn charts(published: &Published, scope: Scope) -> Vec<Chart> {
         .collect()
 }
 
-fn suppressed_note(n: usize, what: &str) -> String {
+pub(super) fn suppressed_note(n: usize, what: &str) -> String {
     match n {
         0 => String::new(),
         1 => format!(" One {what} is suppressed ([c]) and not drawn."),
@@ -152,57 +154,6 @@ fn rates(published: &Published) -> Chart {
             series: vec!["Participants".into(), "Matched comparison".into()],
             reference: None,
             difference: false,
-        },
-        table,
-    }
-}
-
-fn did(published: &Published) -> Chart {
-    let mut table = DataTable::new(&[
-        "programme",
-        "start_date",
-        "pre_share",
-        "post_share",
-        "comparison_pre_share",
-        "comparison_post_share",
-        "did",
-        "did_low",
-        "did_high",
-    ]);
-    let mut rows = Vec::new();
-    for d in &published.did {
-        let [v, l, h] = d.did.plain();
-        let mut row = vec![
-            d.programme.clone(),
-            d.start_date.map(|d| d.to_string()).unwrap_or_default(),
-        ];
-        row.extend(d.shares.iter().map(|s| s.plain()));
-        row.extend([v, l, h]);
-        table.push(row);
-        rows.push(ForestRow {
-            label: d.programme.clone(),
-            series: 0,
-            value: d.did.value(),
-            interval: d.did.interval(),
-        });
-    }
-    let hidden = rows.iter().filter(|r| r.value.is_none()).count();
-    Chart {
-        name: "fit-note-did".into(),
-        title: "Change in \"may be fit\" fit notes, difference in differences".into(),
-        x_label:
-            "Change in may-be-fit share, programme areas minus comparison areas (percentage points)"
-                .into(),
-        y_label: "Programme".into(),
-        caption: format!(
-            "The change in the share of fit notes saying \"may be fit for work\" in each programme's areas, from the 12 months before its start to the months after, minus the same change in comparison areas. {INTERVAL_95} The vertical line is no difference.{}",
-            suppressed_note(hidden, "programme")
-        ),
-        plot: Plot::Forest {
-            rows,
-            series: vec!["DiD".into()],
-            reference: Some(0.0),
-            difference: true,
         },
         table,
     }

@@ -63,6 +63,7 @@ fn draw<DB: DrawingBackend>(
         } => forest(chart, &root, rows, series, *reference, *difference),
         Plot::Funnel { target, points } => funnel(chart, &root, *target, points),
         Plot::Trend { lines, markers } => trend(chart, &root, lines, markers),
+        Plot::EventStudy { series } => event_study(chart, &root, series),
     };
     result.map_err(|e| fail(&e))?;
     root.present().map_err(|e| fail(&e))
@@ -321,6 +322,86 @@ fn month_label(v: f64) -> String {
     NaiveDate::from_ymd_opt(v.div_euclid(12), v.rem_euclid(12) as u32 + 1, 1)
         .map(|d| d.format("%b %Y").to_string())
         .unwrap_or_default()
+}
+
+fn event_study<DB: DrawingBackend>(
+    chart: &Chart,
+    root: &DrawingArea<DB, Shift>,
+    series: &[(String, Vec<super::EventPoint>)],
+) -> DrawResult<DB> {
+    let all = || series.iter().flat_map(|(_, p)| p.iter());
+    let (x0, x1) = all().fold((-1.0_f64, 1.0_f64), |(a, b), p| {
+        (a.min(p.event_month as f64), b.max(p.event_month as f64))
+    });
+    let ys = all().flat_map(|p| {
+        [
+            Some(p.value),
+            p.interval.map(|i| i.0),
+            p.interval.map(|i| i.1),
+        ]
+        .into_iter()
+        .flatten()
+    });
+    let (y0, y1) = ys.fold((0.0_f64, 0.0_f64), |(a, b), v| (a.min(v), b.max(v)));
+    let pad = ((y1 - y0) * 0.08).max(0.005);
+    let (y0, y1) = (y0 - pad, y1 + pad);
+    let mut c = ChartBuilder::on(root)
+        .caption(&chart.title, title_style())
+        .margin(16)
+        .margin_right(40)
+        .x_label_area_size(48)
+        .y_label_area_size(72)
+        .build_cartesian_2d((x0 - 0.5)..(x1 + 0.5), y0..y1)?;
+    c.configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(GRID)
+        .x_desc(&chart.x_label)
+        .y_desc(&chart.y_label)
+        .x_label_formatter(&|v| format!("{:+}", v.round() as i64))
+        .y_label_formatter(&|v| points(*v))
+        .label_style((FONT, 14).into_font().color(&INK))
+        .axis_desc_style((FONT, 15).into_font().color(&INK))
+        .draw()?;
+    c.draw_series(LineSeries::new(
+        vec![(x0 - 0.5, 0.0), (x1 + 0.5, 0.0)],
+        INK.stroke_width(1),
+    ))?;
+    c.draw_series(DashedLineSeries::new(
+        vec![(-0.5, y0), (-0.5, y1)],
+        4,
+        4,
+        INK.stroke_width(1),
+    ))?;
+    c.draw_series(std::iter::once(Text::new(
+        "go-live".to_string(),
+        (-0.4, y1),
+        (FONT, 13)
+            .into_font()
+            .color(&INK)
+            .pos(Pos::new(HPos::Left, VPos::Top)),
+    )))?;
+    let offset = |i: usize| (i as f64 - (series.len() as f64 - 1.0) / 2.0) * 0.25;
+    for (i, (name, estimates)) in series.iter().enumerate() {
+        let style = colour(i);
+        let dx = offset(i);
+        c.draw_series(estimates.iter().filter_map(|p| {
+            let (l, h) = p.interval?;
+            let x = p.event_month as f64 + dx;
+            Some(PathElement::new(
+                vec![(x, l), (x, h)],
+                style.stroke_width(2),
+            ))
+        }))?;
+        c.draw_series(
+            estimates
+                .iter()
+                .map(|p| Circle::new((p.event_month as f64 + dx, p.value), 4, style.filled())),
+        )?
+        .label(name.as_str())
+        .legend(move |(x, y)| Circle::new((x + 10, y), 4, style.filled()));
+    }
+    legend(&mut c, SeriesLabelPosition::UpperLeft)?;
+    Ok(())
 }
 
 fn trend<DB: DrawingBackend>(

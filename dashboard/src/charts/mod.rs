@@ -5,6 +5,7 @@
 
 pub mod catalogue;
 mod draw;
+mod fit_notes;
 
 use crate::error::DashboardError;
 use chrono::NaiveDate;
@@ -79,6 +80,14 @@ pub struct Line {
     pub points: Vec<(NaiveDate, f64)>,
 }
 
+/// One estimate of an event study: months since go-live.
+#[derive(Clone, Debug)]
+pub struct EventPoint {
+    pub event_month: i64,
+    pub value: f64,
+    pub interval: Option<(f64, f64)>,
+}
+
 #[derive(Clone, Debug)]
 pub enum Plot {
     /// Estimates with intervals, one row each, against a reference line.
@@ -94,6 +103,11 @@ pub enum Plot {
     Funnel {
         target: f64,
         points: Vec<FunnelPoint>,
+    },
+    /// Effects by months since go-live, one series per set of areas, with
+    /// intervals, a zero line and go-live marked between months −1 and 0.
+    EventStudy {
+        series: Vec<(String, Vec<EventPoint>)>,
     },
     /// Monthly shares, with dated markers (go-live dates).
     Trend {

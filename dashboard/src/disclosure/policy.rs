@@ -38,13 +38,15 @@ pub fn three_significant_figures(v: f64) -> f64 {
 /// Which parts of a total to suppress: the small ones, and, where that
 /// leaves exactly one suppressed part under a published total, the smallest
 /// other part too, so that no suppressed part is the difference between the
-/// total and the published parts.
+/// total and the published parts. "Smallest" is judged on the rounded
+/// counts (ties to the first), so which part is chosen says nothing about
+/// exact counts a reader cannot already see.
 pub fn complementary(parts: &[u64], total: u64) -> Vec<bool> {
     let mut hidden: Vec<bool> = parts.iter().map(|&n| n < THRESHOLD).collect();
     if total >= THRESHOLD && hidden.iter().filter(|&&h| h).count() == 1 {
         let smallest = (0..parts.len())
             .filter(|&i| !hidden[i])
-            .min_by_key(|&i| (parts[i], i));
+            .min_by_key(|&i| (round_to_base(parts[i]), i));
         if let Some(i) = smallest {
             hidden[i] = true;
         }
@@ -94,7 +96,7 @@ pub fn hidden_in_overlapping_groups(values: &[u64], groups: &[(Vec<usize>, u64)]
             if let Some(&i) = members
                 .iter()
                 .filter(|&&i| !hidden[i])
-                .min_by_key(|&&i| (values[i], i))
+                .min_by_key(|&&i| (round_to_base(values[i]), i))
             {
                 hidden[i] = true;
                 changed = true;
@@ -114,6 +116,15 @@ mod tests {
     fn costs_have_three_significant_figures() {
         assert_eq!(three_significant_figures(12_345.6), 12_300.0);
         assert_eq!(three_significant_figures(97_179.77), 97_200.0);
+    }
+
+    /// Exact 12 and 11 both publish as 10: the first is chosen either way,
+    /// so the choice does not tell a reader which is smaller.
+    #[test]
+    fn the_complementary_part_is_chosen_on_rounded_counts() {
+        assert_eq!(complementary(&[12, 11, 4], 40), [true, false, true]);
+        assert_eq!(complementary(&[11, 12, 4], 40), [true, false, true]);
+        assert_eq!(complementary(&[13, 12, 4], 40), [false, true, true]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::values::{CostPerOutcome, Count, Effect, Money, Share};
 use chrono::NaiveDate;
-use contract::vocabulary::{Dimension, FunnelFlag};
+use contract::vocabulary::{AreaSet, Dimension, FunnelFlag};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug)]
@@ -90,14 +90,57 @@ pub struct NotesMonth {
     pub share: Share,
 }
 
+/// A programme's fit-note effect: the staggered difference in differences
+/// over the area × month panel (from the rounded monthly counts), over all
+/// its areas and over its clean areas, the event study and the joint test of
+/// the leads; with the pooled cells around its earliest start for
+/// description.
 #[derive(Clone, Debug)]
 pub struct Did {
     pub programme: String,
     pub start_date: Option<NaiveDate>,
-    /// Programme pre, post, comparison pre, post.
+    /// Programme pre, post, comparison pre, post (pooled, descriptive).
     pub fit_notes: [Count; 4],
     pub shares: [Share; 4],
+    /// The overall effect over all the programme's areas.
     pub did: Effect,
+    pub treated_areas: usize,
+    pub comparison_areas: usize,
+    /// The overall effect over its clean areas; `None` without one.
+    pub clean: Option<Effect>,
+    pub clean_areas: usize,
+    pub pretrend: Option<PreTrend>,
+    /// The programme's areas that run another programme starting inside the
+    /// analysis window.
+    pub overlaps: Vec<Overlap>,
+    pub event_study: Vec<EventPoint>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PreTrend {
+    /// Quarters of leads tested jointly.
+    pub quarters: usize,
+    /// To 3 decimal places.
+    pub p_value: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Overlap {
+    pub area_id: String,
+    /// "Youth Guarantee Trailblazer from 2025-04-01; ..."
+    pub overlapping: String,
+    /// Another programme starts in the same month as this one here: their
+    /// effects cannot be separated in this area.
+    pub same_start: bool,
+}
+
+/// One event-study estimate: months since go-live (negative: a lead).
+#[derive(Clone, Debug)]
+pub struct EventPoint {
+    pub areas: AreaSet,
+    pub event_month: i64,
+    pub effect: Effect,
+    pub treated_areas: usize,
 }
 
 #[derive(Clone, Debug)]

@@ -4,13 +4,13 @@
 //! pp, £, `[c]`) is `crate::presentation`'s business.
 
 use super::policy::{THRESHOLD, round_share, round_to_base, three_significant_figures};
-use contract::formulas::{att, did, multiplicity, wilson};
+use contract::formulas::{att, multiplicity, staggered, wilson};
 pub use contract::vocabulary::Significance;
 
 /// Whether a rate of `numerator` in `denominator` may be shown: both, and
 /// their difference, at or above the threshold (a 97% rate of 105 would
 /// otherwise reveal the 3 people not in work).
-fn rate_is_safe(numerator: u64, denominator: u64) -> bool {
+pub(super) fn rate_is_safe(numerator: u64, denominator: u64) -> bool {
     numerator >= THRESHOLD
         && denominator >= THRESHOLD
         && denominator.saturating_sub(numerator) >= THRESHOLD
@@ -168,22 +168,20 @@ impl Effect {
     /// The fit-note difference in differences from the four cells' rounded
     /// counts (`contract::formulas::did`), shown only when every cell's
     /// share may be shown.
-    pub(super) fn did(cells: [(u64, u64); 4]) -> Effect {
-        if cells
-            .iter()
-            .any(|&(notes, may_be_fit)| !rate_is_safe(may_be_fit, notes))
-        {
+    /// A fit-note effect from the staggered estimator over the *rounded*
+    /// monthly counts (`control::notes`): suppressed where `small` (one of
+    /// the pooled cells it summarises is too small to show); not estimable
+    /// where the areas cannot support an interval.
+    pub(super) fn staggered(small: bool, estimate: Option<staggered::Estimate>) -> Effect {
+        if small {
             return Effect(EffectState::Suppressed);
         }
-        let [pre, post, comparison_pre, comparison_post] =
-            cells.map(|(notes, may_be_fit)| did::NoteCounts {
-                fit_notes: round_to_base(notes),
-                may_be_fit: round_to_base(may_be_fit),
-            });
-        let d = did::difference_in_differences(pre, post, comparison_pre, comparison_post);
-        match (d.did, d.did_low, d.did_high) {
-            (Some(v), Some(l), Some(h)) => Effect::shown([v, l, h], None),
-            _ => Effect(EffectState::Suppressed),
+        match estimate {
+            Some(e) => match (e.low, e.high) {
+                (Some(l), Some(h)) => Effect::shown([e.estimate, l, h], e.p_value),
+                _ => Effect(EffectState::NotEstimable),
+            },
+            None => Effect(EffectState::NotEstimable),
         }
     }
 

@@ -11,4 +11,5 @@ pub mod tables;
 
 pub use labels::dimension_label;
 pub use numbers::{percent, points, thousands};
+pub use serialise::p_value;
 pub use slugs::slug;

@@ -160,6 +160,24 @@ serialise_as_map!(Did, |d| {
     "fit_notes" => d.fit_notes,
     "shares" => d.shares,
     "did" => d.did,
+    "treated_areas" => d.treated_areas,
+    "comparison_areas" => d.comparison_areas,
+    "clean" => d.clean,
+    "clean_areas" => d.clean_areas,
+    "pretrend" => d.pretrend.as_ref().map(|t| {
+        std::collections::BTreeMap::from([
+            ("quarters", t.quarters.to_string()),
+            ("p_value", p_value(t.p_value)),
+        ])
+    }),
+    "overlaps" => d.overlaps,
+    "bundled" => d.overlaps.iter().any(|o| o.same_start),
+});
+
+serialise_as_map!(Overlap, |o| {
+    "area_id" => o.area_id,
+    "overlapping" => o.overlapping,
+    "same_start" => o.same_start,
 });
 
 serialise_as_map!(Check, |c| {

@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 
 pub type Row = BTreeMap<String, Value>;
 
-const NAMES: [&str; 5] = [
+const NAMES: [&str; 6] = [
     "programme_outcomes",
     "site_outcomes",
     "subgroup_outcomes",
     "fit_note_monthly",
     "fit_note_did",
+    "fit_note_event_study",
 ];
 
 pub fn names() -> &'static [&'static str] {
@@ -107,6 +108,9 @@ pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
             .iter()
             .map(|d| {
                 let [did, did_low, did_high] = d.did.plain();
+                let [clean_did, clean_did_low, clean_did_high] = d
+                    .clean
+                    .map_or_else(|| std::array::from_fn(|_| String::new()), |c| c.plain());
                 row(vec![
                     ("programme", d.programme.clone()),
                     ("pre_share", d.shares[0].plain()),
@@ -116,7 +120,37 @@ pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
                     ("did", did),
                     ("did_low", did_low),
                     ("did_high", did_high),
+                    ("treated_areas", d.treated_areas.to_string()),
+                    ("comparison_areas", d.comparison_areas.to_string()),
+                    ("clean_areas", d.clean_areas.to_string()),
+                    ("clean_did", clean_did),
+                    ("clean_did_low", clean_did_low),
+                    ("clean_did_high", clean_did_high),
+                    (
+                        "pretrend_p_value",
+                        d.pretrend
+                            .as_ref()
+                            .map_or_else(String::new, |t| format!("{:.3}", t.p_value)),
+                    ),
                 ])
+            })
+            .collect(),
+        "fit_note_event_study" => published
+            .did
+            .iter()
+            .flat_map(|d| {
+                d.event_study.iter().map(|e| {
+                    let [estimate, low, high] = e.effect.plain();
+                    row(vec![
+                        ("programme", d.programme.clone()),
+                        ("areas", e.areas.as_str().to_string()),
+                        ("event_month", e.event_month.to_string()),
+                        ("estimate", estimate),
+                        ("low", low),
+                        ("high", high),
+                        ("treated_areas", e.treated_areas.to_string()),
+                    ])
+                })
             })
             .collect(),
         "fit_note_monthly" => published

@@ -241,10 +241,14 @@ pub async fn fit_notes(State(state): State<AppState>, viewer: Viewer) -> PageRes
         .map(|c| figure(&Scope::Overview, c))
         .transpose()?;
     let mut trends = Vec::new();
+    let mut event_studies = Vec::new();
     for p in &published.programmes {
         let scope = Scope::Programme(p);
         if let Some(c) = catalogue::chart(&published, scope, "fit-notes") {
             trends.push(figure(&scope, c)?);
+        }
+        if let Some(c) = catalogue::chart(&published, scope, "event-study") {
+            event_studies.push(figure(&scope, c)?);
         }
     }
     render(
@@ -255,6 +259,7 @@ pub async fn fit_notes(State(state): State<AppState>, viewer: Viewer) -> PageRes
             did => published.did,
             did_chart,
             trends,
+            event_studies,
             ..frame(Some(&published), &viewer)
         },
     )

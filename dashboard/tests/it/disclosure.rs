@@ -22,7 +22,7 @@ const COUNT_COLUMNS: [&str; 8] = [
     "may_be_fit",
     "rows_failed",
 ];
-const PROPORTION_COLUMNS: [&str; 23] = [
+const PROPORTION_COLUMNS: [&str; 30] = [
     "rate",
     "rate_low",
     "rate_high",
@@ -46,8 +46,17 @@ const PROPORTION_COLUMNS: [&str; 23] = [
     "att_p_adjusted",
     "randomisation_p",
     "mde",
+    "clean_did",
+    "clean_did_low",
+    "clean_did_high",
+    "pretrend_p_value",
+    "estimate",
+    "low",
+    "high",
 ];
-const LABEL_COLUMNS: [&str; 9] = [
+/// Labels, and numbers that are not counts of people or notes (areas,
+/// months since go-live).
+const LABEL_COLUMNS: [&str; 15] = [
     "programme",
     "area_id",
     "area_name",
@@ -57,12 +66,19 @@ const LABEL_COLUMNS: [&str; 9] = [
     "funnel_flag",
     "month",
     "start_date",
+    "areas",
+    "event_month",
+    "treated_areas",
+    "comparison_areas",
+    "clean_areas",
+    "programme_areas",
 ];
 
 /// A published count: `[c]`, or a multiple of 5 that is at least 10.
 fn check_count(cell: &str, place: &str) {
     let cell = cell.trim();
-    if cell == "[c]" {
+    // Suppressed, or not applicable (no clean area, no joint test).
+    if cell == "[c]" || cell.is_empty() {
         return;
     }
     let n: u64 = cell
@@ -75,7 +91,8 @@ fn check_count(cell: &str, place: &str) {
 
 fn check_proportion(cell: &str, place: &str) {
     let cell = cell.trim();
-    if cell == "[c]" {
+    // Suppressed, or not applicable (no clean area, no joint test).
+    if cell == "[c]" || cell.is_empty() {
         return;
     }
     let decimals = cell.split('.').nth(1).map_or(0, str::len);
@@ -130,7 +147,15 @@ fn bare_integers(text: &str) -> Vec<u64> {
         let before = text[..m.start()].chars().next_back().unwrap_or(' ');
         let after = &text[m.end()..];
         let next = after.chars().next().unwrap_or(' ');
+        // A year after a month's name (chart axes: "Mar 2026").
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let after_month = MONTHS
+            .iter()
+            .any(|month| text[..m.start()].ends_with(&format!("{month} ")));
         if m.as_str().contains('.')
+            || after_month
             // Dates, times, ranges, money, signed effects; digits inside
             // identifiers and paths (`run-20261125T0145`, `/tmp/.tmp36x`).
             || matches!(before, '-' | '£' | '.' | ':' | '+' | '/' | '_')
@@ -233,7 +258,8 @@ fn check_page(html: &str, place: &str, forbidden: &BTreeSet<u64>) -> usize {
     }
     // Any other cell holding a bare whole number is a count too (file
     // counts excepted).
-    let plain_cells = Selector::parse("table:not(.chart-data) td:not(.files)").unwrap();
+    let plain_cells =
+        Selector::parse("table:not(.chart-data) td:not(.files):not(.not-a-count)").unwrap();
     let whole = Regex::new(r"^\s*\d[\d,]*\s*$").unwrap();
     for cell in doc.select(&plain_cells) {
         let text: String = cell.text().collect();
@@ -242,7 +268,8 @@ fn check_page(html: &str, place: &str, forbidden: &BTreeSet<u64>) -> usize {
         }
     }
     // Nowhere in the page's text or its charts' text: an exact count.
-    // (File counts are not counts of records.)
+    // (File counts, area counts and months since go-live are not counts of
+    // records; the pages mark them `not-a-count`.)
     let text: String = doc
         .tree
         .nodes()
@@ -252,7 +279,10 @@ fn check_page(html: &str, place: &str, forbidden: &BTreeSet<u64>) -> usize {
                 a.value()
                     .as_element()
                     .and_then(|e| e.attr("class"))
-                    .is_some_and(|c| c.split_whitespace().any(|c| c == "files"))
+                    .is_some_and(|c| {
+                        c.split_whitespace()
+                            .any(|c| c == "files" || c == "not-a-count")
+                    })
             });
             (!in_files).then(|| text.to_string())
         })
@@ -290,8 +320,23 @@ async fn no_page_chart_or_export_reveals_a_small_or_unrounded_count() {
         let csv = get(&state, &format!("{chart}.csv")).await;
         assert_eq!(csv.status, 200, "{chart}.csv");
         suppressed += check_csv(&csv.body, &format!("{chart}.csv"));
-        for n in bare_integers(&csv.text()) {
-            assert!(!forbidden.contains(&n), "{chart}.csv: exact count {n}");
+        // Every cell but the labels (which include area counts and months
+        // since go-live).
+        let mut reader = csv::Reader::from_reader(&csv.body[..]);
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        for record in reader.records() {
+            let record = record.unwrap();
+            for (column, cell) in header.iter().zip(record.iter()) {
+                if LABEL_COLUMNS.contains(&column.as_str()) {
+                    continue;
+                }
+                for n in bare_integers(cell) {
+                    assert!(
+                        !forbidden.contains(&n),
+                        "{chart}.csv, {column}: exact count {n}"
+                    );
+                }
+            }
         }
         let svg = get(&state, &format!("{chart}.svg")).await.text();
         let doc = roxmltree::Document::parse(&svg).unwrap();
@@ -380,7 +425,9 @@ async fn no_page_chart_or_export_reveals_a_small_or_unrounded_count() {
 #[test]
 fn the_number_scanner_skips_dates_rates_and_ranges_but_finds_counts() {
     assert_eq!(
-        bare_integers("2025-01-01 45.3% +3.2 pp £12,300 16-24 6 months 1,234 people and 17"),
+        bare_integers(
+            "2025-01-01 45.3% +3.2 pp £12,300 16-24 6 months Mar 2026 1,234 people and 17"
+        ),
         vec![1234, 17]
     );
 }

@@ -2,6 +2,9 @@
 //! against.
 
 use super::*;
+use contract::formulas::fit_note_effects::{ProgrammeEffects, effects_of_shares};
+use contract::outputs::FitNoteArea;
+use contract::vocabulary::{AreaSet, Side};
 
 /// The true effects behind a generated dataset: `_planted.json`.
 #[derive(Debug, Clone, Serialize)]
@@ -30,15 +33,22 @@ pub struct PlantedProgramme {
     /// participants' mean rise in their chance of being in work, which is the
     /// uplift except where it met certainty. Intervals are checked against it.
     pub in_work_6m_att: f64,
-    /// The lift added to may_be_fit probability in this programme's areas
-    /// from its start date.
+    /// The programme's own lift to the may_be_fit probability, in each of its
+    /// areas from that area's own start month. Its clean-area estimate
+    /// (`fit_note_did.clean_did`) should recover it.
     pub fit_note_may_be_fit_lift: f64,
-    /// The true value of the contract's fit-note difference in differences
-    /// for this dataset: the same estimator applied to each note's true
-    /// may_be_fit probability instead of its drawn outcome. It differs from
-    /// the lift where an area runs several programmes and by the national
-    /// trend's weighting across months.
+    /// What `fit_note_did.did` (all the programme's areas) should recover:
+    /// the contract's staggered estimator applied to each area-month's
+    /// expected may_be_fit probability (no monthly shocks, no sampling). It
+    /// exceeds the own lift where the programme's areas run other programmes
+    /// that start inside the window.
     pub fit_note_did: f64,
+    /// The same over the clean areas only (null without one): the own lift.
+    pub fit_note_clean_did: Option<f64>,
+    /// What the earlier pooled estimator (all notes of the programme's areas
+    /// around its earliest start against the comparison areas) would see:
+    /// it applied to each note's probability.
+    pub fit_note_pooled_did: f64,
     pub participants: u64,
 }
 
@@ -50,20 +60,30 @@ pub(crate) fn planted(
     uplift_realised: &[f64],
     invalid_rows: BTreeMap<String, u64>,
 ) -> Planted {
+    let staggered = fit_note_truth(world);
     let programmes = world
         .programme_names
         .iter()
         .enumerate()
         .map(|(p, name)| {
-            let did = (truth.share(p, 0, 1) - truth.share(p, 0, 0))
+            let pooled = (truth.share(p, 0, 1) - truth.share(p, 0, 0))
                 - (truth.share(p, 1, 1) - truth.share(p, 1, 0));
+            let effects = staggered.iter().find(|e| &e.programme == name);
+            let overall = |set| {
+                effects
+                    .and_then(|e| e.set(set))
+                    .and_then(|s| s.overall)
+                    .map(|o| o.estimate)
+            };
             (
                 name.clone(),
                 PlantedProgramme {
                     in_work_6m_uplift: world.uplift[p],
                     in_work_6m_att: uplift_realised[p] / participants[p].max(1) as f64,
                     fit_note_may_be_fit_lift: world.lift[p],
-                    fit_note_did: did,
+                    fit_note_did: overall(AreaSet::All).unwrap_or(f64::NAN),
+                    fit_note_clean_did: overall(AreaSet::Clean),
+                    fit_note_pooled_did: pooled,
                     participants: participants[p],
                 },
             )
@@ -87,8 +107,118 @@ pub(crate) fn planted(
         notes: vec![
             "in_work_6m_att is the true ATT: every participant's probability of being employed 6 months after the index month is raised by in_work_6m_uplift (short of certainty), and selection into programmes depends only on the contract's matching strata.".into(),
             "area_shocks move everyone's chance of being in work in an area, participants' and comparison people's alike; they do not change the ATT but widen its uncertainty.".into(),
-            "fit_note_did is the contract's DiD evaluated on true note probabilities; it is what the estimate should recover.".into(),
+            "area_month_shocks move the may_be_fit share of every note in an area in a month (standard deviation half of area_sd); programmes lift it from each area's own start month.".into(),
+            "fit_note_did is the contract's staggered DiD evaluated on each area-month's expected may_be_fit probability; fit_note_clean_did the same over the clean areas, which equals the programme's own lift; fit_note_pooled_did is what the earlier pooled estimator would see.".into(),
             "One referral of the first person is dated in 2031 and one fit note in 1899; both must be quarantined as impossible dates.".into(),
         ],
+    }
+}
+
+/// The design the pipeline derives from `area_programmes` (sql/fit_note_areas.sql),
+/// built from the world: each programme's areas with their own start, clean
+/// when no other programme of the area starts between 12 months before the
+/// programme's earliest start and the last month; then the comparison areas.
+pub(crate) fn fit_note_design(world: &World) -> Vec<FitNoteArea> {
+    let areas = &world.reference.areas;
+    let last = month_start(MONTHS - 1);
+    let mut design = Vec::new();
+    for (p, name) in world.programme_names.iter().enumerate() {
+        let window_start = world.programme_start[p] - Months::new(12);
+        for ap in world
+            .reference
+            .area_programmes
+            .iter()
+            .filter(|ap| &ap.programme == name)
+        {
+            let others: Vec<String> = world
+                .reference
+                .area_programmes
+                .iter()
+                .filter(|o| o.area_id == ap.area_id && &o.programme != name)
+                .filter(|o| o.start_date >= window_start && o.start_date <= last)
+                .map(|o| format!("{} from {}", o.programme, o.start_date))
+                .collect();
+            design.push(FitNoteArea {
+                programme: name.clone(),
+                area_id: ap.area_id.clone(),
+                side: Side::Programme,
+                start_date: Some(ap.start_date),
+                clean: others.is_empty(),
+                overlapping: (!others.is_empty()).then(|| others.join("; ")),
+            });
+        }
+        for (a, area) in areas.iter().enumerate() {
+            if world.area_is_comparison[a] {
+                design.push(FitNoteArea {
+                    programme: name.clone(),
+                    area_id: area.area_id.clone(),
+                    side: Side::Comparison,
+                    start_date: None,
+                    clean: true,
+                    overlapping: None,
+                });
+            }
+        }
+    }
+    design
+}
+
+/// The staggered estimator on every area-month's expected may_be_fit
+/// probability.
+fn fit_note_truth(world: &World) -> Vec<ProgrammeEffects> {
+    let index: BTreeMap<&str, usize> = world
+        .reference
+        .areas
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.area_id.as_str(), i))
+        .collect();
+    effects_of_shares(
+        month_start(0),
+        month_start(MONTHS - 1),
+        &fit_note_design(world),
+        |area, month| {
+            let m = month_index(month);
+            Some(world.expected_may_be_fit(index[area], m as usize))
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each programme's clean areas recover its own lift exactly from the
+    /// expected shares, while all its areas together also pick up the lifts
+    /// of programmes that start later in the same areas or on the same day
+    /// (London runs both Trailblazers from the same day).
+    #[test]
+    fn clean_areas_recover_each_programmes_own_lift() {
+        let world = World::new(Reference::load().unwrap(), 1, 0.03).unwrap();
+        let truth = fit_note_truth(&world);
+        assert_eq!(truth.len(), world.programme_names.len());
+        for (p, name) in world.programme_names.iter().enumerate() {
+            let e = truth.iter().find(|e| &e.programme == name).unwrap();
+            assert!(e.clean_areas > 0, "{name} has a clean area");
+            let clean = e.set(AreaSet::Clean).unwrap().overall.unwrap().estimate;
+            assert!((clean - world.lift[p]).abs() < 1e-12, "{name}: {clean}");
+            // Other programmes that went live before this one's month before
+            // go-live shift base and post alike; later ones add their lift.
+            let all = e.set(AreaSet::All).unwrap().overall.unwrap().estimate;
+            assert!(all > world.lift[p] - 1e-12, "{name}: all areas {all}");
+            if name.ends_with("Trailblazer") {
+                assert!(all > world.lift[p] + 1e-3, "{name}: all areas {all}");
+            }
+        }
+        let design = fit_note_design(&world);
+        let london = design
+            .iter()
+            .find(|a| a.area_id == "london" && a.programme == "Inactivity Trailblazer")
+            .unwrap();
+        assert!(!london.clean);
+        assert_eq!(
+            london.overlapping.as_deref(),
+            Some("Youth Guarantee Trailblazer from 2025-04-01")
+        );
     }
 }

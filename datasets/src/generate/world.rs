@@ -73,6 +73,9 @@ pub(crate) struct World {
     pub(crate) area_offset: Vec<f64>,
     /// Per area: its shock to the chance of being in work.
     pub(crate) area_shock: Vec<f64>,
+    /// Per area and month: a shock to the may_be_fit share (local practice
+    /// that month), with half the areas' in-work standard deviation.
+    pub(crate) area_month_shock: Vec<Vec<f64>>,
     pub(crate) area_sd: f64,
     /// Per programme: start date (earliest start in area_programmes).
     pub(crate) programme_start: Vec<NaiveDate>,
@@ -138,6 +141,14 @@ impl World {
             .iter()
             .map(|_| shock.sample(&mut rng))
             .collect();
+        let note_shock = rand_distr::Normal::new(0.0, area_sd.max(0.0) / 2.0)
+            .map_err(|e| GenerateError::Invalid(format!("area sd {area_sd}: {e}")))?;
+        let mut rng = Pcg64Mcg::seed_from_u64(mix(seed ^ 0xF17E));
+        let area_month_shock = reference
+            .areas
+            .iter()
+            .map(|_| (0..MONTHS).map(|_| note_shock.sample(&mut rng)).collect())
+            .collect();
         let mut uplift = vec![0.0; programme_names.len()];
         let mut lift = vec![0.0; programme_names.len()];
         let mut referral_rate = vec![0.0; programme_names.len()];
@@ -154,6 +165,7 @@ impl World {
             area_is_comparison,
             area_offset,
             area_shock,
+            area_month_shock,
             area_sd,
             programme_start,
             programme_names,
@@ -171,16 +183,24 @@ impl World {
             .min(self.area_cumulative.len() - 1)
     }
 
-    /// The true may_be_fit probability of a note issued in `area` on `date`.
+    /// The may_be_fit probability of a note issued in `area` on `date`: a
+    /// national level and trend, the area's own level, each programme's lift
+    /// from the area's own start month, and the area's shock that month.
     pub(crate) fn may_be_fit_probability(&self, area: usize, date: NaiveDate) -> f64 {
-        let month = month_index(date).max(0) as f64;
-        let mut q = 0.07 + self.area_offset[area] + 0.0005 * month;
-        for &(p, _) in &self.area_programmes[area] {
-            if date >= self.programme_start[p] {
+        let month = month_index(date).clamp(0, MONTHS as i64 - 1) as usize;
+        (self.expected_may_be_fit(area, month) + self.area_month_shock[area][month]).clamp(0.0, 1.0)
+    }
+
+    /// The same without the month's shock: what an area's share would be on
+    /// average over months like it, the truth estimators are judged against.
+    pub(crate) fn expected_may_be_fit(&self, area: usize, month: usize) -> f64 {
+        let mut q = 0.07 + self.area_offset[area] + 0.0005 * month as f64;
+        for &(p, start) in &self.area_programmes[area] {
+            if month >= start {
                 q += self.lift[p];
             }
         }
-        q.clamp(0.0, 1.0)
+        q
     }
 }
 

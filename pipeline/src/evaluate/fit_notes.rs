@@ -1,16 +1,21 @@
-//! The fit-note outputs: `fit_note_monthly` and `fit_note_trend` (straight
-//! from their metric views) and `fit_note_did`, the difference in
-//! differences around each programme's start.
+//! The fit-note outputs: `fit_note_monthly`, `fit_note_trend` and
+//! `fit_note_areas` (straight from their metric views); the staggered
+//! difference in differences over the area × month panel
+//! (`fit_note_group_time`, `fit_note_event_study`); and `fit_note_did`, its
+//! overall effects beside the pooled cells around each programme's start.
 
 use super::coverage::Coverage;
 use super::{parse, programme_order, query};
 use crate::error::Result;
 use contract::formulas::did::{NoteCounts, difference_in_differences};
-use contract::outputs::{FitNoteDid, FitNoteMonthly, FitNoteTrend};
+use contract::formulas::fit_note_effects::{ProgrammeEffects, fit_note_effects};
+use contract::outputs::{
+    FitNoteArea, FitNoteDid, FitNoteEventStudy, FitNoteGroupTime, FitNoteMonthly, FitNoteTrend,
+};
 use contract::small::date32;
-use contract::vocabulary::{Period, Side};
+use contract::vocabulary::{AreaSet, Period, Side};
 use datafusion::prelude::SessionContext;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 fn month(view: &str, days: Option<i32>) -> Result<chrono::NaiveDate> {
     days.and_then(date32).ok_or_else(|| {
@@ -65,7 +70,100 @@ pub async fn fit_note_trend(ctx: &SessionContext) -> Result<Vec<FitNoteTrend>> {
     Ok(rows)
 }
 
-pub async fn fit_note_did(ctx: &SessionContext, coverage: &[Coverage]) -> Result<Vec<FitNoteDid>> {
+pub async fn fit_note_areas(ctx: &SessionContext) -> Result<Vec<FitNoteArea>> {
+    let view = "fit_note_areas";
+    let r = query(ctx, view).await?;
+    let (programme, area_id, side) = (
+        r.strings("programme")?,
+        r.strings("area_id")?,
+        r.strings("side")?,
+    );
+    let (start, clean, overlapping) = (
+        r.dates("start_date")?,
+        r.bools("clean")?,
+        r.strings("overlapping")?,
+    );
+    let mut rows = (0..r.num_rows())
+        .map(|i| {
+            Ok(FitNoteArea {
+                programme: programme[i].clone().unwrap_or_default(),
+                area_id: area_id[i].clone().unwrap_or_default(),
+                side: parse(side[i].as_deref(), Side::parse, view, "side")?,
+                start_date: start[i].and_then(date32),
+                clean: clean[i].unwrap_or(false),
+                overlapping: overlapping[i].clone(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    rows.sort_by(|a, b| {
+        (programme_order(&a.programme), a.side.as_str(), &a.area_id).cmp(&(
+            programme_order(&b.programme),
+            b.side.as_str(),
+            &b.area_id,
+        ))
+    });
+    Ok(rows)
+}
+
+/// The staggered DiD of every programme over its areas' exact monthly
+/// counts.
+pub fn effects(monthly: &[FitNoteMonthly], design: &[FitNoteArea]) -> Vec<ProgrammeEffects> {
+    let counts: BTreeMap<(String, chrono::NaiveDate), (u64, u64)> = monthly
+        .iter()
+        .map(|m| ((m.area_id.clone(), m.month), (m.fit_notes, m.may_be_fit)))
+        .collect();
+    fit_note_effects(&counts, design)
+}
+
+pub fn group_time(effects: &[ProgrammeEffects]) -> Vec<FitNoteGroupTime> {
+    let mut rows = Vec::new();
+    for p in effects {
+        for set in &p.sets {
+            for c in &set.estimates.group_time {
+                rows.push(FitNoteGroupTime {
+                    programme: p.programme.clone(),
+                    areas: set.areas,
+                    cohort: p.months[c.cohort],
+                    month: p.months[c.period],
+                    event_month: c.period as i64 - c.cohort as i64,
+                    att: Some(c.att),
+                    treated_areas: c.treated_areas as u64,
+                    comparison_areas: c.comparison_areas as u64,
+                });
+            }
+        }
+    }
+    rows
+}
+
+pub fn event_study(effects: &[ProgrammeEffects]) -> Vec<FitNoteEventStudy> {
+    let mut rows = Vec::new();
+    for p in effects {
+        for set in &p.sets {
+            for (e, x) in &set.estimates.event_study {
+                rows.push(FitNoteEventStudy {
+                    programme: p.programme.clone(),
+                    areas: set.areas,
+                    event_month: *e,
+                    estimate: Some(x.estimate),
+                    se: x.se,
+                    df: x.df,
+                    low: x.low,
+                    high: x.high,
+                    treated_areas: x.treated_areas as u64,
+                    comparison_areas: x.comparison_areas as u64,
+                });
+            }
+        }
+    }
+    rows
+}
+
+pub async fn fit_note_did(
+    ctx: &SessionContext,
+    coverage: &[Coverage],
+    effects: &[ProgrammeEffects],
+) -> Result<Vec<FitNoteDid>> {
     let r = query(ctx, "fit_note_did_counts").await?;
     let programme = r.strings("programme")?;
     let side = r.strings("side")?;
@@ -108,6 +206,13 @@ pub async fn fit_note_did(ctx: &SessionContext, coverage: &[Coverage]) -> Result
                 cell(&p, Side::Comparison, Period::Post),
             ];
             let d = difference_in_differences(pre, post, comparison_pre, comparison_post);
+            let e = effects.iter().find(|e| e.programme == p);
+            let all = e.and_then(|e| e.set(AreaSet::All));
+            let overall = all.and_then(|s| s.overall);
+            let clean = e
+                .and_then(|e| e.set(AreaSet::Clean))
+                .and_then(|s| s.overall);
+            let pretrend = all.and_then(|s| s.pretrend);
             FitNoteDid {
                 programme: p,
                 start_date: Some(start),
@@ -123,9 +228,22 @@ pub async fn fit_note_did(ctx: &SessionContext, coverage: &[Coverage]) -> Result
                 post_share: d.post_share,
                 comparison_pre_share: d.comparison_pre_share,
                 comparison_post_share: d.comparison_post_share,
-                did: d.did,
-                did_low: d.did_low,
-                did_high: d.did_high,
+                did: overall.map(|o| o.estimate),
+                did_low: overall.and_then(|o| o.low),
+                did_high: overall.and_then(|o| o.high),
+                did_se: overall.and_then(|o| o.se),
+                did_df: overall.and_then(|o| o.df),
+                did_p_value: overall.and_then(|o| o.p_value),
+                treated_areas: overall.map_or(0, |o| o.treated_areas as u64),
+                comparison_areas: overall.map_or(0, |o| o.comparison_areas as u64),
+                clean_areas: e.map_or(0, |e| e.clean_areas as u64),
+                clean_did: clean.map(|o| o.estimate),
+                clean_did_low: clean.and_then(|o| o.low),
+                clean_did_high: clean.and_then(|o| o.high),
+                clean_did_df: clean.and_then(|o| o.df),
+                pretrend_quarters: pretrend.map_or(0, |t| t.quarters as u64),
+                pretrend_f: pretrend.map(|t| t.f),
+                pretrend_p_value: pretrend.map(|t| t.p_value),
             }
         })
         .collect())

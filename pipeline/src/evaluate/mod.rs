@@ -20,7 +20,8 @@ use contract::QueryContext;
 use contract::inputs::PROGRAMMES;
 use contract::manifest::CohortSize;
 use contract::outputs::{
-    FitNoteDid, FitNoteMonthly, FitNoteTrend, ProgrammeOutcome, SiteOutcome, SubgroupOutcome,
+    FitNoteArea, FitNoteDid, FitNoteEventStudy, FitNoteGroupTime, FitNoteMonthly, FitNoteTrend,
+    ProgrammeOutcome, SiteOutcome, SubgroupOutcome,
 };
 use contract::small::SmallResult;
 use datafusion::arrow::array::RecordBatch;
@@ -87,6 +88,9 @@ pub struct Evaluation {
     pub fit_note_monthly: Vec<FitNoteMonthly>,
     pub fit_note_did: Vec<FitNoteDid>,
     pub fit_note_trend: Vec<FitNoteTrend>,
+    pub fit_note_areas: Vec<FitNoteArea>,
+    pub fit_note_group_time: Vec<FitNoteGroupTime>,
+    pub fit_note_event_study: Vec<FitNoteEventStudy>,
     /// What the data cannot support yet, in plain English (for the manifest).
     pub warnings: Vec<String>,
 }
@@ -99,8 +103,12 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
     let site_outcomes = sites::site_outcomes(ctx, &programme_outcomes, &effects).await?;
     let subgroup_outcomes = subgroups::subgroup_outcomes(&groups, &comparison, &effects);
     let coverage = coverage::programme_coverage(ctx).await?;
-    let fit_note_did = fit_notes::fit_note_did(ctx, &coverage).await?;
     let fit_note_monthly = fit_notes::fit_note_monthly(ctx).await?;
+    let fit_note_areas = fit_notes::fit_note_areas(ctx).await?;
+    let effects = fit_notes::effects(&fit_note_monthly, &fit_note_areas);
+    let fit_note_did = fit_notes::fit_note_did(ctx, &coverage, &effects).await?;
+    let fit_note_group_time = fit_notes::group_time(&effects);
+    let fit_note_event_study = fit_notes::event_study(&effects);
     let fit_note_trend = fit_notes::fit_note_trend(ctx).await?;
     let warnings = coverage::warnings(&coverage, &programme_outcomes);
     let cohort = coverage::cohort_size(ctx).await?;
@@ -112,6 +120,9 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
         fit_note_monthly,
         fit_note_did,
         fit_note_trend,
+        fit_note_areas,
+        fit_note_group_time,
+        fit_note_event_study,
         warnings,
     })
 }

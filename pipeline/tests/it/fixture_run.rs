@@ -228,19 +228,35 @@ async fn estimators_on_the_hand_worked_fixture() {
         ])
     );
 
-    // DiD for WorkWell: (1 − 0) − (1/3 − 1) = 5/3, se² = (1/3)(2/3)/6,
-    // interval (1.289464, 2.043869). Inactivity Trailblazer's areas have no notes.
+    // The pooled cells for WorkWell (12 months before its earliest start,
+    // 2025-01-01, and after): programme 0/2 → 1/1, comparison 1/1 → 2/6.
+    // The staggered DiD needs a comparison area with notes in a cohort's base
+    // month: a1 goes live in January 2025, and neither c1 nor c2 has a note
+    // in December 2024, so no group-time effect and no overall effect exist
+    // (a2, live from March, has no notes). The hand-worked staggered examples
+    // are in contract::formulas::staggered's tests.
     let did = query(
         &evidence,
         "fit_note_did.parquet",
-        "SELECT programme, round(did, 6), round(did_low, 6), round(did_high, 6) FROM t ORDER BY programme",
+        "SELECT programme, round(pre_share, 6), round(post_share, 6), round(comparison_pre_share, 6), round(comparison_post_share, 6), did, treated_areas, clean_areas FROM t ORDER BY programme",
     )
     .await;
     assert_eq!(
         did,
         vec![
-            row(&["Inactivity Trailblazer", "NULL", "NULL", "NULL"]),
-            row(&["WorkWell", "1.666667", "1.289464", "2.043869"]),
+            row(&[
+                "Inactivity Trailblazer",
+                "NULL",
+                "NULL",
+                "0.4",
+                "0.5",
+                "NULL",
+                "0",
+                "0"
+            ]),
+            row(&[
+                "WorkWell", "0.0", "1.0", "1.0", "0.333333", "NULL", "0", "1"
+            ]),
         ]
     );
 

@@ -67,7 +67,13 @@ pub fn control(exact: &Evidence) -> Published {
         subgroups,
         area_notes: notes::area_notes(&t.fit_note_monthly, &t.fit_note_trend, &t.site_outcomes),
         programme_notes: notes::programme_notes(&t.fit_note_trend, &t.fit_note_did),
-        did: t.fit_note_did.iter().map(notes::did).collect(),
+        did: {
+            let effects = notes::rounded_effects(&t.fit_note_monthly, &t.fit_note_areas);
+            t.fit_note_did
+                .iter()
+                .map(|d| notes::did(d, &effects, &t.fit_note_areas))
+                .collect()
+        },
         programmes,
         sites,
         checks,

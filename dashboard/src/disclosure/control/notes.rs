@@ -1,15 +1,17 @@
 //! Fit notes: each area's months, each programme's pooled months, and the
-//! difference in differences. Counts are rounded and suppressed, shares come
+//! staggered difference in differences computed from the rounded monthly
+//! counts. Counts are rounded and suppressed, shares come
 //! from the rounded counts, and an area's month is suppressed as a part of
 //! every published monthly total it is in (its programmes' areas, or the
 //! comparison areas), so no suppressed month is a total minus the rest.
 
-use crate::disclosure::policy::hidden_in_overlapping_groups;
-use crate::disclosure::published::{Did, NotesMonth};
-use crate::disclosure::values::{Count, Effect, Share};
+use crate::disclosure::policy::{hidden_in_overlapping_groups, round_to_base};
+use crate::disclosure::published::{Did, EventPoint, NotesMonth, Overlap, PreTrend};
+use crate::disclosure::values::{Count, Effect, Share, rate_is_safe};
 use chrono::NaiveDate;
-use contract::outputs::{FitNoteDid, FitNoteMonthly, FitNoteTrend, SiteOutcome};
-use contract::vocabulary::Side;
+use contract::formulas::fit_note_effects::{ProgrammeEffects, fit_note_effects};
+use contract::outputs::{FitNoteArea, FitNoteDid, FitNoteMonthly, FitNoteTrend, SiteOutcome};
+use contract::vocabulary::{AreaSet, Side};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn month(month: NaiveDate, notes: (u64, bool), may_be_fit: (u64, bool)) -> NotesMonth {
@@ -142,18 +144,86 @@ pub fn programme_notes(
     programmes
 }
 
-pub fn did(d: &FitNoteDid) -> Did {
+/// The staggered DiD of every programme over the *rounded* monthly counts:
+/// each published fit-note effect is consistent with every set of exact
+/// counts that round to them.
+pub fn rounded_effects(
+    monthly: &[FitNoteMonthly],
+    design: &[FitNoteArea],
+) -> Vec<ProgrammeEffects> {
+    let rounded: BTreeMap<(String, NaiveDate), (u64, u64)> = monthly
+        .iter()
+        .map(|m| {
+            (
+                (m.area_id.clone(), m.month),
+                (round_to_base(m.fit_notes), round_to_base(m.may_be_fit)),
+            )
+        })
+        .collect();
+    fit_note_effects(&rounded, design)
+}
+
+pub fn did(d: &FitNoteDid, effects: &[ProgrammeEffects], design: &[FitNoteArea]) -> Did {
     let cells = [
         (d.pre_fit_notes, d.pre_may_be_fit),
         (d.post_fit_notes, d.post_may_be_fit),
         (d.comparison_pre_fit_notes, d.comparison_pre_may_be_fit),
         (d.comparison_post_fit_notes, d.comparison_post_may_be_fit),
     ];
+    // The effects summarise the same notes as the pooled cells: where a cell
+    // is too small to show, so are they.
+    let small = cells
+        .iter()
+        .any(|&(notes, may_be_fit)| !rate_is_safe(may_be_fit, notes));
+    let effects = effects.iter().find(|e| e.programme == d.programme);
+    let set = |areas| effects.and_then(|e| e.set(areas));
+    let all = set(AreaSet::All);
+    let overall = all.and_then(|s| s.overall);
+    let event_study = [AreaSet::All, AreaSet::Clean]
+        .into_iter()
+        .filter_map(|areas| Some((areas, set(areas)?)))
+        .flat_map(|(areas, s)| {
+            s.event_study.iter().map(move |(e, x)| EventPoint {
+                areas,
+                event_month: *e,
+                effect: Effect::staggered(small, Some(*x)),
+                treated_areas: x.treated_areas,
+            })
+        })
+        .collect();
+    let overlaps = design
+        .iter()
+        .filter(|a| a.programme == d.programme && a.side == Side::Programme && !a.clean)
+        .map(|a| {
+            let overlapping = a.overlapping.clone().unwrap_or_default();
+            let same_start = a
+                .start_date
+                .is_some_and(|s| overlapping.contains(&format!("from {s}")));
+            Overlap {
+                area_id: a.area_id.clone(),
+                overlapping,
+                same_start,
+            }
+        })
+        .collect();
     Did {
         programme: d.programme.clone(),
         start_date: d.start_date,
         fit_notes: cells.map(|(notes, _)| Count::of(notes)),
         shares: cells.map(|(notes, may_be_fit)| Share::share_of_counts(false, may_be_fit, notes)),
-        did: Effect::did(cells),
+        did: Effect::staggered(small, overall),
+        treated_areas: overall.map_or(0, |o| o.treated_areas),
+        comparison_areas: overall.map_or(0, |o| o.comparison_areas),
+        clean: set(AreaSet::Clean).map(|s| Effect::staggered(small, s.overall)),
+        clean_areas: effects.map_or(0, |e| e.clean_areas),
+        pretrend: all
+            .and_then(|s| s.pretrend)
+            .filter(|_| !small)
+            .map(|t| PreTrend {
+                quarters: t.quarters,
+                p_value: (t.p_value * 1000.0).round() / 1000.0,
+            }),
+        overlaps,
+        event_study,
     }
 }

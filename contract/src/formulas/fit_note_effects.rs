@@ -1,0 +1,143 @@
+//! The fit-note effect of each programme from the area × month panel: the
+//! may_be_fit share of each area's notes in each month, the programme's
+//! areas with their own start months, the comparison areas as controls
+//! (`staggered`). The pipeline applies it to exact counts; disclosure control
+//! applies it to rounded counts.
+
+use super::staggered::{Panel, Staggered, Unit, callaway_santanna};
+use crate::outputs::FitNoteArea;
+use crate::vocabulary::{AreaSet, Side};
+use chrono::{Datelike, NaiveDate};
+use std::collections::BTreeMap;
+
+/// Leads in the event study and its joint test: the 12 months before
+/// go-live.
+pub const LEADS: usize = 12;
+
+/// One programme's estimates over one set of its areas.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaSetEffects {
+    pub areas: AreaSet,
+    pub estimates: Staggered,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgrammeEffects {
+    pub programme: String,
+    /// Period index → month.
+    pub months: Vec<NaiveDate>,
+    /// The programme's areas (all, then clean) that have a clean area.
+    pub sets: Vec<AreaSetEffects>,
+    /// Clean areas among the programme's areas.
+    pub clean_areas: usize,
+}
+
+impl ProgrammeEffects {
+    pub fn set(&self, areas: AreaSet) -> Option<&Staggered> {
+        self.sets
+            .iter()
+            .find(|s| s.areas == areas)
+            .map(|s| &s.estimates)
+    }
+}
+
+fn month_number(d: NaiveDate) -> i64 {
+    d.year() as i64 * 12 + d.month0() as i64
+}
+
+/// Per programme in `design` order, the staggered DiD over all its areas and
+/// over its clean areas, with each area's monthly share from `monthly`
+/// (`(fit_notes, may_be_fit)` per area and month, exact or rounded). The
+/// panel runs from the first to the last month with notes.
+pub fn fit_note_effects(
+    monthly: &BTreeMap<(String, NaiveDate), (u64, u64)>,
+    design: &[FitNoteArea],
+) -> Vec<ProgrammeEffects> {
+    let (Some(first), Some(last)) = (
+        monthly.keys().map(|(_, m)| *m).min(),
+        monthly.keys().map(|(_, m)| *m).max(),
+    ) else {
+        return Vec::new();
+    };
+    effects_of_shares(first, last, design, |area, month| {
+        let (notes, may_be_fit) = monthly.get(&(area.to_string(), month))?;
+        (*notes > 0).then(|| *may_be_fit as f64 / *notes as f64)
+    })
+}
+
+/// The same, over any outcome per area and month from `first` to `last`
+/// (the generator gives each area-month's true may_be_fit probability, to
+/// know what the estimator should recover).
+pub fn effects_of_shares(
+    first: NaiveDate,
+    last: NaiveDate,
+    design: &[FitNoteArea],
+    share: impl Fn(&str, NaiveDate) -> Option<f64>,
+) -> Vec<ProgrammeEffects> {
+    let (first, last) = (month_number(first), month_number(last));
+    if last < first {
+        return Vec::new();
+    }
+    let periods = (last - first + 1) as usize;
+    let months: Vec<NaiveDate> = (0..periods)
+        .map(|i| {
+            let n = first + i as i64;
+            NaiveDate::from_ymd_opt((n / 12) as i32, (n % 12) as u32 + 1, 1).expect("valid month")
+        })
+        .collect();
+    let outcomes =
+        |area: &str| -> Vec<Option<f64>> { months.iter().map(|m| share(area, *m)).collect() };
+    let mut programmes: Vec<&str> = Vec::new();
+    for a in design {
+        if !programmes.contains(&a.programme.as_str()) {
+            programmes.push(&a.programme);
+        }
+    }
+    programmes
+        .into_iter()
+        .map(|programme| {
+            let rows: Vec<&FitNoteArea> =
+                design.iter().filter(|a| a.programme == programme).collect();
+            let unit = |a: &FitNoteArea| Unit {
+                cohort: match (a.side, a.start_date) {
+                    (Side::Comparison, _) => None,
+                    // A start before the panel has no month before it: period
+                    // 0, which the estimator leaves out.
+                    (Side::Programme, Some(start)) => {
+                        Some((month_number(start) - first).clamp(0, periods as i64) as usize)
+                    }
+                    (Side::Programme, None) => Some(periods),
+                },
+                outcomes: outcomes(&a.area_id),
+            };
+            let panel = |clean_only: bool| Panel {
+                periods,
+                units: rows
+                    .iter()
+                    .filter(|a| !clean_only || a.clean)
+                    .map(|a| unit(a))
+                    .collect(),
+            };
+            let clean_areas = rows
+                .iter()
+                .filter(|a| a.side == Side::Programme && a.clean)
+                .count();
+            let mut sets = vec![AreaSetEffects {
+                areas: AreaSet::All,
+                estimates: callaway_santanna(&panel(false), LEADS),
+            }];
+            if clean_areas > 0 {
+                sets.push(AreaSetEffects {
+                    areas: AreaSet::Clean,
+                    estimates: callaway_santanna(&panel(true), LEADS),
+                });
+            }
+            ProgrammeEffects {
+                programme: programme.to_string(),
+                months: months.clone(),
+                sets,
+                clean_areas,
+            }
+        })
+        .collect()
+}
