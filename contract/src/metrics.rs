@@ -37,6 +37,7 @@ pub const METRIC_QUERIES: &[MetricQuery] = &[
     metric!("site_counts", false),
     metric!("participant_strata", false),
     metric!("comparison_strata", false),
+    metric!("placebo_strata", false),
     metric!("programme_starts", false),
     metric!("fit_note_monthly", false),
     metric!("fit_note_did_counts", false),

@@ -108,6 +108,16 @@ async fn planted_effects_lie_inside_their_95_percent_intervals() {
             low <= uplift && uplift <= high,
             "{programme}: planted uplift {uplift} outside ATT {att} ({low}, {high})"
         );
+        // The placebo outcome (in work 6 months before the index month): the
+        // generator selects only on the matching strata, so no effect.
+        let placebo = floats(&ctx, &format!("SELECT placebo_att, placebo_att_low, placebo_att_high FROM programme_outcomes WHERE programme = '{name}'")).await;
+        let [Some(p), Some(p_low), Some(p_high)] = placebo[0][..] else {
+            panic!("{programme}: no placebo estimate")
+        };
+        assert!(
+            p_low <= 0.0 && 0.0 <= p_high,
+            "{programme}: placebo effect {p} ({p_low}, {p_high}) excludes zero"
+        );
         let estimate = floats(
             &ctx,
             &format!("SELECT did, did_low, did_high, clean_did, clean_did_low, clean_did_high FROM fit_note_did WHERE programme = '{name}'"),

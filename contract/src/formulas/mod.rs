@@ -9,6 +9,7 @@
 
 pub mod att;
 pub mod did;
+pub mod evalue;
 pub mod fit_note_effects;
 pub mod funnel;
 pub mod multiplicity;

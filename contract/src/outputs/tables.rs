@@ -55,6 +55,21 @@ output_table! {
         pub att_p_adjusted: Option<f64>,
         /// The smallest effect with 80% power at 5% (two-sided).
         pub mde: Option<f64>,
+        /// VanderWeele and Ding's E-value of the ATT (through the risk ratio
+        /// (c + att)/c) and of its interval's limit nearer no effect.
+        pub e_value: Option<f64>,
+        pub e_value_interval: Option<f64>,
+        /// The placebo outcome, in work 6 months before the index month,
+        /// matched and estimated exactly as the real effect (its own τ̂²).
+        pub placebo_matched: u64,
+        pub placebo_matched_in_work: u64,
+        pub placebo_comparison_rate: Option<f64>,
+        pub placebo_comparison_variance: Option<f64>,
+        pub placebo_att: Option<f64>,
+        pub placebo_att_low: Option<f64>,
+        pub placebo_att_high: Option<f64>,
+        pub placebo_att_area_variance: Option<f64>,
+        pub placebo_between_area_df: Option<f64>,
         pub funding_gbp: Option<i64>,
         /// Only where the ATT's interval lies above zero.
         pub cost_per_additional_outcome: Option<f64>,

@@ -29,6 +29,11 @@ pub struct Programme {
     pub comparison_areas: u64,
     /// The smallest effect with 80% power at 5%, from the published counts.
     pub mde: Option<f64>,
+    /// E-values of the published ATT and of its interval (to 2 decimals).
+    pub e_values: Option<(f64, f64)>,
+    /// The placebo outcome's effect (in work 6 months before the index
+    /// month), from its rounded matched counts as the ATT is.
+    pub placebo: Effect,
     pub funding_gbp: Option<Money>,
     pub cost_per_additional_outcome: CostPerOutcome,
     /// Additional job outcomes per £1m: value, low, high.

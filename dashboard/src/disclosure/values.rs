@@ -165,9 +165,6 @@ impl Effect {
         }
     }
 
-    /// The fit-note difference in differences from the four cells' rounded
-    /// counts (`contract::formulas::did`), shown only when every cell's
-    /// share may be shown.
     /// A fit-note effect from the staggered estimator over the *rounded*
     /// monthly counts (`control::notes`): suppressed where `small` (one of
     /// the pooled cells it summarises is too small to show); not estimable

@@ -23,7 +23,14 @@ pub fn percent(v: f64) -> String {
 }
 
 pub fn points(v: f64) -> String {
-    format!("{:+.1} pp", v * 100.0)
+    // Rounded first, so a difference that rounds to nothing reads "0.0 pp",
+    // not "-0.0 pp".
+    let x = (v * 1000.0).round() / 10.0;
+    if x == 0.0 {
+        "0.0 pp".into()
+    } else {
+        format!("{x:+.1} pp")
+    }
 }
 
 fn plain_proportion(v: Option<f64>) -> String {

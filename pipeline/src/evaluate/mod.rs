@@ -98,8 +98,9 @@ pub struct Evaluation {
 pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
     let comparison = strata::comparison_strata(ctx).await?;
     let groups = strata::participant_groups(ctx).await?;
+    let placebo = strata::placebo_strata(ctx).await?;
     let (programme_outcomes, effects) =
-        programmes::programme_outcomes(ctx, &groups, &comparison).await?;
+        programmes::programme_outcomes(ctx, &groups, &comparison, &placebo).await?;
     let site_outcomes = sites::site_outcomes(ctx, &programme_outcomes, &effects).await?;
     let subgroup_outcomes = subgroups::subgroup_outcomes(&groups, &comparison, &effects);
     let coverage = coverage::programme_coverage(ctx).await?;

@@ -5,6 +5,7 @@ use super::strata::{Comparison, Group, GroupKey};
 use super::{programme_order, query, rate};
 use crate::effect::Effect;
 use crate::error::Result;
+use contract::formulas::evalue::att_e_values;
 use contract::formulas::multiplicity::holm;
 use contract::outputs::ProgrammeOutcome;
 use contract::vocabulary::{Dimension, Significance};
@@ -65,6 +66,7 @@ pub async fn programme_outcomes(
     ctx: &SessionContext,
     groups: &BTreeMap<GroupKey, Group>,
     comparison: &Comparison,
+    placebo: &(BTreeMap<String, Group>, Comparison),
 ) -> Result<(Vec<ProgrammeOutcome>, BTreeMap<String, Effect>)> {
     let r = query(ctx, "programme_counts").await?;
     let programme = r.strings("programme")?;
@@ -84,6 +86,15 @@ pub async fn programme_outcomes(
             let [rate, rate_low, rate_high] = rate(in_work[i], eligible[i]);
             let interval = (e.att_low, e.att_high);
             let money = value_for_money(funding[i], m.att, interval, m.matched);
+            let pe = placebo
+                .0
+                .get(&name)
+                .map(|g| g.effect(&placebo.1, None))
+                .unwrap_or_default();
+            let e_values = match (m.comparison_rate, m.att, e.att_low, e.att_high) {
+                (Some(c), Some(att), Some(low), Some(high)) => att_e_values(c, att, low, high),
+                _ => None,
+            };
             let row = ProgrammeOutcome {
                 cost_per_additional_outcome: cost_per_additional_outcome(
                     funding[i], m.att, interval, m.matched,
@@ -118,6 +129,17 @@ pub async fn programme_outcomes(
                 att_p_value: e.p_value,
                 att_p_adjusted: None,
                 mde: e.mde,
+                e_value: e_values.map(|v| v.0),
+                e_value_interval: e_values.map(|v| v.1),
+                placebo_matched: pe.matching.matched,
+                placebo_matched_in_work: pe.matching.matched_in_work,
+                placebo_comparison_rate: pe.matching.comparison_rate,
+                placebo_comparison_variance: pe.matching.comparison_variance,
+                placebo_att: pe.matching.att,
+                placebo_att_low: pe.att_low,
+                placebo_att_high: pe.att_high,
+                placebo_att_area_variance: pe.area_variance,
+                placebo_between_area_df: pe.between.tau2.map(|_| pe.between.tau2_df),
                 funding_gbp: funding[i],
                 cost_low: money.cost_low,
                 cost_high: money.cost_high,

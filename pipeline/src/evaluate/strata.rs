@@ -9,7 +9,7 @@ use crate::effect::{AreaVariance, Cells, Effect, estimate};
 use crate::error::Result;
 use crate::matching::StratumCounts;
 use contract::small::SmallResult;
-use contract::vocabulary::Dimension;
+use contract::vocabulary::{Arm, Dimension};
 use datafusion::prelude::SessionContext;
 use std::collections::BTreeMap;
 
@@ -171,4 +171,47 @@ pub async fn participant_groups(ctx: &SessionContext) -> Result<BTreeMap<GroupKe
         group.cells.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     }
     Ok(groups)
+}
+
+/// The placebo outcome's participants per programme and comparison people,
+/// from `sql/placebo_strata.sql` (one pass for both arms).
+pub async fn placebo_strata(ctx: &SessionContext) -> Result<(BTreeMap<String, Group>, Comparison)> {
+    let view = "placebo_strata";
+    let r = query(ctx, view).await?;
+    let keys = stratum_keys(&r)?;
+    let arm = r.strings("arm")?;
+    let programme = r.strings("programme")?;
+    let area = r.strings("area_id")?;
+    let participants = r.counts("participants")?;
+    let eligible = r.counts("eligible")?;
+    let in_work = r.counts("in_work_6m")?;
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    let mut comparison = Comparison { cells: Vec::new() };
+    for (i, key) in keys.into_iter().enumerate() {
+        let counts = StratumCounts {
+            eligible: eligible[i],
+            in_work_6m: in_work[i],
+        };
+        let area = area[i].clone().unwrap_or_default();
+        match parse(arm[i].as_deref(), Arm::parse, view, "arm")? {
+            Arm::Comparison => comparison.cells.push((area, key, counts)),
+            Arm::Participant => {
+                let group = groups
+                    .entry(programme[i].clone().unwrap_or_default())
+                    .or_default();
+                group.participants += participants[i];
+                group.eligible += eligible[i];
+                group.in_work_6m += in_work[i];
+                group.cells.push((area, key, counts));
+            }
+        }
+    }
+    // Sorted cells make every run's floating-point sums bit-identical.
+    comparison
+        .cells
+        .sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    for group in groups.values_mut() {
+        group.cells.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    }
+    Ok((groups, comparison))
 }

@@ -90,7 +90,25 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         }
         _ => None,
     };
+    let e_values = match (att.published(), p.comparison_rate) {
+        (Some([v, l, h]), Some(c)) => contract::formulas::evalue::att_e_values(c, v, l, h)
+            .map(|(e, i)| ((e * 100.0).round() / 100.0, (i * 100.0).round() / 100.0)),
+        _ => None,
+    };
+    let placebo = Effect::att(
+        false,
+        p.placebo_matched_in_work,
+        p.placebo_matched,
+        AttSide {
+            comparison_rate: p.placebo_comparison_rate,
+            comparison_variance: p.placebo_comparison_variance,
+            area_variance: p.placebo_att_area_variance,
+            tau2_df: p.placebo_between_area_df,
+        },
+    );
     Programme {
+        e_values,
+        placebo,
         name: p.programme.clone(),
         participants: Count::of(p.participants),
         eligible,

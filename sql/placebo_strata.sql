@@ -1,0 +1,19 @@
+-- The placebo outcome, in work 6 months before the index month, by arm,
+-- programme, area and matching stratum: the same matching as the real
+-- effect (participant_strata against comparison_strata), over the people
+-- with an employment row that month. `eligible` and `in_work_6m` name the
+-- placebo's counts so the estimator reads them as it reads the real ones.
+SELECT
+    arm,
+    programme,
+    site_area_id AS area_id,
+    age_band,
+    sex,
+    imd_quintile,
+    condition,
+    baseline_status,
+    count(*) AS participants,
+    sum(CASE WHEN placebo_eligible THEN 1 ELSE 0 END) AS eligible,
+    sum(CASE WHEN in_work_before_6m THEN 1 ELSE 0 END) AS in_work_6m
+FROM cohort
+GROUP BY arm, programme, site_area_id, age_band, sex, imd_quintile, condition, baseline_status
