@@ -1,7 +1,14 @@
--- Per programme: participants, eligible participants and those in work at
--- 6 months, with the programme's national funding. Every programme in the
--- programmes table gets a row, with zero counts if nobody was referred.
-WITH counts AS (
+-- Per programme: valid referrals, participants (people referred), eligible
+-- participants and those in work at 6 months, with the programme's national
+-- funding: the first steps of the attrition from referral to the matched
+-- effect. Every programme in the programmes table gets a row, with zero
+-- counts if nobody was referred.
+WITH referred AS (
+    SELECT programme, count(*) AS referrals
+    FROM referrals
+    GROUP BY programme
+),
+counts AS (
     SELECT
         programme,
         count(*) AS participants,
@@ -13,9 +20,11 @@ WITH counts AS (
 )
 SELECT
     COALESCE(pr.programme, c.programme) AS programme,
+    COALESCE(r.referrals, 0) AS referrals,
     COALESCE(c.participants, 0) AS participants,
     COALESCE(c.eligible, 0) AS eligible,
     COALESCE(c.in_work_6m, 0) AS in_work_6m,
     pr.funding_gbp
 FROM programmes pr
 FULL OUTER JOIN counts c ON c.programme = pr.programme
+LEFT JOIN referred r ON r.programme = COALESCE(pr.programme, c.programme)

@@ -10,6 +10,8 @@ output_table! {
     /// Wilson interval, and the matched comparison (ATT).
     pub struct ProgrammeOutcome = "programme_outcomes", grain ["programme"] {
         pub programme: String,
+        /// Valid referrals: the first step of the attrition to `matched`.
+        pub referrals: u64,
         pub participants: u64,
         /// Participants whose 6-month outcome month is in the data.
         pub eligible: u64,

@@ -85,6 +85,7 @@ fn evidence_of(people: &[Person]) -> Evidence {
                 let [att, att_low, att_high] = c.att();
                 ProgrammeOutcome {
                     programme: name(p),
+                    referrals: c.participants,
                     participants: c.participants,
                     eligible: c.eligible,
                     in_work_6m: c.in_work,

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug)]
 pub struct Programme {
     pub name: String,
+    pub referrals: Count,
     pub participants: Count,
     pub eligible: Count,
     pub in_work_6m: Count,

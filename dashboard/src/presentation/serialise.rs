@@ -97,6 +97,7 @@ impl Serialize for CostPerOutcome {
 serialise_as_map!(Programme, |p| {
     "name" => p.name,
     "slug" => slug(&p.name),
+    "referrals" => p.referrals,
     "participants" => p.participants,
     "eligible" => p.eligible,
     "in_work_6m" => p.in_work_6m,

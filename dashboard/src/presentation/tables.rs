@@ -43,6 +43,7 @@ pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
                 let [att, att_low, att_high] = p.att.plain();
                 row(vec![
                     ("programme", p.name.clone()),
+                    ("referrals", p.referrals.plain()),
                     ("participants", p.participants.plain()),
                     ("eligible", p.eligible.plain()),
                     ("in_work_6m", p.in_work_6m.plain()),

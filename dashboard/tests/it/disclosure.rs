@@ -12,7 +12,8 @@ use std::collections::BTreeSet;
 /// Small enough that many sites, subgroups and months fall under 10.
 const PEOPLE: u64 = 2_500;
 
-const COUNT_COLUMNS: [&str; 8] = [
+const COUNT_COLUMNS: [&str; 9] = [
+    "referrals",
     "participants",
     "eligible",
     "in_work_6m",

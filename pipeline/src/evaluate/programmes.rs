@@ -70,6 +70,7 @@ pub async fn programme_outcomes(
 ) -> Result<(Vec<ProgrammeOutcome>, BTreeMap<String, Effect>)> {
     let r = query(ctx, "programme_counts").await?;
     let programme = r.strings("programme")?;
+    let referrals = r.counts("referrals")?;
     let participants = r.counts("participants")?;
     let eligible = r.counts("eligible")?;
     let in_work = r.counts("in_work_6m")?;
@@ -100,6 +101,7 @@ pub async fn programme_outcomes(
                     funding[i], m.att, interval, m.matched,
                 ),
                 programme: name.clone(),
+                referrals: referrals[i],
                 participants: participants[i],
                 eligible: eligible[i],
                 in_work_6m: in_work[i],

@@ -110,6 +110,7 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         e_values,
         placebo,
         name: p.programme.clone(),
+        referrals: Count::of(p.referrals),
         participants: Count::of(p.participants),
         eligible,
         in_work_6m,
