@@ -4,8 +4,9 @@
 //! COLUMNS` and `DESCRIBE`.
 
 use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
-use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::ast::{Statement, visit_statements};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
+use std::ops::ControlFlow;
 
 /// Why a statement was refused, in words for the analyst.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,7 +49,10 @@ fn check_statement(statement: &DFStatement) -> Result<(), Refused> {
 
 fn check_sql(statement: &Statement) -> Result<(), Refused> {
     match statement {
-        Statement::Query(_) => Ok(()),
+        // A query's body or a CTE can itself be a statement (`WITH a AS (…)
+        // INSERT INTO …` parses as a query): refuse anything but a query at
+        // any depth.
+        Statement::Query(_) => refuse_nested(statement),
         Statement::Explain { statement, .. } => check_sql(statement),
         Statement::ExplainTable { .. } | Statement::ShowTables { .. } | Statement::ShowColumns { .. } => {
             Ok(())
@@ -74,6 +78,28 @@ fn check_sql(statement: &Statement) -> Result<(), Refused> {
                 "{keyword} is refused: only queries (SELECT, WITH, EXPLAIN, SHOW TABLES, DESCRIBE) may run here."
             )))
         }
+    }
+}
+
+/// The first statement inside `statement`, at any depth, that is not a
+/// query.
+fn refuse_nested(statement: &Statement) -> Result<(), Refused> {
+    let found = visit_statements(statement, |s| match s {
+        Statement::Query(_) => ControlFlow::Continue(()),
+        other => ControlFlow::Break(
+            other
+                .to_string()
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_uppercase(),
+        ),
+    });
+    match found {
+        ControlFlow::Continue(()) => Ok(()),
+        ControlFlow::Break(keyword) => Err(Refused(format!(
+            "Changing data is refused, also inside a query ({keyword} …): the tables are read-only."
+        ))),
     }
 }
 
@@ -109,6 +135,15 @@ mod tests {
             ("INSERT INTO people VALUES ('x')", "Changing data"),
             ("DELETE FROM people", "Changing data"),
             ("UPDATE people SET sex = 'x'", "Changing data"),
+            (
+                "WITH a AS (SELECT 1 AS x) INSERT INTO people SELECT * FROM a",
+                "Changing data",
+            ),
+            ("WITH a AS (SELECT 1) DELETE FROM people", "Changing data"),
+            (
+                "SELECT * FROM (WITH a AS (SELECT 1) INSERT INTO people SELECT * FROM a) q",
+                "",
+            ),
             ("COPY people TO '/tmp/x.csv'", "COPY"),
             (
                 "CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'",
