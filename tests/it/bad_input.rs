@@ -154,6 +154,12 @@ enum RowFault {
     Orphan(&'static str),
     /// The rows appended a second time.
     Duplicate,
+    /// Columns set to values a named check must catch (out of range,
+    /// inconsistent with each other).
+    Set {
+        check: &'static str,
+        values: &'static [(&'static str, &'static str)],
+    },
 }
 
 impl RowFault {
@@ -166,18 +172,24 @@ impl RowFault {
             RowFault::FutureDate(c) | RowFault::Pre1900(c) => (format!("impossible_{c}"), 1),
             RowFault::Orphan(c) => (format!("orphan_{c}"), 1),
             RowFault::Duplicate => (format!("duplicate_{}", table.key.join("_and_")), 2),
+            RowFault::Set { check, .. } => (check.to_string(), 1),
         }
     }
 
-    fn replacement(&self) -> Option<(&'static str, &'static str)> {
-        match self {
-            RowFault::Null(c) => Some((c, "NULL")),
-            RowFault::UnknownValue(c) => Some((c, "'Not a contract value'")),
-            RowFault::FutureDate(c) => Some((c, "DATE '2100-01-01'")),
-            RowFault::Pre1900(c) => Some((c, "DATE '1899-06-01'")),
-            RowFault::Orphan(c) => Some((c, "concat('NOBODY-', __rn)")),
-            RowFault::Duplicate => None,
-        }
+    /// The value `column` takes in a broken row, if the fault changes it.
+    fn replacement(&self, column: &str) -> Option<&'static str> {
+        let (c, value) = match self {
+            RowFault::Null(c) => (*c, "NULL"),
+            RowFault::UnknownValue(c) => (*c, "'Not a contract value'"),
+            RowFault::FutureDate(c) => (*c, "DATE '2100-01-01'"),
+            RowFault::Pre1900(c) => (*c, "DATE '1899-06-01'"),
+            RowFault::Orphan(c) => (*c, "concat('NOBODY-', __rn)"),
+            RowFault::Duplicate => return None,
+            RowFault::Set { values, .. } => {
+                return values.iter().find(|(c, _)| *c == column).map(|(_, v)| *v);
+            }
+        };
+        (c == column).then_some(value)
     }
 }
 
@@ -197,11 +209,12 @@ async fn break_rows(data: &Path, table: &InputTable, fault: &RowFault, positions
     let columns: Vec<String> = table
         .columns
         .iter()
-        .map(|c| match fault.replacement() {
-            Some((column, value)) if column == c.name => {
-                format!("CASE WHEN __rn IN ({picked}) THEN {value} ELSE {column} END AS {column}")
-            }
-            _ => c.name.to_string(),
+        .map(|c| match fault.replacement(c.name) {
+            Some(value) => format!(
+                "CASE WHEN __rn IN ({picked}) THEN {value} ELSE {column} END AS {column}",
+                column = c.name
+            ),
+            None => c.name.to_string(),
         })
         .collect();
     let numbered = format!(
@@ -528,6 +541,56 @@ async fn nulls_in_required_columns_are_quarantined() {
 #[tokio::test]
 async fn an_employment_row_for_an_unknown_person_is_quarantined() {
     quarantine_case("employment", RowFault::Orphan("person_id"), &[50]).await;
+}
+
+/// The range and consistency checks, each on rows broken to fail it alone.
+#[tokio::test]
+async fn values_out_of_range_or_inconsistent_are_quarantined() {
+    let cases: [(&str, RowFault, &[u64]); 5] = [
+        (
+            "people",
+            RowFault::Set {
+                check: "out_of_range_imd_decile",
+                values: &[("imd_decile", "11")],
+            },
+            &[3, 4],
+        ),
+        (
+            "fit_notes",
+            RowFault::Set {
+                check: "out_of_range_duration_days",
+                values: &[("duration_days", "0")],
+            },
+            &[12],
+        ),
+        (
+            "area_programmes",
+            RowFault::Set {
+                check: "out_of_range_funding_gbp",
+                values: &[("funding_gbp", "-5")],
+            },
+            &[1],
+        ),
+        (
+            "fit_notes",
+            RowFault::Set {
+                check: "adjustments_on_not_fit_note",
+                values: &[("assessment", "'not_fit'"), ("phased_return", "true")],
+            },
+            &[20, 21],
+        ),
+        (
+            "employment",
+            RowFault::Set {
+                check: "negative_earnings_gbp",
+                values: &[("status", "'employed'"), ("earnings_gbp", "-100.0")],
+            },
+            &[30],
+        ),
+    ];
+    for (table_name, fault, positions) in cases {
+        quarantine_case(table_name, fault, positions).await;
+    }
 }
 
 // Data that are valid but do not cover everything: run, and say so.
