@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::{EVIDENCE, evidence, generate, run, serve};
 
@@ -239,17 +239,11 @@ async fn the_sql_api_over_real_http() {
             "SELECT sum(length(repeat(CAST(value AS VARCHAR), 20))) FROM range(2000000000)",
         );
         tokio::spawn(async move {
-            let started = Instant::now();
             let response = request.send().await.unwrap();
-            (
-                response.status(),
-                response.text().await.unwrap(),
-                started.elapsed(),
-            )
+            (response.status(), response.text().await.unwrap())
         })
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let started = Instant::now();
     let quick = http
         .get(format!("{url}/"))
         .bearer_auth(&commissioner)
@@ -262,17 +256,12 @@ async fn the_sql_api_over_real_http() {
         .await
         .unwrap();
     assert_eq!(quick_api.status(), StatusCode::OK);
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "others waited on the slow query"
-    );
-    let (status, body, took) = slow.await.unwrap();
+    // Both were answered while the slow query was still running: an order
+    // of events, not a speed.
+    assert!(!slow.is_finished(), "others waited on the slow query");
+    let (status, body) = slow.await.unwrap();
     assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{body}");
     assert!(body.contains("cancelled after 10 seconds"), "{body}");
-    assert!(
-        took >= Duration::from_secs(10) && took < Duration::from_secs(14),
-        "{took:?}"
-    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = cpu_ticks(pid);
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -479,6 +468,8 @@ async fn the_sql_api_over_real_http() {
         .find(|r| r["outcome"] == "timeout")
         .expect("a timeout record");
     assert_eq!(timeout["user"], "ana");
+    // Cancelled at the limit, not before it (the engine's own record).
+    assert!(timeout["ms"].as_u64().unwrap() >= 10_000, "{timeout}");
     assert!(
         timeout["sql"]
             .as_str()
