@@ -54,12 +54,18 @@ fn a_run_killed_at_any_point_leaves_the_previous_evidence_root_intact() {
     let mut before = files(&out);
     assert!(before.contains_key(Path::new("run.json")));
 
-    // Kill points spread over the run, with jitter from the clock so that
-    // repeated CI runs probe different moments (printed for reproducing).
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
+    // Kill points spread over the run, at fractions of its length drawn from
+    // a seed: the clock's by default, so that repeated CI runs probe
+    // different moments; `EVIDENCE_FAULTS_SEED=<seed>` replays a printed one.
+    let seed = std::env::var("EVIDENCE_FAULTS_SEED")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos() as u64
+        });
     let mut state = seed | 1;
     let mut next = || {
         state ^= state << 13;
@@ -70,7 +76,9 @@ fn a_run_killed_at_any_point_leaves_the_previous_evidence_root_intact() {
     let points: Vec<Duration> = (0..8)
         .map(|i| full.mul_f64((i as f64 + next()) / 8.0 * 1.1))
         .collect();
-    eprintln!("full run {full:?}; kill points {points:?} (seed {seed})");
+    eprintln!(
+        "full run {full:?}; kill points {points:?} (seed {seed}: rerun with EVIDENCE_FAULTS_SEED={seed})"
+    );
     for point in points {
         let mut child = run(&data, &out);
         std::thread::sleep(point);
