@@ -153,6 +153,26 @@ mod tests {
         assert!(close(m.att_high, 0.195_476_6));
     }
 
+    /// Unequal participant/comparison ratios across strata, so weighting by
+    /// the comparison side (or pooling it) gives a different answer:
+    ///   A: participants 60/100, comparison 25/50  (c = 0.5)
+    ///   B: participants 20/50,  comparison 60/200 (c = 0.3)
+    /// participant weights (2/3, 1/3): c = 0.433333, att = 0.1; the pooled
+    /// comparison rate 85/250 = 0.34 would give 0.193333.
+    /// se² = 0.533333·0.466667/150 + (4/9)·0.25/50 + (1/9)·0.21/200
+    ///     = 0.00165926 + 0.00222222 + 0.00011667 = 0.00399815.
+    #[test]
+    fn strata_are_weighted_by_the_participants() {
+        let m = coarsened_exact_match([
+            (counts(100, 60), counts(50, 25)),
+            (counts(50, 20), counts(200, 60)),
+        ]);
+        let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 5e-7;
+        assert!(close(m.comparison_rate, 0.433_333_3));
+        assert!(close(m.att, 0.1));
+        assert!(close(m.att_se, 0.003_998_15_f64.sqrt()));
+    }
+
     #[test]
     fn nothing_matched_gives_no_estimate() {
         let m = coarsened_exact_match([(counts(10, 5), counts(0, 0))]);

@@ -83,28 +83,38 @@ mod tests {
         }
     }
 
-    /// Worked by hand: programme areas 70/1000 → 200/2000 (0.07 → 0.10),
-    /// comparison areas 70/1000 → 150/2000 (0.07 → 0.075):
-    /// did = 0.03 − 0.005 = 0.025;
-    /// se² = 0.07·0.93/1000 + 0.1·0.9/2000 + 0.07·0.93/1000 + 0.075·0.925/2000
-    ///     = 0.0000651 + 0.000045 + 0.0000651 + 0.0000346875 = 0.0002098875,
-    /// se = 0.01448749, interval 0.025 ± 0.02839548.
+    /// Worked by hand, every cell different: programme areas 40/800 →
+    /// 120/1200 (0.05 → 0.10), comparison areas 70/1000 → 160/2000
+    /// (0.07 → 0.08): did = 0.05 − 0.01 = 0.04;
+    /// se² = 0.05·0.95/800 + 0.1·0.9/1200 + 0.07·0.93/1000 + 0.08·0.92/2000
+    ///     = 0.000059375 + 0.000075 + 0.0000651 + 0.0000368 = 0.000236275,
+    /// se = 0.01537124, interval 0.04 ± 0.03012763. Swapping the programme's
+    /// pre cell with the comparison's changes the answer (the cells are not
+    /// interchangeable).
     #[test]
     fn hand_worked_example() {
         let e = difference_in_differences(
+            notes(800, 40),
+            notes(1200, 120),
             notes(1000, 70),
-            notes(2000, 200),
-            notes(1000, 70),
-            notes(2000, 150),
+            notes(2000, 160),
         );
         let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 1e-7;
-        assert!(close(e.pre_share, 0.07));
+        assert!(close(e.pre_share, 0.05));
         assert!(close(e.post_share, 0.10));
-        assert!(close(e.comparison_post_share, 0.075));
-        assert!(close(e.did, 0.025));
-        assert!(close(e.did_se, 0.014_487_49));
-        assert!(close(e.did_low, 0.025 - 0.028_395_48));
-        assert!(close(e.did_high, 0.025 + 0.028_395_48));
+        assert!(close(e.comparison_pre_share, 0.07));
+        assert!(close(e.comparison_post_share, 0.08));
+        assert!(close(e.did, 0.04));
+        assert!(close(e.did_se, 0.015_371_24));
+        assert!(close(e.did_low, 0.04 - 0.030_127_63));
+        assert!(close(e.did_high, 0.04 + 0.030_127_63));
+        let swapped = difference_in_differences(
+            notes(1000, 70),
+            notes(1200, 120),
+            notes(800, 40),
+            notes(2000, 160),
+        );
+        assert!(close(swapped.did, 0.03 - 0.03));
     }
 
     #[test]
