@@ -320,12 +320,20 @@ async fn assert_rows_balance(data: &Path, evidence: &Path) -> BTreeMap<String, u
 }
 
 /// Run over the case's evidence root; it must succeed, keep the row balance,
-/// and count exactly `rows` more failures of `table`'s `check` than the base.
+/// count exactly `rows` more failures of `table`'s `check` than the base, and
+/// quarantine exactly `rows` more rows of `table` (no valid row set aside
+/// with them).
 async fn assert_quarantined(case: &Case, table: &str, check: &str, rows: u64) -> Output {
     let output = run(&case.data, &case.evidence);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(!stderr(&output).contains("panicked"));
-    assert_rows_balance(&case.data, &case.evidence).await;
+    let quarantined = assert_rows_balance(&case.data, &case.evidence).await;
+    let base_quarantined = assert_rows_balance(&base().data, &base().evidence).await;
+    assert_eq!(
+        quarantined[table] - base_quarantined[table],
+        rows,
+        "{table}: rows quarantined beyond the base"
+    );
     let key = (table.to_string(), check.to_string());
     let before = quality(&base().evidence).await;
     let after = quality(&case.evidence).await;
