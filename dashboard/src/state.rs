@@ -104,6 +104,15 @@ impl AppState {
             })
     }
 
+    /// Check `run.json` on the next request rather than up to 2 seconds
+    /// later: for a publisher that has just replaced the evidence root (and
+    /// for tests, which then need not wait on the clock).
+    pub fn recheck(&self) {
+        if let Ok(mut checked) = self.inner.checked.lock() {
+            *checked = None;
+        }
+    }
+
     /// The published figures of the evidence root as it is now: cached, and
     /// re-read when `run.json` names a new run (checked every 2 seconds).
     pub async fn published(&self) -> Result<Arc<Published>, DashboardError> {

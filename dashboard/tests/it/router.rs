@@ -224,7 +224,7 @@ async fn a_missing_or_corrupt_table_gives_an_error_page_and_recovery_needs_no_re
     let run: serde_json::Value = serde_json::from_str(&original).unwrap();
     let old_id = run["run_id"].as_str().unwrap().to_string();
     std::fs::write(&manifest, original.replace(&old_id, "corrupt-run")).unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    state.recheck();
     let got = get(&state, "/programme/workwell").await;
     assert_eq!(got.status, 503);
     assert!(
