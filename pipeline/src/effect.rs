@@ -6,7 +6,7 @@
 //! `sql/comparison_strata.sql`; the coverage study calls it with simulated
 //! counts.
 
-use crate::areas::{AreaCell, BetweenAreas, between_areas, satterthwaite};
+use crate::areas::{AreaCell, BetweenAreas, between_areas};
 use crate::matching::{MatchedComparison, StratumCounts, coarsened_exact_match};
 use contract::formulas::att::{AttParts, att, minimum_detectable_effect};
 use contract::formulas::multiplicity::p_value;
@@ -115,15 +115,15 @@ pub fn estimate(cells: &Cells, programme: Option<AreaVariance>) -> Effect {
         return effect;
     };
     let p = matching.participant_rate.unwrap_or(0.0);
-    let within = p * (1.0 - p) / matching.matched.max(1) as f64 + comparison_variance;
     let area_variance = areas.tau2 * effect.between.weight;
-    let (df, critical) = satterthwaite(within, area_variance, areas.df);
-    let parts = AttParts {
+    let (parts, df) = AttParts::with_areas(
+        p,
+        matching.matched,
         comparison_rate,
         comparison_variance,
         area_variance,
-        critical,
-    };
+        areas.df,
+    );
     if let Some(a) = att(matching.matched_in_work, matching.matched, parts) {
         effect.att_low = Some(a.low);
         effect.att_high = Some(a.high);
@@ -136,6 +136,6 @@ pub fn estimate(cells: &Cells, programme: Option<AreaVariance>) -> Effect {
     }
     effect.area_variance = Some(area_variance);
     effect.df = Some(df);
-    effect.critical = Some(critical);
+    effect.critical = Some(parts.critical);
     effect
 }

@@ -47,6 +47,29 @@ pub struct AttParts {
 }
 
 impl AttParts {
+    /// The parts for `matched` participants at rate `p` with the areas'
+    /// variance counted: the critical value is Student's t on Satterthwaite's
+    /// degrees of freedom (also returned), the within part being
+    /// p(1−p)/m + V and the area part estimated with `tau2_df` of them.
+    pub fn with_areas(
+        p: f64,
+        matched: u64,
+        comparison_rate: f64,
+        comparison_variance: f64,
+        area_variance: f64,
+        tau2_df: f64,
+    ) -> (Self, f64) {
+        let within = p * (1.0 - p) / matched.max(1) as f64 + comparison_variance;
+        let (df, critical) = satterthwaite(within, area_variance, tau2_df);
+        let parts = AttParts {
+            comparison_rate,
+            comparison_variance,
+            area_variance,
+            critical,
+        };
+        (parts, df)
+    }
+
     /// The contract's interval before areas were counted: z = 1.96.
     pub fn without_areas(comparison_rate: f64, comparison_variance: f64) -> Self {
         AttParts {
@@ -133,18 +156,9 @@ pub fn site_minimum_detectable_effect(
     tau2_df: f64,
 ) -> Option<f64> {
     let area_variance = tau2 * (1.0 + comparison_weight);
-    let within = p * (1.0 - p) / n.max(1) as f64 + comparison_variance;
-    let (_, critical) = satterthwaite(within, area_variance, tau2_df);
-    minimum_detectable_effect(
-        p,
-        n,
-        AttParts {
-            comparison_rate: f64::NAN,
-            comparison_variance,
-            area_variance,
-            critical,
-        },
-    )
+    let (parts, _) =
+        AttParts::with_areas(p, n, f64::NAN, comparison_variance, area_variance, tau2_df);
+    minimum_detectable_effect(p, n, parts)
 }
 
 /// Φ⁻¹(0.8): the normal quantile of 80% power.

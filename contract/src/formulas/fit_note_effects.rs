@@ -5,7 +5,7 @@
 //! applies it to rounded counts.
 
 use super::staggered::{Panel, Staggered, Unit, callaway_santanna};
-use crate::outputs::FitNoteArea;
+use crate::outputs::{FitNoteArea, FitNoteMonthly};
 use crate::vocabulary::{AreaSet, Side};
 use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeMap;
@@ -46,21 +46,32 @@ fn month_number(d: NaiveDate) -> i64 {
 }
 
 /// Per programme in `design` order, the staggered DiD over all its areas and
-/// over its clean areas, with each area's monthly share from `monthly`
-/// (`(fit_notes, may_be_fit)` per area and month, exact or rounded). The
-/// panel runs from the first to the last month with notes.
+/// over its clean areas, with each area's monthly share from `monthly`'s
+/// counts as `count` publishes them (unchanged for the exact figures,
+/// rounded for disclosure). The panel runs from the first to the last month
+/// with notes.
 pub fn fit_note_effects(
-    monthly: &BTreeMap<(String, NaiveDate), (u64, u64)>,
+    monthly: &[FitNoteMonthly],
     design: &[FitNoteArea],
+    count: impl Fn(u64) -> u64,
 ) -> Vec<ProgrammeEffects> {
+    let counts: BTreeMap<(&str, NaiveDate), (u64, u64)> = monthly
+        .iter()
+        .map(|m| {
+            (
+                (m.area_id.as_str(), m.month),
+                (count(m.fit_notes), count(m.may_be_fit)),
+            )
+        })
+        .collect();
     let (Some(first), Some(last)) = (
-        monthly.keys().map(|(_, m)| *m).min(),
-        monthly.keys().map(|(_, m)| *m).max(),
+        counts.keys().map(|(_, m)| *m).min(),
+        counts.keys().map(|(_, m)| *m).max(),
     ) else {
         return Vec::new();
     };
     effects_of_shares(first, last, design, |area, month| {
-        let (notes, may_be_fit) = monthly.get(&(area.to_string(), month))?;
+        let (notes, may_be_fit) = counts.get(&(area, month))?;
         (*notes > 0).then(|| *may_be_fit as f64 / *notes as f64)
     })
 }

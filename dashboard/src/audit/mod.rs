@@ -72,13 +72,7 @@ pub fn effect(
     let (Some(area_variance), Some(tau2_df)) = (area_variance, tau2_df) else {
         return [Some(p - c), None, None];
     };
-    let (_, critical) = att::satterthwaite(p * (1.0 - p) / m as f64 + v, area_variance, tau2_df);
-    let parts = att::AttParts {
-        comparison_rate: c,
-        comparison_variance: v,
-        area_variance,
-        critical,
-    };
+    let (parts, _) = att::AttParts::with_areas(p, m, c, v, area_variance, tau2_df);
     match att::att(k, m, parts) {
         Some(a) => [Some(a.att), Some(a.low), Some(a.high)],
         None => [None; 3],

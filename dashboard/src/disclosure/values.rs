@@ -148,14 +148,7 @@ impl Effect {
             return Effect(EffectState::NotEstimable);
         };
         let p = k as f64 / m as f64;
-        let (df, critical) =
-            att::satterthwaite(p * (1.0 - p) / m as f64 + v, area_variance, tau2_df);
-        let parts = att::AttParts {
-            comparison_rate: c,
-            comparison_variance: v,
-            area_variance,
-            critical,
-        };
+        let (parts, df) = att::AttParts::with_areas(p, m, c, v, area_variance, tau2_df);
         match att::att(k, m, parts) {
             Some(a) if a.att.is_finite() => Effect::shown(
                 [a.att, a.low, a.high],

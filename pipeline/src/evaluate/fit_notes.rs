@@ -15,7 +15,7 @@ use contract::outputs::{
 use contract::small::date32;
 use contract::vocabulary::{AreaSet, Period, Side};
 use datafusion::prelude::SessionContext;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 fn month(view: &str, days: Option<i32>) -> Result<chrono::NaiveDate> {
     days.and_then(date32).ok_or_else(|| {
@@ -108,11 +108,7 @@ pub async fn fit_note_areas(ctx: &SessionContext) -> Result<Vec<FitNoteArea>> {
 /// The staggered DiD of every programme over its areas' exact monthly
 /// counts.
 pub fn effects(monthly: &[FitNoteMonthly], design: &[FitNoteArea]) -> Vec<ProgrammeEffects> {
-    let counts: BTreeMap<(String, chrono::NaiveDate), (u64, u64)> = monthly
-        .iter()
-        .map(|m| ((m.area_id.clone(), m.month), (m.fit_notes, m.may_be_fit)))
-        .collect();
-    fit_note_effects(&counts, design)
+    fit_note_effects(monthly, design, |n| n)
 }
 
 pub fn group_time(effects: &[ProgrammeEffects]) -> Vec<FitNoteGroupTime> {

@@ -151,16 +151,7 @@ pub fn rounded_effects(
     monthly: &[FitNoteMonthly],
     design: &[FitNoteArea],
 ) -> Vec<ProgrammeEffects> {
-    let rounded: BTreeMap<(String, NaiveDate), (u64, u64)> = monthly
-        .iter()
-        .map(|m| {
-            (
-                (m.area_id.clone(), m.month),
-                (round_to_base(m.fit_notes), round_to_base(m.may_be_fit)),
-            )
-        })
-        .collect();
-    fit_note_effects(&rounded, design)
+    fit_note_effects(monthly, design, round_to_base)
 }
 
 pub fn did(d: &FitNoteDid, effects: &[ProgrammeEffects], design: &[FitNoteArea]) -> Did {
@@ -194,16 +185,16 @@ pub fn did(d: &FitNoteDid, effects: &[ProgrammeEffects], design: &[FitNoteArea])
     let overlaps = design
         .iter()
         .filter(|a| a.programme == d.programme && a.side == Side::Programme && !a.clean)
-        .map(|a| {
-            let overlapping = a.overlapping.clone().unwrap_or_default();
-            let same_start = a
-                .start_date
-                .is_some_and(|s| overlapping.contains(&format!("from {s}")));
-            Overlap {
-                area_id: a.area_id.clone(),
-                overlapping,
-                same_start,
-            }
+        .map(|a| Overlap {
+            area_id: a.area_id.clone(),
+            overlapping: a.overlapping.clone().unwrap_or_default(),
+            // Another programme of the same area goes live the same day.
+            same_start: design.iter().any(|o| {
+                o.area_id == a.area_id
+                    && o.programme != a.programme
+                    && o.side == Side::Programme
+                    && o.start_date == a.start_date
+            }),
         })
         .collect();
     Did {

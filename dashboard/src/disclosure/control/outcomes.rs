@@ -6,7 +6,7 @@ use crate::disclosure::published::*;
 use crate::disclosure::values::{
     AttSide, CostPerOutcome, Count, Effect, Money, Share, Significance,
 };
-use contract::formulas::att::site_minimum_detectable_effect;
+use contract::formulas::att::{AttParts, site_minimum_detectable_effect};
 use contract::formulas::funnel::{Z_95, Z_998, control_limits, funnel_flag};
 use contract::formulas::multiplicity::{benjamini_hochberg, holm};
 use contract::outputs::{ProgrammeOutcome, SiteOutcome, SubgroupOutcome};
@@ -74,18 +74,10 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         (Some(tau2), Some(df), Some(v)) if !rate.is_suppressed() => {
             let (k, m) = (Count::of(p.matched_in_work).value(), matched.value());
             k.zip(m).and_then(|(k, m)| {
-                let parts = contract::formulas::att::AttParts {
-                    comparison_rate: f64::NAN,
-                    comparison_variance: v,
-                    area_variance: p.att_area_variance.unwrap_or(tau2),
-                    critical: contract::formulas::att::satterthwaite(
-                        (k as f64 / m as f64) * (1.0 - k as f64 / m as f64) / m as f64 + v,
-                        p.att_area_variance.unwrap_or(tau2),
-                        df,
-                    )
-                    .1,
-                };
-                contract::formulas::att::minimum_detectable_effect(k as f64 / m as f64, m, parts)
+                let rate = k as f64 / m as f64;
+                let area_variance = p.att_area_variance.unwrap_or(tau2);
+                let (parts, _) = AttParts::with_areas(rate, m, f64::NAN, v, area_variance, df);
+                contract::formulas::att::minimum_detectable_effect(rate, m, parts)
             })
         }
         _ => None,
