@@ -125,25 +125,58 @@ participants AS (
            arg_min(r.referral_source, (r.referral_date, r.referral_id)) AS referral_source
     FROM referrals r GROUP BY r.programme, r.person_id
 ),
+notes AS (
+    SELECT f.*, lag(f.issue_date) OVER (PARTITION BY f.person_id ORDER BY f.issue_date, f.fit_note_id) AS previous_issue
+    FROM fit_notes f WHERE f.person_id NOT IN (SELECT person_id FROM referrals)
+),
 pool AS (
-    SELECT f.person_id, date_trunc('month', min(f.issue_date))::DATE AS index_month,
-           arg_min(f.condition, (f.issue_date, f.fit_note_id)) AS condition
-    FROM fit_notes f JOIN comparison_areas c USING (area_id)
-    WHERE f.person_id NOT IN (SELECT person_id FROM referrals)
-    GROUP BY f.person_id
+    SELECT n.person_id, date_trunc('month', n.issue_date)::DATE AS index_month,
+           arg_min(n.condition, (n.issue_date, n.fit_note_id)) AS condition,
+           arg_min(n.area_id, (n.issue_date, n.fit_note_id)) AS site_area_id
+    FROM notes n JOIN comparison_areas c USING (area_id)
+    WHERE n.previous_issue IS NULL OR n.previous_issue < n.issue_date - INTERVAL 90 DAY
+    GROUP BY ALL
+),
+rates AS (
+    SELECT p.area_id, avg(CASE WHEN e.status = 'employed' THEN 1.0 ELSE 0.0 END) AS rate
+    FROM employment e JOIN people p USING (person_id)
+    WHERE e.month < (SELECT min(start_date) FROM area_programmes) GROUP BY ALL
+),
+ranked AS (
+    SELECT r.rate, row_number() OVER (ORDER BY r.rate, r.area_id) AS position, count(*) OVER () AS areas
+    FROM rates r JOIN comparison_areas USING (area_id)
+),
+cuts AS (
+    SELECT max(rate) FILTER (WHERE 3 * position <= areas) AS low_cut,
+           max(rate) FILTER (WHERE 3 * position <= 2 * areas) AS high_cut FROM ranked
+),
+bands AS (
+    SELECT r.area_id, CASE WHEN c.low_cut IS NULL OR c.high_cut IS NULL THEN 'unknown'
+           WHEN r.rate <= c.low_cut THEN 'low' WHEN r.rate <= c.high_cut THEN 'middle' ELSE 'high' END AS labour_market
+    FROM rates r, cuts c
 ),
 events AS (
     SELECT 'participant' AS arm, programme, person_id, site_area_id, index_month, condition, referral_source FROM participants
     UNION ALL
-    SELECT 'comparison', NULL, person_id, NULL, index_month, condition, NULL FROM pool
+    SELECT 'comparison', NULL, person_id, site_area_id, index_month, condition, NULL FROM pool
 ),
 last AS (SELECT max(month) AS last_month FROM employment)
 SELECT e.*, p.age_band, p.sex, (p.imd_decile + 1) // 2 AS imd_quintile,
        coalesce(b.status, 'unknown') AS baseline_status,
+       CASE WHEN b.status IS NULL OR h3.status IS NULL OR h6.status IS NULL OR h12.status IS NULL THEN 'unknown'
+            WHEN (h3.status = 'employed') = (b.status = 'employed') AND (h6.status = 'employed') = (b.status = 'employed')
+                 AND (h12.status = 'employed') = (b.status = 'employed') THEN 'steady'
+            ELSE 'changed' END AS work_history,
+       year(e.index_month)::VARCHAR || '-H' || CASE WHEN month(e.index_month) <= 6 THEN '1' ELSE '2' END AS index_period,
+       coalesce(lm.labour_market, 'unknown') AS labour_market,
        (o.person_id IS NOT NULL AND (e.index_month + INTERVAL 6 MONTH)::DATE <= last.last_month) AS eligible,
        (o.person_id IS NOT NULL AND (e.index_month + INTERVAL 6 MONTH)::DATE <= last.last_month AND o.status = 'employed') AS in_work_6m
 FROM events e JOIN people p USING (person_id) CROSS JOIN last
+LEFT JOIN bands lm ON lm.area_id = e.site_area_id
 LEFT JOIN employment b ON b.person_id = e.person_id AND b.month = e.index_month
+LEFT JOIN employment h3 ON h3.person_id = e.person_id AND h3.month = (e.index_month - INTERVAL 3 MONTH)::DATE
+LEFT JOIN employment h6 ON h6.person_id = e.person_id AND h6.month = (e.index_month - INTERVAL 6 MONTH)::DATE
+LEFT JOIN employment h12 ON h12.person_id = e.person_id AND h12.month = (e.index_month - INTERVAL 12 MONTH)::DATE
 LEFT JOIN employment o ON o.person_id = e.person_id AND o.month = (e.index_month + INTERVAL 6 MONTH)::DATE
 """
 )
@@ -168,14 +201,16 @@ groups AS (
 ),
 ps AS (
     SELECT programme, dimension, value, age_band, sex, imd_quintile, condition, baseline_status,
-           count(*) FILTER (WHERE eligible) AS n, count(*) FILTER (WHERE in_work_6m) AS x
+           work_history, index_period, labour_market, count(*) FILTER (WHERE eligible) AS n, count(*) FILTER (WHERE in_work_6m) AS x
     FROM groups GROUP BY ALL
 ),
 cs AS (
-    SELECT age_band, sex, imd_quintile, condition, baseline_status, count(*) AS m, count(*) FILTER (WHERE in_work_6m) AS y
+    SELECT age_band, sex, imd_quintile, condition, baseline_status, work_history, index_period, labour_market,
+           count(*) AS m, count(*) FILTER (WHERE in_work_6m) AS y
     FROM cohort WHERE arm = 'comparison' AND eligible GROUP BY ALL
 ),
-joined AS (SELECT ps.*, cs.m, cs.y FROM ps LEFT JOIN cs USING (age_band, sex, imd_quintile, condition, baseline_status) WHERE ps.n > 0),
+joined AS (SELECT ps.*, cs.m, cs.y FROM ps LEFT JOIN cs USING (age_band, sex, imd_quintile, condition, baseline_status, work_history,
+    index_period, labour_market) WHERE ps.n > 0),
 totals AS (
     SELECT programme, dimension, value,
            sum(n) FILTER (WHERE m > 0) AS matched, coalesce(sum(n) FILTER (WHERE m IS NULL), 0) AS unmatched,

@@ -1,8 +1,26 @@
 -- The evaluation cohort: every participant (one row per programme they were
--- referred to) and every comparison person, with their baseline status and
--- their in-work-at-6-months outcome. site_area_id is a participant's site and
--- a comparison person's comparison area (of their index fit note).
+-- referred to) and every comparison index event (one row per comparison
+-- person and index month, sql/comparison_pool.sql), with what they are
+-- matched on, the covariates their balance is checked on, and their
+-- outcomes (engaged: a participant with any referral to the programme
+-- engaged; null for comparison people). site_area_id is a participant's site and a comparison person's
+-- comparison area (of their index fit note).
 --   baseline_status: status in the index month, 'unknown' with no row then.
+--   work_history: 'steady' when the person was in work 3, 6 and 12 months
+--             before the index month exactly when they are in work in it
+--             (or out of work in all four), 'changed' when they moved in or
+--             out of work in the year before (the dip before a referral),
+--             'unknown' when any of the four months has no row.
+--   index_period: the index month's calendar quarter, '2025-Q1' (calendar time:
+--             participants are matched to people at risk at the same time).
+--   labour_market: the band of the area's employment rate before any
+--             programme went live (sql/area_labour_markets.sql), 'unknown'
+--             for an area without one.
+--   months_employed_before: months 'employed' in the 12 before the index
+--             month; earnings_before: mean monthly earnings over the months
+--             with a row among those 12 (0 when not employed), null with none;
+--             fit_notes_before: fit notes issued in the 12 months before the
+--             index month. Balance covariates, not matched on.
 --   eligible: an employment row exists for the month exactly 6 months after
 --             the index month, and that month is not after the data's last
 --             month. Not eligible people are left out of every denominator.
@@ -21,8 +39,10 @@ WITH index_events AS (
         index_month,
         condition,
         referral_source,
+        engaged,
         age_band,
         sex,
+        imd_decile,
         imd_quintile
     FROM participants
     UNION ALL
@@ -34,32 +54,57 @@ WITH index_events AS (
         index_month,
         condition,
         CAST(NULL AS VARCHAR) AS referral_source,
+        CAST(NULL AS BOOLEAN) AS engaged,
         age_band,
         sex,
+        imd_decile,
         imd_quintile
     FROM comparison_pool
 ),
 last_month AS (
     SELECT max(month) AS last_month FROM employment
 ),
--- Statuses in the index month, 6 months before and 6 months on, in one pass
--- over employment
--- (at most one valid row per person and month: duplicates are quarantined).
+-- Statuses from 12 months before to 6 months after the index month, in one
+-- pass over employment (at most one valid row per person and month:
+-- duplicates are quarantined).
 statuses AS (
     SELECT
         e.arm,
         COALESCE(e.programme, '') AS programme_key,
         e.person_id,
+        e.index_month,
         max(CASE WHEN m.month = e.index_month THEN m.status END) AS baseline,
         max(CASE WHEN m.month = CAST(e.index_month + INTERVAL '6 months' AS DATE) THEN m.status END) AS outcome,
-        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '6 months' AS DATE) THEN m.status END) AS before
+        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '3 months' AS DATE) THEN m.status END) AS before_3m,
+        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '6 months' AS DATE) THEN m.status END) AS before_6m,
+        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '12 months' AS DATE) THEN m.status END) AS before_12m,
+        sum(CASE WHEN m.month < e.index_month AND m.status = 'employed' THEN 1 ELSE 0 END) AS months_employed_before,
+        -- In whole pence, summed as integers: the same on any engine and
+        -- in any order.
+        sum(CASE WHEN m.month < e.index_month
+            THEN CAST(round(COALESCE(m.earnings_gbp, 0.0) * 100) AS BIGINT) END) AS earnings_pence_before,
+        count(CASE WHEN m.month < e.index_month THEN 1 END) AS months_before
     FROM index_events e
     JOIN employment m
         ON m.person_id = e.person_id
-        AND (m.month = e.index_month
-            OR m.month = CAST(e.index_month + INTERVAL '6 months' AS DATE)
-            OR m.month = CAST(e.index_month - INTERVAL '6 months' AS DATE))
-    GROUP BY e.arm, COALESCE(e.programme, ''), e.person_id
+        AND m.month >= CAST(e.index_month - INTERVAL '12 months' AS DATE)
+        AND (m.month <= e.index_month
+            OR m.month = CAST(e.index_month + INTERVAL '6 months' AS DATE))
+    GROUP BY e.arm, COALESCE(e.programme, ''), e.person_id, e.index_month
+),
+prior_notes AS (
+    SELECT
+        e.arm,
+        COALESCE(e.programme, '') AS programme_key,
+        e.person_id,
+        e.index_month,
+        count(*) AS fit_notes_before
+    FROM index_events e
+    JOIN fit_notes f
+        ON f.person_id = e.person_id
+        AND f.issue_date >= CAST(e.index_month - INTERVAL '12 months' AS DATE)
+        AND f.issue_date < e.index_month
+    GROUP BY e.arm, COALESCE(e.programme, ''), e.person_id, e.index_month
 )
 SELECT
     e.arm,
@@ -69,20 +114,47 @@ SELECT
     e.index_month,
     e.condition,
     e.referral_source,
+    e.engaged,
     e.age_band,
     e.sex,
+    e.imd_decile,
     e.imd_quintile,
     COALESCE(s.baseline, 'unknown') AS baseline_status,
+    CASE
+        WHEN s.baseline IS NULL OR s.before_3m IS NULL
+            OR s.before_6m IS NULL OR s.before_12m IS NULL THEN 'unknown'
+        WHEN (s.before_3m = 'employed') = (s.baseline = 'employed')
+            AND (s.before_6m = 'employed') = (s.baseline = 'employed')
+            AND (s.before_12m = 'employed') = (s.baseline = 'employed') THEN 'steady'
+        ELSE 'changed'
+    END AS work_history,
+    CAST(date_part('year', e.index_month) AS BIGINT) || '-Q'
+        || CAST(CAST(date_part('quarter', e.index_month) AS BIGINT) AS VARCHAR) AS index_period,
+    COALESCE(lm.labour_market, 'unknown') AS labour_market,
+    a.region,
+    COALESCE(s.months_employed_before, 0) AS months_employed_before,
+    CASE WHEN s.months_before > 0
+        THEN CAST(s.earnings_pence_before AS DOUBLE) / s.months_before / 100.0
+    END AS earnings_before,
+    COALESCE(n.fit_notes_before, 0) AS fit_notes_before,
     (s.outcome IS NOT NULL
-        AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm.last_month) AS eligible,
+        AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm_last.last_month) AS eligible,
     (s.outcome IS NOT NULL
-        AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm.last_month
+        AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm_last.last_month
         AND s.outcome = 'employed') AS in_work_6m,
-    s.before IS NOT NULL AS placebo_eligible,
-    (s.before IS NOT NULL AND s.before = 'employed') AS in_work_before_6m
+    s.before_6m IS NOT NULL AS placebo_eligible,
+    (s.before_6m IS NOT NULL AND s.before_6m = 'employed') AS in_work_before_6m
 FROM index_events e
-CROSS JOIN last_month lm
+CROSS JOIN last_month lm_last
 LEFT JOIN statuses s
     ON s.arm = e.arm
     AND s.programme_key = COALESCE(e.programme, '')
     AND s.person_id = e.person_id
+    AND s.index_month = e.index_month
+LEFT JOIN prior_notes n
+    ON n.arm = e.arm
+    AND n.programme_key = COALESCE(e.programme, '')
+    AND n.person_id = e.person_id
+    AND n.index_month = e.index_month
+LEFT JOIN area_labour_markets lm ON lm.area_id = e.site_area_id
+LEFT JOIN areas a ON a.area_id = e.site_area_id

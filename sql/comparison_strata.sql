@@ -6,9 +6,9 @@ SELECT
     sex,
     imd_quintile,
     condition,
-    baseline_status,
+    baseline_status, work_history, index_period, labour_market,
     count(*) AS eligible,
     sum(CASE WHEN in_work_6m THEN 1 ELSE 0 END) AS in_work_6m
 FROM cohort
 WHERE arm = 'comparison' AND eligible
-GROUP BY site_area_id, age_band, sex, imd_quintile, condition, baseline_status
+GROUP BY site_area_id, age_band, sex, imd_quintile, condition, baseline_status, work_history, index_period, labour_market

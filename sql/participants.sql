@@ -1,6 +1,7 @@
 -- Participants: one row per (programme, person) with at least one referral to
 -- that programme. The first referral (earliest referral_date, ties broken by
--- referral_id) gives the site, the index month, the condition and the source.
+-- referral_id) gives the site, the index month, the condition and the source;
+-- a participant engaged when any of their referrals to it did.
 -- (first_value with ORDER BY in a GROUP BY needs no sort, unlike a window.)
 WITH first_referrals AS (
     SELECT
@@ -9,7 +10,8 @@ WITH first_referrals AS (
         min(r.referral_date) AS referral_date,
         first_value(r.area_id ORDER BY r.referral_date, r.referral_id) AS site_area_id,
         first_value(r.referral_source ORDER BY r.referral_date, r.referral_id) AS referral_source,
-        first_value(r.primary_condition ORDER BY r.referral_date, r.referral_id) AS condition
+        first_value(r.primary_condition ORDER BY r.referral_date, r.referral_id) AS condition,
+        bool_or(r.engaged) AS engaged
     FROM referrals r
     GROUP BY r.programme, r.person_id
 )
@@ -20,8 +22,10 @@ SELECT
     CAST(date_trunc('month', f.referral_date) AS DATE) AS index_month,
     f.condition,
     f.referral_source,
+    COALESCE(f.engaged, false) AS engaged,
     p.age_band,
     p.sex,
+    p.imd_decile,
     CAST((p.imd_decile + 1) / 2 AS BIGINT) AS imd_quintile
 FROM first_referrals f
 JOIN people p ON p.person_id = f.person_id

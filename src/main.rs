@@ -50,6 +50,12 @@ enum Command {
         /// standard deviation. 0 for none.
         #[arg(long, default_value_t = datasets::DEFAULT_AREA_SD)]
         area_sd: f64,
+        /// The difficulties a real comparison faces to plant: `all`, `none`, or a comma-separated list of `dip`
+        /// (people out of work were often in work in the year before, and are referred and return more),
+        /// `trend` (the chance of being in work rises month by month) and `regional` (regions differ in
+        /// employment and programmes run in the weaker ones).
+        #[arg(long, default_value = "all", value_parser = datasets::Difficulties::parse)]
+        difficulties: datasets::Difficulties,
     },
     /// Evaluate a dataset root and publish an evidence root.
     ///
@@ -183,7 +189,8 @@ async fn dispatch(command: Command) -> Result<()> {
             people,
             seed,
             area_sd,
-        } => commands::generate::generate(&out, people, seed, area_sd),
+            difficulties,
+        } => commands::generate::generate(&out, people, seed, area_sd, difficulties),
         Command::Run {
             data,
             out,

@@ -22,7 +22,7 @@
 //! A placebo-in-space p-value cross-checks it: sets of comparison areas as
 //! many as the programme's are treated as if they had run it.
 
-use crate::matching::StratumCounts;
+use crate::matching::{StratumCounts, stratum_variance};
 pub use contract::formulas::att::{satterthwaite, t_975};
 
 /// One area's eligible people in one stratum.
@@ -140,10 +140,55 @@ pub fn between_areas(
         .collect();
     let sum_w2: f64 = live.iter().map(|&a| w[a] * w[a]).sum();
     let sum_w2_sigma2: f64 = live.iter().map(|&a| w[a] * w[a] * sigma2[a]).sum();
+    // The comparison strata's sampling noise reaches dₐ − d̄ as
+    // Σₛ (nₐₛ/nₐ − nₛ/n)² vₛ (vₛ the variance of stratum s's comparison
+    // rate): with fine strata of few comparison people it is no longer
+    // small beside the areas' own spread, and left out it would be taken
+    // for τ².
+    let mut n_s = vec![0.0; strata];
+    let mut by_treated_area: Vec<Vec<(usize, f64)>> = vec![Vec::new(); treated_areas];
+    for c in treated {
+        n_s[c.stratum] += c.counts.eligible as f64;
+        by_treated_area[c.area].push((c.stratum, c.counts.eligible as f64));
+    }
+    let kept = |s: &usize| m_s[*s] > 0;
+    let c_bar: f64 = (0..strata)
+        .filter(kept)
+        .map(|s| n_s[s] / n * rate_s[s])
+        .sum();
+    let v_s: Vec<f64> = (0..strata)
+        .map(|s| {
+            let counts = StratumCounts {
+                eligible: m_s[s],
+                in_work_6m: r_s[s],
+            };
+            if kept(&s) {
+                stratum_variance(counts, c_bar)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let everyone: f64 = (0..strata).map(|s| (n_s[s] / n).powi(2) * v_s[s]).sum();
+    let comparison_noise: Vec<f64> = (0..treated_areas)
+        .map(|a| {
+            let n_a = treated_totals[a].eligible as f64;
+            if n_a == 0.0 {
+                return 0.0;
+            }
+            everyone
+                + by_treated_area[a]
+                    .iter()
+                    .map(|&(s, n_as)| {
+                        ((n_as / n_a - n_s[s] / n).powi(2) - (n_s[s] / n).powi(2)) * v_s[s]
+                    })
+                    .sum::<f64>()
+        })
+        .collect();
     let (mut excess, mut coefficient) = (0.0, 0.0);
     for &a in &live {
         let observed = (d[a] - d_bar).powi(2);
-        let null = sigma2[a] * (1.0 - 2.0 * w[a]) + sum_w2_sigma2;
+        let null = sigma2[a] * (1.0 - 2.0 * w[a]) + sum_w2_sigma2 + comparison_noise[a];
         excess += observed - null;
         coefficient += 1.0 - 2.0 * w[a] + sum_w2;
     }

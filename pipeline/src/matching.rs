@@ -40,7 +40,7 @@ pub struct MatchedComparison {
     /// Participant-weighted average of the matched strata's comparison rates.
     pub comparison_rate: Option<f64>,
     /// What the comparison side adds to the ATT's variance:
-    /// Σₛ wₛ² cₛ(1−cₛ)/mₛ.
+    /// Σₛ wₛ² cₛ(1−cₛ)/(mₛ−1) ([`stratum_variance`]).
     pub comparison_variance: Option<f64>,
     /// participant_rate − comparison_rate.
     pub att: Option<f64>,
@@ -52,14 +52,30 @@ pub struct MatchedComparison {
     pub att_high: Option<f64>,
 }
 
+/// The variance of one stratum's comparison rate ĉ = y/m, estimated without
+/// bias: ĉ(1−ĉ)/(m−1). The plug-in ĉ(1−ĉ)/m is biased low by (m−1)/m, and
+/// with the fine strata of the matching many hold only a few comparison
+/// people, where it is often exactly 0 (every one in work, or none). A
+/// stratum of one comparison person says nothing about its own spread; it
+/// takes the matched comparison rate's, c̄(1−c̄).
+pub fn stratum_variance(comparison: StratumCounts, pooled_rate: f64) -> f64 {
+    let m = comparison.eligible as f64;
+    if comparison.eligible >= 2 {
+        let c = comparison.in_work_6m as f64 / m;
+        c * (1.0 - c) / (m - 1.0)
+    } else {
+        pooled_rate * (1.0 - pooled_rate)
+    }
+}
+
 /// Match participants to comparison people stratum by stratum. Each item is
 /// one stratum's (participants, comparison) counts; a stratum missing on one
 /// side has zero counts there.
 ///
-/// se² = p(1−p)/n + Σₛ wₛ² cₛ(1−cₛ)/mₛ, where p and n are the matched
-/// participants' rate and count, wₛ = nₛ/n, and cₛ, mₛ the comparison rate and
-/// count in stratum s; the interval is att ± 1.96·se
-/// (`contract::formulas::att`).
+/// se² = p(1−p)/n + Σₛ wₛ² vₛ, where p and n are the matched participants'
+/// rate and count, wₛ = nₛ/n, and vₛ = cₛ(1−cₛ)/(mₛ−1) with cₛ, mₛ the
+/// comparison rate and count in stratum s ([`stratum_variance`]); the
+/// interval is `contract::formulas::att`'s.
 pub fn coarsened_exact_match(
     strata: impl IntoIterator<Item = (StratumCounts, StratumCounts)>,
 ) -> MatchedComparison {
@@ -87,9 +103,11 @@ pub fn coarsened_exact_match(
     let mut comparison_variance = 0.0;
     for (participants, comparison) in &kept {
         let w = participants.eligible as f64 / n;
-        let c = comparison.in_work_6m as f64 / comparison.eligible as f64;
-        comparison_rate += w * c;
-        comparison_variance += w * w * c * (1.0 - c) / comparison.eligible as f64;
+        comparison_rate += w * comparison.in_work_6m as f64 / comparison.eligible as f64;
+    }
+    for (participants, comparison) in &kept {
+        let w = participants.eligible as f64 / n;
+        comparison_variance += w * w * stratum_variance(*comparison, comparison_rate);
     }
     result.matched_in_work = in_work;
     result.comparison_rate = Some(comparison_rate);
@@ -123,10 +141,10 @@ mod tests {
     ///   D: no participants,     comparison 10/50   → ignored
     /// n = 150, p = 80/150 = 0.533333, w = (2/3, 1/3),
     /// comparison rate = 2/3·0.5 + 1/3·0.3 = 0.433333, att = 0.1,
-    /// se² = 0.533333·0.466667/150 + (4/9)·0.25/200 + (1/9)·0.21/100
-    ///     = 0.00165926 + 0.00055556 + 0.00023333 = 0.00244815,
-    /// se = 0.0494788 (the Wald interval 0.1 ± 0.0969785 would be
-    /// (0.0030215, 0.1969785); the contract squares and adds instead).
+    /// each comparison stratum's variance unbiased, c(1−c)/(m−1):
+    /// se² = 0.533333·0.466667/150 + (4/9)·0.25/199 + (1/9)·0.21/99
+    ///     = 0.00165926 + 0.00055835 + 0.00023569 = 0.00245330,
+    /// se = 0.0495308 (the interval squares and adds, below).
     #[test]
     fn hand_worked_example() {
         let m = coarsened_exact_match([
@@ -144,13 +162,14 @@ mod tests {
         assert!(close(m.participant_rate, 0.533_333_3));
         assert!(close(m.comparison_rate, 0.433_333_3));
         assert!(close(m.att, 0.1));
-        assert!(close(m.att_se, 0.049_478_8));
+        assert!(close(m.att_se, 0.049_530_8));
+        assert!(close(m.comparison_variance, 0.000_794_04));
         // The people-only interval squares and adds (contract::formulas::att):
-        // Wilson(80, 150) = (0.453661, 0.611341) and 1.96²·0.00078889, so
-        // 0.1 − √(0.079672² + 0.0030306) = 0.0031585 and
-        // 0.1 + √(0.078008² + 0.0030306) = 0.1954766.
-        assert!(close(m.att_low, 0.003_158_5));
-        assert!(close(m.att_high, 0.195_476_6));
+        // Wilson(80, 150) at z = 1.96 and 1.96²·0.00079404, so
+        // 0.1 − √((p − l)² + 0.0030504) = 0.0030565 and
+        // 0.1 + √((u − p)² + 0.0030504) = 0.1955801.
+        assert!(close(m.att_low, 0.003_056_5));
+        assert!(close(m.att_high, 0.195_580_1));
     }
 
     /// Unequal participant/comparison ratios across strata, so weighting by
@@ -159,8 +178,8 @@ mod tests {
     ///   B: participants 20/50,  comparison 60/200 (c = 0.3)
     /// participant weights (2/3, 1/3): c = 0.433333, att = 0.1; the pooled
     /// comparison rate 85/250 = 0.34 would give 0.193333.
-    /// se² = 0.533333·0.466667/150 + (4/9)·0.25/50 + (1/9)·0.21/200
-    ///     = 0.00165926 + 0.00222222 + 0.00011667 = 0.00399815.
+    /// se² = 0.533333·0.466667/150 + (4/9)·0.25/49 + (1/9)·0.21/199
+    ///     = 0.00165926 + 0.00226757 + 0.00011725 = 0.00404409.
     #[test]
     fn strata_are_weighted_by_the_participants() {
         let m = coarsened_exact_match([
@@ -170,7 +189,24 @@ mod tests {
         let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 5e-7;
         assert!(close(m.comparison_rate, 0.433_333_3));
         assert!(close(m.att, 0.1));
-        assert!(close(m.att_se, 0.003_998_15_f64.sqrt()));
+        assert!(close(m.att_se, 0.004_044_09_f64.sqrt()));
+    }
+
+    /// A stratum of one comparison person borrows the matched comparison
+    /// rate's spread: c = ½·1 + ½·0.5 = 0.75 (strata A: 1 of 1, B: 5 of
+    /// 10), so V = ¼·0.75·0.25 + ¼·0.25/9 = 0.046875 + 0.006944 = 0.053819;
+    /// the plug-in rule would have given A none at all.
+    #[test]
+    fn a_stratum_of_one_borrows_the_pooled_spread() {
+        let m = coarsened_exact_match([
+            (counts(10, 5), counts(1, 1)),
+            (counts(10, 5), counts(10, 5)),
+        ]);
+        let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 5e-7;
+        assert!(close(m.comparison_rate, 0.75));
+        assert!(close(m.comparison_variance, 0.046_875 + 0.25 / 36.0));
+        assert_eq!(stratum_variance(counts(2, 2), 0.5), 0.0);
+        assert!((stratum_variance(counts(4, 1), 0.5) - 0.1875 / 3.0).abs() < 1e-15);
     }
 
     #[test]

@@ -247,6 +247,7 @@ impl Run<'_> {
             fit_note_areas: evaluation.fit_note_areas,
             fit_note_group_time: evaluation.fit_note_group_time,
             fit_note_event_study: evaluation.fit_note_event_study,
+            balance: evaluation.balance,
             data_quality,
         };
         write_tables(ctx, staging, &tables, run_id).await?;

@@ -26,7 +26,13 @@ pub async fn demo(dir: &Path, people: u64, addr: SocketAddr, no_serve: bool) -> 
     if data.join("_planted.json").is_file() {
         eprintln!("Using the demo dataset in {}", data.display());
     } else {
-        super::generate::generate(&data, people, DEMO_SEED, datasets::DEFAULT_AREA_SD)?;
+        super::generate::generate(
+            &data,
+            people,
+            DEMO_SEED,
+            datasets::DEFAULT_AREA_SD,
+            datasets::Difficulties::ALL,
+        )?;
     }
     let evidence = path_arg(&dir.join("evidence"))?;
     let data = path_arg(&data)?;

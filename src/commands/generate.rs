@@ -13,7 +13,13 @@ impl datasets::GenerateProgress for GenerateBar {
     }
 }
 
-pub fn generate(out: &Path, people: u64, seed: u64, area_sd: f64) -> Result<()> {
+pub fn generate(
+    out: &Path,
+    people: u64,
+    seed: u64,
+    area_sd: f64,
+    difficulties: datasets::Difficulties,
+) -> Result<()> {
     let bar = ProgressBar::new(people).with_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} people ({elapsed})")
             .expect("valid template")
@@ -26,6 +32,7 @@ pub fn generate(out: &Path, people: u64, seed: u64, area_sd: f64) -> Result<()> 
             people,
             seed,
             area_sd,
+            difficulties,
         },
         &GenerateBar(bar.clone()),
     )

@@ -760,3 +760,96 @@ proptest! {
         });
     }
 }
+
+/// A quarantined parent row must not change the evaluation's design (issue
+/// 18, hole 2). An area whose only `area_programmes` row is quarantined ran
+/// a programme all the same: it must not become a comparison area. A person
+/// whose only referral is quarantined was referred all the same: the
+/// comparison pool is people with no referral at all.
+#[tokio::test]
+async fn quarantined_programme_rows_keep_areas_and_people_out_of_the_comparison() {
+    let case = case();
+    // Black Country runs WorkWell only; its row gets an impossible start.
+    rewrite_table(
+        &case.data,
+        "area_programmes",
+        "SELECT area_id, programme, CASE WHEN area_id = 'black-country' THEN DATE '1899-06-01' \
+         ELSE start_date END AS start_date, funding_gbp FROM t",
+    )
+    .await;
+    // A comparison person (no referral, a fit note in Kent) gets a referral
+    // to a programme the contract does not know.
+    let ctx = context();
+    ctx.register_parquet(
+        "fit_notes",
+        case.data.join("fit_notes").to_str().unwrap(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .unwrap();
+    ctx.register_parquet(
+        "referrals",
+        case.data.join("referrals").to_str().unwrap(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .unwrap();
+    let person = batches(
+        &ctx,
+        "SELECT min(person_id) AS person_id FROM fit_notes WHERE area_id = 'kent-and-medway' \
+         AND person_id NOT IN (SELECT person_id FROM referrals)",
+    )
+    .await;
+    let person = strings(&person, 0)[0].clone();
+    rewrite_table(
+        &case.data,
+        "referrals",
+        &format!(
+            "SELECT referral_id, person_id, programme, area_id, referral_date, referral_source, \
+             primary_condition, engaged FROM t UNION ALL \
+             SELECT 'R-quarantined', '{person}', 'Not a programme', 'kent-and-medway', referral_date, \
+             referral_source, primary_condition, engaged FROM (SELECT * FROM t ORDER BY referral_id LIMIT 1)"
+        ),
+    )
+    .await;
+    let output = run(&case.data, &case.evidence);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let quarantined = assert_rows_balance(&case.data, &case.evidence).await;
+    let base_quarantined = assert_rows_balance(&base().data, &base().evidence).await;
+    for table in ["area_programmes", "referrals"] {
+        assert_eq!(quarantined[table] - base_quarantined[table], 1, "{table}");
+    }
+    let ctx = context();
+    ctx.register_parquet(
+        "design",
+        case.evidence
+            .join("fit_note_areas.parquet")
+            .to_str()
+            .unwrap(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .unwrap();
+    let rows = batches(
+        &ctx,
+        "SELECT count(*) AS n FROM design WHERE area_id = 'black-country'",
+    )
+    .await;
+    let rows = cast(rows.column(0), &DataType::Int64).unwrap();
+    assert_eq!(
+        rows.as_primitive::<Int64Type>().value(0),
+        0,
+        "an area with a quarantined programme row must not be a comparison area"
+    );
+    let pool = |evidence: &Path| {
+        manifest(evidence)["cohort"]["comparison_pool"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(
+        pool(&case.evidence) < pool(&base().evidence),
+        "{person}, referred (the referral quarantined), must leave the comparison pool: {} then {}",
+        pool(&base().evidence),
+        pool(&case.evidence)
+    );
+}

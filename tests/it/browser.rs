@@ -73,11 +73,20 @@ fn chromedriver() -> (Running, String) {
 async fn downloaded(dir: &Path, ext: &str) -> PathBuf {
     let started = Instant::now();
     loop {
-        let found = std::fs::read_dir(dir)
+        let files: Vec<PathBuf> = std::fs::read_dir(dir)
             .unwrap()
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.extension().is_some_and(|e| e == ext));
-        if let Some(path) = found {
+            .collect();
+        // Chrome may show the final name before the bytes are in: wait for
+        // a non-empty file and no download still in progress.
+        let in_progress = files
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "crdownload"));
+        let found = files.into_iter().find(|p| {
+            p.extension().is_some_and(|e| e == ext)
+                && std::fs::metadata(p).is_ok_and(|m| m.len() > 0)
+        });
+        if let (Some(path), false) = (found, in_progress) {
             return path;
         }
         assert!(

@@ -84,6 +84,41 @@ async fn floats(ctx: &SessionContext, sql: &str) -> Vec<Vec<Option<f64>>> {
     rows
 }
 
+/// Every covariate matched on is balanced exactly after matching; the
+/// dip the generator plants shows before matching (participants moved out
+/// of work in the year before more often).
+#[tokio::test]
+async fn matching_balances_what_it_matches_on() {
+    let e = evaluated();
+    let ctx = SessionContext::new();
+    read(&ctx, &e.evidence, "balance").await;
+    let matched = floats(
+        &ctx,
+        "SELECT max(abs(smd)), count(*) FROM balance WHERE matched_on AND participants > 0",
+    )
+    .await;
+    let [Some(worst), Some(rows)] = matched[0][..] else {
+        panic!("no balance rows")
+    };
+    assert!(rows >= 100.0, "{rows} matched-on rows");
+    assert!(
+        worst < 1e-9,
+        "a matched-on level differs after matching: {worst}"
+    );
+    let dip = floats(
+        &ctx,
+        "SELECT min(smd_before), max(smd_before) FROM balance WHERE covariate = 'work_history' AND level = 'changed'",
+    )
+    .await;
+    let [Some(least), Some(most)] = dip[0][..] else {
+        panic!("no work history rows")
+    };
+    assert!(
+        least > 0.05 && most > 0.3,
+        "participants' dip in work before referral should show before matching: {least} to {most}"
+    );
+}
+
 #[tokio::test]
 async fn planted_effects_lie_inside_their_95_percent_intervals() {
     let e = evaluated();
@@ -108,8 +143,24 @@ async fn planted_effects_lie_inside_their_95_percent_intervals() {
             low <= uplift && uplift <= high,
             "{programme}: planted uplift {uplift} outside ATT {att} ({low}, {high})"
         );
+        // Effects reach only those who engage: Bloom's estimator recovers the
+        // planted effect on them.
+        let engaged = truth["in_work_6m_att_engaged"].as_f64().unwrap();
+        let bloom = floats(&ctx, &format!("SELECT att_engaged_low, att_engaged_high, engaged_share FROM programme_outcomes WHERE programme = '{name}'")).await;
+        let [Some(b_low), Some(b_high), Some(share)] = bloom[0][..] else {
+            panic!("{programme}: no effect on the engaged")
+        };
+        assert!(
+            b_low <= engaged && engaged <= b_high,
+            "{programme}: planted effect on the engaged {engaged} outside ({b_low}, {b_high})"
+        );
+        assert!(
+            (0.7..0.86).contains(&share),
+            "{programme}: engaged share {share}"
+        );
         // The placebo outcome (in work 6 months before the index month): the
-        // generator selects only on the matching strata, so no effect.
+        // generator selects on work history, the calendar and the region,
+        // all matched on, so no effect.
         let placebo = floats(&ctx, &format!("SELECT placebo_att, placebo_att_low, placebo_att_high FROM programme_outcomes WHERE programme = '{name}'")).await;
         let [Some(p), Some(p_low), Some(p_high)] = placebo[0][..] else {
             panic!("{programme}: no placebo estimate")

@@ -135,6 +135,7 @@ evidence_tables! {
     fit_note_areas: FitNoteArea,
     fit_note_group_time: FitNoteGroupTime,
     fit_note_event_study: FitNoteEventStudy,
+    balance: Balance,
     data_quality: DataQuality,
 }
 
@@ -179,6 +180,7 @@ mod tests {
                 "fit_note_areas",
                 "fit_note_group_time",
                 "fit_note_event_study",
+                "balance",
                 "data_quality",
             ]
         );

@@ -72,6 +72,23 @@ output_table! {
         pub placebo_att_high: Option<f64>,
         pub placebo_att_area_variance: Option<f64>,
         pub placebo_between_area_df: Option<f64>,
+        /// Share of the matched participants who engaged (any referral to
+        /// the programme with `engaged`), and Bloom's (1984) effect on
+        /// those who engaged: the ATT and its limits divided by that share
+        /// (the programme is taken to reach no one who did not engage).
+        pub engaged_share: Option<f64>,
+        pub att_engaged: Option<f64>,
+        pub att_engaged_low: Option<f64>,
+        pub att_engaged_high: Option<f64>,
+        /// The multivariate L1 imbalance (Iacus, King and Porro) over the
+        /// joint distribution of the matching strata and the IMD decile,
+        /// before and after matching (0: identical, 1: no overlap). Region
+        /// is left out: comparison areas lie outside programme areas by
+        /// design (`balance` shows it level by level).
+        pub balance_l1_before: Option<f64>,
+        pub balance_l1: Option<f64>,
+        /// Rows of `balance` flagged `imbalanced` after matching.
+        pub imbalanced_covariates: u64,
         pub funding_gbp: Option<i64>,
         /// Only where the ATT's interval lies above zero.
         pub cost_per_additional_outcome: Option<f64>,
@@ -83,6 +100,98 @@ output_table! {
         pub jobs_per_million: Option<f64>,
         pub jobs_per_million_low: Option<f64>,
         pub jobs_per_million_high: Option<f64>,
+    }
+}
+
+impl ProgrammeOutcome {
+    /// A programme with no one referred: every count 0, every figure empty.
+    pub fn empty(programme: &str) -> Self {
+        ProgrammeOutcome {
+            programme: programme.to_string(),
+            referrals: 0,
+            participants: 0,
+            eligible: 0,
+            in_work_6m: 0,
+            rate: None,
+            rate_low: None,
+            rate_high: None,
+            matched: 0,
+            matched_in_work: 0,
+            unmatched: 0,
+            strata_matched: 0,
+            strata_dropped: 0,
+            comparison_rate: None,
+            comparison_variance: None,
+            att: None,
+            att_low: None,
+            att_high: None,
+            att_se_within: None,
+            between_area_variance: None,
+            between_area_df: None,
+            comparison_area_weight: None,
+            att_area_variance: None,
+            att_df: None,
+            att_critical: None,
+            areas: 0,
+            comparison_areas: 0,
+            randomisation_p: None,
+            att_p_value: None,
+            att_p_adjusted: None,
+            mde: None,
+            e_value: None,
+            e_value_interval: None,
+            placebo_matched: 0,
+            placebo_matched_in_work: 0,
+            placebo_comparison_rate: None,
+            placebo_comparison_variance: None,
+            placebo_att: None,
+            placebo_att_low: None,
+            placebo_att_high: None,
+            placebo_att_area_variance: None,
+            placebo_between_area_df: None,
+            engaged_share: None,
+            att_engaged: None,
+            att_engaged_low: None,
+            att_engaged_high: None,
+            balance_l1_before: None,
+            balance_l1: None,
+            imbalanced_covariates: 0,
+            funding_gbp: None,
+            cost_per_additional_outcome: None,
+            cost_low: None,
+            cost_high: None,
+            jobs_per_million: None,
+            jobs_per_million_low: None,
+            jobs_per_million_high: None,
+        }
+    }
+}
+
+output_table! {
+    /// One row per (programme, covariate, level): participants against
+    /// their comparison before and after matching. A categorical
+    /// covariate's level has the shares with that level; a continuous
+    /// covariate (`level` null) its means. Standardised differences use the
+    /// variances from before matching.
+    pub struct Balance = "balance", grain ["programme", "covariate", "level"] {
+        pub programme: String,
+        pub covariate: String,
+        pub level: Option<String>,
+        /// Part of the matching strata (exactly balanced within them).
+        pub matched_on: bool,
+        /// Matched participants with this level (all matched participants
+        /// for a continuous covariate).
+        pub participants: u64,
+        pub participant_mean_before: Option<f64>,
+        pub comparison_mean_before: Option<f64>,
+        pub participant_mean: Option<f64>,
+        /// Weighted as the matching weighs the comparison people.
+        pub comparison_mean: Option<f64>,
+        pub smd_before: Option<f64>,
+        pub smd: Option<f64>,
+        /// |smd| above 0.1 after matching, or constant on both sides but
+        /// different.
+        pub imbalanced: bool,
     }
 }
 

@@ -70,11 +70,16 @@ async fn validated(
         )
         .await?;
     let quarantine = evidence.join(&format!("quarantine/{name}.parquet"));
+    // The metric views read the quarantined rows too (a quarantined
+    // referral still keeps its person out of the comparison pool).
+    let quarantined_name = format!("quarantined_{name}");
+    let _ = ctx.deregister_table(&quarantined_name);
     let view = match ctx
         .read_parquet(&quarantine, ParquetReadOptions::default())
         .await
     {
         Ok(quarantined) => {
+            ctx.register_table(&quarantined_name, quarantined.clone().into_view())?;
             let on = key
                 .iter()
                 .map(|k| {
@@ -90,6 +95,10 @@ async fn validated(
         }
         Err(e) => {
             tracing::warn!("{quarantine}: {e}; `{name}` is shown as delivered");
+            ctx.register_table(
+                &quarantined_name,
+                rows.clone().limit(0, Some(0))?.into_view(),
+            )?;
             rows
         }
     };

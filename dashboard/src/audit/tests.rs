@@ -117,24 +117,11 @@ fn evidence_of(people: &[Person]) -> Evidence {
                     mde: None,
                     e_value: None,
                     e_value_interval: None,
-                    placebo_matched: 0,
-                    placebo_matched_in_work: 0,
-                    placebo_comparison_rate: None,
-                    placebo_comparison_variance: None,
-                    placebo_att: None,
-                    placebo_att_low: None,
-                    placebo_att_high: None,
-                    placebo_att_area_variance: None,
-                    placebo_between_area_df: None,
-                    cost_low: None,
-                    cost_high: None,
-                    jobs_per_million: None,
-                    jobs_per_million_low: None,
-                    jobs_per_million_high: None,
                     funding_gbp: Some(1_000_000),
                     cost_per_additional_outcome: att
                         .filter(|_| att_low > Some(0.0))
                         .map(|a| 1_000_000.0 / (a * c.matched as f64)),
+                    ..ProgrammeOutcome::empty(&name(p))
                 }
             })
             .collect(),
@@ -201,6 +188,7 @@ fn evidence_of(people: &[Person]) -> Evidence {
         fit_note_areas: vec![],
         fit_note_group_time: vec![],
         fit_note_event_study: vec![],
+        balance: vec![],
         data_quality: vec![],
     };
     let mut evidence = Evidence {

@@ -21,7 +21,7 @@ impl Scope<'_> {
     pub fn names(&self) -> &'static [&'static str] {
         match self {
             Scope::Overview => &["att", "rates", "fit-note-did"],
-            Scope::Programme(_) => &["funnel", "subgroups", "fit-notes", "event-study"],
+            Scope::Programme(_) => &["balance", "funnel", "subgroups", "fit-notes", "event-study"],
             Scope::Site(..) => &["rates", "fit-notes"],
         }
     }
@@ -45,6 +45,7 @@ pub fn chart(published: &Published, scope: Scope, name: &str) -> Option<Chart> {
         (Scope::Overview, "att") => att(published),
         (Scope::Overview, "rates") => rates(published),
         (Scope::Overview, "fit-note-did") => did(published),
+        (Scope::Programme(p), "balance") => super::balance::chart(p),
         (Scope::Programme(p), "funnel") => funnel(published, p),
         (Scope::Programme(p), "subgroups") => subgroups(published, p),
         (Scope::Programme(p), "fit-notes") => programme_notes(published, p),
@@ -92,7 +93,7 @@ fn att(published: &Published) -> Chart {
         x_label: "Participants' rate minus matched comparison rate (percentage points)".into(),
         y_label: "Programme".into(),
         caption: format!(
-            "Average effect on the treated (ATT): participants' in-work rate 6 months after referral minus that of matched comparison people with the same age band, sex, deprivation quintile, condition and baseline status. {INTERVAL_95} The vertical line is no effect.{}",
+            "Average effect on the treated (ATT): participants' in-work rate 6 months after referral minus that of matched comparison people with the same age band, sex, deprivation quintile, condition, status and work history in the year before, quarter of referral and local labour market. {INTERVAL_95} The vertical line is no effect.{}",
             suppressed_note(hidden, "programme")
         ),
         plot: Plot::Forest {

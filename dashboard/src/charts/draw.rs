@@ -9,11 +9,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-const FONT: &str = "sans-serif";
-const INK: RGBColor = RGBColor(11, 12, 12);
-const GRID: RGBColor = RGBColor(222, 224, 226);
+pub(super) const FONT: &str = "sans-serif";
+pub(super) const INK: RGBColor = RGBColor(11, 12, 12);
+pub(super) const GRID: RGBColor = RGBColor(222, 224, 226);
 
-fn colour(i: usize) -> RGBColor {
+pub(super) fn colour(i: usize) -> RGBColor {
     let (r, g, b) = PALETTE[i % PALETTE.len()];
     RGBColor(r, g, b)
 }
@@ -64,12 +64,14 @@ fn draw<DB: DrawingBackend>(
         Plot::Funnel { target, points } => funnel(chart, &root, *target, points),
         Plot::Trend { lines, markers } => trend(chart, &root, lines, markers),
         Plot::EventStudy { series } => event_study(chart, &root, series),
+        Plot::Love { rows } => super::balance::draw(chart, &root, rows),
     };
     result.map_err(|e| fail(&e))?;
     root.present().map_err(|e| fail(&e))
 }
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(super) type DrawResult<DB> =
+    Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// The legend, in the house style, at `position`.
 fn legend<'a, DB, CT>(
@@ -88,7 +90,18 @@ where
         .draw()
 }
 
-fn title_style() -> TextStyle<'static> {
+/// What a suppressed row shows where its point would be.
+pub(super) const SUPPRESSED_MARK: &str = "[c] suppressed";
+
+/// Text centred on its point.
+pub(super) fn centred(size: u32) -> TextStyle<'static> {
+    (FONT, size)
+        .into_font()
+        .color(&INK)
+        .pos(Pos::new(HPos::Center, VPos::Center))
+}
+
+pub(super) fn title_style() -> TextStyle<'static> {
     (FONT, 20).into_font().style(FontStyle::Bold).color(&INK)
 }
 
@@ -193,16 +206,7 @@ fn forest<DB: DrawingBackend>(
         rows.iter()
             .enumerate()
             .filter(|(_, r)| r.value.is_none())
-            .map(|(i, _)| {
-                Text::new(
-                    "[c] suppressed",
-                    (centre, y(i)),
-                    (FONT, 13)
-                        .into_font()
-                        .color(&INK)
-                        .pos(Pos::new(HPos::Center, VPos::Center)),
-                )
-            }),
+            .map(|(i, _)| Text::new(SUPPRESSED_MARK, (centre, y(i)), centred(13))),
     )?;
     if series.len() > 1 {
         legend(&mut c, SeriesLabelPosition::LowerRight)?;

@@ -3,6 +3,7 @@
 //! `Chart`, so the CSV is exactly the data behind the picture. Charts are
 //! built only from [`crate::disclosure::Published`] values.
 
+mod balance;
 pub mod catalogue;
 mod draw;
 mod fit_notes;
@@ -88,6 +89,14 @@ pub struct EventPoint {
     pub interval: Option<(f64, f64)>,
 }
 
+/// One covariate level of a Love plot.
+#[derive(Clone, Debug)]
+pub struct LoveRow {
+    pub label: String,
+    pub before: Option<f64>,
+    pub after: Option<f64>,
+}
+
 #[derive(Clone, Debug)]
 pub enum Plot {
     /// Estimates with intervals, one row each, against a reference line.
@@ -109,6 +118,9 @@ pub enum Plot {
     EventStudy {
         series: Vec<(String, Vec<EventPoint>)>,
     },
+    /// Standardised differences before and after matching, one row per
+    /// covariate level, with lines at 0 and ±0.1 (a Love plot).
+    Love { rows: Vec<LoveRow> },
     /// Monthly shares, with dated markers (go-live dates).
     Trend {
         lines: Vec<Line>,
@@ -133,6 +145,7 @@ impl Chart {
     pub fn height(&self) -> u32 {
         match &self.plot {
             Plot::Forest { rows, .. } => (140 + 26 * rows.len() as u32).max(260),
+            Plot::Love { rows } => (150 + 20 * rows.len() as u32).max(260),
             _ => 480,
         }
     }

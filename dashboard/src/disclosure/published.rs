@@ -35,11 +35,41 @@ pub struct Programme {
     /// The placebo outcome's effect (in work 6 months before the index
     /// month), from its rounded matched counts as the ATT is.
     pub placebo: Effect,
+    /// The matched participants who engaged, and Bloom's effect on them
+    /// (the published ATT over the published share).
+    pub engaged_share: Share,
+    pub att_engaged: Effect,
+    /// Covariate balance before and after matching.
+    pub balance: Vec<BalanceRow>,
+    /// The multivariate L1 imbalance before and after matching (2 decimals).
+    pub balance_l1: Option<(f64, f64)>,
     pub funding_gbp: Option<Money>,
     pub cost_per_additional_outcome: CostPerOutcome,
     /// Additional job outcomes per £1m: value, low, high.
     pub jobs_per_million: Option<[f64; 3]>,
     pub start_date: Option<NaiveDate>,
+}
+
+/// One covariate level's balance: participants' and comparison people's
+/// shares (a level of a categorical covariate) or means (a continuous
+/// one), before and after matching, and the standardised differences
+/// between them, all from published figures: a participant share is a
+/// ratio of rounded counts (suppressed where a rate would be), a comparison
+/// share is rounded to a whole percent, and each difference is computed
+/// from the published values.
+#[derive(Clone, Debug)]
+pub struct BalanceRow {
+    pub covariate: String,
+    /// `None` for a continuous covariate.
+    pub level: Option<String>,
+    pub matched_on: bool,
+    /// (participants, comparison) before and after matching.
+    pub before: Option<(f64, f64)>,
+    pub after: Option<(f64, f64)>,
+    pub smd_before: Option<f64>,
+    pub smd: Option<f64>,
+    /// |smd| above 0.1 after matching, or constant and different.
+    pub imbalanced: bool,
 }
 
 /// A site's funnel limits at its published eligible count, around its

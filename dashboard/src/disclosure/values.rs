@@ -121,7 +121,7 @@ struct Shown {
 
 /// What an ATT rests on besides the matched participants' counts, as the
 /// evidence root gives it.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub(super) struct AttSide {
     pub comparison_rate: Option<f64>,
     pub comparison_variance: Option<f64>,
@@ -172,6 +172,19 @@ impl Effect {
                 _ => Effect(EffectState::NotEstimable),
             },
             None => Effect(EffectState::NotEstimable),
+        }
+    }
+
+    /// Bloom's (1984) effect on those who engaged: this effect and its
+    /// limits divided by the published share engaged; suppressed with the
+    /// share.
+    pub(super) fn per_engaged(self, share: Share) -> Effect {
+        match (self.0, share.value()) {
+            (EffectState::Shown(s), Some(engaged)) if engaged > 0.0 => {
+                Effect::shown(s.published.map(|v| v / engaged), s.p_value)
+            }
+            (EffectState::Shown(_), _) => Effect(EffectState::Suppressed),
+            (other, _) => Effect(other),
         }
     }
 

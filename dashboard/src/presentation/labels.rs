@@ -12,3 +12,24 @@ pub fn dimension_label(dimension: Dimension) -> &'static str {
         Dimension::ImdQuintile => "Deprivation quintile",
     }
 }
+
+/// A balance covariate's label, and whether its values are shares (of a
+/// level) rather than means.
+pub fn covariate_label(covariate: &str) -> &str {
+    match covariate {
+        "age_band" => "Age band",
+        "sex" => "Sex",
+        "imd_quintile" => "Deprivation quintile",
+        "condition" => "Condition",
+        "baseline_status" => "Status in the month of referral",
+        "work_history" => "Work history (3, 6 and 12 months before)",
+        "index_period" => "Quarter of referral",
+        "labour_market" => "Local labour market",
+        "region" => "Region",
+        "imd_decile" => "Deprivation decile (mean)",
+        "months_employed_before" => "Months in work in the year before (mean)",
+        "earnings_before" => "Monthly earnings in the year before (mean)",
+        "fit_notes_before" => "Fit notes in the year before (mean)",
+        other => other,
+    }
+}

@@ -5,7 +5,7 @@
 
 pub mod labels;
 pub mod numbers;
-mod serialise;
+pub mod serialise;
 pub mod slugs;
 pub mod tables;
 

@@ -116,10 +116,53 @@ serialise_as_map!(Programme, |p| {
     "e_value" => p.e_values.map(|e| format!("{:.2}", e.0)),
     "e_value_interval" => p.e_values.map(|e| format!("{:.2}", e.1)),
     "placebo" => p.placebo,
+    "engaged_share" => p.engaged_share,
+    "att_engaged" => p.att_engaged,
+    "balance" => p.balance,
+    "balance_l1_before" => p.balance_l1.map(|l| format!("{:.2}", l.0)),
+    "balance_l1" => p.balance_l1.map(|l| format!("{:.2}", l.1)),
+    "imbalanced" => p.balance.iter().filter(|b| b.imbalanced).map(balance_name).collect::<Vec<_>>(),
     "funding_gbp" => p.funding_gbp,
     "cost_per_additional_outcome" => p.cost_per_additional_outcome,
     "jobs_per_million" => p.jobs_per_million.map(|[v, l, h]| format!("{v:.1} ({l:.1} to {h:.1})")),
     "start_date" => p.start_date,
+});
+
+/// "Region: London", or a continuous covariate's label.
+pub fn balance_name(b: &BalanceRow) -> String {
+    let label = super::labels::covariate_label(&b.covariate);
+    match &b.level {
+        Some(level) => format!("{label}: {level}"),
+        None => label.to_string(),
+    }
+}
+
+/// A balance value as written: a share as a percentage, a mean to the
+/// precision it was published at.
+pub fn balance_value(b: &BalanceRow, v: f64) -> String {
+    match (b.level.is_some(), b.covariate.as_str()) {
+        (true, _) => percent(v),
+        (false, "earnings_before") => format!("£{}", super::numbers::thousands(v.round() as u64)),
+        (false, "fit_notes_before") => format!("{v:.2}"),
+        (false, _) => format!("{v:.1}"),
+    }
+}
+
+fn smd_text(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{v:.2}"))
+}
+
+serialise_as_map!(BalanceRow, |b| {
+    "covariate" => super::labels::covariate_label(&b.covariate),
+    "level" => b.level.clone().unwrap_or_else(|| "mean".into()),
+    "matched_on" => b.matched_on,
+    "participants_before" => b.before.map_or(SUPPRESSED.into(), |v| balance_value(b, v.0)),
+    "comparison_before" => b.before.map_or(SUPPRESSED.into(), |v| balance_value(b, v.1)),
+    "participants_after" => b.after.map_or(SUPPRESSED.into(), |v| balance_value(b, v.0)),
+    "comparison_after" => b.after.map_or(SUPPRESSED.into(), |v| balance_value(b, v.1)),
+    "smd_before" => if b.before.is_some() { smd_text(b.smd_before) } else { SUPPRESSED.into() },
+    "smd" => if b.after.is_some() { smd_text(b.smd) } else { SUPPRESSED.into() },
+    "imbalanced" => b.imbalanced,
 });
 
 serialise_as_map!(Site, |s| {

@@ -29,6 +29,7 @@ pub fn evidence_root(people: u64, seed: u64) -> &'static Fixture {
                     people,
                     seed,
                     area_sd: datasets::DEFAULT_AREA_SD,
+                    difficulties: datasets::Difficulties::ALL,
                 },
                 &datasets::NoProgress,
             )

@@ -55,9 +55,23 @@ const PROPORTION_COLUMNS: [&str; 30] = [
     "low",
     "high",
 ];
+/// The balance chart's shares (to 3 decimals) and means (to 2) of a
+/// covariate, and its standardised differences: always decimals.
+const DECIMAL_COLUMNS: [&str; 6] = [
+    "participants_before",
+    "comparison_before",
+    "participants_after",
+    "comparison_after",
+    "smd_before",
+    "smd_after",
+];
 /// Labels, and numbers that are not counts of people or notes (areas,
 /// months since go-live).
-const LABEL_COLUMNS: [&str; 15] = [
+const LABEL_COLUMNS: [&str; 19] = [
+    "covariate",
+    "level",
+    "matched_on",
+    "imbalanced",
     "programme",
     "area_id",
     "area_name",
@@ -168,7 +182,7 @@ fn bare_integers(text: &str) -> Vec<u64> {
             || after.starts_with(" in 100")
             || after.starts_with(" times")
             // Numbers of strata, sites, subgroups, areas (not of people).
-            || [" strata", " site", " subgroup", " programme", " comparison areas", " areas"]
+            || [" strata", " site", " subgroup", " programme", " comparison areas", " areas", " level", " covariate level"]
                 .iter()
                 .any(|unit| after.starts_with(unit))
         {
@@ -189,6 +203,7 @@ fn check_csv(body: &[u8], place: &str) -> usize {
         assert!(
             COUNT_COLUMNS.contains(&column.as_str())
                 || PROPORTION_COLUMNS.contains(&column.as_str())
+                || DECIMAL_COLUMNS.contains(&column.as_str())
                 || LABEL_COLUMNS.contains(&column.as_str()),
             "{place}: column `{column}` is not classified; decide whether it is a count"
         );
@@ -201,6 +216,13 @@ fn check_csv(body: &[u8], place: &str) -> usize {
                 check_count(cell, &at);
             } else if PROPORTION_COLUMNS.contains(&column.as_str()) {
                 check_proportion(cell, &at);
+            } else if DECIMAL_COLUMNS.contains(&column.as_str()) {
+                assert!(
+                    cell == "[c]"
+                        || cell == "–"
+                        || (cell.contains('.') && cell.parse::<f64>().is_ok()),
+                    "{at}: `{cell}` is not a decimal"
+                );
             }
             suppressed += usize::from(cell == "[c]");
         }

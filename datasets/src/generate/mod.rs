@@ -89,6 +89,60 @@ pub struct GenerateOptions {
     /// The standard deviation of each area's shock to the chance of being
     /// in work (a proportion: 0.03 is 3 percentage points).
     pub area_sd: f64,
+    pub difficulties: Difficulties,
+}
+
+/// The difficulties real comparisons face that a generated dataset carries
+/// (all by default; `evidence generate --difficulties`). Each is selection
+/// on something the original five matching strata do not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Difficulties {
+    /// People out of work were often in work in the year before; those are
+    /// referred more and return to work more (matched by work history).
+    pub dip: bool,
+    /// The chance of being in work rises month by month, and participants'
+    /// index months are later than comparison people's (matched by the
+    /// index month's quarter).
+    pub trend: bool,
+    /// Regions differ in employment, and programmes run in the weaker ones
+    /// (matched by the area's labour-market band).
+    pub regional: bool,
+}
+
+impl Difficulties {
+    pub const ALL: Difficulties = Difficulties {
+        dip: true,
+        trend: true,
+        regional: true,
+    };
+    pub const NONE: Difficulties = Difficulties {
+        dip: false,
+        trend: false,
+        regional: false,
+    };
+
+    /// `all`, `none`, or a comma-separated list of `dip`, `trend`, `regional`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "all" => return Ok(Self::ALL),
+            "none" | "" => return Ok(Self::NONE),
+            _ => {}
+        }
+        let mut d = Self::NONE;
+        for part in text.split(',').map(str::trim) {
+            match part {
+                "dip" => d.dip = true,
+                "trend" => d.trend = true,
+                "regional" => d.regional = true,
+                other => {
+                    return Err(format!(
+                        "unknown difficulty `{other}`: use all, none, or a list of dip, trend, regional"
+                    ));
+                }
+            }
+        }
+        Ok(d)
+    }
 }
 
 /// The default area shock: local labour markets move employment rates by a
@@ -105,7 +159,12 @@ impl GenerateProgress for NoProgress {}
 
 /// Generate a dataset root at `options.out` and return what was planted.
 pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> Result<Planted> {
-    let world = World::new(Reference::load()?, options.seed, options.area_sd)?;
+    let world = World::new(
+        Reference::load()?,
+        options.seed,
+        options.area_sd,
+        options.difficulties,
+    )?;
     let out = &options.out;
     std::fs::create_dir_all(out).map_err(|source| GenerateError::Io {
         path: out.clone(),
@@ -125,6 +184,7 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
     let mut truth = DidTruth::new(world.programme_names.len());
     let mut participants = vec![0u64; world.programme_names.len()];
     let mut uplift_realised = vec![0.0; world.programme_names.len()];
+    let mut engaged = vec![0u64; world.programme_names.len()];
     let mut done = 0;
     let wave = rayon::current_num_threads().max(1) * 2;
     for wave_chunks in chunks.chunks(wave) {
@@ -165,6 +225,9 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
             for (total, u) in uplift_realised.iter_mut().zip(&chunk.uplift_realised) {
                 *total += u;
             }
+            for (total, n) in engaged.iter_mut().zip(&chunk.engaged) {
+                *total += n;
+            }
             done += count;
             progress.people_done(done, options.people);
         }
@@ -177,6 +240,7 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
         options,
         &truth,
         &participants,
+        &engaged,
         &uplift_realised,
         invalid_rows,
     );
@@ -200,6 +264,7 @@ mod tests {
                 people: 3_000,
                 seed: 11,
                 area_sd: DEFAULT_AREA_SD,
+                difficulties: Difficulties::ALL,
             },
             &NoProgress,
         )

@@ -16,6 +16,8 @@ pub struct Planted {
     /// The standard deviation of the areas' shocks to the chance of being in
     /// work (a proportion).
     pub area_sd: f64,
+    /// Which of the difficulties a real comparison faces were planted.
+    pub difficulties: Difficulties,
     /// Each area's shock, by area id.
     pub area_shocks: BTreeMap<String, f64>,
     pub programmes: BTreeMap<String, PlantedProgramme>,
@@ -33,6 +35,11 @@ pub struct PlantedProgramme {
     /// participants' mean rise in their chance of being in work, which is the
     /// uplift except where it met certainty. Intervals are checked against it.
     pub in_work_6m_att: f64,
+    /// The true average effect on those who engaged (the programme reaches
+    /// no one else): in_work_6m_att divided by the share engaged, what
+    /// Bloom's (1984) estimator recovers.
+    pub in_work_6m_att_engaged: f64,
+    pub engaged: u64,
     /// The programme's own lift to the may_be_fit probability, in each of its
     /// areas from that area's own start month. Its clean-area estimate
     /// (`fit_note_did.clean_did`) should recover it.
@@ -57,6 +64,7 @@ pub(crate) fn planted(
     options: &GenerateOptions,
     truth: &DidTruth,
     participants: &[u64],
+    engaged: &[u64],
     uplift_realised: &[f64],
     invalid_rows: BTreeMap<String, u64>,
 ) -> Planted {
@@ -80,6 +88,8 @@ pub(crate) fn planted(
                 PlantedProgramme {
                     in_work_6m_uplift: world.uplift[p],
                     in_work_6m_att: uplift_realised[p] / participants[p].max(1) as f64,
+                    in_work_6m_att_engaged: uplift_realised[p] / engaged[p].max(1) as f64,
+                    engaged: engaged[p],
                     fit_note_may_be_fit_lift: world.lift[p],
                     fit_note_did: overall(AreaSet::All).unwrap_or(f64::NAN),
                     fit_note_clean_did: overall(AreaSet::Clean),
@@ -95,6 +105,7 @@ pub(crate) fn planted(
         first_month: month_start(0).to_string(),
         last_month: month_start(MONTHS - 1).to_string(),
         area_sd: world.area_sd,
+        difficulties: world.difficulties,
         area_shocks: world
             .reference
             .areas
@@ -105,7 +116,8 @@ pub(crate) fn planted(
         programmes,
         invalid_rows,
         notes: vec![
-            "in_work_6m_att is the true ATT: every participant's probability of being employed 6 months after the index month is raised by in_work_6m_uplift (short of certainty), and selection into programmes depends only on the contract's matching strata.".into(),
+            "in_work_6m_att is the true ATT (intention to treat): every participant who engages has their probability of being employed 6 months after the index month raised by in_work_6m_uplift divided by the share engaged (short of certainty), others not at all; in_work_6m_att_engaged is the effect on those who engaged.".into(),
+            "Selection into programmes depends on the five original matching strata and, with difficulties.dip, on work history (out of work now but in work in the 12 months before: referred 2.5 times as often, 15 points likelier to be in work 6 months on); with difficulties.trend the chance of being in work rises 0.4 points a month; with difficulties.regional each region's employment level moves both the index month's status and the outcome. The contract's strata with work history, the index month's quarter and the area's labour-market band capture most of it (three bands are coarse against regional levels: VALIDATION.md).".into(),
             "area_shocks move everyone's chance of being in work in an area, participants' and comparison people's alike; they do not change the ATT but widen its uncertainty.".into(),
             "area_month_shocks move the may_be_fit share of every note in an area in a month (standard deviation half of area_sd); programmes lift it from each area's own start month.".into(),
             "fit_note_did is the contract's staggered DiD evaluated on each area-month's expected may_be_fit probability; fit_note_clean_did the same over the clean areas, which equals the programme's own lift; fit_note_pooled_did is what the earlier pooled estimator would see.".into(),
@@ -194,7 +206,7 @@ mod tests {
     /// (London runs both Trailblazers from the same day).
     #[test]
     fn clean_areas_recover_each_programmes_own_lift() {
-        let world = World::new(Reference::load().unwrap(), 1, 0.03).unwrap();
+        let world = World::new(Reference::load().unwrap(), 1, 0.03, Difficulties::ALL).unwrap();
         let truth = fit_note_truth(&world);
         assert_eq!(truth.len(), world.programme_names.len());
         for (p, name) in world.programme_names.iter().enumerate() {

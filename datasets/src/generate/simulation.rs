@@ -45,6 +45,8 @@ pub(crate) struct Chunk {
     /// of being in work really got (less than the planted one where it hit
     /// certainty).
     pub(crate) uplift_realised: Vec<f64>,
+    /// Per programme, participants who engaged.
+    pub(crate) engaged: Vec<u64>,
 }
 
 pub(crate) fn person_id(seed: u64, n: u64) -> String {
@@ -68,6 +70,7 @@ pub(crate) fn generate_chunk(
     let mut truth = DidTruth::new(world.programme_names.len());
     let mut participants = vec![0u64; world.programme_names.len()];
     let mut uplift_realised = vec![0.0; world.programme_names.len()];
+    let mut engaged_count = vec![0u64; world.programme_names.len()];
     let window_end = month_start(MONTHS) - chrono::Days::new(1);
 
     for n in first..first + count {
@@ -83,7 +86,7 @@ pub(crate) fn generate_chunk(
         let anchor_date = month_start(anchor)
             + chrono::Days::new(rng.random_range(0..days_in_month(anchor)) as u64);
 
-        let deprivation_shift = 0.03 * (3.0 - quintile as f64);
+        let deprivation_shift = 0.03 * (3.0 - quintile as f64) - world.area_level[area];
         let status_weights = if age == 0 {
             [
                 0.38 - deprivation_shift,
@@ -103,6 +106,13 @@ pub(crate) fn generate_chunk(
         let gap_at_anchor = rng.random_bool(0.03);
         let gap_at_outcome = rng.random_bool(0.04);
         let observed = if gap_at_anchor { UNKNOWN } else { true_status };
+        // The dip: out of work now, in work until `since` months ago.
+        let since =
+            if world.difficulties.dip && true_status != EMPLOYED && rng.random_bool(DIP_SHARE) {
+                rng.random_range(1..=12usize)
+            } else {
+                0
+            };
 
         people.person_id.append_value(&id);
         people.area_id.append_value(area_id);
@@ -134,20 +144,22 @@ pub(crate) fn generate_chunk(
                 .collect();
             let chosen = pick(&mut rng, &factors);
             let p = live[chosen];
-            let probability = (world.referral_rate[p] * factors[chosen]).min(0.95);
+            let dip = if since > 0 { DIP_SELECTION } else { 1.0 };
+            let probability = (world.referral_rate[p] * factors[chosen] * dip).min(0.95);
             if rng.random_bool(probability) {
                 programme = Some(p);
             }
         }
+        let engaged = programme.is_some() && rng.random_bool(ENGAGED_SHARE);
         if let Some(p) = programme {
             participants[p] += 1;
+            engaged_count[p] += u64::from(engaged);
             let source = match observed {
                 EMPLOYED => pick(&mut rng, &[0.35, 0.15, 0.25, 0.05, 0.12, 0.08]),
                 UNEMPLOYED | INACTIVE => pick(&mut rng, &[0.35, 0.15, 0.02, 0.30, 0.12, 0.06]),
                 _ => pick(&mut rng, &[0.40, 0.25, 0.03, 0.15, 0.10, 0.07]),
             };
             let name = &world.programme_names[p];
-            let engaged = rng.random_bool(0.78);
             referrals.push(
                 &format!("R{id}-1"),
                 &id,
@@ -177,11 +189,18 @@ pub(crate) fn generate_chunk(
 
         // Outcome six months after the anchor month.
         let without = (in_work_probability(age, female, quintile, condition, observed)
-            + world.area_shock[area])
-            .clamp(0.0, 1.0);
+            + world.area_shock[area]
+            + world.area_level[area]
+            + world.trend(anchor)
+            + if since > 0 { DIP_RETURN } else { 0.0 })
+        .clamp(0.0, 1.0);
         let mut probability = without;
         if let Some(p) = programme {
-            probability = (without + world.uplift[p]).clamp(0.0, 1.0);
+            // The effect reaches those who engage, scaled so that the
+            // average over everyone referred is the planted uplift.
+            if engaged {
+                probability = (without + world.uplift[p] / ENGAGED_SHARE).clamp(0.0, 1.0);
+            }
             uplift_realised[p] += probability - without;
         }
         let in_work = rng.random_bool(probability);
@@ -201,7 +220,9 @@ pub(crate) fn generate_chunk(
             if (gap_at_anchor && m == anchor) || (gap_at_outcome && m == anchor + 6) {
                 continue;
             }
-            let status = if m < anchor + 6 {
+            let status = if since > 0 && m + since <= anchor {
+                EMPLOYED
+            } else if m < anchor + 6 {
                 true_status
             } else {
                 outcome_status
@@ -275,6 +296,7 @@ pub(crate) fn generate_chunk(
         truth,
         participants,
         uplift_realised,
+        engaged: engaged_count,
     })
 }
 

@@ -83,10 +83,52 @@ pub(crate) struct World {
     pub(crate) uplift: Vec<f64>,
     pub(crate) lift: Vec<f64>,
     pub(crate) referral_rate: Vec<f64>,
+    pub(crate) difficulties: Difficulties,
+    /// Per area: its region's employment level (`REGIONAL_LEVELS`), zero
+    /// without regional differences.
+    pub(crate) area_level: Vec<f64>,
 }
 
+/// How much each region's employment rate differs (a proportion): moves
+/// both who is in work in the index month and who is in work 6 months on.
+/// The programmes run mostly in the North, the Midlands and London, the
+/// comparison areas mostly in the South and East, so a comparison that
+/// ignores the local labour market understates every effect. Three comparison
+/// areas share the weakest level (in the Midlands), so the weakest labour
+/// markets can be matched.
+pub(crate) const REGIONAL_LEVELS: [(&str, f64); 10] = [
+    ("North East", -0.03),
+    ("North West", -0.03),
+    ("Yorkshire and The Humber", -0.03),
+    ("Wales", -0.03),
+    ("West Midlands", -0.03),
+    ("East Midlands", -0.03),
+    ("London", 0.0),
+    ("South West", 0.0),
+    ("East of England", 0.02),
+    ("South East", 0.02),
+];
+/// Of the people out of work in the index month, the share who were in work
+/// at some point in the 12 months before (the dip before a referral).
+pub(crate) const DIP_SHARE: f64 = 0.30;
+/// How much more likely those recently in work are to be referred.
+pub(crate) const DIP_SELECTION: f64 = 2.5;
+/// How much more likely they are to be back in work 6 months on.
+pub(crate) const DIP_RETURN: f64 = 0.15;
+/// The national trend in the chance of being in work 6 months on, per
+/// month of the index month (centred on the window's middle month).
+pub(crate) const TREND_PER_MONTH: f64 = 0.004;
+/// Participants engage with this probability; the programme's effect
+/// reaches only those who engage.
+pub(crate) const ENGAGED_SHARE: f64 = 0.78;
+
 impl World {
-    pub(crate) fn new(reference: Reference, seed: u64, area_sd: f64) -> Result<Self> {
+    pub(crate) fn new(
+        reference: Reference,
+        seed: u64,
+        area_sd: f64,
+        difficulties: Difficulties,
+    ) -> Result<Self> {
         let programme_names: Vec<String> = reference
             .programmes
             .iter()
@@ -158,7 +200,20 @@ impl World {
             lift[p] = e.fit_note_may_be_fit_lift;
             referral_rate[p] = e.referral_rate;
         }
+        let area_level = reference
+            .areas
+            .iter()
+            .map(|a| {
+                let level = REGIONAL_LEVELS
+                    .iter()
+                    .find(|(region, _)| *region == a.region)
+                    .map_or(0.0, |(_, level)| *level);
+                if difficulties.regional { level } else { 0.0 }
+            })
+            .collect();
         Ok(World {
+            difficulties,
+            area_level,
             reference,
             area_cumulative,
             area_programmes,
@@ -189,6 +244,16 @@ impl World {
     pub(crate) fn may_be_fit_probability(&self, area: usize, date: NaiveDate) -> f64 {
         let month = month_index(date).clamp(0, MONTHS as i64 - 1) as usize;
         (self.expected_may_be_fit(area, month) + self.area_month_shock[area][month]).clamp(0.0, 1.0)
+    }
+
+    /// The national trend's shift to the chance of being in work 6 months
+    /// after index month `month`.
+    pub(crate) fn trend(&self, month: usize) -> f64 {
+        if self.difficulties.trend {
+            TREND_PER_MONTH * (month as f64 - (MONTHS as f64 - 1.0) / 2.0)
+        } else {
+            0.0
+        }
     }
 
     /// The same without the month's shock: what an area's share would be on

@@ -6,6 +6,7 @@
 //! The queries do every join and aggregation over records; this module only
 //! sees counts per programme, site, subgroup, stratum and period.
 
+mod balance;
 mod coverage;
 mod fit_notes;
 mod programmes;
@@ -20,8 +21,8 @@ use contract::QueryContext;
 use contract::inputs::PROGRAMMES;
 use contract::manifest::CohortSize;
 use contract::outputs::{
-    FitNoteArea, FitNoteDid, FitNoteEventStudy, FitNoteGroupTime, FitNoteMonthly, FitNoteTrend,
-    ProgrammeOutcome, SiteOutcome, SubgroupOutcome,
+    Balance, FitNoteArea, FitNoteDid, FitNoteEventStudy, FitNoteGroupTime, FitNoteMonthly,
+    FitNoteTrend, ProgrammeOutcome, SiteOutcome, SubgroupOutcome,
 };
 use contract::small::SmallResult;
 use datafusion::arrow::array::RecordBatch;
@@ -91,6 +92,7 @@ pub struct Evaluation {
     pub fit_note_areas: Vec<FitNoteArea>,
     pub fit_note_group_time: Vec<FitNoteGroupTime>,
     pub fit_note_event_study: Vec<FitNoteEventStudy>,
+    pub balance: Vec<Balance>,
     /// What the data cannot support yet, in plain English (for the manifest).
     pub warnings: Vec<String>,
 }
@@ -99,8 +101,10 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
     let comparison = strata::comparison_strata(ctx).await?;
     let groups = strata::participant_groups(ctx).await?;
     let placebo = strata::placebo_strata(ctx).await?;
+    let (balance, overall_balance) = balance::balance(&balance::balance_cells(ctx).await?);
     let (programme_outcomes, effects) =
-        programmes::programme_outcomes(ctx, &groups, &comparison, &placebo).await?;
+        programmes::programme_outcomes(ctx, &groups, &comparison, &placebo, &overall_balance)
+            .await?;
     let site_outcomes = sites::site_outcomes(ctx, &programme_outcomes, &effects).await?;
     let subgroup_outcomes = subgroups::subgroup_outcomes(&groups, &comparison, &effects);
     let coverage = coverage::programme_coverage(ctx).await?;
@@ -124,6 +128,7 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
         fit_note_areas,
         fit_note_group_time,
         fit_note_event_study,
+        balance,
         warnings,
     })
 }

@@ -67,6 +67,7 @@ pub async fn programme_outcomes(
     groups: &BTreeMap<GroupKey, Group>,
     comparison: &Comparison,
     placebo: &(BTreeMap<String, Group>, Comparison),
+    balance: &BTreeMap<String, super::balance::Overall>,
 ) -> Result<(Vec<ProgrammeOutcome>, BTreeMap<String, Effect>)> {
     let r = query(ctx, "programme_counts").await?;
     let programme = r.strings("programme")?;
@@ -79,11 +80,16 @@ pub async fn programme_outcomes(
     let mut rows: Vec<ProgrammeOutcome> = (0..r.num_rows())
         .map(|i| {
             let name = programme[i].clone().unwrap_or_default();
-            let e = groups
-                .get(&(programme_order(&name), Dimension::All, "all".to_string()))
+            let group = groups.get(&(programme_order(&name), Dimension::All, "all".to_string()));
+            let e = group
                 .map(|g| g.effect(comparison, None))
                 .unwrap_or_default();
             let m = e.matching;
+            let engaged_share = group
+                .filter(|_| m.matched > 0)
+                .map(|g| g.engaged_matched(comparison) as f64 / m.matched as f64);
+            let bloom = |v: Option<f64>| Some(v? / engaged_share.filter(|s| *s > 0.0)?);
+            let overall = balance.get(&name).copied().unwrap_or_default();
             let [rate, rate_low, rate_high] = rate(in_work[i], eligible[i]);
             let interval = (e.att_low, e.att_high);
             let money = value_for_money(funding[i], m.att, interval, m.matched);
@@ -142,6 +148,13 @@ pub async fn programme_outcomes(
                 placebo_att_high: pe.att_high,
                 placebo_att_area_variance: pe.area_variance,
                 placebo_between_area_df: pe.between.tau2.map(|_| pe.between.tau2_df),
+                engaged_share,
+                att_engaged: bloom(m.att),
+                att_engaged_low: bloom(e.att_low),
+                att_engaged_high: bloom(e.att_high),
+                balance_l1_before: overall.l1_before,
+                balance_l1: overall.l1,
+                imbalanced_covariates: overall.imbalanced,
                 funding_gbp: funding[i],
                 cost_low: money.cost_low,
                 cost_high: money.cost_high,

@@ -14,21 +14,27 @@ use datafusion::prelude::SessionContext;
 use std::collections::BTreeMap;
 
 /// The matching stratum of a person.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StratumKey {
-    age_band: Option<String>,
-    sex: Option<String>,
-    imd_quintile: Option<i64>,
-    condition: Option<String>,
-    baseline_status: Option<String>,
+    pub(super) age_band: Option<String>,
+    pub(super) sex: Option<String>,
+    pub(super) imd_quintile: Option<i64>,
+    pub(super) condition: Option<String>,
+    pub(super) baseline_status: Option<String>,
+    pub(super) work_history: Option<String>,
+    pub(super) index_period: Option<String>,
+    pub(super) labour_market: Option<String>,
 }
 
-fn stratum_keys(r: &SmallResult) -> Result<Vec<StratumKey>> {
+pub(super) fn stratum_keys(r: &SmallResult) -> Result<Vec<StratumKey>> {
     let age_band = r.strings("age_band")?;
     let sex = r.strings("sex")?;
     let imd_quintile = r.ints("imd_quintile")?;
     let condition = r.strings("condition")?;
     let baseline_status = r.strings("baseline_status")?;
+    let work_history = r.strings("work_history")?;
+    let index_period = r.strings("index_period")?;
+    let labour_market = r.strings("labour_market")?;
     Ok((0..r.num_rows())
         .map(|i| StratumKey {
             age_band: age_band[i].clone(),
@@ -36,6 +42,9 @@ fn stratum_keys(r: &SmallResult) -> Result<Vec<StratumKey>> {
             imd_quintile: imd_quintile[i],
             condition: condition[i].clone(),
             baseline_status: baseline_status[i].clone(),
+            work_history: work_history[i].clone(),
+            index_period: index_period[i].clone(),
+            labour_market: labour_market[i].clone(),
         })
         .collect())
 }
@@ -79,6 +88,8 @@ pub struct Group {
     pub eligible: u64,
     pub in_work_6m: u64,
     cells: Vec<(String, StratumKey, StratumCounts)>,
+    /// Eligible participants who engaged, by stratum.
+    engaged: BTreeMap<StratumKey, u64>,
 }
 
 impl Group {
@@ -121,6 +132,22 @@ impl Group {
         cells
     }
 
+    /// Eligible participants who engaged, in the strata the matching keeps
+    /// (those holding eligible comparison people).
+    pub fn engaged_matched(&self, comparison: &Comparison) -> u64 {
+        let kept: std::collections::BTreeSet<&StratumKey> = comparison
+            .cells
+            .iter()
+            .filter(|c| c.2.eligible > 0)
+            .map(|c| &c.1)
+            .collect();
+        self.engaged
+            .iter()
+            .filter(|(key, _)| kept.contains(key))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     /// The group's effect (`crate::effect::estimate`).
     pub fn effect(&self, comparison: &Comparison, programme: Option<AreaVariance>) -> Effect {
         estimate(&self.cells(comparison), programme)
@@ -140,6 +167,7 @@ pub async fn participant_groups(ctx: &SessionContext) -> Result<BTreeMap<GroupKe
     let participants = r.counts("participants")?;
     let eligible = r.counts("eligible")?;
     let in_work = r.counts("in_work_6m")?;
+    let engaged = r.counts("engaged")?;
     let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
     for (i, key) in keys.into_iter().enumerate() {
         let dimension = parse(
@@ -162,6 +190,7 @@ pub async fn participant_groups(ctx: &SessionContext) -> Result<BTreeMap<GroupKe
         group.participants += participants[i];
         group.eligible += eligible[i];
         group.in_work_6m += in_work[i];
+        *group.engaged.entry(key.clone()).or_default() += engaged[i];
         group
             .cells
             .push((area[i].clone().unwrap_or_default(), key, counts));

@@ -116,22 +116,27 @@ async fn estimators_on_the_hand_worked_fixture() {
     pipeline::run(&options, &pipeline::Silent).await.unwrap();
 
     // WorkWell: eligible p1 p2 p3, in work p1 p3 -> 2/3, Wilson (0.207660, 0.938508).
-    // Matching: stratum A = (25-34, F, 1, MH, employed) has participants 1/2
-    // (site a1) and comparison c1 c2 -> 1/2 (c = 0.5, both in area c1);
-    // stratum B = (50-64, M, 5, MSK, inactive) has p3 1/1 (site a2) and c4
-    // 0/1 (area c2, c = 0); c3 (area c2, baseline unknown) is in a stratum
-    // of its own, 1/1. matched 3, comparison rate 2/3·0.5 + 1/3·0 = 1/3,
-    // att = 2/3 − 1/3 = 1/3, the within-area se² = (2/3)(1/3)/3 + (2/3)²·0.25/2
-    // + (1/3)²·0/1 = 0.074074 + 0.055556 = 0.129630 (se 0.360041, the earlier
-    // interval 1/3 ± 0.705681 = (−0.372347, 1.039014)).
+    // Matching: stratum A = (25-34, F, 1, MH, employed, 2025-Q1) has
+    // participants 1/2 (site a1) and comparison c1 c2 -> 1/2 (c = 0.5, both
+    // in area c1); stratum B = (50-64, M, 5, MSK, inactive, 2025-Q1) has p3
+    // 1/1 (site a2) and c4 0/1 (area c2, c = 0); c3 (area c2, baseline
+    // unknown) is in a stratum of its own, 1/1. matched 3, comparison rate
+    // 2/3·0.5 + 1/3·0 = 1/3, att = 2/3 − 1/3 = 1/3. Each stratum's
+    // comparison variance is unbiased: A 0.25/(2 − 1) = 1/4; B holds one
+    // comparison person, so it takes c(1 − c) = 2/9 at the matched rate; V =
+    // (2/3)²/4 + (1/3)²·2/9 = 11/81, and the within-area se² = (2/3)(1/3)/3 +
+    // 11/81 = 17/81 (se 0.458123).
     // The areas (pipeline::areas): p̄ = 2/3; site a1 d = 1/2 − 0.5 = 0 and a2
     // d = 1 − 0 = 1 around d̄ = 1/3, w = (2/3, 1/3), σ² = (1/9, 2/9),
-    // Σw² = 5/9, Σw²σ² = 2/27: a1 adds (1/9 − 1/27) with coefficient 2/9,
-    // a2 (4/9 − 4/27) with 8/9; the comparison areas deviate by 0 with
-    // binomial part 0 and coefficient 0 (each area alone in its strata). So
-    // τ̂² = (10/27)/(10/9) = 1/3 on 4 − 2 = 2 df; ω = (2/3, 1/3), S = 5/9 +
-    // 5/9 = 10/9, A = τ̂²S = 10/27; Satterthwaite df = (0.129630 + 0.370370)²
-    // / ((10/27)²/2) = 0.25/0.068587 = 3.645.
+    // Σw² = 5/9, Σw²σ² = 2/27; the comparison strata's noise in dₐ − d̄,
+    // Σₛ (nₐₛ/nₐ − nₛ/n)² vₛ, is (1/3)²/4 + (1/3)²·2/9 = 17/324 for a1 and
+    // (2/3)²/4 + (2/3)²·2/9 = 68/324 for a2. So a1 adds 1/9 − 1/27 − 17/324
+    // = 7/324 with coefficient 2/9, a2 4/9 − 4/27 − 68/324 = 28/324 with
+    // 8/9; the comparison areas deviate by 0 with binomial part 0 and
+    // coefficient 0 (each area alone in its strata). τ̂² = (35/324)/(10/9) =
+    // 7/72 on 4 − 2 = 2 df; ω = (2/3, 1/3), S = 10/9, A = τ̂²S = 35/324;
+    // Satterthwaite df = (17/81 + 35/324)² / ((35/324)²/2) = 2·(103/35)² =
+    // 17.320816.
     // Inactivity Trailblazer: p3 only, 0/1, matched to c4 (0/1): att 0;
     // every deviation and its binomial part is 0, so τ̂² cannot be estimated
     // and the interval is not estimable.
@@ -176,8 +181,8 @@ async fn estimators_on_the_hand_worked_fixture() {
                 "0",
                 "0.333333",
                 "0.333333",
-                "-1.627657",
-                "2.240805",
+                "-0.811115",
+                "1.410179",
                 "64000000",
                 "NULL"
             ]),
@@ -195,20 +200,27 @@ async fn estimators_on_the_hand_worked_fixture() {
     assert_eq!(
         areas,
         vec![row(&[
-            "0.360041", "0.333333", "2.0", "0.555556", "0.37037", "3.645", "2", "2"
+            "0.458123",
+            "0.097222",
+            "2.0",
+            "0.555556",
+            "0.108025",
+            "17.320816",
+            "2",
+            "2"
         ])]
     );
-    // The limits: MOVER at t(0.975; 3.645) with Wilson(2, 3) at that t, the
-    // comparison and area parts at t too (contract::formulas::att).
-    let t = contract::formulas::att::t_975(3.645);
+    // The limits: MOVER at t(0.975; 17.320816) with Wilson(2, 3) at that t,
+    // the comparison and area parts at t too (contract::formulas::att).
+    let t = contract::formulas::att::t_975(2.0 * (103.0f64 / 35.0).powi(2));
     let (l, u) = contract::formulas::wilson::wilson_interval(2, 3, t).unwrap();
-    let others = t * t * (0.055_555_6 + 10.0 / 27.0);
+    let others = t * t * (11.0 / 81.0 + 35.0 / 324.0);
     let (low, high) = (
         1.0 / 3.0 - ((2.0 / 3.0 - l).powi(2) + others).sqrt(),
         1.0 / 3.0 + ((u - 2.0 / 3.0).powi(2) + others).sqrt(),
     );
     assert!(
-        (low + 1.627_657).abs() < 1e-5 && (high - 2.240_805).abs() < 1e-5,
+        (low + 0.811_115).abs() < 1e-5 && (high - 1.410_179).abs() < 1e-5,
         "{low} {high}"
     );
 

@@ -5,6 +5,7 @@
 //! the rounded counts with the contract's own formulas, so a published row
 //! is consistent with every pair of exact counts that round to its counts.
 
+mod balance;
 mod notes;
 mod outcomes;
 
@@ -47,7 +48,13 @@ pub fn control(exact: &Evidence) -> Published {
     let mut programmes: Vec<Programme> = t
         .programme_outcomes
         .iter()
-        .map(|p| outcomes::programme(p, start_of(&p.programme)))
+        .map(|p| {
+            let mut programme = outcomes::programme(p, start_of(&p.programme));
+            (programme.engaged_share, programme.att_engaged) = balance::engaged(p, programme.att);
+            programme.balance = balance::balance(&t.balance, p);
+            programme.balance_l1 = balance::l1(p);
+            programme
+        })
         .collect();
     outcomes::adjust_programmes(&mut programmes);
     let mut subgroups = outcomes::subgroups(&t.subgroup_outcomes, &t.programme_outcomes);

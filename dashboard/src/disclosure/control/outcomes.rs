@@ -101,6 +101,10 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
     Programme {
         e_values,
         placebo,
+        engaged_share: Share::unless(true, [None; 3]),
+        att_engaged: Effect::att(true, 0, 0, AttSide::default()),
+        balance: Vec::new(),
+        balance_l1: None,
         name: p.programme.clone(),
         referrals: Count::of(p.referrals),
         participants: Count::of(p.participants),

@@ -1,0 +1,488 @@
+//! `balance`: how alike participants and their comparison are, before and
+//! after matching, covariate by covariate (standardised mean differences,
+//! Austin 2009; Stuart 2010), and as a whole (the multivariate L1 imbalance
+//! of Iacus, King and Porro 2012). From `sql/balance_strata.sql`: eligible
+//! people by stratum, region and IMD decile, weighed as the matching weighs
+//! them (a comparison person in stratum s counts nₛ/mₛ for a programme with
+//! nₛ participants and mₛ comparison people there; participants in strata
+//! without comparison people drop out).
+
+use super::query;
+use super::strata::{StratumKey, stratum_keys};
+use crate::error::Result;
+use contract::outputs::Balance;
+use contract::vocabulary::Arm;
+use datafusion::prelude::SessionContext;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// An absolute standardised difference above this flags a covariate.
+pub const IMBALANCE_THRESHOLD: f64 = 0.1;
+
+/// The continuous covariates, in `balance_strata`'s column order.
+const CONTINUOUS: [&str; 4] = [
+    "imd_decile",
+    "months_employed_before",
+    "earnings_before",
+    "fit_notes_before",
+];
+
+/// One row of `balance_strata`.
+#[derive(Debug, Clone)]
+pub struct BalanceCell {
+    pub participant: bool,
+    pub programme: String,
+    pub key: StratumKey,
+    pub region: String,
+    pub imd_decile: i64,
+    pub people: f64,
+    /// Sums and sums of squares of the `CONTINUOUS` covariates.
+    pub sums: [f64; 4],
+    pub squares: [f64; 4],
+}
+
+/// A cell's covariate levels and its L1 cell, as indices (`Index`).
+struct Coded {
+    levels: [usize; 9],
+    joint: usize,
+}
+
+/// Numbers every (covariate, level) and every joint cell once.
+#[derive(Default)]
+struct Index {
+    levels: BTreeMap<(&'static str, String), usize>,
+    matched_on: BTreeMap<&'static str, bool>,
+    joint: BTreeMap<(StratumKey, i64), usize>,
+}
+
+impl Index {
+    fn code(&mut self, cell: &BalanceCell) -> Coded {
+        let mut levels = [0; 9];
+        for (i, (name, level, matched)) in cell.levels().into_iter().enumerate() {
+            self.matched_on.insert(name, matched);
+            let next = self.levels.len();
+            levels[i] = *self.levels.entry((name, level)).or_insert(next);
+        }
+        let next = self.joint.len();
+        let joint = *self
+            .joint
+            .entry((cell.key.clone(), cell.imd_decile))
+            .or_insert(next);
+        Coded { levels, joint }
+    }
+}
+
+impl BalanceCell {
+    /// The cell's level of each categorical covariate: (name, level,
+    /// matched on).
+    fn levels(&self) -> [(&'static str, String, bool); 9] {
+        let k = &self.key;
+        let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
+        [
+            ("age_band", text(&k.age_band), true),
+            ("sex", text(&k.sex), true),
+            (
+                "imd_quintile",
+                k.imd_quintile.map_or("unknown".into(), |q| q.to_string()),
+                true,
+            ),
+            ("condition", text(&k.condition), true),
+            ("baseline_status", text(&k.baseline_status), true),
+            ("work_history", text(&k.work_history), true),
+            ("index_period", text(&k.index_period), true),
+            ("labour_market", text(&k.labour_market), true),
+            ("region", self.region.clone(), false),
+        ]
+    }
+}
+
+pub async fn balance_cells(ctx: &SessionContext) -> Result<Vec<BalanceCell>> {
+    let view = "balance_strata";
+    let r = query(ctx, view).await?;
+    let keys = stratum_keys(&r)?;
+    let arm = r.strings("arm")?;
+    let programme = r.strings("programme")?;
+    let region = r.strings("region")?;
+    let decile = r.ints("imd_decile")?;
+    let people = r.counts("people")?;
+    let columns = [
+        ("months_employed_sum", "months_employed_squares"),
+        ("earnings_sum", "earnings_squares"),
+        ("fit_notes_sum", "fit_notes_squares"),
+    ];
+    let mut sums = Vec::new();
+    for (sum, square) in columns {
+        sums.push((r.floats(sum)?, r.floats(square)?));
+    }
+    let mut cells = Vec::with_capacity(keys.len());
+    for (i, key) in keys.into_iter().enumerate() {
+        let participant =
+            super::parse(arm[i].as_deref(), Arm::parse, view, "arm")? == Arm::Participant;
+        let n = people[i] as f64;
+        let d = decile[i].unwrap_or_default();
+        let mut cell = BalanceCell {
+            participant,
+            programme: programme[i].clone().unwrap_or_default(),
+            key,
+            region: region[i].clone().unwrap_or_else(|| "unknown".into()),
+            imd_decile: d,
+            people: n,
+            sums: [d as f64 * n, 0.0, 0.0, 0.0],
+            squares: [(d * d) as f64 * n, 0.0, 0.0, 0.0],
+        };
+        for (j, (sum, square)) in sums.iter().enumerate() {
+            cell.sums[j + 1] = sum[i].unwrap_or_default();
+            cell.squares[j + 1] = square[i].unwrap_or_default();
+        }
+        cells.push(cell);
+    }
+    // Rows come in no fixed order; sorted cells give bit-identical sums.
+    cells.sort_by(|a, b| {
+        (a.participant, &a.programme, &a.key, &a.region, a.imd_decile).cmp(&(
+            b.participant,
+            &b.programme,
+            &b.key,
+            &b.region,
+            b.imd_decile,
+        ))
+    });
+    Ok(cells)
+}
+
+/// Weighted sums on one side, before or after matching.
+#[derive(Clone)]
+struct Side {
+    weight: f64,
+    /// Matched participants (after) or all (before), unweighted.
+    people: f64,
+    /// Per (covariate, level): weight and people.
+    levels: Vec<(f64, f64)>,
+    sums: [f64; 4],
+    squares: [f64; 4],
+    /// Weight per joint cell (for L1).
+    cells: Vec<f64>,
+}
+
+impl Side {
+    fn new(index: &Index) -> Self {
+        Side {
+            weight: 0.0,
+            people: 0.0,
+            levels: vec![(0.0, 0.0); index.levels.len()],
+            sums: [0.0; 4],
+            squares: [0.0; 4],
+            cells: vec![0.0; index.joint.len()],
+        }
+    }
+
+    /// Add `cell` with weight `w` per person.
+    fn add(&mut self, cell: &BalanceCell, coded: &Coded, w: f64) {
+        if w == 0.0 {
+            return;
+        }
+        self.weight += w * cell.people;
+        self.people += cell.people;
+        for &l in &coded.levels {
+            self.levels[l].0 += w * cell.people;
+            self.levels[l].1 += cell.people;
+        }
+        for j in 0..4 {
+            self.sums[j] += w * cell.sums[j];
+            self.squares[j] += w * cell.squares[j];
+        }
+        self.cells[coded.joint] += w * cell.people;
+    }
+
+    fn share(&self, level: usize) -> Option<f64> {
+        (self.weight > 0.0).then(|| self.levels[level].0 / self.weight)
+    }
+
+    fn mean(&self, j: usize) -> Option<f64> {
+        (self.weight > 0.0).then(|| self.sums[j] / self.weight)
+    }
+
+    fn variance(&self, j: usize) -> Option<f64> {
+        let m = self.mean(j)?;
+        Some((self.squares[j] / self.weight - m * m).max(0.0))
+    }
+}
+
+/// The standardised difference (t − c)/√((v_t + v_c)/2), the variances from
+/// before matching so that before and after share one yardstick; 0 when
+/// both sides are constant and equal, none when constant and different.
+pub fn standardised_difference(t: f64, c: f64, var_t: f64, var_c: f64) -> Option<f64> {
+    let sd = ((var_t + var_c) / 2.0).sqrt();
+    if sd > 1e-12 {
+        Some((t - c) / sd)
+    } else {
+        ((t - c).abs() < 1e-12).then_some(0.0)
+    }
+}
+
+/// ½ Σ |f − g| over the cells of the joint distribution.
+fn l1(a: &Side, b: &Side) -> Option<f64> {
+    if a.weight <= 0.0 || b.weight <= 0.0 {
+        return None;
+    }
+    let total: f64 = a
+        .cells
+        .iter()
+        .zip(&b.cells)
+        .map(|(f, g)| (f / a.weight - g / b.weight).abs())
+        .sum();
+    Some(total / 2.0)
+}
+
+/// A programme's overall balance, for `programme_outcomes`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Overall {
+    pub l1_before: Option<f64>,
+    pub l1: Option<f64>,
+    pub imbalanced: u64,
+}
+
+/// The balance rows of every programme with eligible participants, and
+/// each programme's overall figures.
+pub fn balance(cells: &[BalanceCell]) -> (Vec<Balance>, BTreeMap<String, Overall>) {
+    let mut index = Index::default();
+    let coded: Vec<Coded> = cells.iter().map(|c| index.code(c)).collect();
+    let comparison: Vec<usize> = (0..cells.len())
+        .filter(|&i| !cells[i].participant)
+        .collect();
+    let mut comparison_by_key: BTreeMap<&StratumKey, f64> = BTreeMap::new();
+    for &i in &comparison {
+        *comparison_by_key.entry(&cells[i].key).or_default() += cells[i].people;
+    }
+    let programmes: BTreeSet<&str> = cells
+        .iter()
+        .filter(|c| c.participant)
+        .map(|c| c.programme.as_str())
+        .collect();
+    let mut rows = Vec::new();
+    let mut overall = BTreeMap::new();
+    for programme in programmes {
+        let treated: Vec<usize> = (0..cells.len())
+            .filter(|&i| cells[i].participant && cells[i].programme == programme)
+            .collect();
+        let mut treated_by_key: BTreeMap<&StratumKey, f64> = BTreeMap::new();
+        for &i in &treated {
+            *treated_by_key.entry(&cells[i].key).or_default() += cells[i].people;
+        }
+        let empty = Side::new(&index);
+        let (mut t_before, mut t_after) = (empty.clone(), empty.clone());
+        let (mut c_before, mut c_after) = (empty.clone(), empty);
+        for &i in &treated {
+            let c = &cells[i];
+            t_before.add(c, &coded[i], 1.0);
+            let kept = comparison_by_key.get(&c.key).is_some_and(|m| *m > 0.0);
+            t_after.add(c, &coded[i], if kept { 1.0 } else { 0.0 });
+        }
+        for &i in &comparison {
+            let c = &cells[i];
+            c_before.add(c, &coded[i], 1.0);
+            let n = treated_by_key.get(&c.key).copied().unwrap_or_default();
+            let m = comparison_by_key[&c.key];
+            c_after.add(c, &coded[i], if n > 0.0 { n / m } else { 0.0 });
+        }
+        let mut programme_rows = Vec::new();
+        for ((name, level), &l) in &index.levels {
+            let binary_variance = |p: Option<f64>| p.map(|p| p * (1.0 - p)).unwrap_or_default();
+            let (tb, cb) = (t_before.share(l), c_before.share(l));
+            let (ta, ca) = (t_after.share(l), c_after.share(l));
+            programme_rows.push(row(
+                programme,
+                name,
+                Some(level.clone()),
+                index.matched_on[name],
+                t_after.levels[l].1.round() as u64,
+                [tb, cb, ta, ca],
+                (binary_variance(tb), binary_variance(cb)),
+            ));
+        }
+        for (j, name) in CONTINUOUS.iter().enumerate() {
+            let (vt, vc) = (
+                t_before.variance(j).unwrap_or_default(),
+                c_before.variance(j).unwrap_or_default(),
+            );
+            programme_rows.push(row(
+                programme,
+                name,
+                None,
+                false,
+                t_after.people.round() as u64,
+                [
+                    t_before.mean(j),
+                    c_before.mean(j),
+                    t_after.mean(j),
+                    c_after.mean(j),
+                ],
+                (vt, vc),
+            ));
+        }
+        overall.insert(
+            programme.to_string(),
+            Overall {
+                l1_before: l1(&t_before, &c_before),
+                l1: l1(&t_after, &c_after),
+                imbalanced: programme_rows.iter().filter(|r| r.imbalanced).count() as u64,
+            },
+        );
+        rows.extend(programme_rows);
+    }
+    (rows, overall)
+}
+
+fn row(
+    programme: &str,
+    covariate: &str,
+    level: Option<String>,
+    matched_on: bool,
+    participants: u64,
+    [tb, cb, ta, ca]: [Option<f64>; 4],
+    (vt, vc): (f64, f64),
+) -> Balance {
+    let smd = |t: Option<f64>, c: Option<f64>| standardised_difference(t?, c?, vt, vc);
+    let smd_after = smd(ta, ca);
+    Balance {
+        programme: programme.to_string(),
+        covariate: covariate.to_string(),
+        level,
+        matched_on,
+        participants,
+        participant_mean_before: tb,
+        comparison_mean_before: cb,
+        participant_mean: ta,
+        comparison_mean: ca,
+        smd_before: smd(tb, cb),
+        smd: smd_after,
+        // Constant on each side but different (no yardstick) is the
+        // worst imbalance of all.
+        imbalanced: match (smd_after, ta, ca) {
+            (Some(s), _, _) => s.abs() > IMBALANCE_THRESHOLD,
+            (None, Some(t), Some(c)) => t != c,
+            _ => false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(status: &str) -> StratumKey {
+        StratumKey {
+            baseline_status: Some(status.into()),
+            ..StratumKey::default()
+        }
+    }
+
+    fn cell(
+        participant: bool,
+        status: &str,
+        region: &str,
+        people: f64,
+        months: f64,
+    ) -> BalanceCell {
+        BalanceCell {
+            participant,
+            programme: if participant {
+                "P".into()
+            } else {
+                String::new()
+            },
+            key: key(status),
+            region: region.into(),
+            imd_decile: 5,
+            people,
+            sums: [5.0 * people, months * people, 0.0, 0.0],
+            squares: [25.0 * people, months * months * people, 0.0, 0.0],
+        }
+    }
+
+    fn find<'a>(rows: &'a [Balance], covariate: &str, level: Option<&str>) -> &'a Balance {
+        rows.iter()
+            .find(|r| r.covariate == covariate && r.level.as_deref() == level)
+            .unwrap()
+    }
+
+    /// Worked by hand. Participants: 30 employed (region North, 10 months
+    /// employed before), 10 inactive (North, 2 months). Comparison: 20
+    /// employed (South, 12 months), 60 inactive (South, 0 months), 5
+    /// unemployed (South) with no participant.
+    ///
+    /// Before: employed share 0.75 vs 20/85 = 0.2353; variances 0.1875 and
+    /// 0.1799, pooled sd √0.1837 = 0.4286, SMD = 0.5147/0.4286 = 1.2009.
+    /// After: comparison weights 30/20 = 1.5 (employed), 10/60 (inactive),
+    /// 0 (unemployed): employed share 30/(30 + 10) = 0.75, SMD 0.
+    /// Months employed: participants 8 (variance 76 − 64 = 12);
+    /// comparison before (240 + 0)/85 = 2.8235, after (30·12 + 10·0)/40 = 9,
+    /// variance before 2880/85 − 2.8235² = 25.91; SMD after
+    /// (8 − 9)/√((12 + 25.91)/2) = −0.2297.
+    /// L1 over (stratum, decile): before ½(|0.75 − 20/85| + |0.25 − 60/85| +
+    /// |0 − 5/85|) = 43.75/85 = 0.5147, after 0. Region is left out of L1
+    /// (comparison areas lie outside the programme areas by design); each
+    /// region is constant on both sides and different, so flagged without
+    /// an SMD.
+    #[test]
+    fn standardised_differences_and_l1_by_hand() {
+        let cells = vec![
+            cell(true, "employed", "North", 30.0, 10.0),
+            cell(true, "inactive", "North", 10.0, 2.0),
+            cell(false, "employed", "South", 20.0, 12.0),
+            cell(false, "inactive", "South", 60.0, 0.0),
+            cell(false, "unemployed", "South", 5.0, 0.0),
+        ];
+        let (rows, overall) = balance(&cells);
+        let employed = find(&rows, "baseline_status", Some("employed"));
+        assert!((employed.comparison_mean_before.unwrap() - 20.0 / 85.0).abs() < 1e-12);
+        let (vt, vc) = (0.75 * 0.25, (20.0 / 85.0) * (65.0 / 85.0));
+        let expected = (0.75 - 20.0 / 85.0) / ((vt + vc) / 2.0f64).sqrt();
+        assert!((employed.smd_before.unwrap() - expected).abs() < 1e-12);
+        assert!((expected - 1.2009).abs() < 1e-4);
+        assert!(employed.smd.unwrap().abs() < 1e-12);
+        assert!(employed.matched_on && !employed.imbalanced);
+        assert_eq!(employed.participants, 30);
+
+        let months = find(&rows, "months_employed_before", None);
+        assert_eq!(months.participant_mean, Some(8.0));
+        assert!((months.comparison_mean.unwrap() - 9.0).abs() < 1e-12);
+        let vc = 2880.0 / 85.0 - (240.0f64 / 85.0).powi(2);
+        let expected = (8.0 - 9.0) / ((12.0 + vc) / 2.0f64).sqrt();
+        assert!((months.smd.unwrap() - expected).abs() < 1e-12);
+        assert!((expected + 0.2297).abs() < 1e-4);
+        assert!(months.imbalanced && !months.matched_on);
+
+        let north = find(&rows, "region", Some("North"));
+        assert_eq!(north.participant_mean, Some(1.0));
+        assert_eq!(north.comparison_mean, Some(0.0));
+        assert_eq!(north.smd, None, "constant and different: no yardstick");
+        assert!(north.imbalanced, "and flagged");
+        let o = overall["P"];
+        assert!((o.l1_before.unwrap() - 43.75 / 85.0).abs() < 1e-12);
+        assert!(o.l1.unwrap().abs() < 1e-12);
+        assert_eq!(o.imbalanced, 3, "months employed, North and South");
+    }
+
+    /// Within one region, matching removes the imbalance on the stratum
+    /// entirely: L1 before = ½(|0.75 − 0.2| + |0.25 − 0.8|) = 0.55, after 0.
+    #[test]
+    fn matching_removes_stratum_imbalance() {
+        let cells = vec![
+            cell(true, "employed", "North", 30.0, 10.0),
+            cell(true, "inactive", "North", 10.0, 2.0),
+            cell(false, "employed", "North", 20.0, 10.0),
+            cell(false, "inactive", "North", 80.0, 2.0),
+        ];
+        let (rows, overall) = balance(&cells);
+        let o = overall["P"];
+        assert!((o.l1_before.unwrap() - 0.55).abs() < 1e-12);
+        assert!(o.l1.unwrap().abs() < 1e-12);
+        assert_eq!(o.imbalanced, 0);
+        assert!(
+            find(&rows, "months_employed_before", None)
+                .smd
+                .unwrap()
+                .abs()
+                < 1e-12
+        );
+    }
+}
