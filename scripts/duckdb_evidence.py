@@ -140,7 +140,8 @@ pool AS (
 rates AS (
     SELECT p.area_id, avg(CASE WHEN e.status = 'employed' THEN 1.0 ELSE 0.0 END) AS rate
     FROM employment e JOIN people p USING (person_id)
-    WHERE e.month < (SELECT min(start_date) FROM area_programmes) GROUP BY ALL
+    WHERE e.month = (date_trunc('month', (SELECT min(start_date) FROM area_programmes)) - INTERVAL 1 MONTH)::DATE
+    GROUP BY ALL
 ),
 ranked AS (
     SELECT r.rate, row_number() OVER (ORDER BY r.rate, r.area_id) AS position, count(*) OVER () AS areas

@@ -1,12 +1,14 @@
 -- Each area's local labour market before any programme went live: the share
 -- of employment rows that are 'employed' among the people who live there
--- (people.area_id), over the months before the earliest start_date in
--- area_programmes, and its band. The bands are cut at the comparison areas'
--- thirds: 'low' up to the rate of the comparison area a third of the way up
--- (ties by area_id), 'high' above the one two thirds up, 'middle' between,
--- so every band holds comparison areas to match a programme area with.
--- With no month before the first start, or no comparison area, every
--- area's band is 'unknown' (the band then matches nothing away).
+-- (people.area_id), in the month before the earliest start_date in
+-- area_programmes (one month: the employment table is partitioned by month,
+-- so only that month is read, and each area has thousands of people), and
+-- its band. The bands are cut at the comparison areas' thirds: 'low' up to
+-- the rate of the comparison area a third of the way up (ties by area_id),
+-- 'high' above the one two thirds up, 'middle' between, so every band holds
+-- comparison areas to match a programme area with. With no row that month,
+-- or fewer than 3 comparison areas, every area's band is 'unknown' (the band
+-- then matches nothing away).
 WITH first_start AS (
     SELECT min(start_date) AS first_start FROM area_programmes
 ),
@@ -18,7 +20,7 @@ rates AS (
     FROM employment e
     JOIN people p ON p.person_id = e.person_id
     CROSS JOIN first_start s
-    WHERE e.month < s.first_start
+    WHERE e.month = CAST(date_trunc('month', s.first_start) - INTERVAL '1 month' AS DATE)
     GROUP BY p.area_id
 ),
 ranked AS (

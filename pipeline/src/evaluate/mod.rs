@@ -98,9 +98,13 @@ pub struct Evaluation {
 }
 
 pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
-    let comparison = strata::comparison_strata(ctx).await?;
-    let groups = strata::participant_groups(ctx).await?;
-    let placebo = strata::placebo_strata(ctx).await?;
+    let mut comparison = strata::comparison_strata(ctx).await?;
+    let mut groups = strata::participant_groups(ctx).await?;
+    let mut placebo = strata::placebo_strata(ctx).await?;
+    strata::number_strata(
+        [&mut comparison, &mut placebo.1],
+        groups.values_mut().chain(placebo.0.values_mut()),
+    );
     let (balance, overall_balance) = balance::balance(&balance::balance_cells(ctx).await?);
     let (programme_outcomes, effects) =
         programmes::programme_outcomes(ctx, &groups, &comparison, &placebo, &overall_balance)

@@ -50,8 +50,17 @@ pub(super) fn stratum_keys(r: &SmallResult) -> Result<Vec<StratumKey>> {
 }
 
 /// Comparison people's counts by (comparison area, stratum).
+#[derive(Default)]
 pub struct Comparison {
     cells: Vec<(String, StratumKey, StratumCounts)>,
+    /// Filled by [`number_strata`], parallel to `cells`: each cell's
+    /// stratum number and comparison area number.
+    ids: Vec<usize>,
+    areas: Vec<usize>,
+    area_count: usize,
+    /// How many strata there are, and which hold eligible comparison people.
+    strata: usize,
+    kept: Vec<bool>,
 }
 
 pub async fn comparison_strata(ctx: &SessionContext) -> Result<Comparison> {
@@ -62,6 +71,7 @@ pub async fn comparison_strata(ctx: &SessionContext) -> Result<Comparison> {
     let in_work = r.counts("in_work_6m")?;
     let mut comparison = Comparison {
         cells: Vec::with_capacity(keys.len()),
+        ..Comparison::default()
     };
     for (i, key) in keys.into_iter().enumerate() {
         let counts = StratumCounts {
@@ -90,60 +100,95 @@ pub struct Group {
     cells: Vec<(String, StratumKey, StratumCounts)>,
     /// Eligible participants who engaged, by stratum.
     engaged: BTreeMap<StratumKey, u64>,
+    /// Filled by [`number_strata`]: each cell's stratum number (parallel to
+    /// `cells`), and the engaged counts by stratum number.
+    ids: Vec<usize>,
+    engaged_ids: Vec<(usize, u64)>,
+}
+
+/// Number every stratum of the comparison and participant cells once, in
+/// key order, so that matching a group (once per programme, subgroup and
+/// placebo) compares numbers, not keys. With the finer strata there are
+/// hundreds of thousands of comparison cells; comparing their keys for
+/// every group took most of a run.
+pub fn number_strata<'a>(
+    comparisons: impl IntoIterator<Item = &'a mut Comparison>,
+    groups: impl IntoIterator<Item = &'a mut Group>,
+) {
+    let comparisons: Vec<&mut Comparison> = comparisons.into_iter().collect();
+    let groups: Vec<&mut Group> = groups.into_iter().collect();
+    let mut keys: Vec<&StratumKey> = comparisons
+        .iter()
+        .flat_map(|c| c.cells.iter().map(|c| &c.1))
+        .chain(groups.iter().flat_map(|g| g.cells.iter().map(|c| &c.1)))
+        .chain(groups.iter().flat_map(|g| g.engaged.keys()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let sorted: Vec<StratumKey> = keys.into_iter().cloned().collect();
+    let number = |k: &StratumKey| sorted.binary_search(k).unwrap_or_default();
+    let strata = sorted.len();
+    for c in comparisons {
+        c.ids = c.cells.iter().map(|cell| number(&cell.1)).collect();
+        let mut areas: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut area_numbers = Vec::with_capacity(c.cells.len());
+        for (area_id, _, _) in &c.cells {
+            let next = areas.len();
+            area_numbers.push(*areas.entry(area_id.as_str()).or_insert(next));
+        }
+        c.area_count = areas.len();
+        c.areas = area_numbers;
+        c.strata = strata;
+        c.kept = vec![false; strata];
+        for (cell, &id) in c.cells.iter().zip(&c.ids) {
+            c.kept[id] |= cell.2.eligible > 0;
+        }
+    }
+    for g in groups {
+        g.ids = g.cells.iter().map(|cell| number(&cell.1)).collect();
+        g.engaged_ids = g.engaged.iter().map(|(k, n)| (number(k), *n)).collect();
+    }
 }
 
 impl Group {
     /// The group's cells: its sites' and the comparison areas' counts by
-    /// stratum, strata numbered in key order (the matching sums in it).
+    /// stratum, strata numbered in key order (the matching sums in it;
+    /// [`number_strata`] must have numbered both).
     pub fn cells(&self, comparison: &Comparison) -> Cells {
-        let keys: std::collections::BTreeSet<&StratumKey> = self
-            .cells
-            .iter()
-            .map(|c| &c.1)
-            .chain(comparison.cells.iter().map(|c| &c.1))
-            .collect();
-        let stratum: BTreeMap<&StratumKey, usize> =
-            keys.into_iter().enumerate().map(|(i, k)| (k, i)).collect();
         let mut cells = Cells {
-            strata: stratum.len(),
+            strata: comparison.strata,
             ..Cells::default()
         };
         let mut sites: BTreeMap<&str, usize> = BTreeMap::new();
-        for (site, key, counts) in &self.cells {
+        for ((site, _, counts), &stratum) in self.cells.iter().zip(&self.ids) {
             let next = sites.len();
             let area = *sites.entry(site.as_str()).or_insert(next);
             cells.treated.push(AreaCell {
                 area,
-                stratum: stratum[key],
+                stratum,
                 counts: *counts,
             });
         }
-        let mut areas: BTreeMap<&str, usize> = BTreeMap::new();
-        for (area_id, key, counts) in &comparison.cells {
-            let next = areas.len();
-            let area = *areas.entry(area_id.as_str()).or_insert(next);
-            cells.comparison.push(AreaCell {
+        cells.comparison = comparison
+            .cells
+            .iter()
+            .zip(comparison.ids.iter().zip(&comparison.areas))
+            .map(|((_, _, counts), (&stratum, &area))| AreaCell {
                 area,
-                stratum: stratum[key],
+                stratum,
                 counts: *counts,
-            });
-        }
-        (cells.treated_areas, cells.comparison_areas) = (sites.len(), areas.len());
+            })
+            .collect();
+        (cells.treated_areas, cells.comparison_areas) = (sites.len(), comparison.area_count);
         cells
     }
 
     /// Eligible participants who engaged, in the strata the matching keeps
     /// (those holding eligible comparison people).
     pub fn engaged_matched(&self, comparison: &Comparison) -> u64 {
-        let kept: std::collections::BTreeSet<&StratumKey> = comparison
-            .cells
+        self.engaged_ids
             .iter()
-            .filter(|c| c.2.eligible > 0)
-            .map(|c| &c.1)
-            .collect();
-        self.engaged
-            .iter()
-            .filter(|(key, _)| kept.contains(key))
+            .filter(|(id, _)| comparison.kept.get(*id).copied().unwrap_or(false))
             .map(|(_, n)| n)
             .sum()
     }
@@ -215,7 +260,7 @@ pub async fn placebo_strata(ctx: &SessionContext) -> Result<(BTreeMap<String, Gr
     let eligible = r.counts("eligible")?;
     let in_work = r.counts("in_work_6m")?;
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    let mut comparison = Comparison { cells: Vec::new() };
+    let mut comparison = Comparison::default();
     for (i, key) in keys.into_iter().enumerate() {
         let counts = StratumCounts {
             eligible: eligible[i],
