@@ -2,9 +2,7 @@
 //! difference between participants and comparison people before matching
 //! and after, against the 0.1 that flags an imbalance.
 
-use super::draw::{
-    DrawResult, FONT, GRID, INK, SUPPRESSED_MARK, centred, colour, label_area, title_style,
-};
+use super::draw::{DrawResult, FONT, GRID, INK, SUPPRESSED_MARK, centred, colour, title_style};
 use super::{Chart, DataTable, LoveRow, Plot};
 use crate::disclosure::Programme;
 use crate::presentation::serialise::balance_name;
@@ -97,7 +95,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     let pad = (hi - lo) * 0.05;
     let (lo, hi) = (lo - pad, hi + pad);
     let n = rows.len().max(1) as i32;
-    let label_width = label_area(rows.iter().map(|r| r.label.as_str()), 52, 7);
+    let label_width = super::label_area(rows.iter().map(|r| r.label.as_str()), 52, 7);
     // The legend sits above the plot, so it can never cover a point.
     let (top, plot) = root.split_vertically(64);
     top.draw(&Text::new(chart.title.clone(), (16, 8), title_style()))?;

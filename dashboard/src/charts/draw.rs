@@ -90,22 +90,6 @@ where
         .draw()
 }
 
-/// The width of a row-label area: the longest of `labels` (10 to
-/// `max_chars` characters) at `per_char` pixels a character.
-pub(super) fn label_area<'a>(
-    labels: impl Iterator<Item = &'a str>,
-    max_chars: usize,
-    per_char: u32,
-) -> u32 {
-    labels
-        .map(|l| l.chars().count())
-        .max()
-        .unwrap_or(10)
-        .clamp(10, max_chars) as u32
-        * per_char
-        + 16
-}
-
 /// What a suppressed row shows where its point would be.
 pub(super) const SUPPRESSED_MARK: &str = "[c] suppressed";
 
@@ -143,7 +127,7 @@ fn forest<DB: DrawingBackend>(
         ((lo - pad).max(0.0), (hi + pad).min(1.0))
     };
     let n = rows.len().max(1) as i32;
-    let label_width = label_area(rows.iter().map(|r| r.label.as_str()), 42, 8);
+    let label_width = super::label_area(rows.iter().map(|r| r.label.as_str()), 42, 8);
     let mut c = ChartBuilder::on(root)
         .caption(&chart.title, title_style())
         .margin(16)

@@ -174,6 +174,18 @@ impl Chart {
     }
 }
 
+/// The width of a row-label area: the longest of `labels` (10 to
+/// `max_chars` characters) at `per_char` pixels a character.
+fn label_area<'a>(labels: impl Iterator<Item = &'a str>, max_chars: usize, per_char: u32) -> u32 {
+    labels
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(10)
+        .clamp(10, max_chars) as u32
+        * per_char
+        + 16
+}
+
 pub fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
