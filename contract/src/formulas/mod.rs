@@ -8,6 +8,7 @@
 //! between-area variance) live in the pipeline, not here.
 
 pub mod att;
+pub mod balance;
 pub mod did;
 pub mod evalue;
 pub mod fit_note_effects;

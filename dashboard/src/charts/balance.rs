@@ -9,8 +9,7 @@ use crate::presentation::serialise::balance_name;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// An absolute standardised difference above this is flagged.
-const THRESHOLD: f64 = 0.1;
+use contract::formulas::balance::IMBALANCE_THRESHOLD as THRESHOLD;
 
 pub(super) fn chart(programme: &Programme) -> Chart {
     let mut table = DataTable::new(&[

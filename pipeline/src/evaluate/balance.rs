@@ -10,13 +10,11 @@
 use super::query;
 use super::strata::{StratumKey, stratum_keys};
 use crate::error::Result;
+use contract::formulas::balance::{imbalanced, standardised_difference};
 use contract::outputs::Balance;
 use contract::vocabulary::Arm;
 use datafusion::prelude::SessionContext;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// An absolute standardised difference above this flags a covariate.
-pub const IMBALANCE_THRESHOLD: f64 = 0.1;
 
 /// The continuous covariates, in `balance_strata`'s column order.
 const CONTINUOUS: [&str; 4] = [
@@ -206,18 +204,6 @@ impl Side {
     }
 }
 
-/// The standardised difference (t − c)/√((v_t + v_c)/2), the variances from
-/// before matching so that before and after share one yardstick; 0 when
-/// both sides are constant and equal, none when constant and different.
-pub fn standardised_difference(t: f64, c: f64, var_t: f64, var_c: f64) -> Option<f64> {
-    let sd = ((var_t + var_c) / 2.0).sqrt();
-    if sd > 1e-12 {
-        Some((t - c) / sd)
-    } else {
-        ((t - c).abs() < 1e-12).then_some(0.0)
-    }
-}
-
 /// ½ Σ |f − g| over the cells of the joint distribution.
 fn l1(a: &Side, b: &Side) -> Option<f64> {
     if a.weight <= 0.0 || b.weight <= 0.0 {
@@ -354,13 +340,7 @@ fn row(
         comparison_mean: ca,
         smd_before: smd(tb, cb),
         smd: smd_after,
-        // Constant on each side but different (no yardstick) is the
-        // worst imbalance of all.
-        imbalanced: match (smd_after, ta, ca) {
-            (Some(s), _, _) => s.abs() > IMBALANCE_THRESHOLD,
-            (None, Some(t), Some(c)) => t != c,
-            _ => false,
-        },
+        imbalanced: imbalanced(smd_after, ta.zip(ca)),
     }
 }
 

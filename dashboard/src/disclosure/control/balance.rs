@@ -12,6 +12,7 @@
 use crate::disclosure::policy::round_to_base;
 use crate::disclosure::published::BalanceRow;
 use crate::disclosure::values::{Effect, Share, rate_is_safe};
+use contract::formulas::balance::{imbalanced, standardised_difference};
 use contract::outputs::{Balance, ProgrammeOutcome};
 
 /// How a continuous covariate's mean is rounded for publication.
@@ -37,23 +38,9 @@ fn participant_share(with_level: u64, of: u64) -> Option<f64> {
         .then(|| round_to_base(with_level) as f64 / round_to_base(of) as f64)
 }
 
-/// (t − c)/√((v_t + v_c)/2) with the variances from before matching; 0
-/// when both are constant and equal, `None` when constant and different.
+/// The published standardised difference: the contract's, to 2 decimals.
 fn smd(t: f64, c: f64, var_t: f64, var_c: f64) -> Option<f64> {
-    let sd = ((var_t + var_c) / 2.0).sqrt();
-    if sd > 1e-12 {
-        Some(round2((t - c) / sd))
-    } else {
-        ((t - c).abs() < 1e-12).then_some(0.0)
-    }
-}
-
-fn flagged(smd: Option<f64>, after: Option<(f64, f64)>) -> bool {
-    match (smd, after) {
-        (Some(s), _) => s.abs() > 0.1,
-        (None, Some((t, c))) => (t - c).abs() > 1e-12,
-        _ => false,
-    }
+    standardised_difference(t, c, var_t, var_c).map(round2)
 }
 
 fn categorical(row: &Balance, p: &ProgrammeOutcome) -> BalanceRow {
@@ -78,7 +65,7 @@ fn categorical(row: &Balance, p: &ProgrammeOutcome) -> BalanceRow {
         after,
         smd_before: difference(before),
         smd: smd_after,
-        imbalanced: flagged(smd_after, after),
+        imbalanced: imbalanced(smd_after, after),
     }
 }
 
@@ -110,7 +97,7 @@ fn continuous(row: &Balance, p: &ProgrammeOutcome) -> BalanceRow {
         after,
         smd_before: shown(row.smd_before, before),
         smd: smd_after,
-        imbalanced: flagged(smd_after, after),
+        imbalanced: imbalanced(smd_after, after),
     }
 }
 
