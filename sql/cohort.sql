@@ -30,6 +30,18 @@
 --   in_work_before_6m: placebo_eligible and 'employed' in that month. The
 --             programme cannot have changed it: matched on what predicts
 --             work, its effect should be near zero.
+-- The secondary outcomes (contract::outcomes) are null where the data do not
+-- reach them (no employment row for the month, or for any month of the
+-- window), so that count(x) is each one's eligible count:
+--   in_work_3m, in_work_12m, in_work_18m, in_work_24m: 'employed' in the
+--             month exactly 3, 12, 18, 24 months after the index month;
+--   eet_6m, eet_12m: 'employed' or 'education_or_training' in the month 6
+--             or 12 months after (employment, education or training);
+--   months_in_work_12m: months 'employed' among the 12 after the index
+--             month, where all 12 have a row;
+--   earnings_1_6m, earnings_7_12m: mean monthly earnings over months 1-6 and
+--             7-12 after the index month (0 for a month not employed), in
+--             whole pounds, where all six months have a row.
 WITH index_events AS (
     SELECT
         'participant' AS arm,
@@ -75,6 +87,25 @@ statuses AS (
         e.index_month,
         max(CASE WHEN m.month = e.index_month THEN m.status END) AS baseline,
         max(CASE WHEN m.month = CAST(e.index_month + INTERVAL '6 months' AS DATE) THEN m.status END) AS outcome,
+        max(CASE WHEN m.month = CAST(e.index_month + INTERVAL '3 months' AS DATE) THEN m.status END) AS after_3m,
+        max(CASE WHEN m.month = CAST(e.index_month + INTERVAL '12 months' AS DATE) THEN m.status END) AS after_12m,
+        max(CASE WHEN m.month = CAST(e.index_month + INTERVAL '18 months' AS DATE) THEN m.status END) AS after_18m,
+        max(CASE WHEN m.month = CAST(e.index_month + INTERVAL '24 months' AS DATE) THEN m.status END) AS after_24m,
+        count(CASE WHEN m.month > e.index_month
+            AND m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE) THEN 1 END) AS months_after,
+        sum(CASE WHEN m.month > e.index_month
+            AND m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE)
+            AND m.status = 'employed' THEN 1 ELSE 0 END) AS months_employed_after,
+        count(CASE WHEN m.month > e.index_month
+            AND m.month <= CAST(e.index_month + INTERVAL '6 months' AS DATE) THEN 1 END) AS months_1_6,
+        sum(CASE WHEN m.month > e.index_month
+            AND m.month <= CAST(e.index_month + INTERVAL '6 months' AS DATE)
+            THEN CAST(round(COALESCE(m.earnings_gbp, 0.0) * 100) AS BIGINT) END) AS earnings_pence_1_6,
+        count(CASE WHEN m.month > CAST(e.index_month + INTERVAL '6 months' AS DATE)
+            AND m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE) THEN 1 END) AS months_7_12,
+        sum(CASE WHEN m.month > CAST(e.index_month + INTERVAL '6 months' AS DATE)
+            AND m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE)
+            THEN CAST(round(COALESCE(m.earnings_gbp, 0.0) * 100) AS BIGINT) END) AS earnings_pence_7_12,
         max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '3 months' AS DATE) THEN m.status END) AS before_3m,
         max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '6 months' AS DATE) THEN m.status END) AS before_6m,
         max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '12 months' AS DATE) THEN m.status END) AS before_12m,
@@ -88,8 +119,9 @@ statuses AS (
     JOIN employment m
         ON m.person_id = e.person_id
         AND m.month >= CAST(e.index_month - INTERVAL '12 months' AS DATE)
-        AND (m.month <= e.index_month
-            OR m.month = CAST(e.index_month + INTERVAL '6 months' AS DATE))
+        AND (m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE)
+            OR m.month = CAST(e.index_month + INTERVAL '18 months' AS DATE)
+            OR m.month = CAST(e.index_month + INTERVAL '24 months' AS DATE))
     GROUP BY e.arm, COALESCE(e.programme, ''), e.person_id, e.index_month
 ),
 prior_notes AS (
@@ -143,7 +175,20 @@ SELECT
         AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm_last.last_month
         AND s.outcome = 'employed') AS in_work_6m,
     s.before_6m IS NOT NULL AS placebo_eligible,
-    (s.before_6m IS NOT NULL AND s.before_6m = 'employed') AS in_work_before_6m
+    (s.before_6m IS NOT NULL AND s.before_6m = 'employed') AS in_work_before_6m,
+    CASE WHEN s.after_3m IS NOT NULL THEN s.after_3m = 'employed' END AS in_work_3m,
+    CASE WHEN s.after_12m IS NOT NULL THEN s.after_12m = 'employed' END AS in_work_12m,
+    CASE WHEN s.after_18m IS NOT NULL THEN s.after_18m = 'employed' END AS in_work_18m,
+    CASE WHEN s.after_24m IS NOT NULL THEN s.after_24m = 'employed' END AS in_work_24m,
+    CASE WHEN s.outcome IS NOT NULL
+        THEN s.outcome IN ('employed', 'education_or_training') END AS eet_6m,
+    CASE WHEN s.after_12m IS NOT NULL
+        THEN s.after_12m IN ('employed', 'education_or_training') END AS eet_12m,
+    CASE WHEN s.months_after = 12 THEN s.months_employed_after END AS months_in_work_12m,
+    CASE WHEN s.months_1_6 = 6
+        THEN CAST(round(CAST(s.earnings_pence_1_6 AS DOUBLE) / 600.0) AS BIGINT) END AS earnings_1_6m,
+    CASE WHEN s.months_7_12 = 6
+        THEN CAST(round(CAST(s.earnings_pence_7_12 AS DOUBLE) / 600.0) AS BIGINT) END AS earnings_7_12m
 FROM index_events e
 CROSS JOIN last_month lm_last
 LEFT JOIN statuses s

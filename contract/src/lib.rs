@@ -15,6 +15,7 @@ pub mod formulas;
 pub mod inputs;
 pub mod manifest;
 pub mod metrics;
+pub mod outcomes;
 pub mod outputs;
 pub mod root;
 pub mod small;

@@ -39,6 +39,7 @@ macro_rules! vocabulary {
         }
     };
 }
+pub(crate) use vocabulary;
 
 vocabulary! {
     /// Which side of the evaluation a person of `cohort` is on.

@@ -64,8 +64,7 @@ impl BetweenAreas {
 fn sums_by_area(cells: &[AreaCell], areas: usize) -> Vec<StratumCounts> {
     let mut totals = vec![StratumCounts::default(); areas];
     for c in cells {
-        totals[c.area].eligible += c.counts.eligible;
-        totals[c.area].in_work_6m += c.counts.in_work_6m;
+        totals[c.area].add(c.counts);
     }
     totals
 }
@@ -87,20 +86,15 @@ pub fn between_areas(
         ..Default::default()
     };
     // Pooled comparison rates and sizes by stratum.
-    let (mut m_s, mut r_s) = (vec![0u64; strata], vec![0u64; strata]);
+    // (For a mean outcome read "mean" for "rate" and one person's variance
+    // s² for r(1−r) throughout: `StratumCounts::unit_variance`.)
+    let mut pooled_s = vec![StratumCounts::default(); strata];
     for c in comparison {
-        m_s[c.stratum] += c.counts.eligible;
-        r_s[c.stratum] += c.counts.in_work_6m;
+        pooled_s[c.stratum].add(c.counts);
     }
-    let rate_s: Vec<f64> = (0..strata)
-        .map(|s| {
-            if m_s[s] > 0 {
-                r_s[s] as f64 / m_s[s] as f64
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let m_s: Vec<u64> = pooled_s.iter().map(|c| c.eligible).collect();
+    let unit_s: Vec<f64> = pooled_s.iter().map(|c| c.unit_variance()).collect();
+    let rate_s: Vec<f64> = pooled_s.iter().map(|c| c.rate().unwrap_or(0.0)).collect();
     let treated_totals = sums_by_area(treated, treated_areas);
     let comparison_totals = sums_by_area(comparison, comparison_areas);
     let n: u64 = treated_totals.iter().map(|t| t.eligible).sum();
@@ -108,8 +102,12 @@ pub fn between_areas(
         return result;
     }
     let n = n as f64;
-    let k: u64 = treated_totals.iter().map(|t| t.in_work_6m).sum();
-    let p_bar = k as f64 / n;
+    let mut all_treated = StratumCounts::default();
+    for t in &treated_totals {
+        all_treated.add(*t);
+    }
+    // One participant's variance, p̄(1−p̄) for a proportion.
+    let unit_treated = all_treated.unit_variance();
 
     // Programme areas: d_a = p̂_a − ĉ_a around d̄ = Σ wₐ dₐ (the ATT).
     let live: Vec<usize> = (0..treated_areas)
@@ -128,14 +126,14 @@ pub fn between_areas(
             if t.eligible == 0 {
                 return 0.0;
             }
-            (t.in_work_6m as f64 - expected_c[a]) / t.eligible as f64
+            (t.total as f64 - expected_c[a]) / t.eligible as f64
         })
         .collect();
     let d_bar: f64 = live.iter().map(|&a| w[a] * d[a]).sum();
     let sigma2: Vec<f64> = (0..treated_areas)
         .map(|a| match treated_totals[a].eligible {
             0 => 0.0,
-            n_a => p_bar * (1.0 - p_bar) / n_a as f64,
+            n_a => unit_treated / n_a as f64,
         })
         .collect();
     let sum_w2: f64 = live.iter().map(|&a| w[a] * w[a]).sum();
@@ -152,18 +150,21 @@ pub fn between_areas(
         by_treated_area[c.area].push((c.stratum, c.counts.eligible as f64));
     }
     let kept = |s: &usize| m_s[*s] > 0;
-    let c_bar: f64 = (0..strata)
-        .filter(kept)
-        .map(|s| n_s[s] / n * rate_s[s])
-        .sum();
+    // One person's variance over the matched comparison, E_w[y²] − c̄²
+    // (c̄(1−c̄) for a proportion): what a stratum of one borrows.
+    let (c_bar, c_squares) = (0..strata).filter(kept).fold((0.0, 0.0), |(c, q), s| {
+        let w = n_s[s] / n;
+        let m = m_s[s] as f64;
+        (
+            c + w * rate_s[s],
+            q + w * pooled_s[s].squares as f64 / m,
+        )
+    });
+    let pooled = (c_squares - c_bar * c_bar).max(0.0);
     let v_s: Vec<f64> = (0..strata)
         .map(|s| {
-            let counts = StratumCounts {
-                eligible: m_s[s],
-                in_work_6m: r_s[s],
-            };
             if kept(&s) {
-                stratum_variance(counts, c_bar)
+                stratum_variance(pooled_s[s], pooled)
             } else {
                 0.0
             }
@@ -216,13 +217,13 @@ pub fn between_areas(
         for &(s, counts) in &by_area[b] {
             let (m_bs, m) = (counts.eligible as f64, m_s[s] as f64);
             predicted += m_bs * rate_s[s];
-            null += (m_bs / m_b).powi(2) * rate_s[s] * (1.0 - rate_s[s]) * (1.0 - m_bs / m)
+            null += (m_bs / m_b).powi(2) * unit_s[s] * (1.0 - m_bs / m)
                 / m_bs.max(1.0);
             for &(other, m_os) in &by_stratum[s] {
                 a_row[other] += (m_bs / m_b) * (m_os as f64 / m);
             }
         }
-        let e = (comparison_totals[b].in_work_6m as f64 - predicted) / m_b;
+        let e = (comparison_totals[b].total as f64 - predicted) / m_b;
         deviation[b] = e;
         let g: f64 = (0..comparison_areas)
             .map(|j| {
@@ -260,20 +261,16 @@ pub fn between_areas(
     result.weight = sum_w2 + result.comparison_weight;
     result.programme_weights = live.iter().map(|&a| w[a]).collect();
     result.programme_weights.sort_by(|a, b| b.total_cmp(a));
-    let c_bar = {
-        let (r, m) = live_c.iter().fold((0u64, 0u64), |(r, m), &b| {
-            (
-                r + comparison_totals[b].in_work_6m,
-                m + comparison_totals[b].eligible,
-            )
-        });
-        r as f64 / m.max(1) as f64
-    };
+    let mut live_comparison = StratumCounts::default();
+    for &b in &live_c {
+        live_comparison.add(comparison_totals[b]);
+    }
+    let unit_comparison = live_comparison.unit_variance();
     let mut placebo: Vec<(u64, f64, f64)> = live_c
         .iter()
         .map(|&b| {
             let m_b = comparison_totals[b].eligible;
-            (m_b, deviation[b], c_bar * (1.0 - c_bar) / m_b as f64)
+            (m_b, deviation[b], unit_comparison / m_b as f64)
         })
         .collect();
     placebo.sort_by_key(|a| std::cmp::Reverse(a.0));
@@ -349,14 +346,11 @@ fn combinations(n: usize, k: usize, most: usize) -> Vec<Vec<usize>> {
 mod tests {
     use super::*;
 
-    fn cell(area: usize, stratum: usize, eligible: u64, in_work_6m: u64) -> AreaCell {
+    fn cell(area: usize, stratum: usize, eligible: u64, total: u64) -> AreaCell {
         AreaCell {
             area,
             stratum,
-            counts: StratumCounts {
-                eligible,
-                in_work_6m,
-            },
+            counts: StratumCounts::proportion(eligible, total),
         }
     }
 

@@ -7,8 +7,8 @@
 //! counts.
 
 use crate::areas::{AreaCell, BetweenAreas, between_areas};
-use crate::matching::{MatchedComparison, StratumCounts, coarsened_exact_match};
-use contract::formulas::att::{AttParts, att, minimum_detectable_effect};
+use crate::matching::{MatchedComparison, OutcomeKind, StratumCounts, coarsened_exact_match_of};
+use contract::formulas::att::{AttParts, att, att_mean, minimum_detectable_effect_of_variance};
 use contract::formulas::multiplicity::p_value;
 
 /// Counts by area and stratum: the participants' (by site) and the
@@ -21,6 +21,8 @@ pub struct Cells {
     pub comparison: Vec<AreaCell>,
     pub comparison_areas: usize,
     pub strata: usize,
+    /// A proportion (the counts are 0/1 outcomes) or a mean.
+    pub kind: OutcomeKind,
 }
 
 /// The between-area variance an interval uses: the group's own (a
@@ -67,11 +69,10 @@ fn matching(cells: &Cells) -> MatchedComparison {
         (&mut comparison, &cells.comparison),
     ] {
         for c in side {
-            sums[c.stratum].eligible += c.counts.eligible;
-            sums[c.stratum].in_work_6m += c.counts.in_work_6m;
+            sums[c.stratum].add(c.counts);
         }
     }
-    coarsened_exact_match(treated.into_iter().zip(comparison))
+    coarsened_exact_match_of(cells.kind, treated.into_iter().zip(comparison))
 }
 
 /// The effect of `cells`; `programme` is `None` for a programme (its own
@@ -114,17 +115,26 @@ pub fn estimate(cells: &Cells, programme: Option<AreaVariance>) -> Effect {
     ) else {
         return effect;
     };
-    let p = matching.participant_rate.unwrap_or(0.0);
+    let unit_variance = matching.unit_variance();
     let area_variance = areas.tau2 * effect.between.weight;
-    let (parts, df) = AttParts::with_areas(
-        p,
+    let (parts, df) = AttParts::with_areas_of_variance(
+        unit_variance,
         matching.matched,
         comparison_rate,
         comparison_variance,
         area_variance,
         areas.df,
     );
-    if let Some(a) = att(matching.matched_in_work, matching.matched, parts) {
+    let estimate = match cells.kind {
+        OutcomeKind::Proportion => att(matching.matched_in_work, matching.matched, parts),
+        OutcomeKind::Mean => att_mean(
+            matching.matched_in_work as f64,
+            matching.matched_squares as f64,
+            matching.matched,
+            parts,
+        ),
+    };
+    if let Some(a) = estimate {
         effect.att_low = Some(a.low);
         effect.att_high = Some(a.high);
         effect.p_value = p_value(a.att, a.se, df);
@@ -132,7 +142,7 @@ pub fn estimate(cells: &Cells, programme: Option<AreaVariance>) -> Effect {
         if programme.is_none() {
             effect.randomisation_p = effect.between.randomisation_p(a.att / a.se);
         }
-        effect.mde = minimum_detectable_effect(p, matching.matched, parts);
+        effect.mde = minimum_detectable_effect_of_variance(unit_variance, matching.matched, parts);
     }
     effect.area_variance = Some(area_variance);
     effect.df = Some(df);

@@ -6,19 +6,57 @@
 //! `sql/comparison_strata.sql`); this module only weighs them. Only eligible
 //! people are counted on either side.
 
-use contract::formulas::att::{AttParts, att};
+use contract::formulas::att::{AttParts, att, att_mean};
 
-/// Eligible people in one stratum on one side, and how many of them were in
-/// work at 6 months.
+/// What kind of outcome the counts hold: a proportion (each person 0 or 1,
+/// Wilson's interval for the participants) or a mean (months in work,
+/// earnings: the t interval).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OutcomeKind {
+    #[default]
+    Proportion,
+    Mean,
+}
+
+/// Eligible people in one stratum on one side, and the sum of their
+/// outcome and of its squares: for a proportion (in work at 6 months, the
+/// headline) `total` counts those with the outcome and equals `squares`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StratumCounts {
     pub eligible: u64,
-    pub in_work_6m: u64,
+    pub total: u64,
+    pub squares: u64,
 }
 
 impl StratumCounts {
+    /// `eligible` people of whom `yes` have a 0/1 outcome.
+    pub fn proportion(eligible: u64, yes: u64) -> Self {
+        StratumCounts {
+            eligible,
+            total: yes,
+            squares: yes,
+        }
+    }
+
+    pub fn add(&mut self, other: StratumCounts) {
+        self.eligible += other.eligible;
+        self.total += other.total;
+        self.squares += other.squares;
+    }
+
     pub fn rate(self) -> Option<f64> {
-        (self.eligible > 0).then(|| self.in_work_6m as f64 / self.eligible as f64)
+        (self.eligible > 0).then(|| self.total as f64 / self.eligible as f64)
+    }
+
+    /// One person's variance, by plug-in: Σy²/n − ȳ², which for a 0/1
+    /// outcome is p(1−p). 0 without people.
+    pub fn unit_variance(self) -> f64 {
+        if self.eligible == 0 {
+            return 0.0;
+        }
+        let n = self.eligible as f64;
+        let mean = self.total as f64 / n;
+        (self.squares as f64 / n - mean * mean).max(0.0)
     }
 }
 
@@ -27,20 +65,23 @@ impl StratumCounts {
 pub struct MatchedComparison {
     /// Eligible participants in strata that also hold comparison people.
     pub matched: u64,
-    /// Of them, in work at 6 months.
+    /// Of them, in work at 6 months (for a mean outcome: the sum of their
+    /// values).
     pub matched_in_work: u64,
+    /// The sum of the matched participants' squared values.
+    pub matched_squares: u64,
     /// Eligible participants in strata with no comparison people (dropped).
     pub unmatched: u64,
     /// Strata with both eligible participants and comparison people.
     pub strata_matched: u64,
     /// Strata with eligible participants but no comparison people.
     pub strata_dropped: u64,
-    /// In-work rate of the matched participants (p).
+    /// In-work rate (or mean) of the matched participants (p).
     pub participant_rate: Option<f64>,
     /// Participant-weighted average of the matched strata's comparison rates.
     pub comparison_rate: Option<f64>,
     /// What the comparison side adds to the ATT's variance:
-    /// Σₛ wₛ² cₛ(1−cₛ)/(mₛ−1) ([`stratum_variance`]).
+    /// Σₛ wₛ² vₛ ([`stratum_variance`]).
     pub comparison_variance: Option<f64>,
     /// participant_rate − comparison_rate.
     pub att: Option<f64>,
@@ -52,19 +93,33 @@ pub struct MatchedComparison {
     pub att_high: Option<f64>,
 }
 
-/// The variance of one stratum's comparison rate ĉ = y/m, estimated without
-/// bias: ĉ(1−ĉ)/(m−1). The plug-in ĉ(1−ĉ)/m is biased low by (m−1)/m, and
-/// with the fine strata of the matching many hold only a few comparison
+impl MatchedComparison {
+    /// One matched participant's variance: p(1−p), or s² for a mean.
+    pub fn unit_variance(&self) -> f64 {
+        StratumCounts {
+            eligible: self.matched,
+            total: self.matched_in_work,
+            squares: self.matched_squares,
+        }
+        .unit_variance()
+    }
+}
+
+/// The variance of one stratum's comparison mean ĉ = Σy/m, estimated
+/// without bias: s²/m with s² = (Σy² − (Σy)²/m)/(m−1), which for a 0/1
+/// outcome is ĉ(1−ĉ)/(m−1). The plug-in ĉ(1−ĉ)/m is biased low by (m−1)/m,
+/// and with the fine strata of the matching many hold only a few comparison
 /// people, where it is often exactly 0 (every one in work, or none). A
 /// stratum of one comparison person says nothing about its own spread; it
-/// takes the matched comparison rate's, c̄(1−c̄).
-pub fn stratum_variance(comparison: StratumCounts, pooled_rate: f64) -> f64 {
+/// takes `pooled`, one person's variance over the matched comparison
+/// (c̄(1−c̄) for a proportion).
+pub fn stratum_variance(comparison: StratumCounts, pooled: f64) -> f64 {
     let m = comparison.eligible as f64;
     if comparison.eligible >= 2 {
-        let c = comparison.in_work_6m as f64 / m;
-        c * (1.0 - c) / (m - 1.0)
+        let (total, squares) = (comparison.total as f64, comparison.squares as f64);
+        ((squares - total * total / m) / (m - 1.0)).max(0.0) / m
     } else {
-        pooled_rate * (1.0 - pooled_rate)
+        pooled
     }
 }
 
@@ -75,8 +130,17 @@ pub fn stratum_variance(comparison: StratumCounts, pooled_rate: f64) -> f64 {
 /// se² = p(1−p)/n + Σₛ wₛ² vₛ, where p and n are the matched participants'
 /// rate and count, wₛ = nₛ/n, and vₛ = cₛ(1−cₛ)/(mₛ−1) with cₛ, mₛ the
 /// comparison rate and count in stratum s ([`stratum_variance`]); the
-/// interval is `contract::formulas::att`'s.
+/// interval is `contract::formulas::att`'s. A mean outcome has s² in place
+/// of p(1−p) and the t interval in place of Wilson's.
 pub fn coarsened_exact_match(
+    strata: impl IntoIterator<Item = (StratumCounts, StratumCounts)>,
+) -> MatchedComparison {
+    coarsened_exact_match_of(OutcomeKind::Proportion, strata)
+}
+
+/// [`coarsened_exact_match`] for either kind of outcome.
+pub fn coarsened_exact_match_of(
+    kind: OutcomeKind,
     strata: impl IntoIterator<Item = (StratumCounts, StratumCounts)>,
 ) -> MatchedComparison {
     let mut result = MatchedComparison::default();
@@ -98,22 +162,37 @@ pub fn coarsened_exact_match(
         return result;
     }
     let n = result.matched as f64;
-    let in_work: u64 = kept.iter().map(|(p, _)| p.in_work_6m).sum();
     let mut comparison_rate = 0.0;
+    let mut comparison_squares = 0.0;
+    for (participants, comparison) in &kept {
+        let w = participants.eligible as f64 / n;
+        let m = comparison.eligible as f64;
+        comparison_rate += w * comparison.total as f64 / m;
+        comparison_squares += w * comparison.squares as f64 / m;
+        result.matched_in_work += participants.total;
+        result.matched_squares += participants.squares;
+    }
+    // One person's variance over the matched comparison, E_w[y²] − c̄²:
+    // c̄(1−c̄) for a proportion.
+    let pooled = (comparison_squares - comparison_rate * comparison_rate).max(0.0);
     let mut comparison_variance = 0.0;
     for (participants, comparison) in &kept {
         let w = participants.eligible as f64 / n;
-        comparison_rate += w * comparison.in_work_6m as f64 / comparison.eligible as f64;
+        comparison_variance += w * w * stratum_variance(*comparison, pooled);
     }
-    for (participants, comparison) in &kept {
-        let w = participants.eligible as f64 / n;
-        comparison_variance += w * w * stratum_variance(*comparison, comparison_rate);
-    }
-    result.matched_in_work = in_work;
     result.comparison_rate = Some(comparison_rate);
     result.comparison_variance = Some(comparison_variance);
     let parts = AttParts::without_areas(comparison_rate, comparison_variance);
-    if let Some(a) = att(in_work, result.matched, parts) {
+    let estimate = match kind {
+        OutcomeKind::Proportion => att(result.matched_in_work, result.matched, parts),
+        OutcomeKind::Mean => att_mean(
+            result.matched_in_work as f64,
+            result.matched_squares as f64,
+            result.matched,
+            parts,
+        ),
+    };
+    if let Some(a) = estimate {
         result.participant_rate = Some(a.participant_rate);
         result.att = Some(a.att);
         result.att_se = Some(a.se);
@@ -127,11 +206,8 @@ pub fn coarsened_exact_match(
 mod tests {
     use super::*;
 
-    fn counts(eligible: u64, in_work_6m: u64) -> StratumCounts {
-        StratumCounts {
-            eligible,
-            in_work_6m,
-        }
+    fn counts(eligible: u64, total: u64) -> StratumCounts {
+        StratumCounts::proportion(eligible, total)
     }
 
     /// Worked by hand:
@@ -205,8 +281,44 @@ mod tests {
         let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 5e-7;
         assert!(close(m.comparison_rate, 0.75));
         assert!(close(m.comparison_variance, 0.046_875 + 0.25 / 36.0));
-        assert_eq!(stratum_variance(counts(2, 2), 0.5), 0.0);
-        assert!((stratum_variance(counts(4, 1), 0.5) - 0.1875 / 3.0).abs() < 1e-15);
+        assert_eq!(stratum_variance(counts(2, 2), 0.25), 0.0);
+        assert!((stratum_variance(counts(4, 1), 0.25) - 0.1875 / 3.0).abs() < 1e-15);
+        assert_eq!(stratum_variance(counts(1, 1), 0.25), 0.25);
+    }
+
+    /// A mean outcome (months in work), by hand, with unequal ratios and a
+    /// comparison stratum of one:
+    ///   A: participants 1, 3 (total 4, squares 10); comparison 0, 1, 2
+    ///      (total 3, squares 5, mean 1, v = (5 − 9/3)/2/3 = 1/3)
+    ///   B: participants 2, 2 (total 4, squares 8); comparison 4 alone
+    /// w = (½, ½): ȳ = 2, c̄ = ½·1 + ½·4 = 2.5, att = −0.5; the pooled spread
+    /// E_w[y²] − c̄² = ½·5/3 + ½·16 − 6.25 = 2.583333 is B's v, so
+    /// V = ¼·⅓ + ¼·2.583333 = 0.729167; s² = (18 − 16)/3 = ⅔, and
+    /// se = √(⅔/4 + 0.729167) = 0.946485; the interval squares and adds
+    /// 1.96·√(⅔/4) and 1.96·√V: −0.5 ∓ 1.855110.
+    #[test]
+    fn a_mean_outcome_by_hand() {
+        let sums = |eligible, total, squares| StratumCounts {
+            eligible,
+            total,
+            squares,
+        };
+        let m = coarsened_exact_match_of(
+            OutcomeKind::Mean,
+            [
+                (sums(2, 4, 10), sums(3, 3, 5)),
+                (sums(2, 4, 8), sums(1, 4, 16)),
+            ],
+        );
+        let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 5e-7;
+        assert!(close(m.participant_rate, 2.0));
+        assert!(close(m.comparison_rate, 2.5));
+        assert!(close(m.comparison_variance, 0.729_166_7));
+        assert!(close(m.att, -0.5));
+        assert!(close(m.att_se, 0.946_484_7));
+        assert!(close(m.att_low, -2.355_110_1));
+        assert!(close(m.att_high, 1.355_110_1));
+        assert!((m.unit_variance() - 0.5).abs() < 1e-12);
     }
 
     #[test]

@@ -248,6 +248,7 @@ impl Run<'_> {
             fit_note_group_time: evaluation.fit_note_group_time,
             fit_note_event_study: evaluation.fit_note_event_study,
             balance: evaluation.balance,
+            outcome_effects: evaluation.outcome_effects,
             data_quality,
         };
         write_tables(ctx, staging, &tables, run_id).await?;

@@ -59,7 +59,27 @@ impl AttParts {
         area_variance: f64,
         tau2_df: f64,
     ) -> (Self, f64) {
-        let within = p * (1.0 - p) / matched.max(1) as f64 + comparison_variance;
+        Self::with_areas_of_variance(
+            p * (1.0 - p),
+            matched,
+            comparison_rate,
+            comparison_variance,
+            area_variance,
+            tau2_df,
+        )
+    }
+
+    /// [`AttParts::with_areas`] for any outcome: `unit_variance` is one
+    /// participant's variance (p(1−p) for a proportion, s² for a mean).
+    pub fn with_areas_of_variance(
+        unit_variance: f64,
+        matched: u64,
+        comparison_rate: f64,
+        comparison_variance: f64,
+        area_variance: f64,
+        tau2_df: f64,
+    ) -> (Self, f64) {
+        let within = unit_variance / matched.max(1) as f64 + comparison_variance;
         let (df, critical) = satterthwaite(within, area_variance, tau2_df);
         let parts = AttParts {
             comparison_rate,
@@ -120,6 +140,37 @@ pub fn att(in_work: u64, matched: u64, parts: AttParts) -> Option<Att> {
     })
 }
 
+/// The ATT of a mean outcome (months in work, earnings) for `matched`
+/// participants whose values sum to `total` with squares summing to
+/// `squares`: the participants' mean ȳ with its t interval
+/// ȳ ± t·s/√m (s² the unbiased sample variance), combined with the
+/// comparison's and areas' parts by square and add, as [`att`] does with
+/// Wilson's interval for a proportion. `None` with fewer than two matched
+/// participants (no spread to estimate).
+pub fn att_mean(total: f64, squares: f64, matched: u64, parts: AttParts) -> Option<Att> {
+    if matched < 2 || !parts.comparison_rate.is_finite() {
+        return None;
+    }
+    let m = matched as f64;
+    let mean = total / m;
+    let variance = ((squares - total * total / m) / (m - 1.0)).max(0.0);
+    let att = mean - parts.comparison_rate;
+    let t = parts.critical;
+    let own = t * (variance / m).sqrt();
+    let others = [
+        t * parts.comparison_variance.max(0.0).sqrt(),
+        t * parts.area_variance.max(0.0).sqrt(),
+    ];
+    let (low, high) = mover(att, &[own, others[0], others[1]], &[own, others[0], others[1]]);
+    Some(Att {
+        participant_rate: mean,
+        att,
+        se: (variance / m + parts.comparison_variance + parts.area_variance).sqrt(),
+        low,
+        high,
+    })
+}
+
 /// Satterthwaite's degrees of freedom for a variance `within + areas` whose
 /// area part was estimated with `tau2_df` degrees of freedom (the within part
 /// with infinitely many), and the two-sided 95% t critical value.
@@ -168,9 +219,19 @@ pub const Z_80: f64 = 0.841_621_233_572_914_3;
 /// `critical`: (t + z₀.₈)·√(p(1−p)/m + V + A) for `m` participants at rate
 /// `p`, with the comparison's and areas' variance parts of `parts`.
 pub fn minimum_detectable_effect(p: f64, m: u64, parts: AttParts) -> Option<f64> {
+    minimum_detectable_effect_of_variance(p * (1.0 - p), m, parts)
+}
+
+/// [`minimum_detectable_effect`] for any outcome: `unit_variance` is one
+/// participant's variance.
+pub fn minimum_detectable_effect_of_variance(
+    unit_variance: f64,
+    m: u64,
+    parts: AttParts,
+) -> Option<f64> {
     (m > 0 && parts.critical.is_finite()).then(|| {
         (parts.critical + Z_80)
-            * (p * (1.0 - p) / m as f64 + parts.comparison_variance + parts.area_variance).sqrt()
+            * (unit_variance / m as f64 + parts.comparison_variance + parts.area_variance).sqrt()
     })
 }
 
@@ -214,6 +275,28 @@ mod tests {
 
     /// within 0.0004, areas 0.0004 estimated on 10 df: df = 0.0008²/(0.0004²/10)
     /// = 40, t(0.975; 40) = 2.0211.
+    /// A mean outcome by hand: participants 2, 4, 6, 8 (total 20, squares
+    /// 120): ȳ = 5, s² = (120 − 400/4)/3 = 20/3, s/√4 = 1.290994; against a
+    /// comparison mean of 3 with variance part 0.5 at z = 1.96, the effect
+    /// is 2 with distances 1.96·1.290994 = 2.530349 and 1.96·0.707107 =
+    /// 1.385929, so ±√(2.530349² + 1.385929²) = ±2.885042:
+    /// (−0.885042, 4.885042), se = √(1.666667 + 0.5) = 1.471960.
+    #[test]
+    fn a_mean_outcome_by_hand() {
+        let parts = AttParts::without_areas(3.0, 0.5);
+        let a = att_mean(20.0, 120.0, 4, parts).unwrap();
+        assert!((a.participant_rate - 5.0).abs() < 1e-12);
+        assert!((a.att - 2.0).abs() < 1e-12);
+        assert!((a.low + 0.885_042).abs() < 1e-6, "{}", a.low);
+        assert!((a.high - 4.885_042).abs() < 1e-6, "{}", a.high);
+        assert!((a.se - 1.471_960).abs() < 1e-6);
+        assert_eq!(att_mean(5.0, 25.0, 1, parts), None);
+        // For a 0/1 outcome the unit variance is p(1−p), as with_areas uses.
+        let (binary, _) = AttParts::with_areas(0.3, 100, 0.2, 0.001, 0.002, 5.0);
+        let (general, _) = AttParts::with_areas_of_variance(0.21, 100, 0.2, 0.001, 0.002, 5.0);
+        assert_eq!(binary.critical, general.critical);
+    }
+
     #[test]
     fn satterthwaite_by_hand() {
         let (df, t) = satterthwaite(0.0004, 0.0004, 10.0);

@@ -136,6 +136,7 @@ evidence_tables! {
     fit_note_group_time: FitNoteGroupTime,
     fit_note_event_study: FitNoteEventStudy,
     balance: Balance,
+    outcome_effects: OutcomeEffect,
     data_quality: DataQuality,
 }
 
@@ -181,6 +182,7 @@ mod tests {
                 "fit_note_group_time",
                 "fit_note_event_study",
                 "balance",
+                "outcome_effects",
                 "data_quality",
             ]
         );

@@ -196,6 +196,52 @@ output_table! {
 }
 
 output_table! {
+    /// One row per (programme, outcome): every outcome of
+    /// `contract::outcomes` with the headline's matched estimator, its
+    /// interval with the areas' variance, and the effect on those who
+    /// engaged. A proportion's values are shares; a mean's are months or
+    /// pounds a month.
+    pub struct OutcomeEffect = "outcome_effects", grain ["programme", "outcome"] {
+        pub programme: String,
+        pub outcome: String,
+        /// `headline` (declared in datasets/reference/headline_outcomes.csv)
+        /// or `secondary`.
+        pub role: String,
+        /// `proportion`, `months` or `pounds`.
+        pub unit: String,
+        pub horizon_months: u64,
+        /// Participants whose data reach the outcome.
+        pub eligible: u64,
+        /// Eligible participants in strata with comparison people.
+        pub matched: u64,
+        pub unmatched: u64,
+        /// The matched participants' outcome summed (how many had a yes/no
+        /// outcome) and its squares summed: what the interval is rebuilt from.
+        pub matched_total: u64,
+        pub matched_squares: u64,
+        pub participant_mean: Option<f64>,
+        pub comparison_mean: Option<f64>,
+        pub comparison_variance: Option<f64>,
+        pub att: Option<f64>,
+        pub att_low: Option<f64>,
+        pub att_high: Option<f64>,
+        pub between_area_variance: Option<f64>,
+        pub between_area_df: Option<f64>,
+        pub att_area_variance: Option<f64>,
+        pub att_df: Option<f64>,
+        pub att_p_value: Option<f64>,
+        /// Matched participants who engaged, as a share of the matched.
+        pub engaged_share: Option<f64>,
+        /// Bloom's (1984) effect on those who engaged: att ÷ engaged_share.
+        pub att_engaged: Option<f64>,
+        pub att_engaged_low: Option<f64>,
+        pub att_engaged_high: Option<f64>,
+        /// Why there is no estimate, in plain words (null when there is one).
+        pub note: Option<String>,
+    }
+}
+
+output_table! {
     /// One row per (programme, site): the site's rate against its
     /// programme's funnel limits.
     pub struct SiteOutcome = "site_outcomes", grain ["programme", "area_id"] {

@@ -189,6 +189,7 @@ fn evidence_of(people: &[Person]) -> Evidence {
         fit_note_group_time: vec![],
         fit_note_event_study: vec![],
         balance: vec![],
+        outcome_effects: vec![],
         data_quality: vec![],
     };
     let mut evidence = Evidence {

@@ -9,6 +9,7 @@
 mod balance;
 mod coverage;
 mod fit_notes;
+mod outcomes;
 mod programmes;
 mod sites;
 mod strata;
@@ -22,7 +23,7 @@ use contract::inputs::PROGRAMMES;
 use contract::manifest::CohortSize;
 use contract::outputs::{
     Balance, FitNoteArea, FitNoteDid, FitNoteEventStudy, FitNoteGroupTime, FitNoteMonthly,
-    FitNoteTrend, ProgrammeOutcome, SiteOutcome, SubgroupOutcome,
+    FitNoteTrend, OutcomeEffect, ProgrammeOutcome, SiteOutcome, SubgroupOutcome,
 };
 use contract::small::SmallResult;
 use datafusion::arrow::array::RecordBatch;
@@ -93,6 +94,7 @@ pub struct Evaluation {
     pub fit_note_group_time: Vec<FitNoteGroupTime>,
     pub fit_note_event_study: Vec<FitNoteEventStudy>,
     pub balance: Vec<Balance>,
+    pub outcome_effects: Vec<OutcomeEffect>,
     /// What the data cannot support yet, in plain English (for the manifest).
     pub warnings: Vec<String>,
 }
@@ -111,6 +113,12 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
             .await?;
     let site_outcomes = sites::site_outcomes(ctx, &programme_outcomes, &effects).await?;
     let subgroup_outcomes = subgroups::subgroup_outcomes(&groups, &comparison, &effects);
+    drop((groups, comparison, placebo));
+    let names: Vec<String> = programme_outcomes
+        .iter()
+        .map(|p| p.programme.clone())
+        .collect();
+    let outcome_effects = outcomes::outcome_effects(ctx, &names).await?;
     let coverage = coverage::programme_coverage(ctx).await?;
     let fit_note_monthly = fit_notes::fit_note_monthly(ctx).await?;
     let fit_note_areas = fit_notes::fit_note_areas(ctx).await?;
@@ -133,6 +141,7 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
         fit_note_group_time,
         fit_note_event_study,
         balance,
+        outcome_effects,
         warnings,
     })
 }

@@ -7,7 +7,8 @@ use super::{parse, programme_order, query};
 use crate::areas::AreaCell;
 use crate::effect::{AreaVariance, Cells, Effect, estimate};
 use crate::error::Result;
-use crate::matching::StratumCounts;
+use crate::matching::{OutcomeKind, StratumCounts};
+use contract::outcomes::{Outcome, Unit};
 use contract::small::SmallResult;
 use contract::vocabulary::{Arm, Dimension};
 use datafusion::prelude::SessionContext;
@@ -74,10 +75,7 @@ pub async fn comparison_strata(ctx: &SessionContext) -> Result<Comparison> {
         ..Comparison::default()
     };
     for (i, key) in keys.into_iter().enumerate() {
-        let counts = StratumCounts {
-            eligible: eligible[i],
-            in_work_6m: in_work[i],
-        };
+        let counts = StratumCounts::proportion(eligible[i], in_work[i]);
         comparison
             .cells
             .push((area[i].clone().unwrap_or_default(), key, counts));
@@ -104,6 +102,8 @@ pub struct Group {
     /// `cells`), and the engaged counts by stratum number.
     ids: Vec<usize>,
     engaged_ids: Vec<(usize, u64)>,
+    /// A proportion (the headline, placebo) or a mean outcome.
+    kind: OutcomeKind,
 }
 
 /// Number every stratum of the comparison and participant cells once, in
@@ -157,6 +157,7 @@ impl Group {
     pub fn cells(&self, comparison: &Comparison) -> Cells {
         let mut cells = Cells {
             strata: comparison.strata,
+            kind: self.kind,
             ..Cells::default()
         };
         let mut sites: BTreeMap<&str, usize> = BTreeMap::new();
@@ -228,10 +229,7 @@ pub async fn participant_groups(ctx: &SessionContext) -> Result<BTreeMap<GroupKe
                 value[i].clone().unwrap_or_else(|| "unknown".into()),
             ))
             .or_default();
-        let counts = StratumCounts {
-            eligible: eligible[i],
-            in_work_6m: in_work[i],
-        };
+        let counts = StratumCounts::proportion(eligible[i], in_work[i]);
         group.participants += participants[i];
         group.eligible += eligible[i];
         group.in_work_6m += in_work[i];
@@ -247,35 +245,95 @@ pub async fn participant_groups(ctx: &SessionContext) -> Result<BTreeMap<GroupKe
     Ok(groups)
 }
 
+/// Where one outcome's counts are in a by-arm metric view
+/// (`sql/placebo_strata.sql`, `sql/outcome_strata.sql`).
+pub struct OutcomeColumns {
+    pub eligible: String,
+    pub total: String,
+    /// Σy²; a yes/no outcome's is its total.
+    pub squares: Option<String>,
+    pub engaged: Option<String>,
+    pub kind: OutcomeKind,
+}
+
+impl OutcomeColumns {
+    pub fn of(outcome: Outcome) -> Self {
+        OutcomeColumns {
+            eligible: outcome.column("eligible"),
+            total: outcome.column("total"),
+            squares: Some(outcome.column("squares")),
+            engaged: Some(outcome.column("engaged")),
+            kind: match outcome.unit() {
+                Unit::Proportion => OutcomeKind::Proportion,
+                Unit::Months | Unit::Pounds => OutcomeKind::Mean,
+            },
+        }
+    }
+}
+
 /// The placebo outcome's participants per programme and comparison people,
 /// from `sql/placebo_strata.sql` (one pass for both arms).
 pub async fn placebo_strata(ctx: &SessionContext) -> Result<(BTreeMap<String, Group>, Comparison)> {
     let view = "placebo_strata";
     let r = query(ctx, view).await?;
     let keys = stratum_keys(&r)?;
+    let columns = OutcomeColumns {
+        eligible: "eligible".into(),
+        total: "in_work_6m".into(),
+        squares: None,
+        engaged: None,
+        kind: OutcomeKind::Proportion,
+    };
+    arm_strata(&r, keys, view, &columns)
+}
+
+/// One outcome's participants per programme and comparison people from a
+/// by-arm view `r` whose stratum keys are `keys`.
+pub fn arm_strata(
+    r: &SmallResult,
+    keys: Vec<StratumKey>,
+    view: &str,
+    columns: &OutcomeColumns,
+) -> Result<(BTreeMap<String, Group>, Comparison)> {
     let arm = r.strings("arm")?;
     let programme = r.strings("programme")?;
     let area = r.strings("area_id")?;
-    let participants = r.counts("participants")?;
-    let eligible = r.counts("eligible")?;
-    let in_work = r.counts("in_work_6m")?;
+    let participants = r.counts("participants").ok();
+    let eligible = r.counts(&columns.eligible)?;
+    let total = r.counts(&columns.total)?;
+    let squares = match &columns.squares {
+        Some(c) => r.counts(c)?,
+        None => total.clone(),
+    };
+    let engaged = columns.engaged.as_deref().map(|c| r.counts(c)).transpose()?;
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut comparison = Comparison::default();
     for (i, key) in keys.into_iter().enumerate() {
         let counts = StratumCounts {
             eligible: eligible[i],
-            in_work_6m: in_work[i],
+            total: total[i],
+            squares: squares[i],
         };
         let area = area[i].clone().unwrap_or_default();
         match parse(arm[i].as_deref(), Arm::parse, view, "arm")? {
-            Arm::Comparison => comparison.cells.push((area, key, counts)),
+            Arm::Comparison => {
+                if counts.eligible > 0 {
+                    comparison.cells.push((area, key, counts));
+                }
+            }
             Arm::Participant => {
                 let group = groups
                     .entry(programme[i].clone().unwrap_or_default())
-                    .or_default();
-                group.participants += participants[i];
+                    .or_insert_with(|| Group {
+                        kind: columns.kind,
+                        ..Group::default()
+                    });
+                group.participants += participants.as_ref().map_or(eligible[i], |p| p[i]);
                 group.eligible += eligible[i];
-                group.in_work_6m += in_work[i];
+                group.in_work_6m += total[i];
+                if let Some(engaged) = &engaged {
+                    *group.engaged.entry(key.clone()).or_default() += engaged[i];
+                }
                 group.cells.push((area, key, counts));
             }
         }

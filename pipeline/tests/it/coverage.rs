@@ -43,10 +43,7 @@ fn simulate(design: &Design, rng: &mut Pcg64Mcg) -> Cells {
                 AreaCell {
                     area,
                     stratum: s,
-                    counts: StratumCounts {
-                        eligible,
-                        in_work_6m,
-                    },
+                    counts: StratumCounts::proportion(eligible, in_work_6m),
                 }
             })
             .collect::<Vec<_>>()

@@ -1,0 +1,139 @@
+//! `outcome_effects`: every outcome of `contract::outcomes` for every
+//! programme, with the headline's estimator (the same strata, matching,
+//! areas' variance and interval), from `sql/outcome_strata.sql`; each
+//! programme's declared headline marked.
+
+use super::query;
+use super::strata::{OutcomeColumns, arm_strata, number_strata, stratum_keys};
+use crate::error::Result;
+use contract::inputs::PROGRAMMES;
+use contract::outcomes::{Outcome, Unit, headline_of};
+use contract::outputs::OutcomeEffect;
+use datafusion::prelude::SessionContext;
+
+fn unit_name(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Proportion => "proportion",
+        Unit::Months => "months",
+        Unit::Pounds => "pounds",
+    }
+}
+
+/// One row per (programme, outcome), programmes in contract order (those of
+/// `programmes`, the programmes with participants), outcomes in
+/// `Outcome::ALL` order. The view is read once; each outcome's cells are
+/// built, matched and dropped in turn (one outcome's cells at a time).
+pub async fn outcome_effects(
+    ctx: &SessionContext,
+    programmes: &[String],
+) -> Result<Vec<OutcomeEffect>> {
+    let view = "outcome_strata";
+    let r = query(ctx, view).await?;
+    let keys = stratum_keys(&r)?;
+    let mut rows = Vec::new();
+    for &outcome in Outcome::ALL {
+        let (mut groups, mut comparison) =
+            arm_strata(&r, keys.clone(), view, &OutcomeColumns::of(outcome))?;
+        number_strata([&mut comparison], groups.values_mut());
+        for programme in programmes {
+            let row = match groups.get(programme) {
+                Some(group) => {
+                    let e = group.effect(&comparison, None);
+                    let m = e.matching;
+                    let engaged_share = (m.matched > 0)
+                        .then(|| group.engaged_matched(&comparison) as f64 / m.matched as f64);
+                    let bloom = |v: Option<f64>| Some(v? / engaged_share.filter(|s| *s > 0.0)?);
+                    let note = if group.eligible == 0 {
+                        Some(format!(
+                            "no participant's data reach {} months after referral yet",
+                            outcome.horizon_months()
+                        ))
+                    } else if m.matched == 0 {
+                        Some("no eligible participant has comparison people in their stratum".into())
+                    } else if e.att_low.is_none() {
+                        Some("too few areas or people to put an interval on the effect".into())
+                    } else {
+                        None
+                    };
+                    OutcomeEffect {
+                        eligible: group.eligible,
+                        matched: m.matched,
+                        unmatched: m.unmatched,
+                        matched_total: m.matched_in_work,
+                        matched_squares: m.matched_squares,
+                        participant_mean: m.participant_rate,
+                        comparison_mean: m.comparison_rate,
+                        comparison_variance: m.comparison_variance,
+                        att: m.att,
+                        att_low: e.att_low,
+                        att_high: e.att_high,
+                        between_area_variance: e.between.tau2,
+                        between_area_df: e.between.tau2.map(|_| e.between.tau2_df),
+                        att_area_variance: e.area_variance,
+                        att_df: e.df,
+                        att_p_value: e.p_value,
+                        engaged_share,
+                        att_engaged: bloom(m.att),
+                        att_engaged_low: bloom(e.att_low),
+                        att_engaged_high: bloom(e.att_high),
+                        note,
+                        ..empty(programme, outcome)
+                    }
+                }
+                None => empty(programme, outcome),
+            };
+            rows.push(row);
+        }
+    }
+    rows.sort_by_key(|r| {
+        (
+            PROGRAMMES
+                .iter()
+                .position(|p| *p == r.programme)
+                .unwrap_or(PROGRAMMES.len()),
+            r.programme.clone(),
+            Outcome::parse(&r.outcome),
+        )
+    });
+    Ok(rows)
+}
+
+/// A row with no estimate (no eligible participant).
+fn empty(programme: &str, outcome: Outcome) -> OutcomeEffect {
+    OutcomeEffect {
+        programme: programme.to_string(),
+        outcome: outcome.as_str().to_string(),
+        role: if headline_of(programme) == outcome {
+            "headline"
+        } else {
+            "secondary"
+        }
+        .into(),
+        unit: unit_name(outcome.unit()).into(),
+        horizon_months: outcome.horizon_months().into(),
+        eligible: 0,
+        matched: 0,
+        unmatched: 0,
+        matched_total: 0,
+        matched_squares: 0,
+        participant_mean: None,
+        comparison_mean: None,
+        comparison_variance: None,
+        att: None,
+        att_low: None,
+        att_high: None,
+        between_area_variance: None,
+        between_area_df: None,
+        att_area_variance: None,
+        att_df: None,
+        att_p_value: None,
+        engaged_share: None,
+        att_engaged: None,
+        att_engaged_low: None,
+        att_engaged_high: None,
+        note: Some(format!(
+            "no participant's data reach {} months after referral yet",
+            outcome.horizon_months()
+        )),
+    }
+}
