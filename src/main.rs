@@ -52,8 +52,9 @@ enum Command {
         area_sd: f64,
         /// The difficulties a real comparison faces to plant: `all`, `none`, or a comma-separated list of `dip`
         /// (people out of work were often in work in the year before, and are referred and return more),
-        /// `trend` (the chance of being in work rises month by month) and `regional` (regions differ in
-        /// employment and programmes run in the weaker ones).
+        /// `trend` (the chance of being in work rises month by month), `regional` (regions differ in
+        /// employment and programmes run in the weaker ones) and `hidden` (an unobserved trait raises both
+        /// referral and work: a bias no matching removes).
         #[arg(long, default_value = "all", value_parser = datasets::Difficulties::parse)]
         difficulties: datasets::Difficulties,
     },

@@ -40,6 +40,14 @@ pub struct SyntheticEffect {
     /// Base chance that an eligible person in the programme's area is
     /// referred, before selection on age, deprivation, condition and status.
     pub referral_rate: f64,
+    /// Of the engaged participants out of work 6 months on who would not
+    /// have been in education or training, the share the programme moves
+    /// into it (divided by the share engaged, so that it is the effect per
+    /// participant), from 6 months on.
+    pub education_uplift: f64,
+    /// The proportional rise in an engaged participant's pay after the
+    /// index month.
+    pub earnings_uplift: f64,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -30,6 +30,7 @@ pub use world::{FIRST_MONTH, MONTHS};
 
 use crate::reference::{Reference, ReferenceError};
 use chrono::{Datelike, Months, NaiveDate};
+use contract::outcomes::Outcome;
 use columns::*;
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int8Builder, Int32Builder,
@@ -107,6 +108,9 @@ pub struct Difficulties {
     /// Regions differ in employment, and programmes run in the weaker ones
     /// (matched by the area's labour-market band).
     pub regional: bool,
+    /// An unobserved trait raises both referral and work (no stratum holds
+    /// it: a bias matching cannot remove, for the E-value to speak to).
+    pub hidden: bool,
 }
 
 impl Difficulties {
@@ -114,14 +118,17 @@ impl Difficulties {
         dip: true,
         trend: true,
         regional: true,
+        hidden: true,
     };
     pub const NONE: Difficulties = Difficulties {
         dip: false,
         trend: false,
         regional: false,
+        hidden: false,
     };
 
-    /// `all`, `none`, or a comma-separated list of `dip`, `trend`, `regional`.
+    /// `all`, `none`, or a comma-separated list of `dip`, `trend`,
+    /// `regional`, `hidden`.
     pub fn parse(text: &str) -> Result<Self, String> {
         match text.trim() {
             "all" => return Ok(Self::ALL),
@@ -134,9 +141,10 @@ impl Difficulties {
                 "dip" => d.dip = true,
                 "trend" => d.trend = true,
                 "regional" => d.regional = true,
+                "hidden" => d.hidden = true,
                 other => {
                     return Err(format!(
-                        "unknown difficulty `{other}`: use all, none, or a list of dip, trend, regional"
+                        "unknown difficulty `{other}`: use all, none, or a list of dip, trend, regional, hidden"
                     ));
                 }
             }
@@ -185,6 +193,11 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
     let mut participants = vec![0u64; world.programme_names.len()];
     let mut uplift_realised = vec![0.0; world.programme_names.len()];
     let mut engaged = vec![0u64; world.programme_names.len()];
+    let mut outcomes = vec![OutcomeTruth::new(); world.programme_names.len()];
+    let mut hidden = Hidden {
+        participants: vec![0; world.programme_names.len()],
+        not_referred: (0, 0),
+    };
     let mut done = 0;
     let wave = rayon::current_num_threads().max(1) * 2;
     for wave_chunks in chunks.chunks(wave) {
@@ -228,6 +241,14 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
             for (total, n) in engaged.iter_mut().zip(&chunk.engaged) {
                 *total += n;
             }
+            for (total, o) in outcomes.iter_mut().zip(&chunk.outcomes) {
+                total.add(o);
+            }
+            for (total, n) in hidden.participants.iter_mut().zip(&chunk.hidden_participants) {
+                *total += n;
+            }
+            hidden.not_referred.0 += chunk.hidden_not_referred.0;
+            hidden.not_referred.1 += chunk.hidden_not_referred.1;
             done += count;
             progress.people_done(done, options.people);
         }
@@ -242,6 +263,7 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
         &participants,
         &engaged,
         &uplift_realised,
+        (&outcomes, &hidden),
         invalid_rows,
     );
     let json = serde_json::to_string_pretty(&planted)

@@ -57,6 +57,25 @@ pub struct PlantedProgramme {
     /// it applied to each note's probability.
     pub fit_note_pooled_did: f64,
     pub participants: u64,
+    /// The true ATT of every outcome of `outcome_effects` (by its name),
+    /// over the participants whose data reach it: what each interval is
+    /// checked against. Proportions for the yes/no outcomes, months for
+    /// months_in_work_12m, pounds a month for earnings.
+    pub outcomes: BTreeMap<String, f64>,
+    /// With difficulties.hidden: the share of participants with the
+    /// unobserved trait, and the bias it plants in the 6-month effect,
+    /// (share among participants − share among people never referred) ×
+    /// HIDDEN_WORK, approximately (comparison people are a subset of those
+    /// never referred).
+    pub hidden_trait_share: Option<f64>,
+    pub hidden_bias: Option<f64>,
+}
+
+/// The unobserved trait's counts: per programme, participants with it; and
+/// (with it, all) among people never referred.
+pub(crate) struct Hidden {
+    pub(crate) participants: Vec<u64>,
+    pub(crate) not_referred: (u64, u64),
 }
 
 pub(crate) fn planted(
@@ -66,8 +85,10 @@ pub(crate) fn planted(
     participants: &[u64],
     engaged: &[u64],
     uplift_realised: &[f64],
+    (outcomes, hidden): (&[OutcomeTruth], &Hidden),
     invalid_rows: BTreeMap<String, u64>,
 ) -> Planted {
+    let not_referred_share = hidden.not_referred.0 as f64 / hidden.not_referred.1.max(1) as f64;
     let staggered = fit_note_truth(world);
     let programmes = world
         .programme_names
@@ -95,6 +116,18 @@ pub(crate) fn planted(
                     fit_note_clean_did: overall(AreaSet::Clean),
                     fit_note_pooled_did: pooled,
                     participants: participants[p],
+                    outcomes: Outcome::ALL
+                        .iter()
+                        .filter_map(|&o| Some((o.as_str().to_string(), outcomes[p].att(o)?)))
+                        .collect(),
+                    hidden_trait_share: world.difficulties.hidden.then(|| {
+                        hidden.participants[p] as f64 / participants[p].max(1) as f64
+                    }),
+                    hidden_bias: world.difficulties.hidden.then(|| {
+                        (hidden.participants[p] as f64 / participants[p].max(1) as f64
+                            - not_referred_share)
+                            * HIDDEN_WORK
+                    }),
                 },
             )
         })
@@ -118,6 +151,8 @@ pub(crate) fn planted(
         notes: vec![
             "in_work_6m_att is the true ATT (intention to treat): every participant who engages has their probability of being employed 6 months after the index month raised by in_work_6m_uplift divided by the share engaged (short of certainty), others not at all; in_work_6m_att_engaged is the effect on those who engaged.".into(),
             "Selection into programmes depends on the five original matching strata and, with difficulties.dip, on work history (out of work now but in work in the 12 months before: referred 2.5 times as often, 15 points likelier to be in work 6 months on); with difficulties.trend the chance of being in work rises 0.4 points a month; with difficulties.regional each region's employment level moves both the index month's status and the outcome. The contract's strata with work history, the index month's quarter and the area's labour-market band capture most of it (three bands are coarse against regional levels: VALIDATION.md).".into(),
+            "outcomes holds each outcome's true ATT over the participants whose data reach it. An engaged participant out of work in the index month holds a job in months 3 to 5 with probability half the 6-month uplift over the share engaged; the status at 6 months persists to 24 months (so the effect at 12, 18 and 24 months is the 6-month one); education_uplift moves engaged participants out of work at 6 months into education or training; earnings_uplift raises engaged participants' pay after the index month.".into(),
+            "With difficulties.hidden, a quarter of people carry a trait no table records: it makes referral 1.5 times as likely and being in work 6 months on 3 points likelier. Matching cannot remove the bias it plants (hidden_bias, about a quarter of a point); the E-value says how strong such a trait would have to be to explain an effect away.".into(),
             "area_shocks move everyone's chance of being in work in an area, participants' and comparison people's alike; they do not change the ATT but widen its uncertainty.".into(),
             "area_month_shocks move the may_be_fit share of every note in an area in a month (standard deviation half of area_sd); programmes lift it from each area's own start month.".into(),
             "fit_note_did is the contract's staggered DiD evaluated on each area-month's expected may_be_fit probability; fit_note_clean_did the same over the clean areas, which equals the programme's own lift; fit_note_pooled_did is what the earlier pooled estimator would see.".into(),

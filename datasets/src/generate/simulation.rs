@@ -47,6 +47,46 @@ pub(crate) struct Chunk {
     pub(crate) uplift_realised: Vec<f64>,
     /// Per programme, participants who engaged.
     pub(crate) engaged: Vec<u64>,
+    /// Per programme, each outcome's true effect summed over the
+    /// participants whose data reach it (`OutcomeTruth`).
+    pub(crate) outcomes: Vec<OutcomeTruth>,
+    /// People with the hidden trait and all people, among participants
+    /// (per programme) and among those never referred.
+    pub(crate) hidden_participants: Vec<u64>,
+    pub(crate) hidden_not_referred: (u64, u64),
+}
+
+/// Each outcome's (contract::outcomes::Outcome::ALL order) true effect per
+/// participant, summed, and how many participants' data reach it (their
+/// index month plus the outcome's horizon is in the window).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OutcomeTruth {
+    pub(crate) sum: Vec<f64>,
+    pub(crate) reach: Vec<u64>,
+}
+
+impl OutcomeTruth {
+    pub(crate) fn new() -> Self {
+        OutcomeTruth {
+            sum: vec![0.0; Outcome::ALL.len()],
+            reach: vec![0; Outcome::ALL.len()],
+        }
+    }
+
+    pub(crate) fn add(&mut self, other: &OutcomeTruth) {
+        for (a, b) in self.sum.iter_mut().zip(&other.sum) {
+            *a += b;
+        }
+        for (a, b) in self.reach.iter_mut().zip(&other.reach) {
+            *a += b;
+        }
+    }
+
+    /// The true ATT of `outcome`, over the participants its data reach.
+    pub(crate) fn att(&self, outcome: Outcome) -> Option<f64> {
+        let i = Outcome::ALL.iter().position(|o| *o == outcome)?;
+        (self.reach[i] > 0).then(|| self.sum[i] / self.reach[i] as f64)
+    }
 }
 
 pub(crate) fn person_id(seed: u64, n: u64) -> String {
@@ -71,6 +111,9 @@ pub(crate) fn generate_chunk(
     let mut participants = vec![0u64; world.programme_names.len()];
     let mut uplift_realised = vec![0.0; world.programme_names.len()];
     let mut engaged_count = vec![0u64; world.programme_names.len()];
+    let mut outcomes = vec![OutcomeTruth::new(); world.programme_names.len()];
+    let mut hidden_participants = vec![0u64; world.programme_names.len()];
+    let mut hidden_not_referred = (0u64, 0u64);
     let window_end = month_start(MONTHS) - chrono::Days::new(1);
 
     for n in first..first + count {
@@ -122,6 +165,8 @@ pub(crate) fn generate_chunk(
             .append_value(if female { "Female" } else { "Male" });
         people.imd_decile.append_value(decile);
 
+        let hidden = world.difficulties.hidden && rng.random_bool(HIDDEN_SHARE);
+
         // Referral: to one of the area's programmes live at the anchor month.
         let live: Vec<usize> = world.area_programmes[area]
             .iter()
@@ -145,14 +190,21 @@ pub(crate) fn generate_chunk(
             let chosen = pick(&mut rng, &factors);
             let p = live[chosen];
             let dip = if since > 0 { DIP_SELECTION } else { 1.0 };
-            let probability = (world.referral_rate[p] * factors[chosen] * dip).min(0.95);
+            let trait_factor = if hidden { HIDDEN_REFERRAL } else { 1.0 };
+            let probability =
+                (world.referral_rate[p] * factors[chosen] * dip * trait_factor).min(0.95);
             if rng.random_bool(probability) {
                 programme = Some(p);
             }
         }
         let engaged = programme.is_some() && rng.random_bool(ENGAGED_SHARE);
+        if programme.is_none() {
+            hidden_not_referred.0 += u64::from(hidden);
+            hidden_not_referred.1 += 1;
+        }
         if let Some(p) = programme {
             participants[p] += 1;
+            hidden_participants[p] += u64::from(hidden);
             engaged_count[p] += u64::from(engaged);
             let source = match observed {
                 EMPLOYED => pick(&mut rng, &[0.35, 0.15, 0.25, 0.05, 0.12, 0.08]),
@@ -192,7 +244,8 @@ pub(crate) fn generate_chunk(
             + world.area_shock[area]
             + world.area_level[area]
             + world.trend(anchor)
-            + if since > 0 { DIP_RETURN } else { 0.0 })
+            + if since > 0 { DIP_RETURN } else { 0.0 }
+            + if hidden { HIDDEN_WORK } else { 0.0 })
         .clamp(0.0, 1.0);
         let mut probability = without;
         if let Some(p) = programme {
@@ -203,8 +256,22 @@ pub(crate) fn generate_chunk(
             }
             uplift_realised[p] += probability - without;
         }
+        // What the programme does for those who engage besides the 6-month
+        // chance: an early job (months 3 to 5) for those out of work, a move
+        // into education or training for some of those out of work 6
+        // months on, and better pay.
+        let effect = programme.filter(|_| engaged);
+        let early_probability = match effect {
+            Some(p) if true_status != EMPLOYED => {
+                (EARLY_SHARE * world.uplift[p] / ENGAGED_SHARE).clamp(0.0, 1.0)
+            }
+            _ => 0.0,
+        };
+        let early_job = early_probability > 0.0 && rng.random_bool(early_probability);
+        let education_shift =
+            effect.map_or(0.0, |p| (world.education_uplift[p] / ENGAGED_SHARE).clamp(0.0, 1.0));
         let in_work = rng.random_bool(probability);
-        let outcome_status = if in_work {
+        let mut outcome_status = if in_work {
             EMPLOYED
         } else if true_status == EMPLOYED {
             if rng.random_bool(0.6) {
@@ -215,18 +282,50 @@ pub(crate) fn generate_chunk(
         } else {
             true_status
         };
+        if !in_work
+            && outcome_status != EDUCATION
+            && education_shift > 0.0
+            && rng.random_bool(education_shift)
+        {
+            outcome_status = EDUCATION;
+        }
         let pay = (earnings.sample(&mut rng) * 100.0).round() / 100.0;
+        let pay_after = match effect {
+            Some(p) => (pay * (1.0 + world.earnings_uplift[p]) * 100.0).round() / 100.0,
+            None => pay,
+        };
+        if let Some(p) = programme {
+            let truth = OutcomeTruthInputs {
+                without,
+                with: probability,
+                employed: true_status == EMPLOYED,
+                education: true_status == EDUCATION,
+                early: early_probability,
+                education_shift,
+                pay,
+                pay_after,
+            };
+            for (i, &outcome) in Outcome::ALL.iter().enumerate() {
+                if anchor + outcome.horizon_months() as usize <= MONTHS - 1 {
+                    outcomes[p].sum[i] += truth.effect(outcome);
+                    outcomes[p].reach[i] += 1;
+                }
+            }
+        }
         for (m, cols) in employment.iter_mut().enumerate() {
             if (gap_at_anchor && m == anchor) || (gap_at_outcome && m == anchor + 6) {
                 continue;
             }
             let status = if since > 0 && m + since <= anchor {
                 EMPLOYED
-            } else if m < anchor + 6 {
+            } else if m < anchor + 3 {
                 true_status
+            } else if m < anchor + 6 {
+                if early_job { EMPLOYED } else { true_status }
             } else {
                 outcome_status
             };
+            let pay = if m > anchor { pay_after } else { pay };
             cols.push(
                 &id,
                 month_start(m),
@@ -297,7 +396,53 @@ pub(crate) fn generate_chunk(
         participants,
         uplift_realised,
         engaged: engaged_count,
+        outcomes,
+        hidden_participants,
+        hidden_not_referred,
     })
+}
+
+/// What one participant's true effects are computed from: their chance of
+/// being in work 6 months on without and with the programme, their status
+/// in the index month, the early-job and education chances the programme
+/// gives them (0 unless they engaged), and their pay without and with it.
+struct OutcomeTruthInputs {
+    without: f64,
+    with: f64,
+    employed: bool,
+    education: bool,
+    early: f64,
+    education_shift: f64,
+    pay: f64,
+    pay_after: f64,
+}
+
+impl OutcomeTruthInputs {
+    /// The participant's expected outcome with the programme minus without.
+    fn effect(&self, outcome: Outcome) -> f64 {
+        let (p0, p1) = (self.without, self.with);
+        let e0 = f64::from(u8::from(self.employed));
+        let edu0 = f64::from(u8::from(self.education));
+        let eet0 = p0 + (1.0 - p0) * edu0;
+        let eet1 = p1 + (1.0 - p1) * (edu0 + (1.0 - edu0) * self.education_shift);
+        match outcome {
+            // Months 3 to 5: employed already, or the early job.
+            Outcome::InWork3m => self.early,
+            Outcome::InWork6m | Outcome::InWork12m | Outcome::InWork18m | Outcome::InWork24m => {
+                p1 - p0
+            }
+            Outcome::Eet6m | Outcome::Eet12m => eet1 - eet0,
+            // Months 1-2 as in the index month, 3-5 with the early job, 6-12
+            // the 6-month status.
+            Outcome::MonthsInWork12m => 3.0 * self.early + 7.0 * (p1 - p0),
+            Outcome::Earnings1To6m => {
+                let with = (2.0 * e0 + 3.0 * (e0 + self.early) + p1) * self.pay_after;
+                let without = (5.0 * e0 + p0) * self.pay;
+                (with - without) / 6.0
+            }
+            Outcome::Earnings7To12m => p1 * self.pay_after - p0 * self.pay,
+        }
+    }
 }
 
 pub(crate) fn record_truth(

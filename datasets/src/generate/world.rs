@@ -18,6 +18,7 @@ pub(crate) const CONDITION_WEIGHTS: [f64; 4] = [0.38, 0.22, 0.08, 0.32];
 pub(crate) const EMPLOYED: usize = 0;
 pub(crate) const UNEMPLOYED: usize = 1;
 pub(crate) const INACTIVE: usize = 2;
+pub(crate) const EDUCATION: usize = 3;
 /// Observed baseline index for "no employment row in the index month".
 pub(crate) const UNKNOWN: usize = 4;
 
@@ -83,6 +84,8 @@ pub(crate) struct World {
     pub(crate) uplift: Vec<f64>,
     pub(crate) lift: Vec<f64>,
     pub(crate) referral_rate: Vec<f64>,
+    pub(crate) education_uplift: Vec<f64>,
+    pub(crate) earnings_uplift: Vec<f64>,
     pub(crate) difficulties: Difficulties,
     /// Per area: its region's employment level (`REGIONAL_LEVELS`), zero
     /// without regional differences.
@@ -121,6 +124,21 @@ pub(crate) const TREND_PER_MONTH: f64 = 0.004;
 /// Participants engage with this probability; the programme's effect
 /// reaches only those who engage.
 pub(crate) const ENGAGED_SHARE: f64 = 0.78;
+/// The share of the 6-month effect that arrives by 3 months: an engaged
+/// participant out of work in the index month holds a job in months 3 to 5
+/// with probability EARLY_SHARE × uplift ÷ ENGAGED_SHARE. From 6 months on
+/// the status at 6 months persists, so the effect at 12, 18 and 24 months
+/// is the 6-month effect.
+pub(crate) const EARLY_SHARE: f64 = 0.5;
+/// The unobserved trait (motivation, support at home): this share of people
+/// have it; it makes referral HIDDEN_REFERRAL times as likely and being in
+/// work 6 months on HIDDEN_WORK likelier. No stratum holds it, so it biases
+/// the matched comparison upwards by about the difference in its share
+/// between participants and comparison people times HIDDEN_WORK: what the
+/// E-value is for.
+pub(crate) const HIDDEN_SHARE: f64 = 0.25;
+pub(crate) const HIDDEN_REFERRAL: f64 = 1.5;
+pub(crate) const HIDDEN_WORK: f64 = 0.03;
 
 impl World {
     pub(crate) fn new(
@@ -194,8 +212,12 @@ impl World {
         let mut uplift = vec![0.0; programme_names.len()];
         let mut lift = vec![0.0; programme_names.len()];
         let mut referral_rate = vec![0.0; programme_names.len()];
+        let mut education_uplift = vec![0.0; programme_names.len()];
+        let mut earnings_uplift = vec![0.0; programme_names.len()];
         for e in &reference.effects {
             let p = programme_index(&e.programme)?;
+            education_uplift[p] = e.education_uplift;
+            earnings_uplift[p] = e.earnings_uplift;
             uplift[p] = e.in_work_6m_uplift;
             lift[p] = e.fit_note_may_be_fit_lift;
             referral_rate[p] = e.referral_rate;
@@ -227,6 +249,8 @@ impl World {
             uplift,
             lift,
             referral_rate,
+            education_uplift,
+            earnings_uplift,
         })
     }
 
