@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 /// The file that marks a folder as an evidence root.
 pub const MANIFEST: &str = "run.json";
 
+/// The analysts' record-level cohort (`sql/analysis_cohort.sql`), beside
+/// the tables: exact, for the analysts' SQL only, never read by the
+/// dashboard's pages.
+pub const ANALYSTS_COHORT: &str = "analysts/cohort.parquet";
+
 /// One Parquet file of an input table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputFile {

@@ -40,6 +40,7 @@ pub const METRIC_QUERIES: &[MetricQuery] = &[
     metric!("comparison_strata", false),
     metric!("placebo_strata", false),
     metric!("outcome_strata", false),
+    metric!("analysis_cohort", false),
     metric!("balance_strata", false),
     metric!("programme_starts", false),
     metric!("fit_note_monthly", false),

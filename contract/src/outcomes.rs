@@ -72,7 +72,7 @@ impl Outcome {
             Outcome::InWork24m => "In work at 24 months",
             Outcome::Eet6m => "In employment, education or training at 6 months",
             Outcome::Eet12m => "In employment, education or training at 12 months",
-            Outcome::MonthsInWork12m => "Months in work over the 12 after referral",
+            Outcome::MonthsInWork12m => "Months in work in the year after referral",
             Outcome::Earnings1To6m => "Mean monthly earnings, months 1-6 (£)",
             Outcome::Earnings7To12m => "Mean monthly earnings, months 7-12 (£)",
         }
@@ -137,12 +137,19 @@ mod tests {
     fn every_programme_declares_one_known_headline() {
         let declared = headlines();
         assert_eq!(
-            HEADLINE_FILE.lines().skip(1).filter(|l| !l.is_empty()).count(),
+            HEADLINE_FILE
+                .lines()
+                .skip(1)
+                .filter(|l| !l.is_empty())
+                .count(),
             declared.len(),
             "every line of headline_outcomes.csv parses to a known outcome"
         );
         for programme in crate::inputs::PROGRAMMES {
-            let rows: Vec<_> = declared.iter().filter(|h| h.programme == *programme).collect();
+            let rows: Vec<_> = declared
+                .iter()
+                .filter(|h| h.programme == *programme)
+                .collect();
             assert_eq!(rows.len(), 1, "{programme} declares one headline");
         }
         assert_eq!(headline_of("Youth Guarantee Trailblazer"), Outcome::Eet6m);

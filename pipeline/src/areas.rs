@@ -155,10 +155,7 @@ pub fn between_areas(
     let (c_bar, c_squares) = (0..strata).filter(kept).fold((0.0, 0.0), |(c, q), s| {
         let w = n_s[s] / n;
         let m = m_s[s] as f64;
-        (
-            c + w * rate_s[s],
-            q + w * pooled_s[s].squares as f64 / m,
-        )
+        (c + w * rate_s[s], q + w * pooled_s[s].squares as f64 / m)
     });
     let pooled = (c_squares - c_bar * c_bar).max(0.0);
     let v_s: Vec<f64> = (0..strata)
@@ -217,8 +214,7 @@ pub fn between_areas(
         for &(s, counts) in &by_area[b] {
             let (m_bs, m) = (counts.eligible as f64, m_s[s] as f64);
             predicted += m_bs * rate_s[s];
-            null += (m_bs / m_b).powi(2) * unit_s[s] * (1.0 - m_bs / m)
-                / m_bs.max(1.0);
+            null += (m_bs / m_b).powi(2) * unit_s[s] * (1.0 - m_bs / m) / m_bs.max(1.0);
             for &(other, m_os) in &by_stratum[s] {
                 a_row[other] += (m_bs / m_b) * (m_os as f64 / m);
             }

@@ -5,10 +5,10 @@ use crate::error::{PipelineError, Result};
 use crate::evaluate::evaluate;
 use crate::load::load_table;
 use crate::validate::{RowCounts, validate_table};
-use crate::write::{MANIFEST, Staging, write_tables};
+use crate::write::{MANIFEST, Staging, write_query, write_tables};
 use chrono::{NaiveDate, Utc};
 use contract::inputs::input_tables;
-use contract::manifest::{InputManifest, Manifest, OutputManifest, Timings};
+use contract::manifest::{ANALYSTS_COHORT, InputManifest, Manifest, OutputManifest, Timings};
 use contract::metrics::register_metric_views;
 use contract::outputs::{DataQuality, ProgrammeOutcome};
 use contract::root::Root;
@@ -252,6 +252,15 @@ impl Run<'_> {
             data_quality,
         };
         write_tables(ctx, staging, &tables, run_id).await?;
+        // The analysts' cohort: record-level, exact, never read by the
+        // dashboard's pages (only the analysts' SQL catalogue registers it).
+        write_query(
+            ctx,
+            "SELECT * FROM analysis_cohort",
+            &staging.file(ANALYSTS_COHORT),
+            run_id,
+        )
+        .await?;
         staging.clear_work_dir()?;
         timings.write = t.elapsed().as_millis();
         timings.total = started.elapsed().as_millis();

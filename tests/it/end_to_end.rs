@@ -400,3 +400,112 @@ async fn the_evidence_root_holds_exactly_the_declared_tables_and_reads_back_as_w
         .collect();
     assert_eq!(outputs, contract::OUTPUT_TABLES);
 }
+
+/// Every outcome goes through the headline's estimator: its `in_work_6m`
+/// row is `programme_outcomes`' figures exactly; each programme has the one
+/// headline `datasets/reference/headline_outcomes.csv` declares, and its
+/// interval holds the planted effect; an outcome the data do not reach says
+/// so instead of giving a number.
+#[tokio::test]
+async fn every_outcome_is_estimated_as_the_headline_is() {
+    let e = evaluated();
+    let planted = planted(&e.data);
+    let ctx = SessionContext::new();
+    read(&ctx, &e.evidence, "programme_outcomes").await;
+    read(&ctx, &e.evidence, "outcome_effects").await;
+    let same = floats(
+        &ctx,
+        "SELECT p.att - o.att, p.att_low - o.att_low, p.att_high - o.att_high, \
+         CAST(p.matched AS DOUBLE) - CAST(o.matched AS DOUBLE) \
+         FROM programme_outcomes p JOIN outcome_effects o \
+         ON o.programme = p.programme AND o.outcome = 'in_work_6m'",
+    )
+    .await;
+    assert_eq!(same.len(), 4);
+    for row in same {
+        assert!(row.iter().all(|d| d.unwrap().abs() < 1e-12), "{row:?}");
+    }
+    for headline in contract::outcomes::headlines() {
+        let name = headline.programme.replace('\'', "''");
+        let rows = floats(
+            &ctx,
+            &format!(
+                "SELECT att, att_low, att_high FROM outcome_effects \
+                 WHERE programme = '{name}' AND role = 'headline' AND outcome = '{}'",
+                headline.outcome
+            ),
+        )
+        .await;
+        let [row] = &rows[..] else {
+            panic!("{}: one headline row, got {rows:?}", headline.programme)
+        };
+        let [Some(att), Some(low), Some(high)] = row[..] else {
+            panic!("{}: no headline interval, got {row:?}", headline.programme)
+        };
+        let truth = planted["programmes"][&headline.programme]["outcomes"]
+            [headline.outcome.as_str()]
+        .as_f64()
+        .unwrap();
+        assert!(
+            low <= truth && truth <= high,
+            "{}: planted {} effect {truth} outside {att} ({low}, {high})",
+            headline.programme,
+            headline.outcome
+        );
+    }
+    // The data end 36 months after they start, and no programme starts in
+    // the first 12: nothing reaches 24 months for every programme.
+    let beyond = floats(
+        &ctx,
+        "SELECT CAST(count(*) AS DOUBLE), CAST(count(att) AS DOUBLE), CAST(count(note) AS DOUBLE) \
+         FROM outcome_effects WHERE eligible = 0",
+    )
+    .await;
+    let [Some(rows), Some(estimates), Some(notes)] = beyond[0][..] else {
+        panic!("{beyond:?}")
+    };
+    assert!(rows > 0.0, "some outcome lies beyond the data");
+    assert_eq!((estimates, notes), (0.0, rows));
+}
+
+/// The analysts' cohort reproduces each programme's effect in plain SQL:
+/// the weighted participants' rate minus the weighted comparison rate is
+/// `programme_outcomes.att`, and the participants' weights sum to `matched`.
+#[tokio::test]
+async fn the_analysts_cohort_reproduces_each_programmes_effect_in_sql() {
+    let e = evaluated();
+    let ctx = SessionContext::new();
+    read(&ctx, &e.evidence, "programme_outcomes").await;
+    ctx.register_parquet(
+        "cohort",
+        e.evidence
+            .join(contract::manifest::ANALYSTS_COHORT)
+            .to_str()
+            .unwrap(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .unwrap();
+    let rows = floats(
+        &ctx,
+        "WITH w AS ( \
+           SELECT for_programme, \
+             sum(CASE WHEN arm = 'participant' THEN weight * CASE WHEN in_work_6m THEN 1.0 ELSE 0.0 END END) AS py, \
+             sum(CASE WHEN arm = 'participant' THEN weight END) AS pw, \
+             sum(CASE WHEN arm = 'comparison' THEN weight * CASE WHEN in_work_6m THEN 1.0 ELSE 0.0 END END) AS cy, \
+             sum(CASE WHEN arm = 'comparison' THEN weight END) AS cw \
+           FROM cohort GROUP BY for_programme) \
+         SELECT py / pw - cy / cw - p.att, pw - CAST(p.matched AS DOUBLE) \
+         FROM w JOIN programme_outcomes p ON p.programme = w.for_programme",
+    )
+    .await;
+    assert_eq!(rows.len(), 4, "every programme is in the analysts' cohort");
+    for row in rows {
+        assert!(row[0].unwrap().abs() < 1e-9, "ATT differs by {:?}", row[0]);
+        assert!(
+            row[1].unwrap().abs() < 1e-9,
+            "matched differs by {:?}",
+            row[1]
+        );
+    }
+}

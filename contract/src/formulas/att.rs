@@ -161,7 +161,11 @@ pub fn att_mean(total: f64, squares: f64, matched: u64, parts: AttParts) -> Opti
         t * parts.comparison_variance.max(0.0).sqrt(),
         t * parts.area_variance.max(0.0).sqrt(),
     ];
-    let (low, high) = mover(att, &[own, others[0], others[1]], &[own, others[0], others[1]]);
+    let (low, high) = mover(
+        att,
+        &[own, others[0], others[1]],
+        &[own, others[0], others[1]],
+    );
     Some(Att {
         participant_rate: mean,
         att,

@@ -45,6 +45,17 @@ pub async fn register_all(
             Err(e) => tracing::warn!("{location}: not registered for SQL: {e}"),
         }
     }
+    // The record-level cohort with its matching weights (analysts only;
+    // it takes the name of the metric view it extends).
+    let _ = ctx.deregister_table("cohort");
+    let location = evidence.join(contract::manifest::ANALYSTS_COHORT);
+    match ctx
+        .register_parquet("cohort", &location, ParquetReadOptions::default())
+        .await
+    {
+        Ok(()) => tables.push(("cohort".to_string(), "evidence")),
+        Err(e) => tracing::warn!("{location}: not registered for SQL: {e}"),
+    }
     tables.sort_by_key(|(_, kind)| *kind != "evidence");
     tables
 }

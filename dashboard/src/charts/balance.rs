@@ -125,7 +125,7 @@ pub(super) fn draw<DB: DrawingBackend>(
         .y_desc(&chart.y_label)
         .x_label_formatter(&|v: &f64| format!("{v:.2}"))
         .y_label_formatter(&row_label)
-        .y_labels(rows.len())
+        .y_labels(rows.len().max(1))
         .label_style((FONT, 12).into_font().color(&INK))
         .axis_desc_style((FONT, 15).into_font().color(&INK))
         .draw()?;

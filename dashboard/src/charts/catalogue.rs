@@ -21,7 +21,14 @@ impl Scope<'_> {
     pub fn names(&self) -> &'static [&'static str] {
         match self {
             Scope::Overview => &["att", "rates", "fit-note-did"],
-            Scope::Programme(_) => &["balance", "funnel", "subgroups", "fit-notes", "event-study"],
+            Scope::Programme(_) => &[
+                "outcomes",
+                "balance",
+                "funnel",
+                "subgroups",
+                "fit-notes",
+                "event-study",
+            ],
             Scope::Site(..) => &["rates", "fit-notes"],
         }
     }
@@ -45,6 +52,7 @@ pub fn chart(published: &Published, scope: Scope, name: &str) -> Option<Chart> {
         (Scope::Overview, "att") => att(published),
         (Scope::Overview, "rates") => rates(published),
         (Scope::Overview, "fit-note-did") => did(published),
+        (Scope::Programme(p), "outcomes") => super::outcomes::chart(p),
         (Scope::Programme(p), "balance") => super::balance::chart(p),
         (Scope::Programme(p), "funnel") => funnel(published, p),
         (Scope::Programme(p), "subgroups") => subgroups(published, p),

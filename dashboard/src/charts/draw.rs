@@ -152,7 +152,7 @@ fn forest<DB: DrawingBackend>(
         .y_desc(&chart.y_label)
         .x_label_formatter(&x_format)
         .y_label_formatter(&row_label)
-        .y_labels(rows.len())
+        .y_labels(rows.len().max(1))
         .label_style((FONT, 14).into_font().color(&INK))
         .axis_desc_style((FONT, 15).into_font().color(&INK))
         .draw()?;

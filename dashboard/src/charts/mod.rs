@@ -7,6 +7,7 @@ mod balance;
 pub mod catalogue;
 mod draw;
 mod fit_notes;
+mod outcomes;
 
 use crate::error::DashboardError;
 use chrono::NaiveDate;

@@ -43,6 +43,10 @@ pub struct Programme {
     pub balance: Vec<BalanceRow>,
     /// The multivariate L1 imbalance before and after matching (2 decimals).
     pub balance_l1: Option<(f64, f64)>,
+    /// The declared headline outcome, with when and why it was declared.
+    pub headline: Option<contract::outcomes::Headline>,
+    /// Every outcome, the headline first, then in `Outcome::ALL` order.
+    pub outcomes: Vec<OutcomeRow>,
     pub funding_gbp: Option<Money>,
     pub cost_per_additional_outcome: CostPerOutcome,
     /// Additional job outcomes per £1m: value, low, high.
@@ -70,6 +74,25 @@ pub struct BalanceRow {
     pub smd: Option<f64>,
     /// |smd| above 0.1 after matching, or constant and different.
     pub imbalanced: bool,
+}
+
+/// One outcome of a programme, published: counts rounded, the participants'
+/// and comparison's value (a share from rounded counts, or a mean rounded
+/// for display: months to 0.1, pounds to £1), and the effect rebuilt from the
+/// rounded matched count (`Effect::att`, `Effect::mean`).
+#[derive(Clone, Debug)]
+pub struct OutcomeRow {
+    pub outcome: contract::outcomes::Outcome,
+    pub headline: bool,
+    pub eligible: Count,
+    pub matched: Count,
+    pub participant: Option<f64>,
+    pub comparison: Option<f64>,
+    pub effect: Effect,
+    /// Bloom's effect on those who engaged.
+    pub effect_engaged: Effect,
+    /// Why there is no estimate, in plain words.
+    pub note: Option<String>,
 }
 
 /// A site's funnel limits at its published eligible count, around its

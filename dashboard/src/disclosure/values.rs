@@ -158,6 +158,43 @@ impl Effect {
         }
     }
 
+    /// The effect on a mean outcome (months in work, earnings) of `matched`
+    /// participants whose values sum to `total` (squares to `squares`),
+    /// with the participants' count rounded as every count is: the mean
+    /// and spread are kept and the interval is `att_mean`'s at the rounded
+    /// count. Suppressed below the threshold of people or when `hidden`.
+    pub(super) fn mean(
+        hidden: bool,
+        total: u64,
+        squares: u64,
+        matched: u64,
+        side: AttSide,
+    ) -> Effect {
+        if hidden || matched < THRESHOLD {
+            return Effect(EffectState::Suppressed);
+        }
+        let (Some(c), Some(v)) = (side.comparison_rate, side.comparison_variance) else {
+            return Effect(EffectState::Suppressed);
+        };
+        let (Some(area_variance), Some(tau2_df)) = (side.area_variance, side.tau2_df) else {
+            return Effect(EffectState::NotEstimable);
+        };
+        let m = round_to_base(matched);
+        let scale = m as f64 / matched as f64;
+        let (total, squares) = (total as f64 * scale, squares as f64 * scale);
+        let mean = total / m as f64;
+        let unit_variance = (squares / m as f64 - mean * mean).max(0.0);
+        let (parts, df) =
+            att::AttParts::with_areas_of_variance(unit_variance, m, c, v, area_variance, tau2_df);
+        match att::att_mean(total, squares, m, parts) {
+            Some(a) if a.att.is_finite() => Effect::shown(
+                [a.att, a.low, a.high],
+                multiplicity::p_value(a.att, a.se, df),
+            ),
+            _ => Effect(EffectState::NotEstimable),
+        }
+    }
+
     /// A fit-note effect from the staggered estimator over the *rounded*
     /// monthly counts (`control::notes`): suppressed where `small` (one of
     /// the pooled cells it summarises is too small to show); not estimable

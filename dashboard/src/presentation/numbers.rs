@@ -33,6 +33,37 @@ pub fn points(v: f64) -> String {
     }
 }
 
+/// A value of an outcome as written in its unit: a share as %, months to
+/// 0.1, pounds to £1; `signed` for a difference (pp, ±months, ±£).
+pub fn in_unit(unit: contract::outcomes::Unit, v: f64, signed: bool) -> String {
+    use contract::outcomes::Unit;
+    match (unit, signed) {
+        (Unit::Proportion, false) => percent(v),
+        (Unit::Proportion, true) => points(v),
+        (Unit::Months, false) => format!("{v:.1} months"),
+        (Unit::Months, true) => {
+            let x = (v * 10.0).round() / 10.0;
+            if x == 0.0 {
+                "0.0 months".into()
+            } else {
+                format!("{x:+.1} months")
+            }
+        }
+        (Unit::Pounds, false) => format!("£{}", thousands(v.round().max(0.0) as u64)),
+        (Unit::Pounds, true) => {
+            let x = v.round();
+            let sign = if x > 0.0 {
+                "+"
+            } else if x < 0.0 {
+                "−"
+            } else {
+                ""
+            };
+            format!("{sign}£{}", thousands(x.abs() as u64))
+        }
+    }
+}
+
 fn plain_proportion(v: Option<f64>) -> String {
     v.map_or_else(|| SUPPRESSED.to_string(), |v| format!("{v:.3}"))
 }

@@ -2,7 +2,7 @@
 //! `"1,235"` or `"[c]"`, a share as `{value, interval, suppressed}`, an
 //! effect with its significance, each row with its URL slug.
 
-use super::numbers::{percent, points};
+use super::numbers::{in_unit, percent, points};
 use super::slugs::slug;
 use crate::disclosure::*;
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -122,6 +122,12 @@ serialise_as_map!(Programme, |p| {
     "balance_l1_before" => p.balance_l1.map(|l| format!("{:.2}", l.0)),
     "balance_l1" => p.balance_l1.map(|l| format!("{:.2}", l.1)),
     "imbalanced" => p.balance.iter().filter(|b| b.imbalanced).map(balance_name).collect::<Vec<_>>(),
+    "headline" => p.headline.as_ref().map(|h| serde_json::json!({
+        "outcome": h.outcome.label(),
+        "declared": h.declared,
+        "rationale": h.rationale,
+    })),
+    "outcomes" => p.outcomes,
     "funding_gbp" => p.funding_gbp,
     "cost_per_additional_outcome" => p.cost_per_additional_outcome,
     "jobs_per_million" => p.jobs_per_million.map(|[v, l, h]| format!("{v:.1} ({l:.1} to {h:.1})")),
@@ -163,6 +169,35 @@ serialise_as_map!(BalanceRow, |b| {
     "smd_before" => if b.before.is_some() { smd_text(b.smd_before) } else { SUPPRESSED.into() },
     "smd" => if b.after.is_some() { smd_text(b.smd) } else { SUPPRESSED.into() },
     "imbalanced" => b.imbalanced,
+});
+
+/// An effect in an outcome's unit, as `Effect` is written in points.
+struct EffectIn(Effect, contract::outcomes::Unit);
+
+serialise_as_map!(EffectIn, |e| {
+    "value" => if e.0.is_not_estimable() {
+        "not estimable".to_string()
+    } else {
+        e.0.value().map_or(SUPPRESSED.into(), |v| in_unit(e.1, v, true))
+    },
+    "interval" => e.0.interval().map(|(l, h)| format!("{} to {}", in_unit(e.1, l, true), in_unit(e.1, h, true))),
+    "suppressed" => e.0.is_suppressed(),
+    "not_estimable" => e.0.is_not_estimable(),
+    "significance" => significance(e.0.significance()),
+    "p_value" => e.0.p_value().map(p_value),
+});
+
+serialise_as_map!(OutcomeRow, |o| {
+    "outcome" => o.outcome.as_str(),
+    "label" => o.outcome.label(),
+    "role" => if o.headline { "headline" } else { "secondary" },
+    "eligible" => o.eligible,
+    "matched" => o.matched,
+    "participant" => o.participant.map_or(SUPPRESSED.into(), |v| in_unit(o.outcome.unit(), v, false)),
+    "comparison" => o.comparison.map_or(SUPPRESSED.into(), |v| in_unit(o.outcome.unit(), v, false)),
+    "effect" => EffectIn(o.effect, o.outcome.unit()),
+    "effect_engaged" => EffectIn(o.effect_engaged, o.outcome.unit()),
+    "note" => o.note,
 });
 
 serialise_as_map!(Site, |s| {

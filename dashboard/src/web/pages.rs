@@ -289,7 +289,7 @@ async fn report_page(
     let programme = programme_of(&published, slug)?;
     let scope = Scope::Programme(programme);
     let mut report_figures = Vec::new();
-    for name in ["balance", "funnel", "fit-notes"] {
+    for name in ["outcomes", "balance", "funnel", "fit-notes"] {
         if let Some(c) = catalogue::chart(&published, scope, name) {
             report_figures.push(figure(&scope, c)?);
         }

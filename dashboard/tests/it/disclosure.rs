@@ -65,9 +65,23 @@ const DECIMAL_COLUMNS: [&str; 6] = [
     "smd_before",
     "smd_after",
 ];
+/// An outcome's values in the unit its row's `unit` column names: a
+/// proportion is checked as one, months and pounds a month are decimals
+/// (pounds to the penny, as money is written).
+const UNIT_COLUMNS: [&str; 5] = [
+    "participant_value",
+    "comparison_value",
+    "effect",
+    "effect_low",
+    "effect_high",
+];
 /// Labels, and numbers that are not counts of people or notes (areas,
 /// months since go-live).
-const LABEL_COLUMNS: [&str; 19] = [
+const LABEL_COLUMNS: [&str; 23] = [
+    "outcome",
+    "role",
+    "unit",
+    "note",
     "covariate",
     "level",
     "matched_on",
@@ -155,7 +169,7 @@ async fn unpublishable_counts(evidence: &std::path::Path) -> BTreeSet<u64> {
 
 /// Whole numbers in running text that could be counts: not part of a date,
 /// a decimal, a percentage, a range (`16-24`), money or a duration.
-fn bare_integers(text: &str) -> Vec<u64> {
+fn bare_integers(text: &str) -> Vec<(u64, usize)> {
     let number = Regex::new(r"\d[\d,]*(\.\d+)?").unwrap();
     let mut found = Vec::new();
     for m in number.find_iter(text) {
@@ -189,7 +203,7 @@ fn bare_integers(text: &str) -> Vec<u64> {
             continue;
         }
         if let Ok(n) = m.as_str().trim_end_matches(',').replace(',', "").parse() {
-            found.push(n);
+            found.push((n, m.start()));
         }
     }
     found
@@ -204,15 +218,40 @@ fn check_csv(body: &[u8], place: &str) -> usize {
             COUNT_COLUMNS.contains(&column.as_str())
                 || PROPORTION_COLUMNS.contains(&column.as_str())
                 || DECIMAL_COLUMNS.contains(&column.as_str())
+                || UNIT_COLUMNS.contains(&column.as_str())
                 || LABEL_COLUMNS.contains(&column.as_str()),
             "{place}: column `{column}` is not classified; decide whether it is a count"
         );
     }
     for record in reader.records() {
         let record = record.unwrap();
+        let unit = header
+            .iter()
+            .position(|c| c == "unit")
+            .and_then(|i| record.get(i))
+            .unwrap_or_default()
+            .to_string();
         for (column, cell) in header.iter().zip(record.iter()) {
             let at = format!("{place}, column {column}");
-            if COUNT_COLUMNS.contains(&column.as_str()) {
+            if UNIT_COLUMNS.contains(&column.as_str()) {
+                match unit.as_str() {
+                    "proportion" if !column.starts_with("effect") => check_proportion(cell, &at),
+                    "pounds_a_month" => assert!(
+                        cell == "[c]"
+                            || cell.is_empty()
+                            || cell
+                                .split_once('.')
+                                .is_some_and(|(_, pence)| pence.len() == 2),
+                        "{at}: `{cell}` is not pounds and pence"
+                    ),
+                    _ => assert!(
+                        cell == "[c]"
+                            || cell.is_empty()
+                            || cell.contains('.') && cell.parse::<f64>().is_ok(),
+                        "{at}: `{cell}` is not a decimal"
+                    ),
+                }
+            } else if COUNT_COLUMNS.contains(&column.as_str()) {
                 check_count(cell, &at);
             } else if PROPORTION_COLUMNS.contains(&column.as_str()) {
                 check_proportion(cell, &at);
@@ -311,10 +350,10 @@ fn check_page(html: &str, place: &str, forbidden: &BTreeSet<u64>) -> usize {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    for n in bare_integers(&text) {
+    for (n, at) in bare_integers(&text) {
         if forbidden.contains(&n) {
-            let at = text.find(&n.to_string()).unwrap_or(0);
-            let context: String = text[at.saturating_sub(80)..].chars().take(160).collect();
+            let from = text.floor_char_boundary(at.saturating_sub(80));
+            let context: String = text[from..].chars().take(160).collect();
             panic!("{place}: the exact count {n} appears in the page: …{context}…");
         }
     }
@@ -353,7 +392,7 @@ async fn no_page_chart_or_export_reveals_a_small_or_unrounded_count() {
                 if LABEL_COLUMNS.contains(&column.as_str()) {
                     continue;
                 }
-                for n in bare_integers(cell) {
+                for (n, _) in bare_integers(cell) {
                     assert!(
                         !forbidden.contains(&n),
                         "{chart}.csv, {column}: exact count {n}"
@@ -364,7 +403,7 @@ async fn no_page_chart_or_export_reveals_a_small_or_unrounded_count() {
         let svg = get(&state, &format!("{chart}.svg")).await.text();
         let doc = roxmltree::Document::parse(&svg).unwrap();
         let text: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
-        for n in bare_integers(&text.join(" ")) {
+        for (n, _) in bare_integers(&text.join(" ")) {
             assert!(!forbidden.contains(&n), "{chart}.svg: exact count {n}");
         }
     }
@@ -450,7 +489,10 @@ fn the_number_scanner_skips_dates_rates_and_ranges_but_finds_counts() {
     assert_eq!(
         bare_integers(
             "2025-01-01 45.3% +3.2 pp £12,300 16-24 6 months Mar 2026 1,234 people and 17"
-        ),
+        )
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect::<Vec<_>>(),
         vec![1234, 17]
     );
 }

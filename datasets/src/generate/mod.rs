@@ -30,8 +30,8 @@ pub use world::{FIRST_MONTH, MONTHS};
 
 use crate::reference::{Reference, ReferenceError};
 use chrono::{Datelike, Months, NaiveDate};
-use contract::outcomes::Outcome;
 use columns::*;
+use contract::outcomes::Outcome;
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int8Builder, Int32Builder,
     Int64Builder, RecordBatch, StringBuilder,
@@ -244,7 +244,11 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
             for (total, o) in outcomes.iter_mut().zip(&chunk.outcomes) {
                 total.add(o);
             }
-            for (total, n) in hidden.participants.iter_mut().zip(&chunk.hidden_participants) {
+            for (total, n) in hidden
+                .participants
+                .iter_mut()
+                .zip(&chunk.hidden_participants)
+            {
                 *total += n;
             }
             hidden.not_referred.0 += chunk.hidden_not_referred.0;

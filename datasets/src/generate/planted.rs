@@ -120,9 +120,10 @@ pub(crate) fn planted(
                         .iter()
                         .filter_map(|&o| Some((o.as_str().to_string(), outcomes[p].att(o)?)))
                         .collect(),
-                    hidden_trait_share: world.difficulties.hidden.then(|| {
-                        hidden.participants[p] as f64 / participants[p].max(1) as f64
-                    }),
+                    hidden_trait_share: world
+                        .difficulties
+                        .hidden
+                        .then(|| hidden.participants[p] as f64 / participants[p].max(1) as f64),
                     hidden_bias: world.difficulties.hidden.then(|| {
                         (hidden.participants[p] as f64 / participants[p].max(1) as f64
                             - not_referred_share)

@@ -268,8 +268,9 @@ pub(crate) fn generate_chunk(
             _ => 0.0,
         };
         let early_job = early_probability > 0.0 && rng.random_bool(early_probability);
-        let education_shift =
-            effect.map_or(0.0, |p| (world.education_uplift[p] / ENGAGED_SHARE).clamp(0.0, 1.0));
+        let education_shift = effect.map_or(0.0, |p| {
+            (world.education_uplift[p] / ENGAGED_SHARE).clamp(0.0, 1.0)
+        });
         let in_work = rng.random_bool(probability);
         let mut outcome_status = if in_work {
             EMPLOYED

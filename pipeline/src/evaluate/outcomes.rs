@@ -49,7 +49,9 @@ pub async fn outcome_effects(
                             outcome.horizon_months()
                         ))
                     } else if m.matched == 0 {
-                        Some("no eligible participant has comparison people in their stratum".into())
+                        Some(
+                            "no eligible participant has comparison people in their stratum".into(),
+                        )
                     } else if e.att_low.is_none() {
                         Some("too few areas or people to put an interval on the effect".into())
                     } else {

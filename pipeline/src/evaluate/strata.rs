@@ -305,7 +305,11 @@ pub fn arm_strata(
         Some(c) => r.counts(c)?,
         None => total.clone(),
     };
-    let engaged = columns.engaged.as_deref().map(|c| r.counts(c)).transpose()?;
+    let engaged = columns
+        .engaged
+        .as_deref()
+        .map(|c| r.counts(c))
+        .transpose()?;
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut comparison = Comparison::default();
     for (i, key) in keys.into_iter().enumerate() {

@@ -7,6 +7,7 @@
 
 mod balance;
 mod notes;
+mod outcome_effects;
 mod outcomes;
 
 use super::published::*;
@@ -53,6 +54,10 @@ pub fn control(exact: &Evidence) -> Published {
             (programme.engaged_share, programme.att_engaged) = balance::engaged(p, programme.att);
             programme.balance = balance::balance(&t.balance, p);
             programme.balance_l1 = balance::l1(p);
+            programme.headline = contract::outcomes::headlines()
+                .into_iter()
+                .find(|h| h.programme == p.programme);
+            programme.outcomes = outcome_effects::outcomes(&t.outcome_effects, &p.programme);
             programme
         })
         .collect();

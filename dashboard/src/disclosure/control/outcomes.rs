@@ -105,6 +105,8 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         att_engaged: Effect::att(true, 0, 0, AttSide::default()),
         balance: Vec::new(),
         balance_l1: None,
+        headline: None,
+        outcomes: Vec::new(),
         name: p.programme.clone(),
         referrals: Count::of(p.referrals),
         participants: Count::of(p.participants),
