@@ -352,7 +352,10 @@ fn check_page(html: &str, place: &str, forbidden: &BTreeSet<u64>) -> usize {
         .join(" ");
     for (n, at) in bare_integers(&text) {
         if forbidden.contains(&n) {
-            let from = text.floor_char_boundary(at.saturating_sub(80));
+            let from = (0..=at.saturating_sub(80))
+                .rev()
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(0);
             let context: String = text[from..].chars().take(160).collect();
             panic!("{place}: the exact count {n} appears in the page: …{context}…");
         }

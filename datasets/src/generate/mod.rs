@@ -30,8 +30,8 @@ pub use world::{FIRST_MONTH, MONTHS};
 
 use crate::reference::{Reference, ReferenceError};
 use chrono::{Datelike, Months, NaiveDate};
-use columns::*;
 use contract::outcomes::Outcome;
+use columns::*;
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int8Builder, Int32Builder,
     Int64Builder, RecordBatch, StringBuilder,
@@ -190,14 +190,7 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
         .collect();
     let mut writers = Writers::default();
     let mut truth = DidTruth::new(world.programme_names.len());
-    let mut participants = vec![0u64; world.programme_names.len()];
-    let mut uplift_realised = vec![0.0; world.programme_names.len()];
-    let mut engaged = vec![0u64; world.programme_names.len()];
-    let mut outcomes = vec![OutcomeTruth::new(); world.programme_names.len()];
-    let mut hidden = Hidden {
-        participants: vec![0; world.programme_names.len()],
-        not_referred: (0, 0),
-    };
+    let mut tallies = Tallies::new(world.programme_names.len());
     let mut done = 0;
     let wave = rayon::current_num_threads().max(1) * 2;
     for wave_chunks in chunks.chunks(wave) {
@@ -232,27 +225,7 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
                 )?;
             }
             truth.add(&chunk.truth);
-            for (total, n) in participants.iter_mut().zip(&chunk.participants) {
-                *total += n;
-            }
-            for (total, u) in uplift_realised.iter_mut().zip(&chunk.uplift_realised) {
-                *total += u;
-            }
-            for (total, n) in engaged.iter_mut().zip(&chunk.engaged) {
-                *total += n;
-            }
-            for (total, o) in outcomes.iter_mut().zip(&chunk.outcomes) {
-                total.add(o);
-            }
-            for (total, n) in hidden
-                .participants
-                .iter_mut()
-                .zip(&chunk.hidden_participants)
-            {
-                *total += n;
-            }
-            hidden.not_referred.0 += chunk.hidden_not_referred.0;
-            hidden.not_referred.1 += chunk.hidden_not_referred.1;
+            tallies.add(&chunk);
             done += count;
             progress.people_done(done, options.people);
         }
@@ -260,16 +233,7 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
     let invalid_rows = write_invalid_rows(&world, options, &mut writers)?;
     writers.close()?;
 
-    let planted = planted(
-        &world,
-        options,
-        &truth,
-        &participants,
-        &engaged,
-        &uplift_realised,
-        (&outcomes, &hidden),
-        invalid_rows,
-    );
+    let planted = planted(&world, options, &truth, &tallies, invalid_rows);
     let json = serde_json::to_string_pretty(&planted)
         .map_err(|e| GenerateError::Invalid(e.to_string()))?;
     let path = out.join("_planted.json");

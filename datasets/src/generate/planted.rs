@@ -71,24 +71,65 @@ pub struct PlantedProgramme {
     pub hidden_bias: Option<f64>,
 }
 
-/// The unobserved trait's counts: per programme, participants with it; and
-/// (with it, all) among people never referred.
-pub(crate) struct Hidden {
-    pub(crate) participants: Vec<u64>,
-    pub(crate) not_referred: (u64, u64),
+/// What the chunks tally per programme for the truth: participants, those
+/// who engaged, the realised 6-month uplift summed, every outcome's true
+/// effect, and the unobserved trait's counts (participants with it; with
+/// it and all among people never referred).
+pub(crate) struct Tallies {
+    participants: Vec<u64>,
+    engaged: Vec<u64>,
+    uplift_realised: Vec<f64>,
+    outcomes: Vec<OutcomeTruth>,
+    hidden_participants: Vec<u64>,
+    hidden_not_referred: (u64, u64),
+}
+
+impl Tallies {
+    pub(crate) fn new(programmes: usize) -> Self {
+        Tallies {
+            participants: vec![0; programmes],
+            engaged: vec![0; programmes],
+            uplift_realised: vec![0.0; programmes],
+            outcomes: vec![OutcomeTruth::new(); programmes],
+            hidden_participants: vec![0; programmes],
+            hidden_not_referred: (0, 0),
+        }
+    }
+
+    pub(crate) fn add(&mut self, chunk: &Chunk) {
+        let add = |total: &mut [u64], part: &[u64]| {
+            total.iter_mut().zip(part).for_each(|(t, n)| *t += n);
+        };
+        add(&mut self.participants, &chunk.participants);
+        add(&mut self.engaged, &chunk.engaged);
+        add(&mut self.hidden_participants, &chunk.hidden_participants);
+        for (t, u) in self.uplift_realised.iter_mut().zip(&chunk.uplift_realised) {
+            *t += u;
+        }
+        for (t, o) in self.outcomes.iter_mut().zip(&chunk.outcomes) {
+            t.add(o);
+        }
+        self.hidden_not_referred.0 += chunk.hidden_not_referred.0;
+        self.hidden_not_referred.1 += chunk.hidden_not_referred.1;
+    }
 }
 
 pub(crate) fn planted(
     world: &World,
     options: &GenerateOptions,
     truth: &DidTruth,
-    participants: &[u64],
-    engaged: &[u64],
-    uplift_realised: &[f64],
-    (outcomes, hidden): (&[OutcomeTruth], &Hidden),
+    tallies: &Tallies,
     invalid_rows: BTreeMap<String, u64>,
 ) -> Planted {
-    let not_referred_share = hidden.not_referred.0 as f64 / hidden.not_referred.1.max(1) as f64;
+    let Tallies {
+        participants,
+        engaged,
+        uplift_realised,
+        outcomes,
+        hidden_participants,
+        hidden_not_referred,
+    } = tallies;
+    let not_referred_share = hidden_not_referred.0 as f64 / hidden_not_referred.1.max(1) as f64;
     let staggered = fit_note_truth(world);
     let programmes = world
         .programme_names
@@ -123,9 +164,9 @@ pub(crate) fn planted(
                     hidden_trait_share: world
                         .difficulties
                         .hidden
-                        .then(|| hidden.participants[p] as f64 / participants[p].max(1) as f64),
+                        .then(|| hidden_participants[p] as f64 / participants[p].max(1) as f64),
                     hidden_bias: world.difficulties.hidden.then(|| {
-                        (hidden.participants[p] as f64 / participants[p].max(1) as f64
+                        (hidden_participants[p] as f64 / participants[p].max(1) as f64
                             - not_referred_share)
                             * HIDDEN_WORK
                     }),

@@ -307,7 +307,7 @@ pub(crate) fn generate_chunk(
                 pay_after,
             };
             for (i, &outcome) in Outcome::ALL.iter().enumerate() {
-                if anchor + outcome.horizon_months() as usize <= MONTHS - 1 {
+                if anchor + (outcome.horizon_months() as usize) < MONTHS {
                     outcomes[p].sum[i] += truth.effect(outcome);
                     outcomes[p].reach[i] += 1;
                 }
