@@ -46,12 +46,49 @@ pub struct BetweenAreas {
     pub comparison_weight: f64,
     /// Degrees of freedom of τ̂² (areas − 2).
     pub tau2_df: f64,
+    /// The method of moments' parts: the programme areas' and the
+    /// comparison areas' observed-minus-null squares and τ² coefficients,
+    /// for pooling τ̂² over programmes ([`pooled_tau2`]).
+    pub moments: Moments,
     /// The programme areas' shares of the matched participants, largest
     /// first (the weights a placebo set is given).
     programme_weights: Vec<f64>,
     /// Each comparison area's deviation from the pooled prediction and its
     /// binomial variance, largest area first.
     placebo_areas: Vec<(f64, f64)>,
+}
+
+/// The method of moments' sums for one programme: Σ (observed − null) and
+/// Σ coefficient over its areas, and the same over the comparison areas.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Moments {
+    pub programme: (f64, f64),
+    pub comparison: (f64, f64),
+}
+
+/// τ̂² pooled over programmes that share one comparison pool: every
+/// programme's areas' moments and the comparison areas' once, so that each
+/// programme's interval rests on every area's spread, not on its own few
+/// areas' (a programme of three areas gives τ̂² two degrees of freedom of
+/// its own, and a τ̂² of 0 more often than not). Areas are areas: the
+/// shocks to local labour markets are one process. Degrees of freedom: all
+/// areas less one per programme mean and one for the comparison pool's.
+/// `None` without areas enough.
+pub fn pooled_tau2(parts: &[&BetweenAreas]) -> Option<crate::effect::AreaVariance> {
+    let first = parts.iter().find(|p| p.comparison_areas > 0)?;
+    let (mut excess, mut coefficient) = first.moments.comparison;
+    let mut areas = first.comparison_areas;
+    let mut means = 1;
+    for p in parts.iter().filter(|p| p.treated_areas > 0) {
+        excess += p.moments.programme.0;
+        coefficient += p.moments.programme.1;
+        areas += p.treated_areas;
+        means += 1;
+    }
+    (areas > means && coefficient > 0.0).then(|| crate::effect::AreaVariance {
+        tau2: (excess / coefficient).max(0.0),
+        df: (areas - means) as f64,
+    })
 }
 
 impl BetweenAreas {
@@ -102,12 +139,21 @@ pub fn between_areas(
         return result;
     }
     let n = n as f64;
-    let mut all_treated = StratumCounts::default();
-    for t in &treated_totals {
-        all_treated.add(*t);
+    // One participant's variance within their stratum (plug-in, pooled over
+    // the programme's areas): the matching holds the strata fixed, so an
+    // area's rate varies by chance only within them. p̄(1−p̄) over all
+    // participants would add the spread between strata (in work in the
+    // index month or not is most of it), overstate the chance part and
+    // leave too little for τ².
+    let mut treated_s = vec![StratumCounts::default(); strata];
+    for c in treated {
+        treated_s[c.stratum].add(c.counts);
     }
-    // One participant's variance, p̄(1−p̄) for a proportion.
-    let unit_treated = all_treated.unit_variance();
+    let unit_treated_s: Vec<f64> = treated_s.iter().map(|c| c.unit_variance()).collect();
+    let mut within = vec![0.0; treated_areas];
+    for c in treated {
+        within[c.area] += c.counts.eligible as f64 * unit_treated_s[c.stratum];
+    }
 
     // Programme areas: d_a = p̂_a − ĉ_a around d̄ = Σ wₐ dₐ (the ATT).
     let live: Vec<usize> = (0..treated_areas)
@@ -133,7 +179,7 @@ pub fn between_areas(
     let sigma2: Vec<f64> = (0..treated_areas)
         .map(|a| match treated_totals[a].eligible {
             0 => 0.0,
-            n_a => unit_treated / n_a as f64,
+            n_a => within[a] / (n_a as f64).powi(2),
         })
         .collect();
     let sum_w2: f64 = live.iter().map(|&a| w[a] * w[a]).sum();
@@ -190,6 +236,7 @@ pub fn between_areas(
         excess += observed - null;
         coefficient += 1.0 - 2.0 * w[a] + sum_w2;
     }
+    result.moments.programme = (excess, coefficient);
 
     // Comparison areas: e_b = r̂_b − ĉ_b, the pooled strata's prediction
     // for its own people (which it is part of).
@@ -233,14 +280,19 @@ pub fn between_areas(
         excess += e * e - null;
         coefficient += g;
     }
+    result.moments.comparison = (
+        excess - result.moments.programme.0,
+        coefficient - result.moments.programme.1,
+    );
     result.treated_areas = live.len();
     result.comparison_areas = live_c.len();
     let areas = live.len() + live_c.len();
-    if areas < 3 || coefficient <= 0.0 {
-        return result;
+    // Too few areas for a τ̂² of its own: the weights below still say how
+    // much of a pooled one reaches the ATT.
+    if areas >= 3 && coefficient > 0.0 {
+        result.tau2 = Some((excess / coefficient).max(0.0));
+        result.tau2_df = (areas - 2) as f64;
     }
-    result.tau2 = Some((excess / coefficient).max(0.0));
-    result.tau2_df = (areas - 2) as f64;
 
     // ω_b = Σ_s w_s m_bs / m_s, with w_s the matched participants' share.
     let mut w_s = vec![0.0; strata];
@@ -398,6 +450,28 @@ mod tests {
         // effect, 1/21 for any effect at all.
         assert_eq!(b.randomisation_p(0.0), Some(1.0));
         assert_eq!(b.randomisation_p(0.5), Some(1.0 / 21.0));
+    }
+
+    /// Pooling the hand-worked example with a second programme of two areas
+    /// whose deviations match the null exactly (excess 0, coefficient ½ +
+    /// ½): τ̂² = (0.0176 + 0 + 0.0175)/(1 + 1 + 1) = 0.0117, on
+    /// 2 + 2 + 2 − 3 = 3 degrees of freedom; the comparison areas count once.
+    #[test]
+    fn pooled_over_programmes_counts_the_comparison_areas_once() {
+        let treated = [cell(0, 0, 100, 70), cell(1, 0, 100, 50)];
+        let comparison = [cell(0, 0, 100, 60), cell(1, 0, 100, 40)];
+        let one = between_areas(&treated, 2, &comparison, 2, 1);
+        assert!((one.moments.programme.0 - 0.0176).abs() < 1e-12);
+        assert!((one.moments.comparison.0 - 0.0175).abs() < 1e-12);
+        let mut two = one.clone();
+        two.moments.programme = (0.0, 1.0);
+        let pooled = pooled_tau2(&[&one, &two]).unwrap();
+        assert!((pooled.tau2 - 0.0351 / 3.0).abs() < 1e-12, "{pooled:?}");
+        assert_eq!(pooled.df, 3.0);
+        // Alone, the pooled value is the programme's own.
+        let alone = pooled_tau2(&[&one]).unwrap();
+        assert!((alone.tau2 - one.tau2.unwrap()).abs() < 1e-12);
+        assert_eq!(alone.df, one.tau2_df);
     }
 
     #[test]

@@ -78,6 +78,13 @@ fn matching(cells: &Cells) -> MatchedComparison {
 /// The effect of `cells`; `programme` is `None` for a programme (its own
 /// areas give τ̂²) or its programme's τ̂² for a subgroup.
 pub fn estimate(cells: &Cells, programme: Option<AreaVariance>) -> Effect {
+    estimate_with(cells, programme, programme.is_none())
+}
+
+/// The effect of `cells` with the areas' variance `given` (its own τ̂² when
+/// `None`). A `headline` effect (a programme's, not a subgroup's) reports
+/// the τ̂² it used and gets the placebo-in-space p-value.
+pub fn estimate_with(cells: &Cells, given: Option<AreaVariance>, headline: bool) -> Effect {
     let matching = matching(cells);
     // The areas' variance is judged on the matched strata only.
     let mut kept = vec![false; cells.strata];
@@ -106,8 +113,12 @@ pub fn estimate(cells: &Cells, programme: Option<AreaVariance>) -> Effect {
         tau2,
         df: between.tau2_df,
     });
-    let areas = programme.or(own);
+    let areas = given.or(own);
     effect.between = between;
+    if let (true, Some(a)) = (headline, given) {
+        effect.between.tau2 = Some(a.tau2);
+        effect.between.tau2_df = a.df;
+    }
     let (Some(areas), Some(comparison_rate), Some(comparison_variance)) = (
         areas,
         matching.comparison_rate,
@@ -139,7 +150,7 @@ pub fn estimate(cells: &Cells, programme: Option<AreaVariance>) -> Effect {
         effect.att_high = Some(a.high);
         effect.p_value = p_value(a.att, a.se, df);
         // The placebo test is for a programme's headline effect only.
-        if programme.is_none() {
+        if headline {
             effect.randomisation_p = effect.between.randomisation_p(a.att / a.se);
         }
         effect.mde = minimum_detectable_effect_of_variance(unit_variance, matching.matched, parts);

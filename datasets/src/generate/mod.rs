@@ -30,8 +30,8 @@ pub use world::{FIRST_MONTH, MONTHS};
 
 use crate::reference::{Reference, ReferenceError};
 use chrono::{Datelike, Months, NaiveDate};
-use contract::outcomes::Outcome;
 use columns::*;
+use contract::outcomes::Outcome;
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int8Builder, Int32Builder,
     Int64Builder, RecordBatch, StringBuilder,

@@ -4,7 +4,7 @@
 //! programme's declared headline marked.
 
 use super::query;
-use super::strata::{OutcomeColumns, arm_strata, number_strata, stratum_keys};
+use super::strata::{OutcomeColumns, arm_strata, number_strata, pooled_tau2, stratum_keys};
 use crate::error::Result;
 use contract::inputs::PROGRAMMES;
 use contract::outcomes::{Outcome, Unit, headline_of};
@@ -35,10 +35,11 @@ pub async fn outcome_effects(
         let (mut groups, mut comparison) =
             arm_strata(&r, keys.clone(), view, &OutcomeColumns::of(outcome))?;
         number_strata([&mut comparison], groups.values_mut());
+        let pooled = pooled_tau2(groups.values(), &comparison);
         for programme in programmes {
             let row = match groups.get(programme) {
                 Some(group) => {
-                    let e = group.effect(&comparison, None);
+                    let e = group.headline_effect(&comparison, pooled);
                     let m = e.matching;
                     let engaged_share = (m.matched > 0)
                         .then(|| group.engaged_matched(&comparison) as f64 / m.matched as f64);

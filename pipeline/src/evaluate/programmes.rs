@@ -1,7 +1,7 @@
 //! `programme_outcomes`: each programme's rate, matched comparison with its
 //! areas' uncertainty, and what its funding bought.
 
-use super::strata::{Comparison, Group, GroupKey};
+use super::strata::{Comparison, Group, GroupKey, pooled_tau2};
 use super::{programme_order, query, rate};
 use crate::effect::Effect;
 use crate::error::Result;
@@ -77,12 +77,23 @@ pub async fn programme_outcomes(
     let in_work = r.counts("in_work_6m")?;
     let funding = r.ints("funding_gbp")?;
     let mut effects = BTreeMap::new();
+    // τ̂² from every programme's areas and the comparison areas at once
+    // (crate::areas::pooled_tau2), for the effect and for the placebo.
+    let headline_group =
+        |name: &str| groups.get(&(programme_order(name), Dimension::All, "all".to_string()));
+    let pooled = pooled_tau2(
+        programme
+            .iter()
+            .filter_map(|p| headline_group(p.as_deref().unwrap_or_default())),
+        comparison,
+    );
+    let placebo_pooled = pooled_tau2(placebo.0.values(), &placebo.1);
     let mut rows: Vec<ProgrammeOutcome> = (0..r.num_rows())
         .map(|i| {
             let name = programme[i].clone().unwrap_or_default();
-            let group = groups.get(&(programme_order(&name), Dimension::All, "all".to_string()));
+            let group = headline_group(&name);
             let e = group
-                .map(|g| g.effect(comparison, None))
+                .map(|g| g.headline_effect(comparison, pooled))
                 .unwrap_or_default();
             let m = e.matching;
             let engaged_share = group
@@ -96,7 +107,7 @@ pub async fn programme_outcomes(
             let pe = placebo
                 .0
                 .get(&name)
-                .map(|g| g.effect(&placebo.1, None))
+                .map(|g| g.headline_effect(&placebo.1, placebo_pooled))
                 .unwrap_or_default();
             let e_values = match (m.comparison_rate, m.att, e.att_low, e.att_high) {
                 (Some(c), Some(att), Some(low), Some(high)) => att_e_values(c, att, low, high),

@@ -5,7 +5,7 @@
 
 use super::{parse, programme_order, query};
 use crate::areas::AreaCell;
-use crate::effect::{AreaVariance, Cells, Effect, estimate};
+use crate::effect::{AreaVariance, Cells, Effect, estimate, estimate_with};
 use crate::error::Result;
 use crate::matching::{OutcomeKind, StratumCounts};
 use contract::outcomes::{Outcome, Unit};
@@ -198,6 +198,25 @@ impl Group {
     pub fn effect(&self, comparison: &Comparison, programme: Option<AreaVariance>) -> Effect {
         estimate(&self.cells(comparison), programme)
     }
+
+    /// A programme's effect with τ̂² pooled over programmes (`pooled`, its
+    /// own where `None`).
+    pub fn headline_effect(&self, comparison: &Comparison, pooled: Option<AreaVariance>) -> Effect {
+        estimate_with(&self.cells(comparison), pooled, true)
+    }
+}
+
+/// Each group's own between-area moments pooled into one τ̂² (see
+/// `crate::areas::pooled_tau2`).
+pub fn pooled_tau2<'a>(
+    groups: impl IntoIterator<Item = &'a Group>,
+    comparison: &Comparison,
+) -> Option<AreaVariance> {
+    let own: Vec<Effect> = groups
+        .into_iter()
+        .map(|g| g.effect(comparison, None))
+        .collect();
+    crate::areas::pooled_tau2(&own.iter().map(|e| &e.between).collect::<Vec<_>>())
 }
 
 /// (programme in contract order, dimension, value).

@@ -126,20 +126,26 @@ async fn estimators_on_the_hand_worked_fixture() {
     // comparison person, so it takes c(1 − c) = 2/9 at the matched rate; V =
     // (2/3)²/4 + (1/3)²·2/9 = 11/81, and the within-area se² = (2/3)(1/3)/3 +
     // 11/81 = 17/81 (se 0.458123).
-    // The areas (pipeline::areas): p̄ = 2/3; site a1 d = 1/2 − 0.5 = 0 and a2
-    // d = 1 − 0 = 1 around d̄ = 1/3, w = (2/3, 1/3), σ² = (1/9, 2/9),
-    // Σw² = 5/9, Σw²σ² = 2/27; the comparison strata's noise in dₐ − d̄,
-    // Σₛ (nₐₛ/nₐ − nₛ/n)² vₛ, is (1/3)²/4 + (1/3)²·2/9 = 17/324 for a1 and
-    // (2/3)²/4 + (2/3)²·2/9 = 68/324 for a2. So a1 adds 1/9 − 1/27 − 17/324
-    // = 7/324 with coefficient 2/9, a2 4/9 − 4/27 − 68/324 = 28/324 with
-    // 8/9; the comparison areas deviate by 0 with binomial part 0 and
-    // coefficient 0 (each area alone in its strata). τ̂² = (35/324)/(10/9) =
-    // 7/72 on 4 − 2 = 2 df; ω = (2/3, 1/3), S = 10/9, A = τ̂²S = 35/324;
-    // Satterthwaite df = (17/81 + 35/324)² / ((35/324)²/2) = 2·(103/35)² =
-    // 17.320816.
-    // Inactivity Trailblazer: p3 only, 0/1, matched to c4 (0/1): att 0;
-    // every deviation and its binomial part is 0, so τ̂² cannot be estimated
-    // and the interval is not estimable.
+    // The areas (pipeline::areas): site a1 d = 1/2 − 0.5 = 0 and a2 d = 1 − 0
+    // = 1 around d̄ = 1/3, w = (2/3, 1/3). Each site's chance part uses the
+    // participants' variance within their stratum: A holds p1, p2 (1 of 2:
+    // 1/4), B holds p3 (1 of 1: 0), so σ² = 2·(1/4)/2² = 1/8 for a1 and 0
+    // for a2; Σw² = 5/9, Σw²σ² = (4/9)(1/8) = 1/18; the comparison strata's
+    // noise in dₐ − d̄, Σₛ (nₐₛ/nₐ − nₛ/n)² vₛ, is (1/3)²/4 + (1/3)²·2/9 =
+    // 17/324 for a1 and (2/3)²/4 + (2/3)²·2/9 = 68/324 for a2. So a1 adds
+    // 1/9 − (1/8·(1 − 4/3) + 1/18 + 17/324) = 29/648 with coefficient 2/9,
+    // a2 4/9 − (1/18 + 68/324) = 116/648 with 8/9; the comparison areas
+    // deviate by 0 with binomial part 0 and coefficient 0 (each area alone
+    // in its strata); the Inactivity Trailblazer's one site deviates by 0
+    // with null 0 and coefficient 1 − 2 + 1 = 0. Pooled over the programmes
+    // (pipeline::areas::pooled_tau2): τ̂² = (145/648)/(10/9) = 29/144 on
+    // 5 areas − 3 means = 2 df; ω = (2/3, 1/3), S = 10/9, A = τ̂²S =
+    // 0.223765; Satterthwaite df = (17/81 + A)² / (A²/2) = 7.511153.
+    // Inactivity Trailblazer: p3 only, 0/1, matched to c4 (0/1): att 0, no
+    // chance part, and its one site and one comparison area carry the pooled
+    // τ̂² with S = 1 + 1: A = 29/72 on 2 df (t = 4.302653), so
+    // 0 − t·√A = −2.730669 to √(Wilson's upper limit² + t²A) = 2.890793:
+    // one person says almost nothing, and the interval says so.
     let outcomes = query(
         &evidence,
         "programme_outcomes.parquet",
@@ -164,8 +170,8 @@ async fn estimators_on_the_hand_worked_fixture() {
                 "0",
                 "0.0",
                 "0.0",
-                "NULL",
-                "NULL",
+                "-2.730669",
+                "2.890793",
                 "125000000",
                 "NULL"
             ]),
@@ -181,8 +187,8 @@ async fn estimators_on_the_hand_worked_fixture() {
                 "0",
                 "0.333333",
                 "0.333333",
-                "-0.811115",
-                "1.410179",
+                "-1.152232",
+                "1.760868",
                 "64000000",
                 "NULL"
             ]),
@@ -200,27 +206,22 @@ async fn estimators_on_the_hand_worked_fixture() {
     assert_eq!(
         areas,
         vec![row(&[
-            "0.458123",
-            "0.097222",
-            "2.0",
-            "0.555556",
-            "0.108025",
-            "17.320816",
-            "2",
-            "2"
+            "0.458123", "0.201389", "2.0", "0.555556", "0.223765", "7.511153", "2", "2"
         ])]
     );
-    // The limits: MOVER at t(0.975; 17.320816) with Wilson(2, 3) at that t,
+    // The limits: MOVER at t(0.975; 7.511153) with Wilson(2, 3) at that t,
     // the comparison and area parts at t too (contract::formulas::att).
-    let t = contract::formulas::att::t_975(2.0 * (103.0f64 / 35.0).powi(2));
+    let area: f64 = 29.0 / 144.0 * 10.0 / 9.0;
+    let within: f64 = 17.0 / 81.0;
+    let t = contract::formulas::att::t_975((within + area).powi(2) / (area * area / 2.0));
     let (l, u) = contract::formulas::wilson::wilson_interval(2, 3, t).unwrap();
-    let others = t * t * (11.0 / 81.0 + 35.0 / 324.0);
+    let others = t * t * (11.0 / 81.0 + area);
     let (low, high) = (
         1.0 / 3.0 - ((2.0 / 3.0 - l).powi(2) + others).sqrt(),
         1.0 / 3.0 + ((u - 2.0 / 3.0).powi(2) + others).sqrt(),
     );
     assert!(
-        (low + 0.811_115).abs() < 1e-5 && (high - 1.410_179).abs() < 1e-5,
+        (low + 1.152_232).abs() < 1e-5 && (high - 1.760_868).abs() < 1e-5,
         "{low} {high}"
     );
 
