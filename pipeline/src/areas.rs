@@ -67,13 +67,14 @@ pub struct Moments {
 }
 
 /// τ̂² pooled over programmes that share one comparison pool: every
-/// programme's areas' moments and the comparison areas' once, so that each
-/// programme's interval rests on every area's spread, not on its own few
-/// areas' (a programme of three areas gives τ̂² two degrees of freedom of
-/// its own, and a τ̂² of 0 more often than not). Areas are areas: the
-/// shocks to local labour markets are one process. Degrees of freedom: all
-/// areas less one per programme mean and one for the comparison pool's.
-/// `None` without areas enough.
+/// programme's areas' moments and the comparison areas' once (areas are
+/// areas: the shocks to local labour markets are one process). Degrees of
+/// freedom: all areas less one per programme mean and one for the
+/// comparison pool's. `None` without areas enough. Used only for a
+/// programme whose own areas cannot give a τ̂²: the moments are summed
+/// unweighted, so one programme of sparse strata, whose deviations are
+/// mostly chance, can drag the pooled value to 0 for all (seen on generated
+/// data, VALIDATION.md), while its own estimate stays its own.
 pub fn pooled_tau2(parts: &[&BetweenAreas]) -> Option<crate::effect::AreaVariance> {
     let first = parts.iter().find(|p| p.comparison_areas > 0)?;
     let (mut excess, mut coefficient) = first.moments.comparison;

@@ -199,10 +199,16 @@ impl Group {
         estimate(&self.cells(comparison), programme)
     }
 
-    /// A programme's effect with τ̂² pooled over programmes (`pooled`, its
-    /// own where `None`).
+    /// A programme's effect: with its own τ̂², or, where its areas are too
+    /// few to estimate one, with `pooled` (over every programme).
     pub fn headline_effect(&self, comparison: &Comparison, pooled: Option<AreaVariance>) -> Effect {
-        estimate_with(&self.cells(comparison), pooled, true)
+        let cells = self.cells(comparison);
+        let own = estimate_with(&cells, None, true);
+        if own.between.tau2.is_some() {
+            own
+        } else {
+            estimate_with(&cells, pooled, true)
+        }
     }
 }
 
