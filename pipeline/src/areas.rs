@@ -25,6 +25,16 @@
 use crate::matching::{StratumCounts, stratum_variance};
 pub use contract::formulas::att::{satterthwaite, t_975};
 
+/// The between-area variance an interval uses: the group's own (a
+/// programme), or its programme's (a subgroup: areas move every subgroup
+/// alike, and one subgroup's areas are too few to estimate it), or one
+/// pooled over programmes ([`pooled_tau2`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AreaVariance {
+    pub tau2: f64,
+    pub df: f64,
+}
+
 /// One area's eligible people in one stratum.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AreaCell {
@@ -75,7 +85,7 @@ pub struct Moments {
 /// unweighted, so one programme of sparse strata, whose deviations are
 /// mostly chance, can drag the pooled value to 0 for all (seen on generated
 /// data, VALIDATION.md), while its own estimate stays its own.
-pub fn pooled_tau2(parts: &[&BetweenAreas]) -> Option<crate::effect::AreaVariance> {
+pub fn pooled_tau2(parts: &[&BetweenAreas]) -> Option<AreaVariance> {
     let first = parts.iter().find(|p| p.comparison_areas > 0)?;
     let (mut excess, mut coefficient) = first.moments.comparison;
     let mut areas = first.comparison_areas;
@@ -86,7 +96,7 @@ pub fn pooled_tau2(parts: &[&BetweenAreas]) -> Option<crate::effect::AreaVarianc
         areas += p.treated_areas;
         means += 1;
     }
-    (areas > means && coefficient > 0.0).then(|| crate::effect::AreaVariance {
+    (areas > means && coefficient > 0.0).then(|| AreaVariance {
         tau2: (excess / coefficient).max(0.0),
         df: (areas - means) as f64,
     })

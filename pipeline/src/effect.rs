@@ -25,14 +25,7 @@ pub struct Cells {
     pub kind: OutcomeKind,
 }
 
-/// The between-area variance an interval uses: the group's own (a
-/// programme), or its programme's (a subgroup: areas move every subgroup
-/// alike, and one subgroup's areas are too few to estimate it).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AreaVariance {
-    pub tau2: f64,
-    pub df: f64,
-}
+pub use crate::areas::AreaVariance;
 
 #[derive(Debug, Clone, Default)]
 pub struct Effect {
