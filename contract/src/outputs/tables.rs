@@ -230,6 +230,11 @@ output_table! {
         pub att_area_variance: Option<f64>,
         pub att_df: Option<f64>,
         pub att_p_value: Option<f64>,
+        /// VanderWeele and Ding's E-value of a yes/no outcome's effect and of
+        /// its interval limit nearer the null (through the risk ratio, as
+        /// `programme_outcomes.e_value`); null for a mean outcome.
+        pub e_value: Option<f64>,
+        pub e_value_interval: Option<f64>,
         /// Matched participants who engaged, as a share of the matched.
         pub engaged_share: Option<f64>,
         /// Bloom's (1984) effect on those who engaged: att ÷ engaged_share.

@@ -91,6 +91,9 @@ pub struct OutcomeRow {
     pub effect: Effect,
     /// Bloom's effect on those who engaged.
     pub effect_engaged: Effect,
+    /// E-values of a yes/no outcome's published effect and of its interval
+    /// (to 2 decimals), as the programme's.
+    pub e_values: Option<(f64, f64)>,
     /// Why there is no estimate, in plain words.
     pub note: Option<String>,
 }

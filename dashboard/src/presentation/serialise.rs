@@ -197,6 +197,8 @@ serialise_as_map!(OutcomeRow, |o| {
     "comparison" => o.comparison.map_or(SUPPRESSED.into(), |v| in_unit(o.outcome.unit(), v, false)),
     "effect" => EffectIn(o.effect, o.outcome.unit()),
     "effect_engaged" => EffectIn(o.effect_engaged, o.outcome.unit()),
+    "e_value" => o.e_values.map(|e| format!("{:.2}", e.0)),
+    "e_value_interval" => o.e_values.map(|e| format!("{:.2}", e.1)),
     "note" => o.note,
 });
 

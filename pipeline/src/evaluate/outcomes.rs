@@ -6,6 +6,7 @@
 use super::query;
 use super::strata::{OutcomeColumns, arm_strata, number_strata, pooled_tau2, stratum_keys};
 use crate::error::Result;
+use contract::formulas::evalue::att_e_values;
 use contract::inputs::PROGRAMMES;
 use contract::outcomes::{Outcome, Unit, headline_of};
 use contract::outputs::OutcomeEffect;
@@ -58,7 +59,21 @@ pub async fn outcome_effects(
                     } else {
                         None
                     };
+                    let e_values = match (
+                        outcome.unit(),
+                        m.comparison_rate,
+                        m.att,
+                        e.att_low,
+                        e.att_high,
+                    ) {
+                        (Unit::Proportion, Some(c), Some(att), Some(low), Some(high)) => {
+                            att_e_values(c, att, low, high)
+                        }
+                        _ => None,
+                    };
                     OutcomeEffect {
+                        e_value: e_values.map(|v| v.0),
+                        e_value_interval: e_values.map(|v| v.1),
                         eligible: group.eligible,
                         matched: m.matched,
                         unmatched: m.unmatched,
@@ -130,6 +145,8 @@ fn empty(programme: &str, outcome: Outcome) -> OutcomeEffect {
         att_area_variance: None,
         att_df: None,
         att_p_value: None,
+        e_value: None,
+        e_value_interval: None,
         engaged_share: None,
         att_engaged: None,
         att_engaged_low: None,

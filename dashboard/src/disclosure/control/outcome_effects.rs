@@ -53,7 +53,15 @@ fn row(o: &OutcomeEffect, outcome: Outcome) -> OutcomeRow {
         .map(|s| (s * o.matched as f64).round() as u64)
         .unwrap_or_default();
     let share = Share::share_of_counts(effect.is_suppressed(), engaged, o.matched);
+    let e_values = match (unit, effect.published(), o.comparison_mean) {
+        (Unit::Proportion, Some([v, l, h]), Some(c)) => {
+            contract::formulas::evalue::att_e_values(c, v, l, h)
+                .map(|(e, i)| ((e * 100.0).round() / 100.0, (i * 100.0).round() / 100.0))
+        }
+        _ => None,
+    };
     OutcomeRow {
+        e_values,
         outcome,
         headline: o.role == "headline",
         eligible: Count::of(o.eligible),
@@ -109,6 +117,8 @@ mod tests {
             att_area_variance: Some(0.0001),
             att_df: None,
             att_p_value: None,
+            e_value: None,
+            e_value_interval: None,
             engaged_share: Some(0.5),
             att_engaged: None,
             att_engaged_low: None,
@@ -138,6 +148,8 @@ mod tests {
         let expected = Effect::att(false, 75, 125, AttSide::default());
         assert!(expected.is_suppressed(), "no comparison side: suppressed");
         assert!((twelve.effect.value().unwrap() - 0.1).abs() < 1e-9);
+        // RR = 0.6/0.5 = 1.2: E = 1.2 + √(1.2·0.2) = 1.69.
+        assert_eq!(twelve.e_values.map(|e| e.0), Some(1.69));
         let months = &rows[2];
         assert!(months.effect.is_suppressed());
         assert_eq!((months.participant, months.comparison), (None, None));
