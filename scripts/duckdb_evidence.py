@@ -168,7 +168,7 @@ SELECT e.*, p.age_band, p.sex, (p.imd_decile + 1) // 2 AS imd_quintile,
             WHEN (h3.status = 'employed') = (b.status = 'employed') AND (h6.status = 'employed') = (b.status = 'employed')
                  AND (h12.status = 'employed') = (b.status = 'employed') THEN 'steady'
             ELSE 'changed' END AS work_history,
-       year(e.index_month)::VARCHAR || '-H' || CASE WHEN month(e.index_month) <= 6 THEN '1' ELSE '2' END AS index_period,
+       year(e.index_month)::VARCHAR || '-Q' || quarter(e.index_month)::VARCHAR AS index_period,
        coalesce(lm.labour_market, 'unknown') AS labour_market,
        (o.person_id IS NOT NULL AND (e.index_month + INTERVAL 6 MONTH)::DATE <= last.last_month) AS eligible,
        (o.person_id IS NOT NULL AND (e.index_month + INTERVAL 6 MONTH)::DATE <= last.last_month AND o.status = 'employed') AS in_work_6m
