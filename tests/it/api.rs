@@ -165,8 +165,9 @@ async fn the_sql_api_over_real_http() {
         "SELECT programme, participants FROM programme_counts ORDER BY programme",
     ))
     .await;
-    // Over the inputs as delivered, so the generator's deliberately
-    // misspelt referral ("Workwell", quarantined by `evidence run`) shows.
+    // Over the validated inputs: the generator's deliberately misspelt
+    // referral ("Workwell", quarantined by `evidence run`) is not among
+    // them, but analysts find it, with its reason, in the quarantined rows.
     let programmes: Vec<&str> = metric["rows"]
         .as_array()
         .unwrap()
@@ -181,6 +182,18 @@ async fn the_sql_api_over_real_http() {
     ] {
         assert!(programmes.contains(&p), "{metric}");
     }
+    assert!(!programmes.contains(&"Workwell"), "{metric}");
+    let misspelt = json_of(sql(
+        &analyst,
+        "SELECT programme, reason FROM quarantined_referrals WHERE programme = 'Workwell'",
+    ))
+    .await;
+    let rows = misspelt["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{misspelt}");
+    assert!(
+        rows[0]["reason"].as_str().unwrap().contains("programme"),
+        "{misspelt}"
+    );
     let trend = json_of(sql(
         &analyst,
         "SELECT count(*) AS n FROM fit_note_did_counts",
