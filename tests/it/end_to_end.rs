@@ -336,8 +336,8 @@ async fn every_contract_column_is_present_at_the_stated_grain() {
     assert_eq!(flags[0][0], Some(0.0));
 }
 
-#[test]
-fn invalid_rows_are_quarantined_with_reasons_and_counted() {
+#[tokio::test]
+async fn invalid_rows_are_quarantined_with_reasons_and_counted() {
     let e = evaluated();
     let planted = planted(&e.data);
     let manifest: serde_json::Value =
@@ -345,22 +345,66 @@ fn invalid_rows_are_quarantined_with_reasons_and_counted() {
             .unwrap();
     for input in manifest["inputs"].as_array().unwrap() {
         let table = input["table"].as_str().unwrap();
-        let read = input["rows_read"].as_u64().unwrap();
+        let rows_read = input["rows_read"].as_u64().unwrap();
         let used = input["rows_used"].as_u64().unwrap();
         let quarantined = input["rows_quarantined"].as_u64().unwrap();
         assert_eq!(
-            read,
+            rows_read,
             used + quarantined,
             "{table}: rows read = used + quarantined"
         );
         let expected = planted["invalid_rows"][table].as_u64().unwrap_or(0);
         assert_eq!(quarantined, expected, "{table}: quarantined rows");
-        assert!(
-            e.evidence
-                .join(format!("quarantine/{table}.parquet"))
-                .is_file()
+        // Every quarantined row is in its table's file with a reason.
+        let ctx = SessionContext::new();
+        read(&ctx, &e.evidence.join("quarantine"), table).await;
+        let counts = floats(
+            &ctx,
+            &format!(
+                "SELECT CAST(count(*) AS DOUBLE), \
+                 CAST(count(CASE WHEN reason <> '' THEN 1 END) AS DOUBLE) FROM {table}"
+            ),
+        )
+        .await;
+        assert_eq!(
+            counts[0],
+            vec![Some(quarantined as f64); 2],
+            "{table}: every quarantined row, each with a reason"
         );
     }
+    // The planted faults, each quarantined for what is wrong with it.
+    let ctx = SessionContext::new();
+    read(&ctx, &e.evidence.join("quarantine"), "referrals").await;
+    let batches = ctx
+        .sql("SELECT reason FROM referrals ORDER BY reason")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let reasons: Vec<String> = batches
+        .iter()
+        .flat_map(|b| {
+            let column = b.column(0).as_string_view_opt().map(|a| {
+                (0..a.len())
+                    .map(|i| a.value(i).to_string())
+                    .collect::<Vec<_>>()
+            });
+            column.unwrap_or_else(|| {
+                let a = b.column(0).as_string::<i32>();
+                (0..a.len()).map(|i| a.value(i).to_string()).collect()
+            })
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "impossible_referral_date",
+            "orphan_person_id",
+            "unknown_programme"
+        ],
+        "the misspelt programme, the referral of no one and the one dated 2031"
+    );
 }
 
 #[test]
