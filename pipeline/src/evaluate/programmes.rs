@@ -81,10 +81,15 @@ pub async fn programme_outcomes(
     // (crate::areas::pooled_tau2), for the effect and for the placebo.
     let headline_group =
         |name: &str| groups.get(&(programme_order(name), Dimension::All, "all".to_string()));
+    // In contract order: the engine returns rows in no fixed order, and the
+    // pooled sums must be bit-identical from run to run.
+    let mut names: Vec<&str> = programme
+        .iter()
+        .map(|p| p.as_deref().unwrap_or_default())
+        .collect();
+    names.sort_by_key(|name| programme_order(name));
     let pooled = pooled_tau2(
-        programme
-            .iter()
-            .filter_map(|p| headline_group(p.as_deref().unwrap_or_default())),
+        names.iter().filter_map(|name| headline_group(name)),
         comparison,
     );
     let placebo_pooled = pooled_tau2(placebo.0.values(), &placebo.1);
