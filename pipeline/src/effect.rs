@@ -8,7 +8,7 @@
 
 use crate::areas::{AreaCell, BetweenAreas, between_areas};
 use crate::matching::{MatchedComparison, OutcomeKind, StratumCounts, coarsened_exact_match_of};
-use contract::formulas::att::{AttParts, att, att_mean, minimum_detectable_effect_of_variance};
+use contract::formulas::att::{AttParts, minimum_detectable_effect_of_variance};
 use contract::formulas::multiplicity::p_value;
 
 /// Counts by area and stratum: the participants' (by site) and the
@@ -129,16 +129,7 @@ pub fn estimate_with(cells: &Cells, given: Option<AreaVariance>, headline: bool)
         area_variance,
         areas.df,
     );
-    let estimate = match cells.kind {
-        OutcomeKind::Proportion => att(matching.matched_in_work, matching.matched, parts),
-        OutcomeKind::Mean => att_mean(
-            matching.matched_in_work as f64,
-            matching.matched_squares as f64,
-            matching.matched,
-            parts,
-        ),
-    };
-    if let Some(a) = estimate {
+    if let Some(a) = matching.estimate(cells.kind, parts) {
         effect.att_low = Some(a.low);
         effect.att_high = Some(a.high);
         effect.p_value = p_value(a.att, a.se, df);

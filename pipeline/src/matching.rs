@@ -6,7 +6,7 @@
 //! `sql/comparison_strata.sql`); this module only weighs them. Only eligible
 //! people are counted on either side.
 
-use contract::formulas::att::{AttParts, att, att_mean};
+use contract::formulas::att::{Att, AttParts, att, att_mean};
 
 /// What kind of outcome the counts hold: a proportion (each person 0 or 1,
 /// Wilson's interval for the participants) or a mean (months in work,
@@ -94,6 +94,21 @@ pub struct MatchedComparison {
 }
 
 impl MatchedComparison {
+    /// The matched participants' effect against `parts`: Wilson's interval
+    /// for a proportion, the t interval for a mean
+    /// (`contract::formulas::att`).
+    pub fn estimate(&self, kind: OutcomeKind, parts: AttParts) -> Option<Att> {
+        match kind {
+            OutcomeKind::Proportion => att(self.matched_in_work, self.matched, parts),
+            OutcomeKind::Mean => att_mean(
+                self.matched_in_work as f64,
+                self.matched_squares as f64,
+                self.matched,
+                parts,
+            ),
+        }
+    }
+
     /// One matched participant's variance: p(1−p), or s² for a mean.
     pub fn unit_variance(&self) -> f64 {
         StratumCounts {
@@ -183,16 +198,7 @@ pub fn coarsened_exact_match_of(
     result.comparison_rate = Some(comparison_rate);
     result.comparison_variance = Some(comparison_variance);
     let parts = AttParts::without_areas(comparison_rate, comparison_variance);
-    let estimate = match kind {
-        OutcomeKind::Proportion => att(result.matched_in_work, result.matched, parts),
-        OutcomeKind::Mean => att_mean(
-            result.matched_in_work as f64,
-            result.matched_squares as f64,
-            result.matched,
-            parts,
-        ),
-    };
-    if let Some(a) = estimate {
+    if let Some(a) = result.estimate(kind, parts) {
         result.participant_rate = Some(a.participant_rate);
         result.att = Some(a.att);
         result.att_se = Some(a.se);

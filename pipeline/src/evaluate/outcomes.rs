@@ -4,7 +4,7 @@
 //! programme's declared headline marked.
 
 use super::query;
-use super::strata::{OutcomeColumns, arm_strata, number_strata, pooled_tau2, stratum_keys};
+use super::strata::{OutcomeColumns, arm_strata, headline_effects, number_strata, stratum_keys};
 use crate::error::Result;
 use contract::formulas::evalue::att_e_values;
 use contract::inputs::PROGRAMMES;
@@ -36,20 +36,18 @@ pub async fn outcome_effects(
         let (mut groups, mut comparison) =
             arm_strata(&r, keys.clone(), view, &OutcomeColumns::of(outcome))?;
         number_strata([&mut comparison], groups.values_mut());
-        let pooled = pooled_tau2(groups.values(), &comparison);
+        let mut effects =
+            headline_effects(groups.iter().map(|(k, g)| (k.as_str(), g)), &comparison);
         for programme in programmes {
             let row = match groups.get(programme) {
                 Some(group) => {
-                    let e = group.headline_effect(&comparison, pooled);
+                    let e = effects.remove(programme.as_str()).unwrap_or_default();
                     let m = e.matching;
                     let engaged_share = (m.matched > 0)
                         .then(|| group.engaged_matched(&comparison) as f64 / m.matched as f64);
                     let bloom = |v: Option<f64>| Some(v? / engaged_share.filter(|s| *s > 0.0)?);
                     let note = if group.eligible == 0 {
-                        Some(format!(
-                            "no participant's data reach {} months after referral yet",
-                            outcome.horizon_months()
-                        ))
+                        Some(beyond_the_data(outcome))
                     } else if m.matched == 0 {
                         Some(
                             "no eligible participant has comparison people in their stratum".into(),
@@ -116,6 +114,14 @@ pub async fn outcome_effects(
     Ok(rows)
 }
 
+/// Why an outcome has no estimate when no participant is eligible for it.
+fn beyond_the_data(outcome: Outcome) -> String {
+    format!(
+        "no participant's data reach {} months after referral yet",
+        outcome.horizon_months()
+    )
+}
+
 /// A row with no estimate (no eligible participant).
 fn empty(programme: &str, outcome: Outcome) -> OutcomeEffect {
     OutcomeEffect {
@@ -151,9 +157,6 @@ fn empty(programme: &str, outcome: Outcome) -> OutcomeEffect {
         att_engaged: None,
         att_engaged_low: None,
         att_engaged_high: None,
-        note: Some(format!(
-            "no participant's data reach {} months after referral yet",
-            outcome.horizon_months()
-        )),
+        note: Some(beyond_the_data(outcome)),
     }
 }

@@ -1,7 +1,7 @@
 //! `programme_outcomes`: each programme's rate, matched comparison with its
 //! areas' uncertainty, and what its funding bought.
 
-use super::strata::{Comparison, Group, GroupKey, pooled_tau2};
+use super::strata::{Comparison, Group, GroupKey, headline_effects};
 use super::{programme_order, query, rate};
 use crate::effect::Effect;
 use crate::error::Result;
@@ -77,29 +77,28 @@ pub async fn programme_outcomes(
     let in_work = r.counts("in_work_6m")?;
     let funding = r.ints("funding_gbp")?;
     let mut effects = BTreeMap::new();
-    // τ̂² from every programme's areas and the comparison areas at once
-    // (crate::areas::pooled_tau2), for the effect and for the placebo.
     let headline_group =
         |name: &str| groups.get(&(programme_order(name), Dimension::All, "all".to_string()));
-    // In contract order: the engine returns rows in no fixed order, and the
-    // pooled sums must be bit-identical from run to run.
-    let mut names: Vec<&str> = programme
+    // In contract order: the engine returns rows in no fixed order, and a
+    // pooled τ̂² (strata::headline_effects) must sum them in one.
+    let mut names: Vec<String> = programme
         .iter()
-        .map(|p| p.as_deref().unwrap_or_default())
+        .map(|p| p.clone().unwrap_or_default())
         .collect();
     names.sort_by_key(|name| programme_order(name));
-    let pooled = pooled_tau2(
-        names.iter().filter_map(|name| headline_group(name)),
+    let mut headline = headline_effects(
+        names
+            .iter()
+            .filter_map(|name| Some((name.clone(), headline_group(name)?))),
         comparison,
     );
-    let placebo_pooled = pooled_tau2(placebo.0.values(), &placebo.1);
+    let mut placebo_effects =
+        headline_effects(placebo.0.iter().map(|(k, g)| (k.clone(), g)), &placebo.1);
     let mut rows: Vec<ProgrammeOutcome> = (0..r.num_rows())
         .map(|i| {
             let name = programme[i].clone().unwrap_or_default();
             let group = headline_group(&name);
-            let e = group
-                .map(|g| g.headline_effect(comparison, pooled))
-                .unwrap_or_default();
+            let e = headline.remove(&name).unwrap_or_default();
             let m = e.matching;
             let engaged_share = group
                 .filter(|_| m.matched > 0)
@@ -109,11 +108,7 @@ pub async fn programme_outcomes(
             let [rate, rate_low, rate_high] = rate(in_work[i], eligible[i]);
             let interval = (e.att_low, e.att_high);
             let money = value_for_money(funding[i], m.att, interval, m.matched);
-            let pe = placebo
-                .0
-                .get(&name)
-                .map(|g| g.headline_effect(&placebo.1, placebo_pooled))
-                .unwrap_or_default();
+            let pe = placebo_effects.remove(&name).unwrap_or_default();
             let e_values = match (m.comparison_rate, m.att, e.att_low, e.att_high) {
                 (Some(c), Some(att), Some(low), Some(high)) => att_e_values(c, att, low, high),
                 _ => None,

@@ -198,31 +198,36 @@ impl Group {
     pub fn effect(&self, comparison: &Comparison, programme: Option<AreaVariance>) -> Effect {
         estimate(&self.cells(comparison), programme)
     }
-
-    /// A programme's effect: with its own τ̂², or, where its areas are too
-    /// few to estimate one, with `pooled` (over every programme).
-    pub fn headline_effect(&self, comparison: &Comparison, pooled: Option<AreaVariance>) -> Effect {
-        let cells = self.cells(comparison);
-        let own = estimate_with(&cells, None, true);
-        if own.between.tau2.is_some() {
-            own
-        } else {
-            estimate_with(&cells, pooled, true)
-        }
-    }
 }
 
-/// Each group's own between-area moments pooled into one τ̂² (see
-/// `crate::areas::pooled_tau2`).
-pub fn pooled_tau2<'a>(
-    groups: impl IntoIterator<Item = &'a Group>,
+/// Each programme's headline effect, with its own τ̂² (and the
+/// placebo-in-space p-value); where a programme's areas are too few to
+/// estimate one, with τ̂² pooled over every programme's own moments
+/// (`crate::areas::pooled_tau2`), summed in the order `groups` come in.
+pub fn headline_effects<'a, K: Ord>(
+    groups: impl IntoIterator<Item = (K, &'a Group)>,
     comparison: &Comparison,
-) -> Option<AreaVariance> {
-    let own: Vec<Effect> = groups
+) -> BTreeMap<K, Effect> {
+    let own: Vec<(K, &Group, Effect)> = groups
         .into_iter()
-        .map(|g| g.effect(comparison, None))
+        .map(|(key, g)| {
+            let effect = estimate_with(&g.cells(comparison), None, true);
+            (key, g, effect)
+        })
         .collect();
-    crate::areas::pooled_tau2(&own.iter().map(|e| &e.between).collect::<Vec<_>>())
+    let pooled = own
+        .iter()
+        .any(|(_, _, e)| e.between.tau2.is_none())
+        .then(|| {
+            crate::areas::pooled_tau2(&own.iter().map(|(_, _, e)| &e.between).collect::<Vec<_>>())
+        })
+        .flatten();
+    own.into_iter()
+        .map(|(key, g, effect)| match (effect.between.tau2, pooled) {
+            (None, Some(pooled)) => (key, estimate_with(&g.cells(comparison), Some(pooled), true)),
+            _ => (key, effect),
+        })
+        .collect()
 }
 
 /// (programme in contract order, dimension, value).
