@@ -36,6 +36,7 @@ pub const METRIC_QUERIES: &[MetricQuery] = &[
     metric!("cohort_size", false),
     metric!("programme_counts", false),
     metric!("site_counts", false),
+    metric!("site_quarters", false),
     metric!("participant_strata", false),
     metric!("comparison_strata", false),
     metric!("placebo_strata", false),

@@ -109,6 +109,37 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// How a programme's sites' spread beyond chance was estimated
+    /// (`site_funnels.tau2_source`): from its own sites, from every
+    /// programme's sites (fewer than `overdispersion::FEWEST_SITES` of its
+    /// own), or not at all (too few sites anywhere: limits without flags).
+    Tau2Source {
+        Own = "own",
+        Pooled = "pooled",
+        None = "none",
+    }
+}
+
+vocabulary! {
+    /// What a site funnel compares (`site_funnels.indicator`): the case-mix
+    /// adjusted in-work rate at 6 months, or the site's matched effect.
+    SiteIndicator {
+        AdjustedRate = "adjusted_rate",
+        Effect = "effect",
+    }
+}
+
+vocabulary! {
+    /// A site's recent trend (`site_outcomes.trend`), Fingertips' marks.
+    Trend {
+        Increasing = "increasing",
+        Decreasing = "decreasing",
+        NoSignificantChange = "no_significant_change",
+        NotEnoughPoints = "not_enough_points",
+    }
+}
+
 /// Where an effect's 95% interval lies against zero. Decided once, on the
 /// exact interval: the cost per additional outcome exists exactly when an
 /// effect is `Above`, and the dashboard shows the same verdict.

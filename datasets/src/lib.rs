@@ -6,7 +6,7 @@ pub mod generate;
 pub mod reference;
 
 pub use generate::{
-    DEFAULT_AREA_SD, Difficulties, GenerateError, GenerateOptions, GenerateProgress, NoProgress,
-    Planted, generate,
+    DEFAULT_AREA_SD, DEFAULT_OUTLIER_UPLIFT, Difficulties, GenerateError, GenerateOptions,
+    GenerateProgress, NoProgress, OutlierSite, Planted, generate,
 };
 pub use reference::Reference;

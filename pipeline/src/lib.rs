@@ -8,6 +8,7 @@
 //! nothing about HTTP, HTML or terminals.
 
 pub mod areas;
+pub mod case_mix;
 pub mod effect;
 pub mod error;
 pub mod evaluate;

@@ -240,6 +240,8 @@ impl Run<'_> {
         let tables = Tables {
             programme_outcomes: evaluation.programme_outcomes,
             site_outcomes: evaluation.site_outcomes,
+            site_funnels: evaluation.site_funnels,
+            site_quarters: evaluation.site_quarters,
             subgroup_outcomes: evaluation.subgroup_outcomes,
             fit_note_monthly: evaluation.fit_note_monthly,
             fit_note_did: evaluation.fit_note_did,

@@ -32,6 +32,7 @@ pub async fn demo(dir: &Path, people: u64, addr: SocketAddr, no_serve: bool) -> 
             DEMO_SEED,
             datasets::DEFAULT_AREA_SD,
             datasets::Difficulties::ALL,
+            None,
         )?;
     }
     let evidence = path_arg(&dir.join("evidence"))?;

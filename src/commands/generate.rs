@@ -19,6 +19,7 @@ pub fn generate(
     seed: u64,
     area_sd: f64,
     difficulties: datasets::Difficulties,
+    outlier: Option<datasets::OutlierSite>,
 ) -> Result<()> {
     let bar = ProgressBar::new(people).with_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} people ({elapsed})")
@@ -33,6 +34,7 @@ pub fn generate(
             seed,
             area_sd,
             difficulties,
+            outlier,
         },
         &GenerateBar(bar.clone()),
     )

@@ -14,5 +14,7 @@ pub mod evalue;
 pub mod fit_note_effects;
 pub mod funnel;
 pub mod multiplicity;
+pub mod overdispersion;
 pub mod staggered;
+pub mod trend;
 pub mod wilson;

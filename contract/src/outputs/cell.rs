@@ -5,7 +5,9 @@
 
 use crate::error::{ContractError, Result};
 use crate::small::date32;
-use crate::vocabulary::{AreaSet, Arm, Dimension, FunnelFlag, Period, Side};
+use crate::vocabulary::{
+    AreaSet, Arm, Dimension, FunnelFlag, Period, Side, SiteIndicator, Tau2Source, Trend,
+};
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
     ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray,
@@ -217,7 +219,47 @@ macro_rules! vocabulary_cell {
     )*};
 }
 
-vocabulary_cell!(Arm, Side, Period, Dimension, FunnelFlag, AreaSet);
+vocabulary_cell!(
+    Arm,
+    Side,
+    Period,
+    Dimension,
+    FunnelFlag,
+    AreaSet,
+    Tau2Source,
+    SiteIndicator,
+    Trend
+);
+
+/// A vocabulary value that may be absent (null).
+macro_rules! optional_vocabulary_cell {
+    ($($ty:ty),*) => {$(
+        impl Cell for Option<$ty> {
+            fn data_type() -> DataType {
+                DataType::Utf8
+            }
+            fn array(values: Vec<Self>) -> ArrayRef {
+                <Option<String>>::array(values.into_iter().map(|v| v.map(|v| v.as_str().to_string())).collect())
+            }
+            fn read(column: &ArrayRef, what: &str) -> Result<Vec<Self>> {
+                <Option<String>>::read(column, what)?
+                    .into_iter()
+                    .map(|v| match v {
+                        None => Ok(None),
+                        Some(v) => <$ty>::parse(&v).map(Some).ok_or_else(|| {
+                            ContractError::Invalid(format!(
+                                "{what} holds `{v}`, which is none of {:?}",
+                                <$ty>::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()
+                            ))
+                        }),
+                    })
+                    .collect()
+            }
+        }
+    )*};
+}
+
+optional_vocabulary_cell!(FunnelFlag);
 
 /// A column of `batch` by name, or an error naming it.
 pub fn column<'a>(

@@ -128,6 +128,8 @@ macro_rules! evidence_tables {
 evidence_tables! {
     programme_outcomes: ProgrammeOutcome,
     site_outcomes: SiteOutcome,
+    site_funnels: SiteFunnel,
+    site_quarters: SiteQuarter,
     subgroup_outcomes: SubgroupOutcome,
     fit_note_monthly: FitNoteMonthly,
     fit_note_did: FitNoteDid,
@@ -174,6 +176,8 @@ mod tests {
             [
                 "programme_outcomes",
                 "site_outcomes",
+                "site_funnels",
+                "site_quarters",
                 "subgroup_outcomes",
                 "fit_note_monthly",
                 "fit_note_did",

@@ -5,7 +5,7 @@
 use crate::disclosure::*;
 use contract::Evidence;
 use contract::outputs::{ProgrammeOutcome, SiteOutcome, SubgroupOutcome, Tables};
-use contract::vocabulary::{Dimension, FunnelFlag};
+use contract::vocabulary::Dimension;
 use std::collections::BTreeMap;
 
 /// The areas' part of every ATT's variance, and its degrees of freedom.
@@ -145,11 +145,12 @@ fn evidence_of(people: &[Person]) -> Evidence {
                     limit95_high: None,
                     limit998_low: None,
                     limit998_high: None,
-                    funnel_flag: FunnelFlag::Within,
-                    mde: None,
+                    ..SiteOutcome::empty(&name(p), &format!("area-{s}"))
                 }
             })
             .collect(),
+        site_funnels: Vec::new(),
+        site_quarters: Vec::new(),
         subgroup_outcomes: subgroups
             .iter()
             .map(|(&(p, dimension, v), c)| {

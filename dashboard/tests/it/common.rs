@@ -30,6 +30,7 @@ pub fn evidence_root(people: u64, seed: u64) -> &'static Fixture {
                     seed,
                     area_sd: datasets::DEFAULT_AREA_SD,
                     difficulties: datasets::Difficulties::ALL,
+                    outlier: None,
                 },
                 &datasets::NoProgress,
             )

@@ -91,7 +91,52 @@ pub struct GenerateOptions {
     /// in work (a proportion: 0.03 is 3 percentage points).
     pub area_sd: f64,
     pub difficulties: Difficulties,
+    /// One site that does much better than its programme: the area whose
+    /// participants (of every programme it runs) get this extra chance of
+    /// being in work 6 months on, on top of the planted uplift (for the
+    /// funnel plots' outlier study; `evidence generate --outlier-site`).
+    pub outlier: Option<OutlierSite>,
 }
+
+/// A planted outlier site (`GenerateOptions::outlier`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutlierSite {
+    pub area_id: String,
+    /// Added to the chance of being in work 6 months on of the site's
+    /// participants who engage, divided by the engaged share as the
+    /// programme's uplift is, so that over everyone referred it adds this.
+    pub uplift: f64,
+}
+
+impl std::str::FromStr for OutlierSite {
+    type Err = String;
+
+    /// `AREA_ID` (uplift [`DEFAULT_OUTLIER_UPLIFT`]) or `AREA_ID:UPLIFT`.
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        let (area_id, uplift) = match text.split_once(':') {
+            Some((area, uplift)) => (
+                area,
+                uplift
+                    .parse::<f64>()
+                    .map_err(|e| format!("outlier uplift `{uplift}`: {e}"))?,
+            ),
+            None => (text, DEFAULT_OUTLIER_UPLIFT),
+        };
+        if area_id.is_empty() || !(-1.0..=1.0).contains(&uplift) {
+            return Err(format!(
+                "outlier site `{text}`: give AREA_ID or AREA_ID:UPLIFT with an uplift between -1 and 1"
+            ));
+        }
+        Ok(OutlierSite {
+            area_id: area_id.to_string(),
+            uplift,
+        })
+    }
+}
+
+/// The outlier's default extra chance of being in work: 15 points, five
+/// times the default spread of the areas' shocks (`DEFAULT_AREA_SD`).
+pub const DEFAULT_OUTLIER_UPLIFT: f64 = 0.15;
 
 /// The difficulties real comparisons face that a generated dataset carries
 /// (all by default; `evidence generate --difficulties`). Each is selection
@@ -172,6 +217,7 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
         options.seed,
         options.area_sd,
         options.difficulties,
+        options.outlier.as_ref(),
     )?;
     let out = &options.out;
     std::fs::create_dir_all(out).map_err(|source| GenerateError::Io {
@@ -255,6 +301,7 @@ mod tests {
                 seed: 11,
                 area_sd: DEFAULT_AREA_SD,
                 difficulties: Difficulties::ALL,
+                outlier: None,
             },
             &NoProgress,
         )

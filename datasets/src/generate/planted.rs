@@ -20,6 +20,9 @@ pub struct Planted {
     pub difficulties: Difficulties,
     /// Each area's shock, by area id.
     pub area_shocks: BTreeMap<String, f64>,
+    /// The planted outlier site, if any: every other site differs from its
+    /// programme only by its area's shock and chance.
+    pub outlier_site: Option<super::OutlierSite>,
     pub programmes: BTreeMap<String, PlantedProgramme>,
     /// Deliberately invalid rows added per table (each must be quarantined).
     pub invalid_rows: BTreeMap<String, u64>,
@@ -181,6 +184,7 @@ pub(crate) fn planted(
         last_month: month_start(MONTHS - 1).to_string(),
         area_sd: world.area_sd,
         difficulties: world.difficulties,
+        outlier_site: options.outlier.clone(),
         area_shocks: world
             .reference
             .areas
@@ -283,7 +287,8 @@ mod tests {
     /// (London runs both Trailblazers from the same day).
     #[test]
     fn clean_areas_recover_each_programmes_own_lift() {
-        let world = World::new(Reference::load().unwrap(), 1, 0.03, Difficulties::ALL).unwrap();
+        let world =
+            World::new(Reference::load().unwrap(), 1, 0.03, Difficulties::ALL, None).unwrap();
         let truth = fit_note_truth(&world);
         assert_eq!(truth.len(), world.programme_names.len());
         for (p, name) in world.programme_names.iter().enumerate() {

@@ -252,7 +252,7 @@ pub(crate) fn generate_chunk(
             // The effect reaches those who engage, scaled so that the
             // average over everyone referred is the planted uplift.
             if engaged {
-                probability = (without + world.uplift[p] / ENGAGED_SHARE).clamp(0.0, 1.0);
+                probability = (without + world.uplift_in(p, area) / ENGAGED_SHARE).clamp(0.0, 1.0);
             }
             uplift_realised[p] += probability - without;
         }

@@ -90,6 +90,8 @@ pub(crate) struct World {
     /// Per area: its region's employment level (`REGIONAL_LEVELS`), zero
     /// without regional differences.
     pub(crate) area_level: Vec<f64>,
+    /// The planted outlier site: its area index and extra uplift.
+    pub(crate) outlier: Option<(usize, f64)>,
 }
 
 /// How much each region's employment rate differs (a proportion): moves
@@ -146,6 +148,7 @@ impl World {
         seed: u64,
         area_sd: f64,
         difficulties: Difficulties,
+        outlier: Option<&super::OutlierSite>,
     ) -> Result<Self> {
         let programme_names: Vec<String> = reference
             .programmes
@@ -233,7 +236,24 @@ impl World {
                 if difficulties.regional { level } else { 0.0 }
             })
             .collect();
+        let outlier = outlier
+            .map(|o| {
+                reference
+                    .areas
+                    .iter()
+                    .position(|a| a.area_id == o.area_id)
+                    .filter(|&a| !area_programmes[a].is_empty())
+                    .map(|a| (a, o.uplift))
+                    .ok_or_else(|| {
+                        GenerateError::Invalid(format!(
+                            "outlier site `{}` runs no programme: give an area_id from datasets/reference/area_programmes.csv",
+                            o.area_id
+                        ))
+                    })
+            })
+            .transpose()?;
         Ok(World {
+            outlier,
             difficulties,
             area_level,
             reference,
@@ -252,6 +272,14 @@ impl World {
             education_uplift,
             earnings_uplift,
         })
+    }
+
+    /// The planted uplift of programme `p` for a participant of `area`.
+    pub(crate) fn uplift_in(&self, p: usize, area: usize) -> f64 {
+        match self.outlier {
+            Some((outlier, extra)) if outlier == area => self.uplift[p] + extra,
+            _ => self.uplift[p],
+        }
     }
 
     pub(crate) fn sample_area(&self, rng: &mut Pcg64Mcg) -> usize {

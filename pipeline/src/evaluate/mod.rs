@@ -11,6 +11,7 @@ mod coverage;
 mod fit_notes;
 mod outcomes;
 mod programmes;
+mod site_funnels;
 mod sites;
 mod strata;
 mod subgroups;
@@ -23,7 +24,8 @@ use contract::inputs::PROGRAMMES;
 use contract::manifest::CohortSize;
 use contract::outputs::{
     Balance, FitNoteArea, FitNoteDid, FitNoteEventStudy, FitNoteGroupTime, FitNoteMonthly,
-    FitNoteTrend, OutcomeEffect, ProgrammeOutcome, SiteOutcome, SubgroupOutcome,
+    FitNoteTrend, OutcomeEffect, ProgrammeOutcome, SiteFunnel, SiteOutcome, SiteQuarter,
+    SubgroupOutcome,
 };
 use contract::small::SmallResult;
 use datafusion::arrow::array::RecordBatch;
@@ -86,6 +88,8 @@ pub struct Evaluation {
     pub cohort: CohortSize,
     pub programme_outcomes: Vec<ProgrammeOutcome>,
     pub site_outcomes: Vec<SiteOutcome>,
+    pub site_funnels: Vec<SiteFunnel>,
+    pub site_quarters: Vec<SiteQuarter>,
     pub subgroup_outcomes: Vec<SubgroupOutcome>,
     pub fit_note_monthly: Vec<FitNoteMonthly>,
     pub fit_note_did: Vec<FitNoteDid>,
@@ -111,7 +115,8 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
     let (programme_outcomes, effects) =
         programmes::programme_outcomes(ctx, &groups, &comparison, &placebo, &overall_balance)
             .await?;
-    let site_outcomes = sites::site_outcomes(ctx, &programme_outcomes, &effects).await?;
+    let sites =
+        sites::site_outcomes(ctx, &programme_outcomes, &effects, &groups, &comparison).await?;
     let subgroup_outcomes = subgroups::subgroup_outcomes(&groups, &comparison, &effects);
     drop((groups, comparison, placebo));
     let names: Vec<String> = programme_outcomes
@@ -132,7 +137,9 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
     Ok(Evaluation {
         cohort,
         programme_outcomes,
-        site_outcomes,
+        site_outcomes: sites.outcomes,
+        site_funnels: sites.funnels,
+        site_quarters: sites.quarters,
         subgroup_outcomes,
         fit_note_monthly,
         fit_note_did,

@@ -7,7 +7,7 @@ use super::{parse, programme_order, query};
 use crate::areas::AreaCell;
 use crate::effect::{AreaVariance, Cells, Effect, estimate, estimate_with};
 use crate::error::Result;
-use crate::matching::{OutcomeKind, StratumCounts};
+use crate::matching::{MatchedComparison, OutcomeKind, StratumCounts, coarsened_exact_match_of};
 use contract::outcomes::{Outcome, Unit};
 use contract::small::SmallResult;
 use contract::vocabulary::{Arm, Dimension};
@@ -86,6 +86,18 @@ pub async fn comparison_strata(ctx: &SessionContext) -> Result<Comparison> {
         .cells
         .sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     Ok(comparison)
+}
+
+impl Comparison {
+    /// The comparison people's counts by stratum number, summed over the
+    /// comparison areas ([`number_strata`] must have numbered them).
+    pub fn pooled(&self) -> Vec<StratumCounts> {
+        let mut pooled = vec![StratumCounts::default(); self.strata];
+        for ((_, _, counts), &id) in self.cells.iter().zip(&self.ids) {
+            pooled[id].add(*counts);
+        }
+        pooled
+    }
 }
 
 /// Participants of one (programme, dimension, value) group, by stratum and
@@ -192,6 +204,43 @@ impl Group {
             .filter(|(id, _)| comparison.kept.get(*id).copied().unwrap_or(false))
             .map(|(_, n)| n)
             .sum()
+    }
+
+    /// Each site's eligible participants by stratum: (site, stratum key,
+    /// counts), sorted by site and stratum.
+    pub(super) fn site_cells(&self) -> impl Iterator<Item = (&str, &StratumKey, StratumCounts)> {
+        self.cells
+            .iter()
+            .map(|(site, key, counts)| (site.as_str(), key, *counts))
+    }
+
+    /// Each site's own matched comparison: its participants against the
+    /// comparison people of the same strata (`pooled`, from
+    /// [`Comparison::pooled`]), summed over comparison areas.
+    pub(super) fn site_matches(
+        &self,
+        pooled: &[StratumCounts],
+    ) -> BTreeMap<String, MatchedComparison> {
+        let mut by_site: BTreeMap<&str, Vec<(usize, StratumCounts)>> = BTreeMap::new();
+        for ((site, _, counts), &id) in self.cells.iter().zip(&self.ids) {
+            by_site
+                .entry(site.as_str())
+                .or_default()
+                .push((id, *counts));
+        }
+        by_site
+            .into_iter()
+            .map(|(site, mut cells)| {
+                cells.sort_by_key(|c| c.0);
+                let strata = cells
+                    .into_iter()
+                    .map(|(id, counts)| (counts, pooled.get(id).copied().unwrap_or_default()));
+                (
+                    site.to_string(),
+                    coarsened_exact_match_of(self.kind, strata),
+                )
+            })
+            .collect()
     }
 
     /// The group's effect (`crate::effect::estimate`).
