@@ -211,6 +211,19 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
             !funnel.text().await?.is_empty(),
             "the funnel plot is drawn inline"
         );
+        // Beside the funnel, the spread between sites it allows for.
+        let spread = browser
+            .find(Locator::Css("#site-spread tbody"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            spread.contains("Case-mix adjusted in-work rate") && spread.contains("Site effects"),
+            "{spread}"
+        );
+        browser
+            .find(Locator::Css("#chart-site-effects svg"))
+            .await?;
         shot("programme", browser.screenshot().await?);
 
         let site = browser
@@ -223,6 +236,31 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
         browser.wait().for_element(Locator::XPath(&heading)).await?;
         assert!(browser.current_url().await?.path().contains("/site/"));
         shot("site", browser.screenshot().await?);
+        // The site's spine chart: every indicator against the programme,
+        // drawn and downloadable as its data.
+        let spine = browser
+            .find(Locator::Css("#chart-spine svg"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            spine.contains("case-mix adjusted") && spine.contains("Programme benchmark"),
+            "{spine}"
+        );
+        let page = browser.find(Locator::Css("main")).await?.text().await?;
+        assert!(page.contains("Trend over the last five quarters"), "{page}");
+        browser
+            .find(Locator::Css("#chart-spine a[href$='spine.csv']"))
+            .await?
+            .click()
+            .await?;
+        let spine_csv = std::fs::read_to_string(downloaded(&downloads, "csv").await).unwrap();
+        assert!(
+            spine_csv.starts_with("indicator,polarity,site_value,programme_benchmark,"),
+            "{spine_csv}"
+        );
+        assert_eq!(spine_csv.lines().count(), 8, "{spine_csv}");
+        std::fs::remove_file(downloaded(&downloads, "csv").await).unwrap();
 
         browser
             .find(Locator::Css("#chart-rates a[href$='rates.png']"))

@@ -13,3 +13,4 @@ mod common;
 mod end_to_end;
 mod faults;
 mod object_store;
+mod site_funnels;

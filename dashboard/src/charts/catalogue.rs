@@ -2,11 +2,10 @@
 //! (disclosure-controlled) figures.
 
 use super::fit_notes::{did, event_study};
-use super::{Chart, DataTable, ForestRow, FunnelPoint, Line, Plot};
-use crate::disclosure::{Count, NotesMonth, Programme, Published, SUPPRESSED, Share, Site};
-use crate::presentation::numbers::plain;
+pub use super::sites::spread_sentence;
+use super::{Chart, DataTable, ForestRow, Line, Plot};
+use crate::disclosure::{Count, NotesMonth, Programme, Published, Share, Site};
 use crate::presentation::{dimension_label, slug};
-use contract::vocabulary::FunnelFlag;
 
 /// Where a chart lives: its page.
 #[derive(Clone, Copy)]
@@ -25,11 +24,12 @@ impl Scope<'_> {
                 "outcomes",
                 "balance",
                 "funnel",
+                "site-effects",
                 "subgroups",
                 "fit-notes",
                 "event-study",
             ],
-            Scope::Site(..) => &["rates", "fit-notes"],
+            Scope::Site(..) => &["spine", "rates", "trend", "fit-notes"],
         }
     }
 
@@ -54,11 +54,14 @@ pub fn chart(published: &Published, scope: Scope, name: &str) -> Option<Chart> {
         (Scope::Overview, "fit-note-did") => did(published),
         (Scope::Programme(p), "outcomes") => super::outcomes::chart(p),
         (Scope::Programme(p), "balance") => super::balance::chart(p),
-        (Scope::Programme(p), "funnel") => funnel(published, p),
+        (Scope::Programme(p), "funnel") => super::sites::funnel(published, p),
+        (Scope::Programme(p), "site-effects") => super::sites::site_effects(published, p),
         (Scope::Programme(p), "subgroups") => subgroups(published, p),
         (Scope::Programme(p), "fit-notes") => programme_notes(published, p),
         (Scope::Programme(p), "event-study") => event_study(published, p)?,
+        (Scope::Site(p, s), "spine") => super::sites::spine(published, p, s),
         (Scope::Site(p, s), "rates") => site_rates(p, s),
+        (Scope::Site(p, s), "trend") => super::sites::trend(p, s),
         (Scope::Site(p, s), "fit-notes") => site_notes(published, p, s),
         _ => return None,
     })
@@ -163,68 +166,6 @@ fn rates(published: &Published) -> Chart {
             series: vec!["Participants".into(), "Matched comparison".into()],
             reference: None,
             difference: false,
-        },
-        table,
-    }
-}
-
-fn funnel(published: &Published, programme: &Programme) -> Chart {
-    let target = programme.rate.value();
-    let mut table = DataTable::new(&[
-        "area_id",
-        "area_name",
-        "eligible",
-        "in_work_6m",
-        "rate",
-        "target_rate",
-        "limit95_low",
-        "limit95_high",
-        "limit998_low",
-        "limit998_high",
-        "funnel_flag",
-    ]);
-    let mut points = Vec::new();
-    let mut hidden = 0;
-    for s in published.sites_of(programme) {
-        let (l95, l998) = (s.limits.map(|l| l.limit95), s.limits.map(|l| l.limit998));
-        table.push(vec![
-            s.area_id.clone(),
-            s.area_name.clone(),
-            s.eligible.plain(),
-            s.in_work_6m.plain(),
-            s.rate.plain(),
-            plain(target),
-            plain(l95.map(|l| l.0)),
-            plain(l95.map(|l| l.1)),
-            plain(l998.map(|l| l.0)),
-            plain(l998.map(|l| l.1)),
-            s.funnel_flag.map_or(SUPPRESSED, |f| f.as_str()).to_string(),
-        ]);
-        match (s.rate.value(), s.eligible.value()) {
-            (Some(rate), Some(eligible)) => points.push(FunnelPoint {
-                label: s.area_name.clone(),
-                eligible,
-                rate,
-                outside: matches!(s.funnel_flag, Some(FunnelFlag::Above | FunnelFlag::Below)),
-            }),
-            _ => hidden += 1,
-        }
-    }
-    Chart {
-        name: "funnel".into(),
-        title: format!(
-            "{}: site in-work rates against the number eligible",
-            programme.name
-        ),
-        x_label: "Eligible participants (rounded to 5)".into(),
-        y_label: "In work at 6 months (%)".into(),
-        caption: format!(
-            "Each point is a site. The solid line is the programme's rate across all its sites; a site between the dashed 95% limits differs from it no more than chance would explain 19 times in 20, and one outside the dotted 99.8% limits (labelled) is unlikely to differ by chance alone. Limits narrow as sites grow, so large and small sites are compared fairly.{}",
-            suppressed_note(hidden, "site")
-        ),
-        plot: Plot::Funnel {
-            target: target.unwrap_or(0.0),
-            points,
         },
         table,
     }

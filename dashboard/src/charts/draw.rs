@@ -4,7 +4,6 @@ use super::{Chart, ForestRow, PALETTE, Plot, WIDTH};
 use crate::error::DashboardError;
 use crate::presentation::{percent, points};
 use chrono::{Datelike, NaiveDate};
-use contract::formulas::funnel::{Z_95, Z_998, control_limits};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -61,7 +60,12 @@ fn draw<DB: DrawingBackend>(
             reference,
             difference,
         } => forest(chart, &root, rows, series, *reference, *difference),
-        Plot::Funnel { target, points } => funnel(chart, &root, *target, points),
+        Plot::Funnel {
+            target,
+            tau2,
+            points,
+        } => super::funnel::draw(chart, &root, *target, *tau2, points),
+        Plot::Spine { rows } => super::spine::draw(chart, &root, rows),
         Plot::Trend { lines, markers } => trend(chart, &root, lines, markers),
         Plot::EventStudy { series } => event_study(chart, &root, series),
         Plot::Love { rows } => super::balance::draw(chart, &root, rows),
@@ -73,21 +77,64 @@ fn draw<DB: DrawingBackend>(
 pub(super) type DrawResult<DB> =
     Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// The legend, in the house style, at `position`.
-fn legend<'a, DB, CT>(
-    c: &mut ChartContext<'a, DB, CT>,
-    position: SeriesLabelPosition,
-) -> DrawResult<DB>
-where
-    DB: DrawingBackend + 'a,
-    CT: CoordTranslate,
-{
-    c.configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(GRID)
-        .label_font((FONT, 14).into_font().color(&INK))
-        .position(position)
-        .draw()
+/// How a legend entry is drawn.
+#[derive(Clone, Copy)]
+pub(super) enum Key {
+    /// A line, solid or dashed (dash length).
+    Line(RGBColor, Option<u32>),
+    /// A filled circle or triangle.
+    Dot(RGBColor),
+    Triangle(RGBColor),
+}
+
+/// The title and the legend above the plotting area, so a legend can never
+/// cover a point or an interval: entries run left to right and wrap. Returns
+/// the area left for the plot.
+pub(super) fn header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    entries: &[(String, Key)],
+) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let width = root.dim_in_pixel().0 as i32;
+    // Lay the entries out first to know how many rows they take.
+    let mut placed = Vec::new();
+    let (mut x, mut row) = (16, 0);
+    for (label, key) in entries {
+        let w = 36 + 8 * label.chars().count() as i32 + 20;
+        if x + w > width - 16 && x > 16 {
+            (x, row) = (16, row + 1);
+        }
+        placed.push((x, row, label, *key));
+        x += w;
+    }
+    let rows = if entries.is_empty() { 0 } else { row + 1 };
+    let (top, plot) = root.split_vertically(40 + 24 * rows as u32);
+    top.draw(&Text::new(title.to_string(), (16, 8), title_style()))?;
+    let font = (FONT, 14).into_font().color(&INK);
+    for (x, row, label, key) in placed {
+        let y = 46 + 24 * row;
+        match key {
+            Key::Line(c, None) => top.draw(&PathElement::new(
+                vec![(x, y), (x + 24, y)],
+                c.stroke_width(2),
+            ))?,
+            Key::Line(c, Some(dash)) => {
+                let mut dx = 0;
+                while dx < 24 {
+                    let end = (dx + dash as i32).min(24);
+                    top.draw(&PathElement::new(
+                        vec![(x + dx, y), (x + end, y)],
+                        c.stroke_width(2),
+                    ))?;
+                    dx += dash as i32 + 4;
+                }
+            }
+            Key::Dot(c) => top.draw(&Circle::new((x + 12, y), 6, c.filled()))?,
+            Key::Triangle(c) => top.draw(&TriangleMarker::new((x + 12, y), 7, c.filled()))?,
+        }
+        top.draw(&Text::new(label.clone(), (x + 32, y - 8), font.clone()))?;
+    }
+    Ok(plot)
 }
 
 /// What a suppressed row shows where its point would be.
@@ -128,8 +175,24 @@ fn forest<DB: DrawingBackend>(
     };
     let n = rows.len().max(1) as i32;
     let label_width = super::label_area(rows.iter().map(|r| r.label.as_str()), 42, 8);
-    let mut c = ChartBuilder::on(root)
-        .caption(&chart.title, title_style())
+    let keys: Vec<(String, Key)> = if series.len() > 1 {
+        series
+            .iter()
+            .enumerate()
+            .map(|(s, name)| {
+                let key = if s % 2 == 0 {
+                    Key::Dot(colour(s))
+                } else {
+                    Key::Triangle(colour(s))
+                };
+                (name.clone(), key)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let plot = header(root, &chart.title, &keys)?;
+    let mut c = ChartBuilder::on(&plot)
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(label_width)
@@ -163,7 +226,7 @@ fn forest<DB: DrawingBackend>(
             INK.stroke_width(1),
         )))?;
     }
-    for (s, name) in series.iter().enumerate() {
+    for s in 0..series.len() {
         let style = colour(s);
         let mine: Vec<(usize, &ForestRow)> = rows
             .iter()
@@ -174,7 +237,7 @@ fn forest<DB: DrawingBackend>(
             r.interval
                 .map(|(l, h)| PathElement::new(vec![(l, y(*i)), (h, y(*i))], style.stroke_width(3)))
         }))?;
-        let shape = c.draw_series(mine.iter().filter_map(|(i, r)| {
+        c.draw_series(mine.iter().filter_map(|(i, r)| {
             r.value.map(|v| {
                 if s % 2 == 0 {
                     Circle::new((v, y(*i)), 6, style.filled()).into_dyn()
@@ -183,15 +246,6 @@ fn forest<DB: DrawingBackend>(
                 }
             })
         }))?;
-        if series.len() > 1 {
-            shape.label(name.as_str()).legend(move |(x, y)| {
-                if s % 2 == 0 {
-                    Circle::new((x + 8, y), 6, style.filled()).into_dyn()
-                } else {
-                    TriangleMarker::new((x + 8, y), 7, style.filled()).into_dyn()
-                }
-            });
-        }
     }
     // Suppressed rows say so where the point would be.
     let centre = (lo + hi) / 2.0;
@@ -201,111 +255,6 @@ fn forest<DB: DrawingBackend>(
             .filter(|(_, r)| r.value.is_none())
             .map(|(i, _)| Text::new(SUPPRESSED_MARK, (centre, y(i)), centred(13))),
     )?;
-    if series.len() > 1 {
-        legend(&mut c, SeriesLabelPosition::LowerRight)?;
-    }
-    Ok(())
-}
-
-fn funnel<DB: DrawingBackend>(
-    chart: &Chart,
-    root: &DrawingArea<DB, Shift>,
-    target: f64,
-    sites: &[super::FunnelPoint],
-) -> DrawResult<DB> {
-    let max_n = sites
-        .iter()
-        .map(|s| s.eligible)
-        .max()
-        .unwrap_or(100)
-        .max(50) as f64
-        * 1.1;
-    // Start the funnel near the smallest site, so its mouth does not squash
-    // the plot.
-    let min_n = sites
-        .iter()
-        .map(|s| s.eligible as f64 / 2.0)
-        .fold(max_n, f64::min)
-        .max(10.0);
-    let curve = |z: f64, upper: bool| -> Vec<(f64, f64)> {
-        (0..=200)
-            .map(|k| {
-                let n = min_n + (max_n - min_n) * k as f64 / 200.0;
-                let (l, h) =
-                    control_limits(target, n.round() as u64, z).unwrap_or((target, target));
-                (n, if upper { h } else { l })
-            })
-            .collect()
-    };
-    let lowest = curve(Z_998, false)
-        .iter()
-        .map(|p| p.1)
-        .chain(sites.iter().map(|s| s.rate))
-        .fold(1.0_f64, f64::min);
-    let highest = curve(Z_998, true)
-        .iter()
-        .map(|p| p.1)
-        .chain(sites.iter().map(|s| s.rate))
-        .fold(0.0_f64, f64::max);
-    let (lo, hi) = ((lowest - 0.03).max(0.0), (highest + 0.03).min(1.0));
-    let mut c = ChartBuilder::on(root)
-        .caption(&chart.title, title_style())
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(72)
-        .build_cartesian_2d(0.0..max_n, lo..hi)?;
-    c.configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(GRID)
-        .x_desc(&chart.x_label)
-        .y_desc(&chart.y_label)
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| percent(*v))
-        .label_style((FONT, 14).into_font().color(&INK))
-        .axis_desc_style((FONT, 15).into_font().color(&INK))
-        .draw()?;
-    c.draw_series(LineSeries::new(
-        vec![(0.0, target), (max_n, target)],
-        INK.stroke_width(2),
-    ))?
-    .label("Programme rate (target)")
-    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], INK.stroke_width(2)));
-    for (z, name, style) in [
-        (Z_95, "95% limits", colour(0).stroke_width(2)),
-        (Z_998, "99.8% limits", colour(1).stroke_width(2)),
-    ] {
-        let dashed = |points: Vec<(f64, f64)>| {
-            DashedLineSeries::new(points, if z == Z_95 { 8 } else { 3 }, 5, style)
-        };
-        c.draw_series(dashed(curve(z, true)))?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-        c.draw_series(dashed(curve(z, false)))?;
-    }
-    c.draw_series(sites.iter().map(|s| {
-        Circle::new(
-            (s.eligible as f64, s.rate),
-            6,
-            if s.outside {
-                colour(1).filled()
-            } else {
-                colour(2).filled()
-            },
-        )
-    }))?
-    .label("Site")
-    .legend(|(x, y)| Circle::new((x + 10, y), 6, colour(2).filled()));
-    c.draw_series(sites.iter().filter(|s| s.outside).map(|s| {
-        Text::new(
-            s.label.clone(),
-            (s.eligible as f64, s.rate),
-            (FONT, 14)
-                .into_font()
-                .color(&INK)
-                .pos(Pos::new(HPos::Left, VPos::Bottom)),
-        )
-    }))?;
-    legend(&mut c, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
@@ -342,8 +291,13 @@ fn event_study<DB: DrawingBackend>(
     let (y0, y1) = ys.fold((0.0_f64, 0.0_f64), |(a, b), v| (a.min(v), b.max(v)));
     let pad = ((y1 - y0) * 0.08).max(0.005);
     let (y0, y1) = (y0 - pad, y1 + pad);
-    let mut c = ChartBuilder::on(root)
-        .caption(&chart.title, title_style())
+    let keys: Vec<(String, Key)> = series
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| (name.clone(), Key::Dot(colour(i))))
+        .collect();
+    let plot = header(root, &chart.title, &keys)?;
+    let mut c = ChartBuilder::on(&plot)
         .margin(16)
         .margin_right(40)
         .x_label_area_size(48)
@@ -378,7 +332,7 @@ fn event_study<DB: DrawingBackend>(
             .pos(Pos::new(HPos::Left, VPos::Top)),
     )))?;
     let offset = |i: usize| (i as f64 - (series.len() as f64 - 1.0) / 2.0) * 0.25;
-    for (i, (name, estimates)) in series.iter().enumerate() {
+    for (i, (_, estimates)) in series.iter().enumerate() {
         let style = colour(i);
         let dx = offset(i);
         c.draw_series(estimates.iter().filter_map(|p| {
@@ -393,11 +347,8 @@ fn event_study<DB: DrawingBackend>(
             estimates
                 .iter()
                 .map(|p| Circle::new((p.event_month as f64 + dx, p.value), 4, style.filled())),
-        )?
-        .label(name.as_str())
-        .legend(move |(x, y)| Circle::new((x + 10, y), 4, style.filled()));
+        )?;
     }
-    legend(&mut c, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }
 
@@ -424,8 +375,18 @@ fn trend<DB: DrawingBackend>(
     } else {
         ((y0 - 0.05).max(0.0), (y1 + 0.05).min(1.0))
     };
-    let mut c = ChartBuilder::on(root)
-        .caption(&chart.title, title_style())
+    let keys: Vec<(String, Key)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            (
+                l.name.clone(),
+                Key::Line(colour(i), (i % 2 == 1).then_some(8)),
+            )
+        })
+        .collect();
+    let plot = header(root, &chart.title, &keys)?;
+    let mut c = ChartBuilder::on(&plot)
         .margin(16)
         .margin_right(56)
         .x_label_area_size(48)
@@ -449,14 +410,11 @@ fn trend<DB: DrawingBackend>(
             .iter()
             .map(|p| (month_index(p.0), p.1))
             .collect();
-        let series = if i % 2 == 0 {
-            c.draw_series(LineSeries::new(points.clone(), style))?
+        if i % 2 == 0 {
+            c.draw_series(LineSeries::new(points.clone(), style))?;
         } else {
-            c.draw_series(DashedLineSeries::new(points.clone(), 8, 4, style))?
-        };
-        series
-            .label(line.name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+            c.draw_series(DashedLineSeries::new(points.clone(), 8, 4, style))?;
+        }
         c.draw_series(
             points
                 .iter()
@@ -480,6 +438,5 @@ fn trend<DB: DrawingBackend>(
                 .pos(Pos::new(HPos::Left, VPos::Top)),
         )))?;
     }
-    legend(&mut c, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }

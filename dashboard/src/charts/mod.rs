@@ -7,7 +7,10 @@ mod balance;
 pub mod catalogue;
 mod draw;
 mod fit_notes;
+mod funnel;
 mod outcomes;
+mod sites;
+mod spine;
 
 use crate::error::DashboardError;
 use chrono::NaiveDate;
@@ -71,9 +74,45 @@ pub struct ForestRow {
 #[derive(Clone, Debug)]
 pub struct FunnelPoint {
     pub label: String,
-    pub eligible: u64,
+    /// Where it sits on the x axis: its (effective) number eligible.
+    pub size: f64,
     pub rate: f64,
     pub outside: bool,
+}
+
+/// How a site compares with its programme on one indicator (Fingertips'
+/// better, similar, worse; every indicator here is better higher).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Better,
+    Similar,
+    Worse,
+    NotCompared,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Better => "better",
+            Verdict::Similar => "similar",
+            Verdict::Worse => "worse",
+            Verdict::NotCompared => "not compared",
+        }
+    }
+}
+
+/// One indicator of a spine chart: the site's value against its
+/// programme's benchmark and the range over every site.
+#[derive(Clone, Debug)]
+pub struct SpineRow {
+    pub label: String,
+    pub value: Option<f64>,
+    pub benchmark: Option<f64>,
+    /// Lowest, 25th percentile, 75th percentile, highest over all sites.
+    pub range: Option<[f64; 4]>,
+    pub verdict: Verdict,
+    /// Percentage points rather than a share.
+    pub difference: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -108,12 +147,17 @@ pub enum Plot {
         /// Values are differences (percentage points) rather than rates.
         difference: bool,
     },
-    /// Site rates against eligible participants, with the programme's target
-    /// and its 95% and 99.8% control limits.
+    /// Site rates against their (effective) number eligible, with the
+    /// programme's target and its 95% and 99.8% limits, widened by the
+    /// between-site variance `tau2` (Wilson's limits when it is 0).
     Funnel {
         target: f64,
+        tau2: f64,
         points: Vec<FunnelPoint>,
     },
+    /// A site's indicators against its programme and every site (a
+    /// Fingertips spine chart).
+    Spine { rows: Vec<SpineRow> },
     /// Effects by months since go-live, one series per set of areas, with
     /// intervals, a zero line and go-live marked between months −1 and 0.
     EventStudy {
@@ -147,6 +191,7 @@ impl Chart {
         match &self.plot {
             Plot::Forest { rows, .. } => (140 + 26 * rows.len() as u32).max(260),
             Plot::Love { rows } => (150 + 20 * rows.len() as u32).max(260),
+            Plot::Spine { rows } => 150 + 36 * rows.len() as u32,
             _ => 480,
         }
     }

@@ -31,7 +31,7 @@ mod published;
 
 mod values;
 
-pub use control::control;
+pub use control::{SPINE, control, spine_value};
 pub use policy::{FOOTNOTE, ROUNDING_BASE, SUPPRESSED, THRESHOLD};
 pub use published::*;
 pub use values::{CostPerOutcome, Count, Effect, Money, Share, Significance};

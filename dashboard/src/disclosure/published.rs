@@ -3,7 +3,7 @@
 
 use super::values::{CostPerOutcome, Count, Effect, Money, Share};
 use chrono::NaiveDate;
-use contract::vocabulary::{AreaSet, Dimension, FunnelFlag};
+use contract::vocabulary::{AreaSet, Dimension, FunnelFlag, SiteIndicator, Tau2Source, Trend};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug)]
@@ -125,6 +125,77 @@ pub struct Site {
     pub limits: Option<FunnelLimits>,
     /// The smallest effect a site of its published size could show.
     pub mde: Option<f64>,
+    /// Where its case-mix adjusted rate sits on the programme's funnel;
+    /// `None` when its rate is suppressed.
+    pub adjusted: Option<AdjustedPosition>,
+    /// Its own matched effect (people only), from its rounded matched
+    /// counts, and where that sits on the effect funnel.
+    pub effect: Effect,
+    pub effect_position: Option<EffectPosition>,
+    /// The spine chart's shares: in work at 3 and 12 months, eligible
+    /// participants who engaged, may-be-fit notes since go-live.
+    pub in_work_3m: Share,
+    pub in_work_12m: Share,
+    pub engaged: Share,
+    pub may_be_fit: Share,
+    /// By quarter of referral, and the trend mark over them.
+    pub quarters: Vec<QuarterRate>,
+    pub trend: Trend,
+}
+
+/// A site on the case-mix adjusted funnel, from its published rate and
+/// eligible count, its expected rate (to 0.001) and spread (to 0.0001),
+/// and its programme's published rate and τ².
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdjustedPosition {
+    pub expected_rate: f64,
+    pub adjusted_rate: f64,
+    /// p₀(1−p₀)/s²: where the site sits on the funnel's x axis.
+    pub effective_n: f64,
+    pub limit95: (f64, f64),
+    pub limit998: (f64, f64),
+    /// `None` where the programme's funnel flags nothing (too few sites).
+    pub flag: Option<FunnelFlag>,
+}
+
+/// A site's effect on the effect funnel: its 99.8% limits around the
+/// programme's published ATT and its flag.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EffectPosition {
+    pub limit998: (f64, f64),
+    pub flag: Option<FunnelFlag>,
+}
+
+/// One quarter of a site's referrals.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QuarterRate {
+    pub quarter: NaiveDate,
+    pub eligible: Count,
+    pub rate: Share,
+}
+
+/// A programme's sites' spread beyond chance on one funnel, recomputed from
+/// the published positions (`site_funnels` for analysts).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SiteSpread {
+    pub programme: String,
+    pub indicator: SiteIndicator,
+    pub target: Option<f64>,
+    pub sites: usize,
+    pub phi: Option<f64>,
+    pub phi_p_value: Option<f64>,
+    pub tau2: f64,
+    pub source: Tau2Source,
+}
+
+/// The spine chart's benchmarks for one programme (pooled over its sites'
+/// rounded counts) and the range over every site of every programme.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SpineBenchmarks {
+    /// Per programme and indicator: its pooled value.
+    pub programme: BTreeMap<(String, &'static str), f64>,
+    /// Per indicator: every site's published value, sorted.
+    pub all_sites: BTreeMap<&'static str, Vec<f64>>,
 }
 
 #[derive(Clone, Debug)]
@@ -246,6 +317,9 @@ pub struct Published {
     pub programme_notes: BTreeMap<String, [Vec<NotesMonth>; 2]>,
     pub did: Vec<Did>,
     pub checks: Vec<Check>,
+    /// Per programme, its adjusted-rate and effect funnels' spread.
+    pub site_spreads: Vec<SiteSpread>,
+    pub spine: SpineBenchmarks,
 }
 
 impl Published {
@@ -264,6 +338,15 @@ impl Published {
         self.subgroups
             .iter()
             .filter(|s| s.programme == programme.name)
+    }
+    pub fn spread_of(
+        &self,
+        programme: &Programme,
+        indicator: SiteIndicator,
+    ) -> Option<&SiteSpread> {
+        self.site_spreads
+            .iter()
+            .find(|s| s.programme == programme.name && s.indicator == indicator)
     }
     pub fn did_of(&self, programme: &Programme) -> Option<&Did> {
         self.did.iter().find(|d| d.programme == programme.name)

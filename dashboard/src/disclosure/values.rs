@@ -265,7 +265,7 @@ impl Effect {
     }
     /// Value, low and high as published, before display rounding, for
     /// figures derived from them (costs, outcomes per £1m).
-    pub(super) fn published(self) -> Option<[f64; 3]> {
+    pub(crate) fn published(self) -> Option<[f64; 3]> {
         self.shown_part().map(|e| e.published)
     }
 }

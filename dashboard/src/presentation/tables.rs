@@ -3,6 +3,7 @@
 //! every value as text (`[c]` where suppressed).
 
 use crate::disclosure::{Published, SUPPRESSED};
+use crate::presentation::numbers::plain;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -80,6 +81,26 @@ pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
                         "funnel_flag",
                         s.funnel_flag.map_or(SUPPRESSED, |f| f.as_str()).to_string(),
                     ),
+                    ("adjusted_rate", plain(s.adjusted.map(|a| a.adjusted_rate))),
+                    (
+                        "adjusted_limit998_low",
+                        plain(s.adjusted.map(|a| a.limit998.0)),
+                    ),
+                    (
+                        "adjusted_limit998_high",
+                        plain(s.adjusted.map(|a| a.limit998.1)),
+                    ),
+                    (
+                        "adjusted_flag",
+                        match s.adjusted {
+                            None => SUPPRESSED.to_string(),
+                            Some(a) => a.flag.map_or("not flagged", |f| f.as_str()).to_string(),
+                        },
+                    ),
+                    ("att", s.effect.plain()[0].clone()),
+                    ("att_low", s.effect.plain()[1].clone()),
+                    ("att_high", s.effect.plain()[2].clone()),
+                    ("trend", s.trend.as_str().to_string()),
                 ])
             })
             .collect(),

@@ -111,13 +111,14 @@ pub struct SiteSort {
 }
 
 /// Sortable columns of the site table: (query value, heading).
-const SITE_COLUMNS: [(&str, &str); 6] = [
+const SITE_COLUMNS: [(&str, &str); 7] = [
     ("site", "Site"),
     ("start", "Go-live"),
     ("participants", "Participants"),
     ("eligible", "Eligible"),
     ("rate", "In work at 6 months"),
-    ("flag", "Against the funnel limits"),
+    ("effect", "Site's effect"),
+    ("flag", "Against the adjusted funnel limits"),
 ];
 
 pub async fn programme(
@@ -161,10 +162,14 @@ pub async fn programme(
                 b.eligible.value().map(|v| v as f64),
             ),
             "rate" => by(a.rate.value(), b.rate.value()),
-            "flag" => text(
-                a.funnel_flag.map_or("~", |f| f.as_str()),
-                b.funnel_flag.map_or("~", |f| f.as_str()),
-            ),
+            "flag" => {
+                let flag = |s: &Site| match s.adjusted {
+                    Some(a) => a.flag.map_or("not flagged", |f| f.as_str()),
+                    None => "~",
+                };
+                text(flag(a), flag(b))
+            }
+            "effect" => by(a.effect.value(), b.effect.value()),
             _ => text(&a.area_name, &b.area_name),
         }
         .then_with(|| a.area_name.cmp(&b.area_name))
@@ -204,10 +209,42 @@ pub async fn programme(
             columns,
             dimensions,
             figures => figures(&published, Scope::Programme(programme))?,
+            spreads => spreads(&published, programme),
             breadcrumbs => vec![crumb("Overview", "/".into())],
             ..frame(Some(&published), &viewer)
         },
     )
+}
+
+/// Each site funnel's spread beyond chance, for the table beside the
+/// funnel: φ, its p-value, √τ² and where τ² came from.
+fn spreads(published: &Published, programme: &Programme) -> Vec<minijinja::Value> {
+    use contract::vocabulary::{SiteIndicator, Tau2Source};
+    [
+        (
+            SiteIndicator::AdjustedRate,
+            "Case-mix adjusted in-work rate",
+        ),
+        (SiteIndicator::Effect, "Site effects"),
+    ]
+    .into_iter()
+    .filter_map(|(indicator, label)| {
+        let s = published.spread_of(programme, indicator)?;
+        Some(context! {
+            label,
+            sites => s.sites,
+            phi => s.phi.map(|p| format!("{p:.2}")),
+            p_value => s.phi_p_value.map(crate::presentation::serialise::p_value),
+            tau_sd => format!("{:.1} pp", s.tau2.sqrt() * 100.0),
+            source => match s.source {
+                Tau2Source::Own => "this programme's own sites",
+                Tau2Source::Pooled => "every programme's sites (this programme has fewer than 10)",
+                Tau2Source::None => "none: fewer than 10 sites in all, so no site is flagged",
+            },
+            sentence => crate::charts::catalogue::spread_sentence(published, programme, indicator),
+        })
+    })
+    .collect()
 }
 
 pub async fn site(
@@ -299,7 +336,7 @@ async fn report_page(
         .iter()
         .filter(|s| {
             matches!(
-                s.funnel_flag,
+                s.adjusted.and_then(|a| a.flag),
                 Some(
                     contract::vocabulary::FunnelFlag::Above
                         | contract::vocabulary::FunnelFlag::Below
@@ -318,6 +355,11 @@ async fn report_page(
             did => published.did_of(programme),
             sites => sites.len(),
             outside,
+            spread => crate::charts::catalogue::spread_sentence(
+                &published,
+                programme,
+                contract::vocabulary::SiteIndicator::AdjustedRate,
+            ),
             figures => report_figures,
             breadcrumbs => vec![
                 crumb("Overview", "/".into()),

@@ -23,7 +23,7 @@ const COUNT_COLUMNS: [&str; 9] = [
     "may_be_fit",
     "rows_failed",
 ];
-const PROPORTION_COLUMNS: [&str; 30] = [
+const PROPORTION_COLUMNS: [&str; 45] = [
     "rate",
     "rate_low",
     "rate_high",
@@ -54,6 +54,21 @@ const PROPORTION_COLUMNS: [&str; 30] = [
     "estimate",
     "low",
     "high",
+    "expected_rate",
+    "adjusted_rate",
+    "adjusted_limit95_low",
+    "adjusted_limit95_high",
+    "adjusted_limit998_low",
+    "adjusted_limit998_high",
+    "programme_att",
+    "effect_limit998_low",
+    "effect_limit998_high",
+    "site_value",
+    "programme_benchmark",
+    "all_sites_lowest",
+    "all_sites_25th",
+    "all_sites_75th",
+    "all_sites_highest",
 ];
 /// The balance chart's shares (to 3 decimals) and means (to 2) of a
 /// covariate, and its standardised differences: always decimals.
@@ -77,7 +92,7 @@ const UNIT_COLUMNS: [&str; 5] = [
 ];
 /// Labels, and numbers that are not counts of people or notes (areas,
 /// months since go-live).
-const LABEL_COLUMNS: [&str; 23] = [
+const LABEL_COLUMNS: [&str; 31] = [
     "outcome",
     "role",
     "unit",
@@ -101,6 +116,16 @@ const LABEL_COLUMNS: [&str; 23] = [
     "comparison_areas",
     "clean_areas",
     "programme_areas",
+    "adjusted_flag",
+    "unadjusted_flag",
+    "effect_flag",
+    "indicator",
+    "polarity",
+    "comparison",
+    "quarter",
+    // A site's position on the adjusted funnel's x axis, p0(1−p0)/s², from
+    // its published counts and case mix: a size, not a count of people.
+    "effective_eligible",
 ];
 
 /// A published count: `[c]`, or a multiple of 5 that is at least 10.

@@ -9,6 +9,9 @@ mod balance;
 mod notes;
 mod outcome_effects;
 mod outcomes;
+mod sites;
+
+pub use sites::{SPINE, spine_value};
 
 use super::published::*;
 use super::values::Count;
@@ -64,7 +67,12 @@ pub fn control(exact: &Evidence) -> Published {
     outcomes::adjust_programmes(&mut programmes);
     let mut subgroups = outcomes::subgroups(&t.subgroup_outcomes, &t.programme_outcomes);
     outcomes::adjust_subgroups(&mut subgroups);
-    let sites = outcomes::sites(&t.site_outcomes, &t.programme_outcomes, &programmes);
+    let (sites, site_spreads, spine) = sites::sites(
+        &t.site_outcomes,
+        &t.site_quarters,
+        &t.programme_outcomes,
+        &programmes,
+    );
     let checks = t
         .data_quality
         .iter()
@@ -89,5 +97,7 @@ pub fn control(exact: &Evidence) -> Published {
         programmes,
         sites,
         checks,
+        site_spreads,
+        spine,
     }
 }

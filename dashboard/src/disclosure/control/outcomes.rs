@@ -1,19 +1,18 @@
-//! Programmes, sites and subgroups: counts rounded and suppressed, rates,
-//! effects and funnel positions derived from the rounded counts.
+//! Programmes and subgroups: counts rounded and suppressed, rates and
+//! effects derived from the rounded counts (sites: `sites.rs`).
 
 use crate::disclosure::policy::hidden_in_groups;
 use crate::disclosure::published::*;
 use crate::disclosure::values::{
     AttSide, CostPerOutcome, Count, Effect, Money, Share, Significance,
 };
-use contract::formulas::att::{AttParts, site_minimum_detectable_effect};
-use contract::formulas::funnel::{Z_95, Z_998, control_limits, funnel_flag};
+use contract::formulas::att::AttParts;
 use contract::formulas::multiplicity::{benjamini_hochberg, holm};
-use contract::outputs::{ProgrammeOutcome, SiteOutcome, SubgroupOutcome};
+use contract::outputs::{ProgrammeOutcome, SubgroupOutcome};
 
 /// A rate published from rounded counts, before display rounding: what the
 /// funnel places.
-fn published_rate(rate: Share, in_work: Count, eligible: Count) -> Option<f64> {
+pub(super) fn published_rate(rate: Share, in_work: Count, eligible: Count) -> Option<f64> {
     let (k, n) = (in_work.value()?, eligible.value()?);
     (!rate.is_suppressed() && n > 0).then(|| k as f64 / n as f64)
 }
@@ -137,94 +136,6 @@ pub fn adjust_programmes(programmes: &mut [Programme]) {
     for (programme, adjusted) in programmes.iter_mut().zip(holm(&p)) {
         programme.p_adjusted = adjusted;
     }
-}
-
-/// The funnel limits at a published eligible count around the programme's
-/// published rate, and where the site's published rate sits.
-fn funnel(target: Option<f64>, eligible: Count, rate: Option<f64>) -> Option<FunnelLimits> {
-    let (target, n) = (target?, eligible.value()?);
-    let limits = FunnelLimits {
-        target,
-        limit95: control_limits(target, n, Z_95)?,
-        limit998: control_limits(target, n, Z_998)?,
-        flag: funnel_flag(rate, control_limits(target, n, Z_998)),
-    };
-    rate.map(|_| limits)
-}
-
-pub fn sites(
-    exact: &[SiteOutcome],
-    programmes: &[ProgrammeOutcome],
-    published: &[Programme],
-) -> Vec<Site> {
-    let programme_total = |name: &String, measure: fn(&ProgrammeOutcome) -> u64| {
-        programmes
-            .iter()
-            .find(|p| &p.programme == name)
-            .map(measure)
-    };
-    let hidden = |measure: fn(&SiteOutcome) -> u64, total: fn(&ProgrammeOutcome) -> u64| {
-        hidden_in_groups(
-            exact,
-            |s| s.programme.clone(),
-            measure,
-            |p| programme_total(p, total),
-        )
-    };
-    let participants = hidden(|s| s.participants, |p| p.participants);
-    let eligible = hidden(|s| s.eligible, |p| p.eligible);
-    let in_work = hidden(|s| s.in_work_6m, |p| p.in_work_6m);
-    exact
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let shown_eligible = Count::unless(eligible[i], s.eligible);
-            let shown_in_work = Count::unless(in_work[i], s.in_work_6m);
-            let rate = Share::of_counts(eligible[i] || in_work[i], s.in_work_6m, s.eligible);
-            let target = published
-                .iter()
-                .find(|p| p.name == s.programme)
-                .and_then(|p| published_rate(p.rate, p.in_work_6m, p.eligible));
-            let limits = funnel(
-                target,
-                shown_eligible,
-                published_rate(rate, shown_in_work, shown_eligible),
-            );
-            let programme = programmes.iter().find(|p| p.programme == s.programme);
-            let mde = match (programme, shown_eligible.value()) {
-                (Some(p), Some(n)) if !rate.is_suppressed() => {
-                    let published = published.iter().find(|q| q.name == p.programme);
-                    let rate =
-                        published.and_then(|q| published_rate(q.rate, q.in_work_6m, q.eligible));
-                    match (rate, p.comparison_variance, p.between_area_variance) {
-                        (Some(r), Some(v), Some(tau2)) => site_minimum_detectable_effect(
-                            r,
-                            n,
-                            v,
-                            tau2,
-                            p.comparison_area_weight.unwrap_or(0.0),
-                            p.between_area_df.unwrap_or(f64::INFINITY),
-                        ),
-                        _ => None,
-                    }
-                }
-                _ => None,
-            };
-            Site {
-                mde,
-                programme: s.programme.clone(),
-                area_id: s.area_id.clone(),
-                area_name: s.area_name.clone().unwrap_or_else(|| s.area_id.clone()),
-                start_date: s.start_date,
-                participants: Count::unless(participants[i], s.participants),
-                eligible: shown_eligible,
-                in_work_6m: shown_in_work,
-                funnel_flag: limits.map(|l| l.flag),
-                limits,
-                rate,
-            }
-        })
-        .collect()
 }
 
 pub fn subgroups(rows: &[SubgroupOutcome], programmes: &[ProgrammeOutcome]) -> Vec<Subgroup> {

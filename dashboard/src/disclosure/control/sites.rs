@@ -1,0 +1,354 @@
+//! Sites: counts rounded and suppressed; rates, the contract's funnel, the
+//! case-mix adjusted funnel, each site's own effect and its funnel, the
+//! spine chart's shares and benchmarks and the trend by quarter, all from
+//! the rounded counts with the contract's formulas. The spread between
+//! sites (φ, τ²) is recomputed from the published positions, so a flag a
+//! commissioner sees follows from figures they can see.
+
+use super::outcomes::published_rate;
+use crate::disclosure::policy::{hidden_in_groups, round_share, round_to_base};
+use crate::disclosure::published::*;
+use crate::disclosure::values::{AttSide, Count, Effect, Share};
+use contract::formulas::att::site_minimum_detectable_effect;
+use contract::formulas::funnel::{
+    Z_95, Z_95_EXACT, Z_998, Z_998_EXACT, adjusted_limits, adjusted_site, control_limits,
+    funnel_flag,
+};
+use contract::formulas::overdispersion::{additive_limits, spread_rules};
+use contract::formulas::trend::trend;
+use contract::outputs::{ProgrammeOutcome, SiteOutcome, SiteQuarter};
+use contract::vocabulary::SiteIndicator;
+
+/// The spine chart's indicators, in the order the chart shows them: the
+/// key, its label and its unit (a share or percentage points). Higher is
+/// better for every one of them.
+pub const SPINE: [(&str, &str); 7] = [
+    ("in_work_3m", "In work at 3 months"),
+    ("in_work_6m", "In work at 6 months"),
+    ("adjusted_rate", "In work at 6 months, case-mix adjusted"),
+    ("in_work_12m", "In work at 12 months"),
+    ("effect", "Effect on being in work at 6 months (pp)"),
+    ("engaged", "Eligible participants who engaged"),
+    (
+        "may_be_fit",
+        "Fit notes saying \"may be fit\" since go-live",
+    ),
+];
+
+/// The contract's funnel limits at a published eligible count around the
+/// programme's published rate, and where the site's published rate sits.
+fn funnel(target: Option<f64>, eligible: Count, rate: Option<f64>) -> Option<FunnelLimits> {
+    let (target, n) = (target?, eligible.value()?);
+    let limits = FunnelLimits {
+        target,
+        limit95: control_limits(target, n, Z_95)?,
+        limit998: control_limits(target, n, Z_998)?,
+        flag: funnel_flag(rate, control_limits(target, n, Z_998)),
+    };
+    rate.map(|_| limits)
+}
+
+/// A quarter's rate from rounded counts, and the trend over the shown ones
+/// (a quarter between them without eligible participants is empty; a
+/// suppressed one unknown).
+fn quarters(rows: &[&SiteQuarter]) -> (Vec<QuarterRate>, contract::vocabulary::Trend) {
+    let published: Vec<QuarterRate> = rows
+        .iter()
+        .map(|q| QuarterRate {
+            quarter: q.quarter,
+            eligible: Count::of(q.eligible),
+            rate: Share::of_counts(false, q.in_work_6m, q.eligible),
+        })
+        .collect();
+    let mut periods = Vec::new();
+    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+        let mut quarter = first.quarter;
+        while quarter <= last.quarter {
+            periods.push(match rows.iter().find(|q| q.quarter == quarter) {
+                None => Some((0, 0)),
+                Some(q) if Share::of_counts(false, q.in_work_6m, q.eligible).is_suppressed() => {
+                    None
+                }
+                Some(q) => Some((round_to_base(q.eligible), round_to_base(q.in_work_6m))),
+            });
+            quarter = quarter
+                .checked_add_months(chrono::Months::new(3))
+                .unwrap_or(chrono::NaiveDate::MAX);
+        }
+    }
+    (published, trend(&periods))
+}
+
+pub fn sites(
+    exact: &[SiteOutcome],
+    site_quarters: &[SiteQuarter],
+    programmes: &[ProgrammeOutcome],
+    published: &[Programme],
+) -> (Vec<Site>, Vec<SiteSpread>, SpineBenchmarks) {
+    let programme_total = |name: &String, measure: fn(&ProgrammeOutcome) -> u64| {
+        programmes
+            .iter()
+            .find(|p| &p.programme == name)
+            .map(measure)
+    };
+    let hidden = |measure: fn(&SiteOutcome) -> u64, total: fn(&ProgrammeOutcome) -> u64| {
+        hidden_in_groups(
+            exact,
+            |s| s.programme.clone(),
+            measure,
+            |p| programme_total(p, total),
+        )
+    };
+    let participants = hidden(|s| s.participants, |p| p.participants);
+    let eligible = hidden(|s| s.eligible, |p| p.eligible);
+    let in_work = hidden(|s| s.in_work_6m, |p| p.in_work_6m);
+    let matched = hidden(|s| s.matched, |p| p.matched);
+    let matched_in_work = hidden(|s| s.matched_in_work, |p| p.matched_in_work);
+    let target_of = |name: &str| {
+        published
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| published_rate(p.rate, p.in_work_6m, p.eligible))
+    };
+    let mut sites: Vec<Site> = exact
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let shown_eligible = Count::unless(eligible[i], s.eligible);
+            let shown_in_work = Count::unless(in_work[i], s.in_work_6m);
+            let rate = Share::of_counts(eligible[i] || in_work[i], s.in_work_6m, s.eligible);
+            let target = target_of(&s.programme);
+            let limits = funnel(
+                target,
+                shown_eligible,
+                published_rate(rate, shown_in_work, shown_eligible),
+            );
+            let programme = programmes.iter().find(|p| p.programme == s.programme);
+            let mde = match (programme, shown_eligible.value(), target) {
+                (Some(p), Some(n), Some(r)) if !rate.is_suppressed() => {
+                    match (p.comparison_variance, p.between_area_variance) {
+                        (Some(v), Some(tau2)) => site_minimum_detectable_effect(
+                            r,
+                            n,
+                            v,
+                            tau2,
+                            p.comparison_area_weight.unwrap_or(0.0),
+                            p.between_area_df.unwrap_or(f64::INFINITY),
+                        ),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            let effect = Effect::att(
+                rate.is_suppressed() || matched[i] || matched_in_work[i],
+                s.matched_in_work,
+                s.matched,
+                AttSide {
+                    comparison_rate: s.comparison_rate,
+                    comparison_variance: s.comparison_variance,
+                    area_variance: Some(0.0),
+                    tau2_df: Some(f64::INFINITY),
+                },
+            );
+            let mine: Vec<&SiteQuarter> = site_quarters
+                .iter()
+                .filter(|q| q.programme == s.programme && q.area_id == s.area_id)
+                .collect();
+            let (quarters, trend) = quarters(&mine);
+            Site {
+                mde,
+                programme: s.programme.clone(),
+                area_id: s.area_id.clone(),
+                area_name: s.area_name.clone().unwrap_or_else(|| s.area_id.clone()),
+                start_date: s.start_date,
+                participants: Count::unless(participants[i], s.participants),
+                eligible: shown_eligible,
+                in_work_6m: shown_in_work,
+                funnel_flag: limits.map(|l| l.flag),
+                limits,
+                rate,
+                adjusted: None,
+                effect,
+                effect_position: None,
+                in_work_3m: Share::of_counts(false, s.in_work_3m, s.eligible_3m),
+                in_work_12m: Share::of_counts(false, s.in_work_12m, s.eligible_12m),
+                engaged: Share::of_counts(eligible[i], s.engaged, s.eligible),
+                may_be_fit: Share::of_counts(false, s.may_be_fit, s.fit_notes),
+                quarters,
+                trend,
+            }
+        })
+        .collect();
+    let spreads = place_on_funnels(&mut sites, exact, published);
+    let spine = benchmarks(&sites, exact, published);
+    (sites, spreads, spine)
+}
+
+/// The published adjusted-rate and effect positions of every site, and
+/// each programme's spread on both funnels (`SpreadRule`s over the
+/// published z-scores).
+fn place_on_funnels(
+    sites: &mut [Site],
+    exact: &[SiteOutcome],
+    published: &[Programme],
+) -> Vec<SiteSpread> {
+    let p0_of = |p: &Programme| published_rate(p.rate, p.in_work_6m, p.eligible);
+    // The adjusted site from published figures: (z, s, adjusted, expected).
+    let adjusted = |site: &Site, row: &SiteOutcome, p0: f64| {
+        let (n, o) = (site.eligible.value()?, site.in_work_6m.value()?);
+        if site.rate.is_suppressed() {
+            return None;
+        }
+        let e = (row.expected_rate? * 1000.0).round() / 1000.0;
+        let v = (row.expected_variance? * 10000.0).round() / 10000.0;
+        adjusted_site(p0, n as f64, o as f64, e, v).map(|a| (a, e))
+    };
+    // The published effect's standard error from its rounded counts.
+    let effect_se = |row: &SiteOutcome| {
+        let (k, m) = (
+            round_to_base(row.matched_in_work),
+            round_to_base(row.matched),
+        );
+        let p = k as f64 / m as f64;
+        (p * (1.0 - p) / m as f64 + row.comparison_variance?)
+            .sqrt()
+            .into()
+    };
+    let mut rate_points = Vec::new();
+    let mut effect_points = Vec::new();
+    for p in published {
+        let mut rates = Vec::new();
+        let mut effects = Vec::new();
+        for (site, row) in sites
+            .iter()
+            .zip(exact)
+            .filter(|(s, _)| s.programme == p.name)
+        {
+            if let Some((a, _)) = p0_of(p).and_then(|p0| adjusted(site, row, p0)) {
+                rates.push((a.z, a.s));
+            }
+            if let (Some(v), Some(target), Some(se)) =
+                (site.effect.published(), p.att.published(), effect_se(row))
+            {
+                if se > 0.0 {
+                    effects.push(((v[0] - target[0]) / se, se));
+                }
+            }
+        }
+        rate_points.push(rates);
+        effect_points.push(effects);
+    }
+    let rate_rules = spread_rules(&rate_points);
+    let effect_rules = spread_rules(&effect_points);
+    let mut spreads = Vec::new();
+    for (i, p) in published.iter().enumerate() {
+        let (rate_rule, effect_rule) = (rate_rules[i], effect_rules[i]);
+        let p0 = p0_of(p);
+        let target_att = p.att.published().map(|a| a[0]);
+        for (site, row) in sites
+            .iter_mut()
+            .zip(exact)
+            .filter(|(s, _)| s.programme == p.name)
+        {
+            if let Some((a, e)) = p0.and_then(|p0| adjusted(site, row, p0)) {
+                let p0 = p0.unwrap_or_default();
+                let l95 = adjusted_limits(p0, a.s, rate_rule.tau2(), Z_95_EXACT);
+                let l998 = adjusted_limits(p0, a.s, rate_rule.tau2(), Z_998_EXACT);
+                if let (Some(limit95), Some(limit998)) = (l95, l998) {
+                    site.adjusted = Some(AdjustedPosition {
+                        expected_rate: e,
+                        adjusted_rate: round_share(a.adjusted_rate),
+                        effective_n: p0 * (1.0 - p0) / (a.s * a.s),
+                        limit95: (round_share(limit95.0), round_share(limit95.1)),
+                        limit998: (round_share(limit998.0), round_share(limit998.1)),
+                        flag: rate_rule
+                            .flags()
+                            .then(|| funnel_flag(Some(a.adjusted_rate), Some(limit998))),
+                    });
+                }
+            }
+            if let (Some(v), Some(target), Some(se)) =
+                (site.effect.published(), target_att, effect_se(row))
+            {
+                if se > 0.0 {
+                    let limits = additive_limits(target, se, effect_rule.tau2(), Z_998_EXACT);
+                    site.effect_position = Some(EffectPosition {
+                        limit998: (round_share(limits.0), round_share(limits.1)),
+                        flag: effect_rule
+                            .flags()
+                            .then(|| funnel_flag(Some(v[0]), Some(limits))),
+                    });
+                }
+            }
+        }
+        for (indicator, rule, target, points) in [
+            (SiteIndicator::AdjustedRate, rate_rule, p0, &rate_points[i]),
+            (
+                SiteIndicator::Effect,
+                effect_rule,
+                target_att,
+                &effect_points[i],
+            ),
+        ] {
+            spreads.push(SiteSpread {
+                programme: p.name.clone(),
+                indicator,
+                target,
+                sites: points.len(),
+                phi: rule.dispersion.map(|d| d.phi),
+                phi_p_value: rule.dispersion.map(|d| d.p_value),
+                tau2: rule.tau2(),
+                source: rule.source,
+            });
+        }
+    }
+    spreads
+}
+
+/// Each site's value of a spine indicator, as published.
+pub fn spine_value(site: &Site, indicator: &str) -> Option<f64> {
+    match indicator {
+        "in_work_3m" => site.in_work_3m.value(),
+        "in_work_6m" => site.rate.value(),
+        "adjusted_rate" => site.adjusted.map(|a| a.adjusted_rate),
+        "in_work_12m" => site.in_work_12m.value(),
+        "effect" => site.effect.value(),
+        "engaged" => site.engaged.value(),
+        "may_be_fit" => site.may_be_fit.value(),
+        _ => None,
+    }
+}
+
+/// The programme benchmarks (each share pooled over the programme's sites'
+/// rounded counts; the adjusted rate's is the programme's rate and the
+/// effect's its ATT) and every site's published values.
+fn benchmarks(sites: &[Site], exact: &[SiteOutcome], published: &[Programme]) -> SpineBenchmarks {
+    let mut spine = SpineBenchmarks::default();
+    for p in published {
+        let rows: Vec<&SiteOutcome> = exact.iter().filter(|s| s.programme == p.name).collect();
+        let pooled = |k: fn(&SiteOutcome) -> u64, n: fn(&SiteOutcome) -> u64| {
+            let (k, n) = rows.iter().fold((0, 0), |(a, b), r| (a + k(r), b + n(r)));
+            Share::of_counts(false, k, n).value()
+        };
+        for (key, value) in [
+            ("in_work_3m", pooled(|s| s.in_work_3m, |s| s.eligible_3m)),
+            ("in_work_6m", p.rate.value()),
+            ("adjusted_rate", p.rate.value()),
+            ("in_work_12m", pooled(|s| s.in_work_12m, |s| s.eligible_12m)),
+            ("effect", p.att.value()),
+            ("engaged", pooled(|s| s.engaged, |s| s.eligible)),
+            ("may_be_fit", pooled(|s| s.may_be_fit, |s| s.fit_notes)),
+        ] {
+            if let Some(v) = value {
+                spine.programme.insert((p.name.clone(), key), v);
+            }
+        }
+    }
+    for (key, _) in SPINE {
+        let mut values: Vec<f64> = sites.iter().filter_map(|s| spine_value(s, key)).collect();
+        values.sort_by(f64::total_cmp);
+        spine.all_sites.insert(key, values);
+    }
+    spine
+}

@@ -1,0 +1,124 @@
+//! The site funnels end to end: a dataset with one planted outlier site
+//! (`evidence generate --outlier-site`), through the real binary, read back
+//! from the evidence root. The rate at which other sites are flagged over
+//! many datasets is `scripts/site-flags`' business (VALIDATION.md); here one
+//! dataset checks the outlier stands out and the tables hold together.
+
+use super::common::{evidence, run};
+use contract::vocabulary::{FunnelFlag, SiteIndicator, Tau2Source};
+use datafusion::prelude::SessionContext;
+
+const OUTLIER: &str = "greater-manchester";
+
+#[tokio::test]
+async fn a_planted_outlier_site_stands_out_and_the_site_tables_hold_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, out) = (dir.path().join("data"), dir.path().join("evidence"));
+    // A 25-point outlier at a large WorkWell site: at 60,000 people it lies
+    // far outside limits widened by the areas' own 3-point spread.
+    evidence(&[
+        "generate",
+        "--out",
+        data.to_str().unwrap(),
+        "--people",
+        "60000",
+        "--seed",
+        "5",
+        "--outlier-site",
+        &format!("{OUTLIER}:0.25"),
+    ]);
+    run(&data, &out);
+    let planted: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("_planted.json")).unwrap()).unwrap();
+    assert_eq!(planted["outlier_site"]["area_id"], OUTLIER);
+    let ctx = SessionContext::new();
+    let root = contract::Root::parse(out.to_str().unwrap()).unwrap();
+    let tables = contract::Evidence::read(&ctx, &root).await.unwrap().tables;
+
+    let outlier = tables
+        .site_outcomes
+        .iter()
+        .find(|s| s.programme == "WorkWell" && s.area_id == OUTLIER)
+        .unwrap();
+    assert_eq!(
+        outlier.adjusted_flag,
+        Some(FunnelFlag::Above),
+        "{outlier:?}"
+    );
+    assert!(outlier.effect_z.unwrap() > 2.0, "{outlier:?}");
+
+    for p in &tables.programme_outcomes {
+        let sites: Vec<_> = tables
+            .site_outcomes
+            .iter()
+            .filter(|s| s.programme == p.programme && s.eligible > 0)
+            .collect();
+        // Indirect standardisation: over a programme the expected count
+        // equals the observed (the model's intercept is not penalised).
+        let expected: f64 = sites
+            .iter()
+            .map(|s| s.expected_rate.unwrap() * s.eligible as f64)
+            .sum();
+        let observed: u64 = sites.iter().map(|s| s.in_work_6m).sum();
+        assert!(
+            (expected - observed as f64).abs() < 1e-6 * observed as f64 + 1e-6,
+            "{}: E {expected} against O {observed}",
+            p.programme
+        );
+        for s in &sites {
+            // The adjusted rate is the target times O/E, and its flag is
+            // where it sits against its own limits.
+            let e = s.expected_rate.unwrap() * s.eligible as f64;
+            let adjusted = s.adjusted_rate.unwrap();
+            assert!((adjusted - p.rate.unwrap() * s.in_work_6m as f64 / e).abs() < 1e-12);
+            let (low, high) = (
+                s.adjusted_limit998_low.unwrap(),
+                s.adjusted_limit998_high.unwrap(),
+            );
+            assert!(low < p.rate.unwrap() && p.rate.unwrap() < high);
+            if let Some(flag) = s.adjusted_flag {
+                let outside = if adjusted > high {
+                    FunnelFlag::Above
+                } else if adjusted < low {
+                    FunnelFlag::Below
+                } else {
+                    FunnelFlag::Within
+                };
+                assert_eq!(flag, outside, "{s:?}");
+            }
+            // The site matches within its programme's strata: never more
+            // matched than eligible.
+            assert!(s.matched <= s.eligible);
+        }
+        // Every site's matched participants add up to the programme's.
+        let matched: u64 = tables
+            .site_outcomes
+            .iter()
+            .filter(|s| s.programme == p.programme)
+            .map(|s| s.matched)
+            .sum();
+        assert_eq!(matched, p.matched, "{}", p.programme);
+        // One row per funnel, its τ² from the programme's own sites only
+        // with ten or more of them.
+        for indicator in [SiteIndicator::AdjustedRate, SiteIndicator::Effect] {
+            let funnel = tables
+                .site_funnels
+                .iter()
+                .find(|f| f.programme == p.programme && f.indicator == indicator)
+                .unwrap();
+            let own = funnel.tau2_source == Tau2Source::Own;
+            assert_eq!(own, funnel.sites >= 10, "{funnel:?}");
+            assert!(funnel.phi.unwrap() > 0.0 && funnel.tau2.unwrap() >= 0.0);
+        }
+    }
+    // A quarter's counts add up to the site's.
+    for s in &tables.site_outcomes {
+        let quarters: u64 = tables
+            .site_quarters
+            .iter()
+            .filter(|q| q.programme == s.programme && q.area_id == s.area_id)
+            .map(|q| q.eligible)
+            .sum();
+        assert_eq!(quarters, s.eligible, "{} {}", s.programme, s.area_id);
+    }
+}
