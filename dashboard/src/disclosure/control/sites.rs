@@ -352,3 +352,101 @@ fn benchmarks(sites: &[Site], exact: &[SiteOutcome], published: &[Programme]) ->
     }
     spine
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disclosure::control::outcomes::programme;
+    use contract::vocabulary::Tau2Source;
+
+    /// A programme of `n` sites; site 0 has `k0` in work. Every other
+    /// count is fixed, and the programme's totals are the sites' sums.
+    fn evidence(n: usize, k0: u64) -> (Vec<SiteOutcome>, ProgrammeOutcome) {
+        let mut rows = Vec::new();
+        for i in 0..n as u64 {
+            let mut s = SiteOutcome::empty("P", &format!("a{i:02}"));
+            s.participants = 260 + 10 * i;
+            s.eligible = 200 + 10 * i;
+            s.in_work_6m = if i == 0 { k0 } else { 80 + 7 * i };
+            s.expected_rate = Some(0.40 + 0.01 * (i % 3) as f64);
+            s.expected_variance = Some(0.22);
+            s.matched = 150;
+            s.matched_in_work = 60 + 3 * i;
+            s.comparison_rate = Some(0.35);
+            s.comparison_variance = Some(0.0004);
+            rows.push(s);
+        }
+        let mut p = ProgrammeOutcome::empty("P");
+        for s in &rows {
+            p.participants += s.participants;
+            p.eligible += s.eligible;
+            p.in_work_6m += s.in_work_6m;
+            p.matched += s.matched;
+            p.matched_in_work += s.matched_in_work;
+        }
+        p.comparison_rate = Some(0.35);
+        p.comparison_variance = Some(0.00005);
+        p.att_area_variance = Some(0.0001);
+        p.between_area_df = Some(10.0);
+        (rows, p)
+    }
+
+    fn publish(n: usize, k0: u64) -> (Vec<Site>, Vec<SiteSpread>) {
+        let (rows, p) = evidence(n, k0);
+        let published = vec![programme(&p, None)];
+        let (sites, spreads, _) = sites(&rows, &[], &[p], &published);
+        (sites, spreads)
+    }
+
+    /// Site 0's exact in-work count moves within its rounding band (78 to
+    /// 80 all round to 80, and the programme's total, 1420 to 1422, to
+    /// 1420): every published site figure, flag, φ and τ² stays the same,
+    /// so none of them gives the exact count away.
+    #[test]
+    fn every_exact_count_rounding_alike_publishes_the_same_site_comparison() {
+        let (rows, _) = evidence(12, 78);
+        let total: u64 = rows.iter().map(|s| s.in_work_6m).sum();
+        assert_eq!(total, 1420);
+        let (sites, spreads) = publish(12, 78);
+        for k0 in [79, 80] {
+            let (other_sites, other_spreads) = publish(12, k0);
+            for (a, b) in sites.iter().zip(&other_sites) {
+                assert_eq!(a.adjusted, b.adjusted, "{k0}");
+                assert_eq!(a.effect, b.effect);
+                assert_eq!(a.effect_position, b.effect_position);
+            }
+            assert_eq!(spreads, other_spreads);
+        }
+        // By hand for site 0: p₀ = 1420 ÷ rounded eligible (3060), and the
+        // adjusted rate p₀·80/(200·0.400) = p₀, on the programme's own 12
+        // sites.
+        let eligible: u64 = rows.iter().map(|s| s.eligible).sum();
+        assert_eq!(eligible, 3060);
+        let a = sites[0].adjusted.unwrap();
+        assert_eq!(a.adjusted_rate, round_share(1420.0 / 3060.0));
+        assert_eq!(a.expected_rate, 0.4);
+        let rate = spreads
+            .iter()
+            .find(|s| s.indicator == SiteIndicator::AdjustedRate)
+            .unwrap();
+        assert_eq!((rate.source, rate.sites), (Tau2Source::Own, 12));
+        assert!(a.flag.is_some());
+    }
+
+    /// Three sites in all: the spread cannot be estimated, the limits are
+    /// for chance alone, and no site is flagged.
+    #[test]
+    fn too_few_sites_are_placed_but_not_flagged() {
+        let (sites, spreads) = publish(3, 80);
+        assert!(
+            sites
+                .iter()
+                .all(|s| s.adjusted.is_some_and(|a| a.flag.is_none()))
+        );
+        assert!(
+            spreads
+                .iter()
+                .all(|s| s.source == Tau2Source::None && s.tau2 == 0.0)
+        );
+    }
+}
