@@ -3,6 +3,7 @@
 
 use crate::analysts::audit::AuditLog;
 use crate::analysts::engine::{Engine, QueryLimits};
+use crate::analysts::saved::SavedQueries;
 use crate::auth::{Auth, UsersFile};
 use crate::disclosure::{self, Published};
 use crate::error::DashboardError;
@@ -26,6 +27,8 @@ pub struct Config {
     pub users: UsersFile,
     pub limits: QueryLimits,
     pub audit: AuditLog,
+    /// The analysts' saved queries.
+    pub saved: SavedQueries,
 }
 
 impl Config {
@@ -38,6 +41,7 @@ impl Config {
             users: UsersFile::default(),
             limits: QueryLimits::default(),
             audit: AuditLog::tracing_only(),
+            saved: SavedQueries::in_memory(),
         }
     }
 }
@@ -46,6 +50,7 @@ struct Inner {
     evidence: Root,
     auth: Auth,
     engine: Result<Engine, String>,
+    saved: SavedQueries,
     ctx: SessionContext,
     current: RwLock<Option<Arc<Published>>>,
     checked: Mutex<Option<Instant>>,
@@ -63,6 +68,7 @@ impl AppState {
             users,
             limits,
             audit,
+            saved,
         } = config;
         let engine = Engine::new(&evidence, data.as_ref(), limits, audit)
             .await
@@ -77,6 +83,7 @@ impl AppState {
                 evidence,
                 auth: Auth::new(users),
                 engine,
+                saved,
                 ctx,
                 current: RwLock::new(None),
                 checked: Mutex::new(None),
@@ -91,6 +98,10 @@ impl AppState {
 
     pub fn auth(&self) -> &Auth {
         &self.inner.auth
+    }
+
+    pub fn saved(&self) -> &SavedQueries {
+        &self.inner.saved
     }
 
     /// The analysts' query engine.

@@ -22,6 +22,9 @@ pub struct AccessOptions {
     /// Append every SQL query (who, when, SQL, rows, time) to this file.
     #[arg(long, default_value = "evidence-audit.jsonl")]
     pub audit_log: PathBuf,
+    /// Keep the workbench's saved queries in this file (shared by every analyst).
+    #[arg(long, default_value = "evidence-saved-queries.json")]
+    pub saved_queries: PathBuf,
     /// Cancel a query after this many seconds.
     #[arg(long, default_value_t = LIMITS.timeout.as_secs())]
     pub query_timeout_secs: u64,
@@ -41,6 +44,7 @@ impl AccessOptions {
     pub fn with_default_limits(users: PathBuf, audit_log: PathBuf) -> Self {
         AccessOptions {
             users,
+            saved_queries: audit_log.with_file_name("saved-queries.json"),
             audit_log,
             query_timeout_secs: LIMITS.timeout.as_secs(),
             query_memory_mib: LIMITS.memory >> 20,
@@ -86,6 +90,8 @@ pub async fn serve(
         users,
         limits: access.limits(),
         audit,
+        saved: dashboard::analysts::saved::SavedQueries::open(access.saved_queries.clone())
+            .map_err(anyhow::Error::msg)?,
     })
     .await?;
     if let Err(e) = state.published().await {

@@ -1,7 +1,9 @@
 //! End to end in a real browser: headless Chromium (Debian's `chromium` and
 //! `chromium-driver`, installed by `.ci/run`) driven over WebDriver against
 //! the real `evidence serve`. Opens the overview, follows a programme and a
-//! site, downloads a PNG and a CSV, and saves screenshots to
+//! site, downloads a PNG and a CSV, the programme's chart archive, reads
+//! the data-quality summary, saves a parameterised query and reopens it from
+//! its link, charts its result, and saves screenshots to
 //! `$CARGO_TARGET_TMPDIR/screenshots/`.
 
 use fantoccini::{ClientBuilder, Locator};
@@ -70,6 +72,25 @@ fn chromedriver() -> (Running, String) {
 }
 
 /// Wait for a finished download (no `.crdownload` partial) ending in `ext`.
+/// Click the button labelled `label`.
+async fn press(
+    browser: &fantoccini::Client,
+    label: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    browser
+        .find(Locator::XPath(&format!("//button[text()='{label}']")))
+        .await?
+        .click()
+        .await
+}
+
+/// Empty the downloads folder, so the next check reads its own file.
+fn clear(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+}
+
 async fn downloaded(dir: &Path, ext: &str) -> PathBuf {
     let started = Instant::now();
     loop {
@@ -141,7 +162,11 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
         .args(["serve", "--evidence", evidence_root.to_str().unwrap()])
         .args(["--data", data.to_str().unwrap()])
         .args(["--users", users.to_str().unwrap()])
-        .args(["--audit-log", audit.to_str().unwrap()]);
+        .args(["--audit-log", audit.to_str().unwrap()])
+        .args([
+            "--saved-queries",
+            dir.path().join("saved.json").to_str().unwrap(),
+        ]);
     let (_server, url) = serve(command);
     let (_driver, webdriver) = chromedriver();
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
@@ -288,6 +313,38 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
         .unwrap();
         std::fs::remove_file(downloaded(&downloads, "csv").await).unwrap();
 
+        // Every chart of the programme in one archive, listed.
+        clear(&downloads);
+        browser
+            .goto(&format!("{url}/programme/workwell"))
+            .await?;
+        browser.find(Locator::Css("a#archive")).await?.click().await?;
+        let archive = downloaded(&downloads, "zip").await;
+        let listing = Command::new("python3")
+            .args(["-c", "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))"])
+            .arg(&archive)
+            .output()
+            .unwrap();
+        let listing = String::from_utf8(listing.stdout).unwrap();
+        for name in ["funnel.svg", "funnel.png", "funnel.csv", "site-effects.png", "outcomes.csv", "README.txt"] {
+            assert!(listing.lines().any(|l| l == name), "{name} not in the archive: {listing}");
+        }
+        std::fs::remove_file(archive).unwrap();
+
+        // Data quality leads with how much of each table was used.
+        browser.goto(&format!("{url}/data-quality")).await?;
+        let summary = browser
+            .find(Locator::Css("#quality-summary tbody"))
+            .await?
+            .text()
+            .await?;
+        for table in ["people", "referrals", "fit_notes", "employment"] {
+            assert!(summary.contains(table), "{summary}");
+        }
+        let failed = browser.find(Locator::Css("#failed-checks")).await?.text().await?;
+        assert!(!failed.contains(" 0\n") && !failed.is_empty(), "{failed}");
+        shot("data-quality", browser.screenshot().await?);
+
         // A commissioner has no workbench: not in the navigation, refused
         // at its address.
         assert!(
@@ -329,11 +386,7 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
                 "SELECT programme, participants, att FROM programme_outcomes ORDER BY programme",
             )
             .await?;
-        browser
-            .find(Locator::XPath("//button[text()='Run']"))
-            .await?
-            .click()
-            .await?;
+        press(&browser, "Run").await?;
         let count = browser
             .wait()
             .for_element(Locator::Css("#row-count"))
@@ -359,6 +412,64 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
             log.contains("\"user\":\"ana\"") && log.contains("FROM programme_outcomes"),
             "{log}"
         );
+
+        // Earlier downloads out of the way, so each check reads its own.
+        clear(&downloads);
+        // A query with a parameter: asked for, filled in, run, saved, and
+        // reopened from its link with another value.
+        browser.goto(&format!("{url}/workbench")).await?;
+        let editor = browser.find(Locator::Css("textarea#sql")).await?;
+        editor
+            .send_keys("SELECT area_id, eligible FROM site_outcomes WHERE programme = :programme ORDER BY eligible DESC")
+            .await?;
+        press(&browser, "Run").await?;
+        let parameter = browser
+            .wait()
+            .for_element(Locator::Css("input#param-programme"))
+            .await?;
+        parameter.send_keys("WorkWell").await?;
+        press(&browser, "Run").await?;
+        let count = browser.wait().for_element(Locator::Css("#row-count")).await?;
+        assert_eq!(count.text().await?, "15", "WorkWell's 15 sites");
+        browser.find(Locator::Css("input#save-name")).await?.send_keys("Sites of a programme").await?;
+        press(&browser, "Save").await?;
+        browser.wait().for_element(Locator::Css("#saved-query")).await?;
+        assert!(browser.current_url().await?.as_str().contains("saved=sites-of-a-programme"));
+        browser
+            .goto(&format!("{url}/workbench?saved=sites-of-a-programme&programme=Youth%20Guarantee%20Trailblazer"))
+            .await?;
+        let count = browser.wait().for_element(Locator::Css("#row-count")).await?;
+        assert_eq!(count.text().await?, "7", "the Youth Guarantee's 7 sites");
+        let link = browser.find(Locator::Css("a#saved-link")).await?.attr("href").await?.unwrap();
+        assert!(link.contains("saved=sites-of-a-programme") && link.contains("programme=Youth"), "{link}");
+        // Chart the result, and download the chart and its data.
+        browser
+            .find(Locator::XPath("//form[@id='chart-form']//button[text()='Draw']"))
+            .await?
+            .click()
+            .await?;
+        browser.wait().for_element(Locator::Css("#chart-result svg")).await?;
+        shot("workbench-chart", browser.screenshot().await?);
+        browser.find(Locator::Css("#chart-result a[href*='result.png']")).await?.click().await?;
+        let png = std::fs::read(downloaded(&downloads, "png").await).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG image");
+        browser.find(Locator::Css("#chart-result a[href*='result.csv']")).await?.click().await?;
+        let chart_csv = std::fs::read_to_string(downloaded(&downloads, "csv").await).unwrap();
+        assert!(chart_csv.starts_with("area_id,eligible\n"), "{chart_csv}");
+        assert_eq!(chart_csv.lines().count(), 8, "{chart_csv}");
+        // The history lists the analyst's own queries.
+        let history = browser.find(Locator::Css("ol.history")).await?.text().await?;
+        assert!(history.contains("FROM site_outcomes"), "{history}");
+        // Ctrl+Enter runs the query (the page's one script; without it the
+        // Run button does).
+        let editor = browser.find(Locator::Css("textarea#sql")).await?;
+        editor.clear().await?;
+        editor.send_keys("SELECT 42 AS answer").await?;
+        editor.send_keys("\u{E009}\u{E007}\u{E000}").await?;
+        browser
+            .wait()
+            .for_element(Locator::XPath("//table[contains(@class, 'results')]//td[text()='42']"))
+            .await?;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

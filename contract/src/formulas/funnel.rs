@@ -88,7 +88,7 @@ pub fn adjusted_site(
 /// size p₀(1−p₀)/s² while the sites vary by chance alone (τ² = 0), else
 /// Spiegelhalter's p₀ ± z·√(s² + τ²), clipped to [0, 1].
 pub fn adjusted_limits(p0: f64, s: f64, tau2: f64, z: f64) -> Option<(f64, f64)> {
-    if !(s > 0.0) {
+    if s.is_nan() || s <= 0.0 {
         return None;
     }
     if tau2 > 0.0 {

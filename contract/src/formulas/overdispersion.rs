@@ -65,7 +65,8 @@ pub struct Dispersion {
 /// or a standard error that is not positive.
 pub fn dispersion(z: &[f64], s: &[f64]) -> Option<Dispersion> {
     let sites = z.len();
-    if sites < 2 || s.len() != sites || s.iter().any(|s| !(*s > 0.0) || !s.is_finite()) {
+    if sites < 2 || s.len() != sites || s.iter().any(|s| s.is_nan() || *s <= 0.0 || !s.is_finite())
+    {
         return None;
     }
     let winsorised = winsorise(z, WINSORISE);

@@ -41,7 +41,7 @@ pub fn chi_squared_for_trend(periods: &[(u64, u64)]) -> Option<(f64, f64, f64)> 
         - n * x_bar * x_bar;
     let p_bar = r / n;
     let variance = p_bar * (1.0 - p_bar) * sxx;
-    if !(variance > 0.0) {
+    if variance.is_nan() || variance <= 0.0 {
         return None;
     }
     let chi2 = t * t / variance;

@@ -9,6 +9,19 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone)]
 pub struct AuditLog {
     file: Option<Arc<Mutex<std::fs::File>>>,
+    path: Option<PathBuf>,
+}
+
+/// One query of a user's history, as the audit log recorded its end.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct HistoryItem {
+    pub at: String,
+    pub user: String,
+    pub form: String,
+    pub sql: String,
+    pub rows: Option<u64>,
+    pub ms: u64,
+    pub outcome: String,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -49,12 +62,36 @@ impl AuditLog {
             .open(&path)?;
         Ok(AuditLog {
             file: Some(Arc::new(Mutex::new(file))),
+            path: Some(path),
         })
     }
 
     /// A log that goes only to the tracing output (tests of other things).
     pub fn tracing_only() -> Self {
-        AuditLog { file: None }
+        AuditLog {
+            file: None,
+            path: None,
+        }
+    }
+
+    /// `user`'s own most recent queries, newest first, each SQL once: read
+    /// back from the log, so the history is what was audited. Nobody else's
+    /// queries are ever returned.
+    pub fn history(&self, user: &str, most: usize) -> Vec<HistoryItem> {
+        let Some(path) = &self.path else {
+            return Vec::new();
+        };
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return Vec::new();
+        };
+        let mut seen = std::collections::HashSet::new();
+        text.lines()
+            .rev()
+            .filter_map(|line| serde_json::from_str::<HistoryItem>(line).ok())
+            .filter(|item| item.user == user && item.outcome != "started")
+            .filter(|item| seen.insert(item.sql.clone()))
+            .take(most)
+            .collect()
     }
 
     pub fn write(&self, record: &AuditRecord) {
@@ -69,5 +106,38 @@ impl AuditLog {
         {
             tracing::error!("writing the audit log: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{Role, User};
+
+    fn finished(log: &AuditLog, name: &str, sql: &str) {
+        let user = User {
+            name: name.into(),
+            role: Role::Analyst,
+        };
+        let mut record = AuditRecord::new(&user, sql, "workbench");
+        record.outcome = "ok".into();
+        record.rows = Some(1);
+        log.write(&record);
+    }
+
+    #[test]
+    fn history_holds_only_the_users_own_queries_newest_first_each_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path().join("audit.jsonl")).unwrap();
+        finished(&log, "ana", "SELECT 1");
+        finished(&log, "bob", "SELECT 'bob only'");
+        finished(&log, "ana", "SELECT 2");
+        finished(&log, "ana", "SELECT 1");
+        let ana: Vec<String> = log.history("ana", 10).into_iter().map(|h| h.sql).collect();
+        assert_eq!(ana, ["SELECT 1", "SELECT 2"]);
+        let bob: Vec<String> = log.history("bob", 10).into_iter().map(|h| h.sql).collect();
+        assert_eq!(bob, ["SELECT 'bob only'"]);
+        assert_eq!(log.history("ana", 1).len(), 1);
+        assert!(AuditLog::tracing_only().history("ana", 10).is_empty());
     }
 }

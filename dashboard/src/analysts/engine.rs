@@ -191,6 +191,11 @@ impl Engine {
         &self.limits
     }
 
+    /// The audit log every query is written to (and a user's history read from).
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
     /// The registered tables and their columns.
     pub async fn tables(&self) -> Vec<TableInfo> {
         let mut out = Vec::new();

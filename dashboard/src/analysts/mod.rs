@@ -8,3 +8,4 @@ pub mod catalog;
 pub mod engine;
 pub mod export;
 pub mod guard;
+pub mod saved;

@@ -66,6 +66,7 @@ fn draw<DB: DrawingBackend>(
             points,
         } => super::funnel::draw(chart, &root, *target, *tau2, points),
         Plot::Spine { rows } => super::spine::draw(chart, &root, rows),
+        Plot::Result { line, points } => super::result::draw(chart, &root, *line, points),
         Plot::Trend { lines, markers } => trend(chart, &root, lines, markers),
         Plot::EventStudy { series } => event_study(chart, &root, series),
         Plot::Love { rows } => super::balance::draw(chart, &root, rows),

@@ -9,6 +9,8 @@ mod draw;
 mod fit_notes;
 mod funnel;
 mod outcomes;
+pub mod print;
+pub mod result;
 mod sites;
 mod spine;
 
@@ -158,6 +160,11 @@ pub enum Plot {
     /// A site's indicators against its programme and every site (a
     /// Fingertips spine chart).
     Spine { rows: Vec<SpineRow> },
+    /// A workbench result: values by label, as bars or a line.
+    Result {
+        line: bool,
+        points: Vec<(String, f64)>,
+    },
     /// Effects by months since go-live, one series per set of areas, with
     /// intervals, a zero line and go-live marked between months −1 and 0.
     EventStudy {

@@ -281,6 +281,9 @@ pub struct Check {
     pub table_name: String,
     pub check_name: String,
     pub rows_failed: Count,
+    /// Whether any row failed it: a check no row failed is "none", not
+    /// `[c]` (a true zero describes the data's quality, not anyone in it).
+    pub failed: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -290,6 +293,10 @@ pub struct Input {
     pub rows_read: Count,
     pub rows_used: Count,
     pub rows_quarantined: Count,
+    /// No row of the table was set aside (shown as "none").
+    pub none_quarantined: bool,
+    /// Rounded rows set aside ÷ rounded rows read (rule 3).
+    pub quarantined_share: Share,
 }
 
 #[derive(Clone, Debug)]

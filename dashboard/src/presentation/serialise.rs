@@ -279,6 +279,7 @@ serialise_as_map!(Check, |c| {
     "table_name" => c.table_name,
     "check_name" => c.check_name,
     "rows_failed" => c.rows_failed,
+    "failed" => c.failed,
 });
 
 serialise_as_map!(Input, |i| {
@@ -287,6 +288,8 @@ serialise_as_map!(Input, |i| {
     "rows_read" => i.rows_read,
     "rows_used" => i.rows_used,
     "rows_quarantined" => i.rows_quarantined,
+    "none_quarantined" => i.none_quarantined,
+    "quarantined_share" => i.quarantined_share,
 });
 
 serialise_as_map!(Run, |r| {

@@ -112,3 +112,71 @@ pub async fn site_chart(
         &format!("{slug}-{area}-"),
     )?)
 }
+
+/// Every chart of a programme in one zip, for a funding paper: each as SVG,
+/// as PNG at print resolution (300 dpi) and as CSV, with a README giving
+/// the run, the disclosure rule and each chart's methods note (its caption).
+pub async fn programme_archive(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, PageError> {
+    let published = state.published().await?;
+    let programme = programme_of(&published, &slug)?;
+    let charts = catalogue::charts(&published, Scope::Programme(programme));
+    let run_id = published.run.run_id.clone();
+    let title = programme.name.clone();
+    // Drawing seven charts at 300 dpi is CPU work: off the async threads.
+    let bytes = tokio::task::spawn_blocking(move || archive(&title, &run_id, &charts))
+        .await
+        .map_err(|e| DashboardError::Chart {
+            chart: "archive".into(),
+            problem: e.to_string(),
+        })??;
+    let file = format!("{slug}-charts-{}.zip", published.run.run_id);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn archive(programme: &str, run_id: &str, charts: &[Chart]) -> Result<Vec<u8>, DashboardError> {
+    use std::io::Write;
+    let fail = |e: &dyn std::fmt::Display| DashboardError::Chart {
+        chart: "archive".into(),
+        problem: format!("writing the zip: {e}"),
+    };
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut readme = format!(
+        "{programme}: every chart of its page\n\nEvidence run {run_id}.\n\n{}\n\nEach chart comes as NAME.svg (vector), NAME.png (300 dpi, for print) and NAME.csv (the data drawn, exactly as published). What each shows and how it was estimated:\n",
+        crate::disclosure::FOOTNOTE
+    );
+    for chart in charts {
+        for (ext, bytes) in [
+            ("svg", chart.svg()?.into_bytes()),
+            ("png", crate::charts::print::print_png(chart)?),
+            ("csv", chart.table.csv()?),
+        ] {
+            zip.start_file(format!("{}.{ext}", chart.name), options)
+                .map_err(|e| fail(&e))?;
+            zip.write_all(&bytes).map_err(|e| fail(&e))?;
+        }
+        readme.push_str(&format!(
+            "\n{}: {}\n  {}\n",
+            chart.name, chart.title, chart.caption
+        ));
+    }
+    readme.push_str("\nMethods in full: the repository's CONTRACT.md and VALIDATION.md.\n");
+    zip.start_file("README.txt", options)
+        .map_err(|e| fail(&e))?;
+    zip.write_all(readme.as_bytes()).map_err(|e| fail(&e))?;
+    Ok(zip.finish().map_err(|e| fail(&e))?.into_inner())
+}

@@ -52,6 +52,11 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ("/programme/{slug}/site/{area}", SignedIn, get(pages::site)),
         ("/charts/{file}", SignedIn, get(charts::overview_chart)),
         (
+            "/programme/{slug}/archive.zip",
+            SignedIn,
+            get(charts::programme_archive),
+        ),
+        (
             "/programme/{slug}/charts/{file}",
             SignedIn,
             get(charts::programme_chart),
@@ -65,6 +70,8 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ("/api/tables/{name}", SignedIn, get(api::table)),
         ("/workbench", Analyst, get(workbench::page)),
         ("/workbench/download", Analyst, get(workbench::download)),
+        ("/workbench/saved", Analyst, post(workbench::save)),
+        ("/workbench/chart/{file}", Analyst, get(workbench::chart)),
         ("/api/sql", Analyst, post(api::sql)),
     ]
 }

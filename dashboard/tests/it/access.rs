@@ -25,11 +25,15 @@ fn request(path: &str, token: Option<&str>, cookie: Option<&str>) -> Request<Bod
     let (method, body) = match path {
         "/api/sql" => ("POST", r#"{"sql": "SELECT 1"}"#),
         "/logout" => ("POST", ""),
+        "/workbench/saved" => ("POST", "csrf=&name=x&sql=SELECT+1"),
         _ => ("GET", ""),
     };
     let mut r = Request::builder().method(method).uri(&concrete);
     if path == "/api/sql" {
         r = r.header("content-type", "application/json");
+    }
+    if path == "/workbench/saved" {
+        r = r.header("content-type", "application/x-www-form-urlencoded");
     }
     if let Some(t) = token {
         r = r.header("authorization", format!("Bearer {t}"));
@@ -68,7 +72,13 @@ async fn no_route_is_reachable_without_the_right_role() {
     );
     assert_eq!(
         with(Access::Analyst),
-        ["/api/sql", "/workbench", "/workbench/download"]
+        [
+            "/api/sql",
+            "/workbench",
+            "/workbench/chart/{file}",
+            "/workbench/download",
+            "/workbench/saved"
+        ]
     );
     for (path, access, _) in routes {
         let api = path.starts_with("/api/");

@@ -92,7 +92,7 @@ const UNIT_COLUMNS: [&str; 5] = [
 ];
 /// Labels, and numbers that are not counts of people or notes (areas,
 /// months since go-live).
-const LABEL_COLUMNS: [&str; 31] = [
+const LABEL_COLUMNS: [&str; 32] = [
     "outcome",
     "role",
     "unit",
@@ -123,6 +123,7 @@ const LABEL_COLUMNS: [&str; 31] = [
     "polarity",
     "comparison",
     "quarter",
+    "trend",
     // A site's position on the adjusted funnel's x axis, p0(1−p0)/s², from
     // its published counts and case mix: a size, not a count of people.
     "effective_eligible",

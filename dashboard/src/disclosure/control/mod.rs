@@ -14,7 +14,7 @@ mod sites;
 pub use sites::{SPINE, spine_value};
 
 use super::published::*;
-use super::values::Count;
+use super::values::{Count, Share};
 use contract::Evidence;
 
 fn run(m: &contract::Manifest) -> Run {
@@ -35,6 +35,8 @@ fn run(m: &contract::Manifest) -> Run {
                 rows_read: Count::of(i.rows_read),
                 rows_used: Count::of(i.rows_used),
                 rows_quarantined: Count::of(i.rows_quarantined),
+                none_quarantined: i.rows_quarantined == 0,
+                quarantined_share: Share::of_counts(false, i.rows_quarantined, i.rows_read),
             })
             .collect(),
     }
@@ -80,6 +82,7 @@ pub fn control(exact: &Evidence) -> Published {
             table_name: c.table_name.clone(),
             check_name: c.check_name.clone(),
             rows_failed: Count::of(c.rows_failed),
+            failed: c.rows_failed > 0,
         })
         .collect();
     Published {

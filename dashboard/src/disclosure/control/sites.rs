@@ -230,10 +230,9 @@ fn place_on_funnels(
             }
             if let (Some(v), Some(target), Some(se)) =
                 (site.effect.published(), p.att.published(), effect_se(row))
+                && se > 0.0
             {
-                if se > 0.0 {
-                    effects.push(((v[0] - target[0]) / se, se));
-                }
+                effects.push(((v[0] - target[0]) / se, se));
             }
         }
         rate_points.push(rates);
@@ -270,16 +269,15 @@ fn place_on_funnels(
             }
             if let (Some(v), Some(target), Some(se)) =
                 (site.effect.published(), target_att, effect_se(row))
+                && se > 0.0
             {
-                if se > 0.0 {
-                    let limits = additive_limits(target, se, effect_rule.tau2(), Z_998_EXACT);
-                    site.effect_position = Some(EffectPosition {
-                        limit998: (round_share(limits.0), round_share(limits.1)),
-                        flag: effect_rule
-                            .flags()
-                            .then(|| funnel_flag(Some(v[0]), Some(limits))),
-                    });
-                }
+                let limits = additive_limits(target, se, effect_rule.tau2(), Z_998_EXACT);
+                site.effect_position = Some(EffectPosition {
+                    limit998: (round_share(limits.0), round_share(limits.1)),
+                    flag: effect_rule
+                        .flags()
+                        .then(|| funnel_flag(Some(v[0]), Some(limits))),
+                });
             }
         }
         for (indicator, rule, target, points) in [
