@@ -140,12 +140,85 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// Read a whole evidence root, refusing one whose tables are not all
+    /// from the run `run.json` names: a publish to an object store copies
+    /// the tables one by one and `run.json` last, so a reader during that
+    /// copy, or after one that stopped partway, would otherwise mix two
+    /// runs' figures. The run id is checked again after the tables are
+    /// read, in case a publish began meanwhile.
     pub async fn read(ctx: &SessionContext, root: &Root) -> Result<Evidence> {
-        Ok(Evidence {
-            manifest: Manifest::read(ctx, root).await?,
-            tables: crate::outputs::Tables::read(ctx, root).await?,
-        })
+        let manifest = Manifest::read(ctx, root).await?;
+        check_run_ids(ctx, root, &manifest.run_id).await?;
+        let tables = crate::outputs::Tables::read(ctx, root).await?;
+        let after = Manifest::read(ctx, root).await?;
+        if after.run_id != manifest.run_id {
+            return Err(ContractError::Evidence {
+                location: root.join(MANIFEST),
+                problem: format!(
+                    "the root was republished while it was read (run {} then {}); read it again",
+                    manifest.run_id, after.run_id
+                ),
+            });
+        }
+        Ok(Evidence { manifest, tables })
     }
+}
+
+/// The run id a table's Parquet footer carries (`evidence.run_id`), if any.
+pub async fn table_run_id(
+    ctx: &SessionContext,
+    root: &Root,
+    table: &str,
+) -> Result<Option<String>> {
+    use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
+    let location = root.join(&format!("{table}.parquet"));
+    let unreadable = |problem: String| ContractError::Evidence {
+        location: location.clone(),
+        problem,
+    };
+    let store = root.store(ctx).map_err(|e| unreadable(e.to_string()))?;
+    let path = root.prefix().clone().join(format!("{table}.parquet"));
+    let meta = store.head(&path).await.map_err(|e| {
+        unreadable(format!(
+            "cannot read it ({e}); rerun `evidence run` to rewrite the evidence root"
+        ))
+    })?;
+    let metadata = DFParquetMetadata::new(store.as_ref(), &meta)
+        .fetch_metadata()
+        .await
+        .map_err(|e| unreadable(format!("not a Parquet file ({e}); rerun `evidence run`")))?;
+    Ok(metadata
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|k| k.key == RUN_ID_KEY))
+        .and_then(|k| k.value.clone()))
+}
+
+/// The Parquet metadata key each evidence table's run id is stamped under.
+pub const RUN_ID_KEY: &str = "evidence.run_id";
+
+/// Every output table that carries a run id must carry `run_id`. (A root
+/// written by another tool, whose files carry none, is not checked.)
+async fn check_run_ids(ctx: &SessionContext, root: &Root, run_id: &str) -> Result<()> {
+    let mut others = Vec::new();
+    for table in crate::outputs::OUTPUT_TABLES {
+        if let Some(id) = table_run_id(ctx, root, table).await?
+            && id != run_id
+        {
+            others.push(format!("{table} (run {id})"));
+        }
+    }
+    if others.is_empty() {
+        return Ok(());
+    }
+    Err(ContractError::Evidence {
+        location: root.join(MANIFEST),
+        problem: format!(
+            "names run {run_id}, but {} {} from another run: a publish is under way or stopped partway. Wait for it to finish, or rerun `evidence run` to publish a complete root",
+            others.join(", "),
+            if others.len() == 1 { "is" } else { "are" }
+        ),
+    })
 }
 
 #[cfg(test)]

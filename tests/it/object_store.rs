@@ -363,3 +363,49 @@ fn an_s3_server_that_stops_mid_upload_fails_the_run_and_leaves_the_old_root() {
     let again = published(&s3, "evidence", &dir.path().join("again"));
     assert_ne!(again[Path::new("run.json")], before[Path::new("run.json")]);
 }
+
+/// A publish copies the staged tables into place one by one, `run.json`
+/// last. An outage in that copy leaves some tables from the new run beside
+/// the old `run.json`: the run must fail saying so, every reader must
+/// refuse the mixed root rather than mix two runs' figures, and the next
+/// run must heal it.
+#[test]
+fn an_outage_while_publishing_leaves_a_root_readers_refuse_until_the_next_run() {
+    let s3 = S3Server::start();
+    let outage = Outage::start(&s3.endpoint);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_s = data.to_str().unwrap();
+    assert!(succeeded(&s3.evidence(&[
+        "generate", "--out", data_s, "--people", "3000", "--seed", "4"
+    ])));
+    s3.helper(&["make-bucket", "pilots"]);
+    let run = || {
+        s3.command_via(env!("CARGO_BIN_EXE_evidence"), &outage.endpoint())
+            .env("EVIDENCE_S3_RETRY_SECS", "3")
+            .args(["run", "--data", data_s, "--out", "s3://pilots/evidence"])
+            .output()
+            .unwrap()
+    };
+    let read = || s3.evidence(&["disclosure-audit", "--evidence", "s3://pilots/evidence"]);
+    assert!(succeeded(&run()));
+    assert!(succeeded(&read()));
+    // One PUT stages each object and one copies it into place: stopping
+    // two PUTs short of a whole run stops the copy before run.json.
+    let puts_per_run = outage.puts.load(Ordering::SeqCst);
+    outage.stop_after(puts_per_run - 2);
+    let failed = run();
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "must fail: {stderr}");
+    assert!(stderr.contains("Publishing stopped partway"), "{stderr}");
+    outage.restore();
+    let refused = read();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!succeeded(&refused), "a reader accepted a root of two runs");
+    assert!(
+        said.contains("from another run") && said.contains("rerun `evidence run`"),
+        "{said}"
+    );
+    assert!(succeeded(&run()));
+    assert!(succeeded(&read()));
+}

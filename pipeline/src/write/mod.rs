@@ -138,7 +138,7 @@ fn stamped(run_id: &str) -> TableParquetOptions {
     let mut options = TableParquetOptions::default();
     options
         .key_value_metadata
-        .insert("evidence.run_id".into(), Some(run_id.into()));
+        .insert(contract::manifest::RUN_ID_KEY.into(), Some(run_id.into()));
     options
 }
 
