@@ -248,16 +248,21 @@ impl Engine {
         let record = AuditRecord::new(user, sql, form);
         let result = self.plan(user, sql).await;
         match result {
-            Ok((schema, stream, permit)) => Ok(Running {
-                schema,
-                stream,
-                started,
-                deadline: started + self.limits.timeout,
-                limit_secs: self.limits.timeout.as_secs(),
-                memory: self.limits.memory,
-                _permit: permit,
-                audit: Some((self.audit.clone(), record)),
-            }),
+            Ok((schema, stream, permit)) => {
+                // An event others can wait on (the tests do, rather than
+                // sleep); the audit log records the query when it ends.
+                tracing::info!(target: "evidence::query", user = %user.name, form, "query started");
+                Ok(Running {
+                    schema,
+                    stream,
+                    started,
+                    deadline: started + self.limits.timeout,
+                    limit_secs: self.limits.timeout.as_secs(),
+                    memory: self.limits.memory,
+                    _permit: permit,
+                    audit: Some((self.audit.clone(), record)),
+                })
+            }
             Err(e) => {
                 let mut record = record;
                 record.ms = started.elapsed().as_millis() as u64;
