@@ -72,6 +72,44 @@ fn chromedriver() -> (Running, String) {
 }
 
 /// Wait for a finished download (no `.crdownload` partial) ending in `ext`.
+/// The body rows of the table at `css`, cell texts.
+async fn table_rows(
+    browser: &fantoccini::Client,
+    css: &str,
+) -> Result<Vec<Vec<String>>, fantoccini::error::CmdError> {
+    let mut rows = Vec::new();
+    for row in browser
+        .find_all(Locator::Css(&format!("{css} tbody tr")))
+        .await?
+    {
+        let mut cells = Vec::new();
+        for cell in row.find_all(Locator::Css("th, td")).await? {
+            // A hidden table (inside a closed <details>) has no rendered
+            // text: read its content instead.
+            cells.push(
+                cell.prop("textContent")
+                    .await?
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            );
+        }
+        rows.push(cells);
+    }
+    Ok(rows)
+}
+
+/// A CSV file's records, the header first.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
 /// Click the button labelled `label`.
 async fn press(
     browser: &fantoccini::Client,
@@ -305,7 +343,20 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
             "{csv}"
         );
         assert!(csv.contains(&site_name), "{csv}");
-        // The downloaded chart is the one on the page.
+        // The downloaded chart is the one on the page: its data row for row
+        // the table behind the drawn chart, its picture the drawn chart's
+        // size.
+        let on_page = table_rows(&browser, "#chart-rates table.chart-data").await?;
+        let downloaded_rows = csv_rows(&csv);
+        assert_eq!(downloaded_rows[1..], on_page[..], "the CSV is the page's table");
+        let svg = browser.find(Locator::Css("#chart-rates svg")).await?;
+        let (w, h) = (svg.attr("width").await?.unwrap(), svg.attr("height").await?.unwrap());
+        let header = png::Decoder::new(std::io::Cursor::new(&png)).read_info().unwrap();
+        assert_eq!(
+            (header.info().width.to_string(), header.info().height.to_string()),
+            (w, h),
+            "the PNG is the drawn chart's size"
+        );
         std::fs::copy(
             downloaded(&downloads, "png").await,
             screenshots.join("downloaded-chart.png"),
@@ -406,6 +457,19 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
         let mut lines = csv.lines();
         assert_eq!(lines.next(), Some("programme,participants,att"));
         assert_eq!(lines.count(), 4, "{csv}");
+        // The export is the result the page shows: the same rows, each value
+        // the same (numbers to the last digit either prints).
+        let shown = table_rows(&browser, "table.results").await?;
+        let exported = csv_rows(&csv);
+        assert_eq!(exported.len() - 1, shown.len());
+        for (e, s) in exported[1..].iter().zip(&shown) {
+            for (a, b) in e.iter().zip(s) {
+                match (a.parse::<f64>(), b.parse::<f64>()) {
+                    (Ok(x), Ok(y)) => assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{a} against {b}"),
+                    _ => assert_eq!(a, b),
+                }
+            }
+        }
         // The analyst's query is in the audit log.
         let log = std::fs::read_to_string(&audit).unwrap();
         assert!(

@@ -322,6 +322,27 @@ async fn every_contract_column_is_present_at_the_stated_grain() {
     // One row per programme, per site of area_programmes, per subgroup value.
     let n = floats(&ctx, "SELECT count(*) FROM programme_outcomes").await;
     assert_eq!(n[0][0], Some(4.0));
+    let sites = include_str!("../../datasets/reference/area_programmes.csv")
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    let n = floats(&ctx, "SELECT count(*) FROM site_outcomes").await;
+    assert_eq!(
+        n[0][0],
+        Some(sites as f64),
+        "one row per site of area_programmes"
+    );
+    let values = {
+        use contract::inputs::{AGE_BANDS, CONDITIONS, REFERRAL_SOURCES, SEXES};
+        AGE_BANDS.len() + SEXES.len() + CONDITIONS.len() + REFERRAL_SOURCES.len() + 5
+    };
+    let n = floats(&ctx, "SELECT count(*) FROM subgroup_outcomes").await;
+    assert_eq!(
+        n[0][0],
+        Some((4 * values) as f64),
+        "one row per programme and subgroup value"
+    );
     let n = floats(
         &ctx,
         "SELECT count(DISTINCT dimension) FROM subgroup_outcomes",

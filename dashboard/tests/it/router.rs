@@ -2,6 +2,7 @@
 //! evidence root.
 
 use crate::common::{evidence_root, get, pages_and_charts, state};
+use std::cmp::Ordering;
 
 use dashboard::charts::catalogue::{self, Scope};
 
@@ -139,33 +140,84 @@ async fn unknown_names_get_a_404_page() {
 #[tokio::test]
 async fn the_site_table_sorts_by_any_column() {
     let state = state(evidence_root(PEOPLE, 7)).await;
-    let rates = |html: &str| -> Vec<f64> {
-        let table = html.split("class=\"data sortable\"").nth(1).unwrap();
-        let table = table.split("</table>").next().unwrap();
-        let tbody = table.split("<tbody>").nth(1).unwrap();
-        tbody
-            .split("<tr>")
-            .skip(1)
-            .filter_map(|row| {
-                let cells: Vec<&str> = row.split("<td class=\"num\">").collect();
-                let rate = cells.get(2)?.split('%').next()?;
-                rate.trim().parse().ok()
-            })
-            .collect()
+    // Every column of the table, as its heading links sort it.
+    let keys = [
+        "site",
+        "start",
+        "participants",
+        "eligible",
+        "rate",
+        "effect",
+        "flag",
+    ];
+    let number = |cell: &str| -> Option<f64> {
+        let first = cell.split_whitespace().next()?;
+        first.trim_end_matches('%').replace(',', "").parse().ok()
     };
-    let up = rates(
-        &get(&state, "/programme/workwell?sort=rate&dir=asc")
-            .await
-            .text(),
-    );
-    let down = rates(
-        &get(&state, "/programme/workwell?sort=rate&dir=desc")
-            .await
-            .text(),
-    );
-    assert!(up.len() > 5, "{up:?}");
-    assert!(up.windows(2).all(|w| w[0] <= w[1]), "{up:?}");
-    assert!(down.windows(2).all(|w| w[0] >= w[1]), "{down:?}");
+    let row = scraper::Selector::parse("table.sortable tbody tr").unwrap();
+    let cell = scraper::Selector::parse("th, td").unwrap();
+    for (column, key) in keys.iter().enumerate() {
+        for dir in ["asc", "desc"] {
+            let html = get(&state, &format!("/programme/workwell?sort={key}&dir={dir}"))
+                .await
+                .text();
+            let doc = scraper::Html::parse_document(&html);
+            let values: Vec<String> = doc
+                .select(&row)
+                .map(|r| {
+                    let cells: Vec<String> = r
+                        .select(&cell)
+                        .map(|c| c.text().collect::<String>().trim().to_string())
+                        .collect();
+                    cells[column].clone()
+                })
+                .collect();
+            assert!(values.len() > 5, "{key}: {values:?}");
+            let ordered = |a: &Ordering| {
+                if dir == "asc" {
+                    *a != Ordering::Greater
+                } else {
+                    *a != Ordering::Less
+                }
+            };
+            match *key {
+                "participants" | "eligible" | "rate" | "effect" => {
+                    // Shown values in order, the suppressed or not estimable
+                    // after them whichever the direction.
+                    let parsed: Vec<Option<f64>> = values.iter().map(|v| number(v)).collect();
+                    let shown: Vec<f64> = parsed.iter().flatten().copied().collect();
+                    assert!(
+                        shown.windows(2).all(|w| ordered(&w[0].total_cmp(&w[1]))),
+                        "{key} {dir}: {values:?}"
+                    );
+                    let first_hidden = parsed
+                        .iter()
+                        .position(Option::is_none)
+                        .unwrap_or(parsed.len());
+                    assert!(
+                        parsed[first_hidden..].iter().all(Option::is_none),
+                        "{key} {dir}: {values:?}"
+                    );
+                    assert!(shown.len() > 5, "{key}: too few shown to test: {values:?}");
+                }
+                _ => {
+                    // Text: the site, its go-live, its flag ([c] last).
+                    let text: Vec<String> = values
+                        .iter()
+                        .map(|v| match v.as_str() {
+                            "–" => String::new(),
+                            "[c]" => "~".to_string(),
+                            v => v.to_string(),
+                        })
+                        .collect();
+                    assert!(
+                        text.windows(2).all(|w| ordered(&w[0].cmp(&w[1]))),
+                        "{key} {dir}: {values:?}"
+                    );
+                }
+            }
+        }
+    }
     // An unknown sort key falls back to site name rather than failing.
     assert_eq!(
         get(&state, "/programme/workwell?sort=bogus").await.status,
