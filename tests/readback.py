@@ -105,6 +105,20 @@ for programme, participants, eligible, in_work in recomputed:
     close(w[4], centre - half, f"{programme} rate_low")
     close(w[5], centre + half, f"{programme} rate_high")
 
+# The generator's own count of the people it referred to each programme
+# (`_planted.json`): every one of them is a participant.
+import json
+import os
+
+planted_file = os.path.join(data, "_planted.json")
+if os.path.exists(planted_file):
+    with open(planted_file) as f:
+        planted = json.load(f)
+    for programme, truth in planted["programmes"].items():
+        w = written.get(programme)
+        if w is not None and w[0] != truth["participants"]:
+            problems.append(f"{programme}: {w[0]} participants, the generator referred {truth['participants']}")
+
 # Fit-note difference in differences, recomputed.
 did_rows = rows(
     """
