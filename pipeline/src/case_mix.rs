@@ -123,7 +123,9 @@ mod tests {
 
     /// Rates 0.5, 0.8, 0.2, 0.5 in a 2×2 have log odds 0, ln 4, −ln 4, 0:
     /// exactly additive (intercept 0, first factor +ln 4, second −ln 4), so
-    /// the main-effects model reproduces every cell (up to the ridge).
+    /// the main-effects model reproduces every cell, up to the ridge: a
+    /// penalty of 0.01 on a log odds of ln 4 with 400 people's information
+    /// moves it by about 0.001, a rate of 0.8 by about 0.0002.
     #[test]
     fn an_additive_table_is_fitted_exactly() {
         let cells = [
@@ -134,7 +136,7 @@ mod tests {
         ];
         let fitted = expected_rates(&cells, &[2, 2]).unwrap();
         for (p, want) in fitted.iter().zip([0.5, 0.8, 0.2, 0.5]) {
-            assert!((p - want).abs() < 1e-4, "{fitted:?}");
+            assert!((p - want).abs() < 5e-4, "{fitted:?}");
         }
     }
 

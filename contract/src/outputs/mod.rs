@@ -8,9 +8,11 @@
 //! it): the writer and every reader pick it up.
 
 mod cell;
+mod sites;
 mod tables;
 
 pub use cell::{Cell, days};
+pub use sites::*;
 pub use tables::*;
 
 use crate::error::{ContractError, Result};

@@ -15,10 +15,18 @@ pub struct Fixture {
 }
 
 /// Generate `people` people with `seed` and evaluate them; once per binary
-/// (on its own runtime, so every test's runtime can share the result).
+/// and (people, seed) (on its own runtime, so every test's runtime can
+/// share the result). Each size is its own fixture: the disclosure tests
+/// need small cells, the router's sort test sites with effects to sort.
 pub fn evidence_root(people: u64, seed: u64) -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
+    type Made = std::collections::BTreeMap<(u64, u64), &'static OnceLock<Fixture>>;
+    static FIXTURES: std::sync::Mutex<Made> = std::sync::Mutex::new(Made::new());
+    let cell: &'static OnceLock<Fixture> = *FIXTURES
+        .lock()
+        .unwrap()
+        .entry((people, seed))
+        .or_insert_with(|| Box::leak(Box::new(OnceLock::new())));
+    cell.get_or_init(|| {
         std::thread::spawn(move || {
             let dir = tempfile::tempdir().expect("temp dir");
             let data = dir.path().join("data");

@@ -285,12 +285,23 @@ async fn a_missing_or_corrupt_table_gives_an_error_page_and_recovery_needs_no_re
         got.text()
     );
 
-    // Republished whole: the same server shows it.
+    // Whole again (the table and run.json of one run): the same server
+    // shows it, without a restart. (A run.json naming another run than its
+    // tables is itself refused: `contract::Evidence::read`.)
     std::fs::write(&table, &good).unwrap();
-    std::fs::write(&manifest, original.replace(&old_id, "fixed-run")).unwrap();
+    std::fs::write(&manifest, original.replace(&old_id, "another-run")).unwrap();
+    state.recheck();
+    let got = get(&state, "/programme/workwell").await;
+    assert_eq!(
+        got.status, 503,
+        "tables of one run under another's run.json"
+    );
+    assert!(got.text().contains("from another run"), "{}", got.text());
+    std::fs::write(&manifest, &original).unwrap();
+    state.recheck();
     let got = get(&state, "/data-quality").await;
     assert_eq!(got.status, 200);
-    assert!(got.text().contains("fixed-run"));
+    assert!(got.text().contains(&old_id));
 
     // No evidence root at all: an error page, not a crash.
     let state = crate::common::app_over(&dir.path().join("none"), None).await;
