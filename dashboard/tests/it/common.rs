@@ -21,7 +21,7 @@ pub struct Fixture {
 pub fn evidence_root(people: u64, seed: u64) -> &'static Fixture {
     type Made = std::collections::BTreeMap<(u64, u64), &'static OnceLock<Fixture>>;
     static FIXTURES: std::sync::Mutex<Made> = std::sync::Mutex::new(Made::new());
-    let cell: &'static OnceLock<Fixture> = *FIXTURES
+    let cell: &'static OnceLock<Fixture> = FIXTURES
         .lock()
         .unwrap()
         .entry((people, seed))
