@@ -10,7 +10,7 @@
 //! `target ± z·√(s² + τ²)`, s the site's standard error under the target.
 
 use crate::vocabulary::Tau2Source;
-use statrs::distribution::{ChiSquared, ContinuousCDF};
+use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
 
 /// The share of z-scores winsorised at each end.
 pub const WINSORISE: f64 = 0.1;
@@ -115,6 +115,23 @@ impl SpreadRule {
         }
     }
 
+    /// The critical value for limits at the one-sided `probability`
+    /// (0.975 for the 95% limits, 0.999 for the 99.8%): with a τ² > 0,
+    /// Student's t on (sites − 2) degrees of freedom, the prediction
+    /// interval for a new site of a random-effects model (Higgins, Thompson
+    /// and Spiegelhalter 2009), since τ̂² from a handful of sites is itself
+    /// uncertain; without one, the normal quantile.
+    pub fn critical(&self, probability: f64) -> f64 {
+        let normal = Normal::standard().inverse_cdf(probability);
+        match (self.source, self.dispersion) {
+            (Tau2Source::Own | Tau2Source::Pooled, Some(d)) if d.tau2 > 0.0 => {
+                let df = (d.sites as f64 - 2.0).max(1.0);
+                StudentsT::new(0.0, 1.0, df).map_or(normal, |t| t.inverse_cdf(probability))
+            }
+            _ => normal,
+        }
+    }
+
     /// Whether a site outside its limits may be flagged: not when no τ²
     /// could be estimated, since limits for chance alone would flag sites
     /// for the spread every set of areas has.
@@ -213,6 +230,39 @@ mod tests {
         let (l, h) = additive_limits(0.5, 0.04, 0.0009, 1.96);
         assert!((l - 0.402).abs() < 1e-12 && (h - 0.598).abs() < 1e-12);
         assert!(additive_limits(0.01, 0.1, 0.0, 3.09).0 < 0.0);
+    }
+
+    /// With τ² > 0 the limits use t on (sites − 2) df: 15 sites give
+    /// t₁₃(0.999) = 3.852 (tables: 3.852) where the normal gives 3.090.
+    #[test]
+    fn limits_with_tau2_use_t_on_sites_less_two() {
+        let rule = SpreadRule {
+            dispersion: Some(Dispersion {
+                sites: 15,
+                phi: 2.0,
+                p_value: 0.01,
+                tau2: 0.001,
+            }),
+            source: Tau2Source::Own,
+        };
+        assert!(
+            (rule.critical(0.999) - 3.852).abs() < 5e-4,
+            "{}",
+            rule.critical(0.999)
+        );
+        assert!(
+            (rule.critical(0.975) - 2.160).abs() < 5e-4,
+            "{}",
+            rule.critical(0.975)
+        );
+        let chance = SpreadRule {
+            dispersion: Some(Dispersion {
+                tau2: 0.0,
+                ..rule.dispersion.unwrap()
+            }),
+            ..rule
+        };
+        assert!((chance.critical(0.999) - 3.090_232).abs() < 1e-6);
     }
 
     #[test]

@@ -63,8 +63,9 @@ fn draw<DB: DrawingBackend>(
         Plot::Funnel {
             target,
             tau2,
+            critical,
             points,
-        } => super::funnel::draw(chart, &root, *target, *tau2, points),
+        } => super::funnel::draw(chart, &root, *target, *tau2, *critical, points),
         Plot::Spine { rows } => super::spine::draw(chart, &root, rows),
         Plot::Result { line, points } => super::result::draw(chart, &root, *line, points),
         Plot::Trend { lines, markers } => trend(chart, &root, lines, markers),

@@ -6,7 +6,7 @@ use super::FunnelPoint;
 use super::draw::{DrawResult, FONT, GRID, INK, Key, colour, header};
 use crate::charts::Chart;
 use crate::presentation::percent;
-use contract::formulas::funnel::{Z_95_EXACT, Z_998_EXACT, adjusted_limits};
+use contract::formulas::funnel::adjusted_limits;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -16,6 +16,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     target: f64,
     tau2: f64,
+    (z95, z998): (f64, f64),
     sites: &[FunnelPoint],
 ) -> DrawResult<DB> {
     let max_n = sites.iter().map(|s| s.size).fold(50.0, f64::max) * 1.1;
@@ -36,12 +37,12 @@ pub(super) fn draw<DB: DrawingBackend>(
             })
             .collect()
     };
-    let lowest = curve(Z_998_EXACT, false)
+    let lowest = curve(z998, false)
         .iter()
         .map(|p| p.1)
         .chain(sites.iter().map(|s| s.rate))
         .fold(1.0_f64, f64::min);
-    let highest = curve(Z_998_EXACT, true)
+    let highest = curve(z998, true)
         .iter()
         .map(|p| p.1)
         .chain(sites.iter().map(|s| s.rate))
@@ -79,8 +80,8 @@ pub(super) fn draw<DB: DrawingBackend>(
         INK.stroke_width(2),
     ))?;
     for (z, dash, style) in [
-        (Z_95_EXACT, 8, colour(0).stroke_width(2)),
-        (Z_998_EXACT, 3, colour(1).stroke_width(2)),
+        (z95, 8, colour(0).stroke_width(2)),
+        (z998, 3, colour(1).stroke_width(2)),
     ] {
         for upper in [true, false] {
             c.draw_series(DashedLineSeries::new(curve(z, upper), dash, 5, style))?;

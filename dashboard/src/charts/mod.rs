@@ -155,6 +155,8 @@ pub enum Plot {
     Funnel {
         target: f64,
         tau2: f64,
+        /// The critical values of the 95% and 99.8% limits.
+        critical: (f64, f64),
         points: Vec<FunnelPoint>,
     },
     /// A site's indicators against its programme and every site (a

@@ -88,9 +88,9 @@ pub(super) fn funnel(published: &Published, programme: &Programme) -> Chart {
             None => hidden += 1,
         }
     }
-    let tau2 = published
-        .spread_of(programme, SiteIndicator::AdjustedRate)
-        .map_or(0.0, |s| s.tau2);
+    let spread = published.spread_of(programme, SiteIndicator::AdjustedRate);
+    let tau2 = spread.map_or(0.0, |s| s.tau2);
+    let critical = spread.map_or((1.959_964, 3.090_232), |s| s.critical);
     Chart {
         name: "funnel".into(),
         title: format!(
@@ -107,6 +107,7 @@ pub(super) fn funnel(published: &Published, programme: &Programme) -> Chart {
         plot: Plot::Funnel {
             target: target.unwrap_or(0.0),
             tau2,
+            critical,
             points,
         },
         table,

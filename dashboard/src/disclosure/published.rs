@@ -186,6 +186,8 @@ pub struct SiteSpread {
     pub phi_p_value: Option<f64>,
     pub tau2: f64,
     pub source: Tau2Source,
+    /// The critical values of its 95% and 99.8% limits.
+    pub critical: (f64, f64),
 }
 
 /// The spine chart's benchmarks for one programme (pooled over its sites'

@@ -6,9 +6,7 @@
 
 use super::strata::{Comparison, Group};
 use crate::case_mix::{CaseMixCell, expected_rates};
-use contract::formulas::funnel::{
-    Z_95_EXACT, Z_998_EXACT, adjusted_limits, adjusted_site, funnel_flag,
-};
+use contract::formulas::funnel::{adjusted_limits, adjusted_site, funnel_flag};
 use contract::formulas::overdispersion::{FEWEST_SITES, SpreadRule, additive_limits, spread_rules};
 use contract::outputs::{SiteFunnel, SiteOutcome};
 use contract::vocabulary::{SiteIndicator, Tau2Source};
@@ -92,10 +90,10 @@ pub(super) fn case_mix(group: &Group) -> BTreeMap<String, (f64, f64)> {
 fn method(indicator: SiteIndicator, rule: &SpreadRule) -> String {
     let what = match indicator {
         SiteIndicator::AdjustedRate => {
-            "Each site's in-work rate at 6 months, indirectly standardised: its observed count against the count expected from a main-effects logistic model of the programme's eligible participants (age band, sex, IMD quintile, condition, baseline status, work history). Limits are Wilson's at the site's effective size (PHEindicatormethods) while the sites vary by chance alone, else target ± z·√(s² + τ²)."
+            "Each site's in-work rate at 6 months, indirectly standardised: its observed count against the count expected from a main-effects logistic model of the programme's eligible participants (age band, sex, IMD quintile, condition, baseline status, work history). Limits are Wilson's at the site's effective size (PHEindicatormethods) while the sites vary by chance alone, else target ± t·√(s² + τ²), t on (sites − 2) degrees of freedom (a prediction interval for a new site, Higgins, Thompson and Spiegelhalter 2009)."
         }
         SiteIndicator::Effect => {
-            "Each site's matched effect (its eligible participants against the comparison people of the same strata) against the programme's; s is its standard error from the people alone; sites with fewer than 10 matched participants are left off. Limits are target ± z·√(s² + τ²)."
+            "Each site's matched effect (its eligible participants against the comparison people of the same strata) against the programme's; s is its standard error from the people alone; sites with fewer than 10 matched participants are left off. Limits are target ± t·√(s² + τ²), t as for the rates."
         }
     };
     let spread = "z-scores winsorised at 10% each side; φ is their mean square, τ² DerSimonian and Laird's moment estimate (Spiegelhalter 2005)";
@@ -204,8 +202,8 @@ pub(super) fn site_funnels(
                 counted.0 += 1;
                 row.adjusted_rate = Some(a.adjusted_rate);
                 row.adjusted_z = Some(a.z);
-                let l95 = adjusted_limits(p0, a.s, rate_rule.tau2(), Z_95_EXACT);
-                let l998 = adjusted_limits(p0, a.s, rate_rule.tau2(), Z_998_EXACT);
+                let l95 = adjusted_limits(p0, a.s, rate_rule.tau2(), rate_rule.critical(0.975));
+                let l998 = adjusted_limits(p0, a.s, rate_rule.tau2(), rate_rule.critical(0.999));
                 (row.adjusted_limit95_low, row.adjusted_limit95_high) =
                     (l95.map(|l| l.0), l95.map(|l| l.1));
                 (row.adjusted_limit998_low, row.adjusted_limit998_high) =
@@ -217,7 +215,8 @@ pub(super) fn site_funnels(
             if let (Some((z, se)), Some(target)) = (effect_z(row), *target_att) {
                 counted.1 += 1;
                 row.effect_z = Some(z);
-                let limits = additive_limits(target, se, effect_rule.tau2(), Z_998_EXACT);
+                let limits =
+                    additive_limits(target, se, effect_rule.tau2(), effect_rule.critical(0.999));
                 (row.effect_limit998_low, row.effect_limit998_high) =
                     (Some(limits.0), Some(limits.1));
                 row.effect_flag = effect_rule

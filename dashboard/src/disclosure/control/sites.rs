@@ -11,8 +11,7 @@ use crate::disclosure::published::*;
 use crate::disclosure::values::{AttSide, Count, Effect, Share};
 use contract::formulas::att::site_minimum_detectable_effect;
 use contract::formulas::funnel::{
-    Z_95, Z_95_EXACT, Z_998, Z_998_EXACT, adjusted_limits, adjusted_site, control_limits,
-    funnel_flag,
+    Z_95, Z_998, adjusted_limits, adjusted_site, control_limits, funnel_flag,
 };
 use contract::formulas::overdispersion::{additive_limits, spread_rules};
 use contract::formulas::trend::trend;
@@ -252,8 +251,8 @@ fn place_on_funnels(
         {
             if let Some((a, e)) = p0.and_then(|p0| adjusted(site, row, p0)) {
                 let p0 = p0.unwrap_or_default();
-                let l95 = adjusted_limits(p0, a.s, rate_rule.tau2(), Z_95_EXACT);
-                let l998 = adjusted_limits(p0, a.s, rate_rule.tau2(), Z_998_EXACT);
+                let l95 = adjusted_limits(p0, a.s, rate_rule.tau2(), rate_rule.critical(0.975));
+                let l998 = adjusted_limits(p0, a.s, rate_rule.tau2(), rate_rule.critical(0.999));
                 if let (Some(limit95), Some(limit998)) = (l95, l998) {
                     site.adjusted = Some(AdjustedPosition {
                         expected_rate: e,
@@ -271,7 +270,8 @@ fn place_on_funnels(
                 (site.effect.published(), target_att, effect_se(row))
                 && se > 0.0
             {
-                let limits = additive_limits(target, se, effect_rule.tau2(), Z_998_EXACT);
+                let limits =
+                    additive_limits(target, se, effect_rule.tau2(), effect_rule.critical(0.999));
                 site.effect_position = Some(EffectPosition {
                     limit998: (round_share(limits.0), round_share(limits.1)),
                     flag: effect_rule
@@ -298,6 +298,7 @@ fn place_on_funnels(
                 phi_p_value: rule.dispersion.map(|d| d.p_value),
                 tau2: rule.tau2(),
                 source: rule.source,
+                critical: (rule.critical(0.975), rule.critical(0.999)),
             });
         }
     }
