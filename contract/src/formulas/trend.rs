@@ -49,6 +49,32 @@ pub fn chi_squared_for_trend(periods: &[(u64, u64)]) -> Option<(f64, f64, f64)> 
     Some((chi2, p, t.signum()))
 }
 
+/// Quarters in time order from the first to the last of `quarters` (each
+/// its first day and its counts, `None` where they are not known), a
+/// quarter in between that has none as empty (0, 0): the periods [`trend`]
+/// reads.
+pub fn consecutive_quarters(
+    quarters: &[(chrono::NaiveDate, Option<(u64, u64)>)],
+) -> Vec<Option<(u64, u64)>> {
+    let (Some(first), Some(last)) = (quarters.first(), quarters.last()) else {
+        return Vec::new();
+    };
+    let mut periods = Vec::new();
+    let mut quarter = first.0;
+    while quarter <= last.0 {
+        periods.push(
+            quarters
+                .iter()
+                .find(|q| q.0 == quarter)
+                .map_or(Some((0, 0)), |q| q.1),
+        );
+        quarter = quarter
+            .checked_add_months(chrono::Months::new(3))
+            .unwrap_or(chrono::NaiveDate::MAX);
+    }
+    periods
+}
+
 /// The trend mark over the most recent [`TREND_POINTS`] of `periods` (in
 /// time order; a period is `None` where its counts are not known, such as
 /// suppressed): those points must all be known.
@@ -82,6 +108,21 @@ mod tests {
         assert!(p > 0.001 && p < 0.005, "{p}");
         assert_eq!(sign, 1.0);
         assert_eq!(chi_squared_for_trend(&[(10, 10), (10, 10)]), None);
+    }
+
+    #[test]
+    fn a_quarter_without_people_between_others_is_empty() {
+        let day = |y, m| chrono::NaiveDate::from_ymd_opt(y, m, 1).unwrap();
+        let quarters = [
+            (day(2025, 1), Some((10, 4))),
+            (day(2025, 7), None),
+            (day(2025, 10), Some((12, 6))),
+        ];
+        assert_eq!(
+            consecutive_quarters(&quarters),
+            [Some((10, 4)), Some((0, 0)), None, Some((12, 6))]
+        );
+        assert!(consecutive_quarters(&[]).is_empty());
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub(super) fn funnel(published: &Published, programme: &Programme) -> Chart {
             plain(a.map(|a| a.limit95.1)),
             plain(a.map(|a| a.limit998.0)),
             plain(a.map(|a| a.limit998.1)),
-            a.map_or(SUPPRESSED.to_string(), |a| flag_text(a.flag)),
+            crate::presentation::labels::adjusted_flag(s).to_string(),
             s.funnel_flag.map_or(SUPPRESSED, |f| f.as_str()).to_string(),
         ]);
         match a {

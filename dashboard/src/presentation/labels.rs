@@ -1,6 +1,17 @@
 //! Plain-English labels for the contract's words.
 
+use crate::disclosure::{SUPPRESSED, Site};
 use contract::vocabulary::Dimension;
+
+/// Where a site sits against its adjusted funnel's limits, in words: its
+/// flag, "not flagged" where the programme's funnel flags nothing (too few
+/// sites), `[c]` where its rate is suppressed.
+pub fn adjusted_flag(site: &Site) -> &'static str {
+    match site.adjusted {
+        None => SUPPRESSED,
+        Some(a) => a.flag.map_or("not flagged", |f| f.as_str()),
+    }
+}
 
 pub fn dimension_label(dimension: Dimension) -> &'static str {
     match dimension {

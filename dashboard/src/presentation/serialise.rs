@@ -214,12 +214,7 @@ serialise_as_map!(Site, |s| {
     "rate" => s.rate,
     "funnel_flag" => s.funnel_flag.map(|f| f.as_str()),
     "mde" => s.mde.map(|m| format!("{:.1} pp", m * 100.0)),
-    // The case-mix adjusted funnel: `[c]` when the rate is suppressed,
-    // "not flagged" when the programme's funnel flags nothing.
-    "adjusted_flag" => match s.adjusted {
-        None => SUPPRESSED,
-        Some(a) => a.flag.map_or("not flagged", |f| f.as_str()),
-    },
+    "adjusted_flag" => crate::presentation::labels::adjusted_flag(s),
     "adjusted_rate" => s.adjusted.map(|a| crate::presentation::percent(a.adjusted_rate)),
     "expected_rate" => s.adjusted.map(|a| crate::presentation::percent(a.expected_rate)),
     "effect" => s.effect,

@@ -92,10 +92,7 @@ pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
                     ),
                     (
                         "adjusted_flag",
-                        match s.adjusted {
-                            None => SUPPRESSED.to_string(),
-                            Some(a) => a.flag.map_or("not flagged", |f| f.as_str()).to_string(),
-                        },
+                        crate::presentation::labels::adjusted_flag(s).to_string(),
                     ),
                     ("att", s.effect.plain()[0].clone()),
                     ("att_low", s.effect.plain()[1].clone()),

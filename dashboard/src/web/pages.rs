@@ -163,9 +163,10 @@ pub async fn programme(
             ),
             "rate" => by(a.rate.value(), b.rate.value()),
             "flag" => {
-                let flag = |s: &Site| match s.adjusted {
-                    Some(a) => a.flag.map_or("not flagged", |f| f.as_str()),
-                    None => "~",
+                // Suppressed last, whichever the direction of the rest.
+                let flag = |s: &Site| match crate::presentation::labels::adjusted_flag(s) {
+                    crate::disclosure::SUPPRESSED => "~",
+                    flag => flag,
                 };
                 text(flag(a), flag(b))
             }

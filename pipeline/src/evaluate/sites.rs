@@ -11,7 +11,7 @@ use crate::effect::Effect;
 use crate::error::Result;
 use contract::formulas::att::site_minimum_detectable_effect;
 use contract::formulas::funnel::{Z_95, Z_998, control_limits, funnel_flag};
-use contract::formulas::trend::trend;
+use contract::formulas::trend::{consecutive_quarters, trend};
 use contract::outputs::{ProgrammeOutcome, SiteFunnel, SiteOutcome, SiteQuarter};
 use contract::small::date32;
 use contract::vocabulary::{Dimension, Trend};
@@ -141,23 +141,12 @@ pub async fn site_outcomes(
 /// One site's quarters in time order as (eligible, in work), a quarter
 /// between its first and last without eligible participants as (0, 0).
 fn quarterly(quarters: &[SiteQuarter], programme: &str, area: &str) -> Vec<Option<(u64, u64)>> {
-    let mine: Vec<&SiteQuarter> = quarters
+    let counted: Vec<_> = quarters
         .iter()
         .filter(|q| q.programme == programme && q.area_id == area)
+        .map(|q| (q.quarter, Some((q.eligible, q.in_work_6m))))
         .collect();
-    let (Some(first), Some(last)) = (mine.first(), mine.last()) else {
-        return Vec::new();
-    };
-    let mut periods = Vec::new();
-    let mut quarter = first.quarter;
-    while quarter <= last.quarter {
-        let q = mine.iter().find(|q| q.quarter == quarter);
-        periods.push(Some(q.map_or((0, 0), |q| (q.eligible, q.in_work_6m))));
-        quarter = quarter
-            .checked_add_months(chrono::Months::new(3))
-            .unwrap_or(chrono::NaiveDate::MAX);
-    }
-    periods
+    consecutive_quarters(&counted)
 }
 
 async fn site_quarters(ctx: &SessionContext) -> Result<Vec<SiteQuarter>> {

@@ -14,7 +14,7 @@ use contract::formulas::funnel::{
     Z_95, Z_998, adjusted_limits, adjusted_site, control_limits, funnel_flag,
 };
 use contract::formulas::overdispersion::{additive_limits, spread_rules};
-use contract::formulas::trend::trend;
+use contract::formulas::trend::{consecutive_quarters, trend};
 use contract::outputs::{ProgrammeOutcome, SiteOutcome, SiteQuarter};
 use contract::vocabulary::SiteIndicator;
 
@@ -59,22 +59,15 @@ fn quarters(rows: &[&SiteQuarter]) -> (Vec<QuarterRate>, contract::vocabulary::T
             rate: Share::of_counts(false, q.in_work_6m, q.eligible),
         })
         .collect();
-    let mut periods = Vec::new();
-    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
-        let mut quarter = first.quarter;
-        while quarter <= last.quarter {
-            periods.push(match rows.iter().find(|q| q.quarter == quarter) {
-                None => Some((0, 0)),
-                Some(q) if Share::of_counts(false, q.in_work_6m, q.eligible).is_suppressed() => {
-                    None
-                }
-                Some(q) => Some((round_to_base(q.eligible), round_to_base(q.in_work_6m))),
-            });
-            quarter = quarter
-                .checked_add_months(chrono::Months::new(3))
-                .unwrap_or(chrono::NaiveDate::MAX);
-        }
-    }
+    let shown: Vec<_> = rows
+        .iter()
+        .map(|q| {
+            let counts = (!Share::of_counts(false, q.in_work_6m, q.eligible).is_suppressed())
+                .then(|| (round_to_base(q.eligible), round_to_base(q.in_work_6m)));
+            (q.quarter, counts)
+        })
+        .collect();
+    let periods = consecutive_quarters(&shown);
     (published, trend(&periods))
 }
 
