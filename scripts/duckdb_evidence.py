@@ -119,22 +119,29 @@ db.sql(
 CREATE TEMP TABLE cohort AS
 WITH comparison_areas AS (SELECT area_id FROM areas WHERE area_id NOT IN (SELECT area_id FROM area_programmes)),
 participants AS (
-    SELECT r.programme, r.person_id, arg_min(r.area_id, (r.referral_date, r.referral_id)) AS site_area_id,
+    -- The first referral: earliest date, ties by area_id, condition, source (never an id).
+    SELECT r.programme, r.person_id,
+           arg_min(r.area_id, (r.referral_date, r.area_id, r.primary_condition, r.referral_source)) AS site_area_id,
            date_trunc('month', min(r.referral_date))::DATE AS index_month,
-           arg_min(r.primary_condition, (r.referral_date, r.referral_id)) AS condition,
-           arg_min(r.referral_source, (r.referral_date, r.referral_id)) AS referral_source
+           arg_min(r.primary_condition, (r.referral_date, r.area_id, r.primary_condition, r.referral_source)) AS condition,
+           arg_min(r.referral_source, (r.referral_date, r.area_id, r.primary_condition, r.referral_source)) AS referral_source
     FROM referrals r GROUP BY r.programme, r.person_id
 ),
 notes AS (
-    SELECT f.*, lag(f.issue_date) OVER (PARTITION BY f.person_id ORDER BY f.issue_date, f.fit_note_id) AS previous_issue
-    FROM fit_notes f WHERE f.person_id NOT IN (SELECT person_id FROM referrals)
+    -- A note starts a spell when no note (any area) was issued on days d - 90 .. d - 1:
+    -- the previous day with a note, from the distinct days (same-day notes are not before).
+    SELECT f.*, d.previous_day IS NULL OR d.previous_day < f.issue_date - INTERVAL 90 DAY AS starts_spell
+    FROM fit_notes f
+    JOIN (SELECT person_id, issue_date, lag(issue_date) OVER (PARTITION BY person_id ORDER BY issue_date) AS previous_day
+          FROM (SELECT DISTINCT person_id, issue_date FROM fit_notes)) d USING (person_id, issue_date)
+    WHERE f.person_id NOT IN (SELECT person_id FROM referrals)
 ),
 pool AS (
     SELECT n.person_id, date_trunc('month', n.issue_date)::DATE AS index_month,
-           arg_min(n.condition, (n.issue_date, n.fit_note_id)) AS condition,
-           arg_min(n.area_id, (n.issue_date, n.fit_note_id)) AS site_area_id
+           arg_min(n.condition, (n.issue_date, n.area_id, n.condition)) AS condition,
+           arg_min(n.area_id, (n.issue_date, n.area_id, n.condition)) AS site_area_id
     FROM notes n JOIN comparison_areas c USING (area_id)
-    WHERE n.previous_issue IS NULL OR n.previous_issue < n.issue_date - INTERVAL 90 DAY
+    WHERE n.starts_spell
     GROUP BY ALL
 ),
 rates AS (
@@ -228,6 +235,97 @@ GROUP BY t.programme, t.dimension, t.value, t.matched, t.unmatched, t.matched_in
 """
 )
 
+
+# tau^2, the between-area variance, written from CONTRACT.md's "tau^2, step
+# by step" alone (not from Evidence's code): each programme's own moments,
+# and the pooled value where a programme has fewer than 3 areas in all.
+STRATUM = "age_band, sex, imd_quintile, condition, baseline_status, work_history, index_period, labour_market"
+comparison_cells = {}
+for area, *key, m, y in db.sql(
+    f"SELECT site_area_id, {STRATUM}, count(*), count(*) FILTER (WHERE in_work_6m) FROM cohort "
+    "WHERE arm = 'comparison' AND eligible GROUP BY ALL"
+).fetchall():
+    comparison_cells[(area, tuple(key))] = (m, y)
+programme_cells = {}
+for programme, area, *key, n, y in db.sql(
+    f"SELECT programme, site_area_id, {STRATUM}, count(*) FILTER (WHERE eligible), count(*) FILTER (WHERE in_work_6m) "
+    "FROM cohort WHERE arm = 'participant' GROUP BY ALL"
+).fetchall():
+    if n > 0:
+        programme_cells.setdefault(programme, {})[(area, tuple(key))] = (n, y)
+
+
+def tau2_moments(cells):
+    """Steps 1 to 6 for one programme's cells (a proportion: Q = Y)."""
+    m_s, y_s, m_bs, y_b = {}, {}, {}, {}
+    for (b, s), (m, y) in comparison_cells.items():
+        m_s[s] = m_s.get(s, 0) + m
+        y_s[s] = y_s.get(s, 0) + y
+        m_bs.setdefault(b, {})[s] = m
+        y_b[b] = y_b.get(b, 0) + y
+    c = {s: y_s[s] / m_s[s] for s in m_s}
+    r = {s: c[s] - c[s] ** 2 for s in m_s}
+    n_as, y_a, n_s, yp_s = {}, {}, {}, {}
+    for (a, s), (n, y) in cells.items():
+        if s not in m_s:
+            continue
+        n_as.setdefault(a, {})[s] = n
+        y_a[a] = y_a.get(a, 0) + y
+        n_s[s] = n_s.get(s, 0) + n
+        yp_s[s] = yp_s.get(s, 0) + y
+    n_a = {a: sum(v.values()) for a, v in n_as.items()}
+    n = sum(n_a.values())
+    if n == 0:
+        return None
+    w = {a: n_a[a] / n for a in n_a}
+    W = {s: n_s[s] / n for s in n_s}
+    u = {s: yp_s[s] / n_s[s] - (yp_s[s] / n_s[s]) ** 2 for s in n_s}
+    cbar = sum(W[s] * c[s] for s in W)
+    pooled = max(0.0, sum(W[s] * y_s[s] / m_s[s] for s in W) - cbar ** 2)
+    v = {s: (max(0.0, (y_s[s] - y_s[s] ** 2 / m_s[s]) / (m_s[s] - 1)) / m_s[s] if m_s[s] >= 2 else pooled) for s in W}
+    d = {a: (y_a[a] - sum(k * c[s] for s, k in n_as[a].items())) / n_a[a] for a in n_a}
+    dbar = sum(w[a] * d[a] for a in n_a)
+    sig2 = {a: sum(k * u[s] for s, k in n_as[a].items()) / n_a[a] ** 2 for a in n_a}
+    sw2 = sum(x * x for x in w.values())
+    sw2sig = sum(w[a] ** 2 * sig2[a] for a in n_a)
+    noise = {a: sum((n_as[a].get(s, 0) / n_a[a] - W[s]) ** 2 * v[s] for s in W) for a in n_a}
+    x_p = sum((d[a] - dbar) ** 2 - (sig2[a] * (1 - 2 * w[a]) + sw2sig + noise[a]) for a in n_a)
+    c_p = sum(1 - 2 * w[a] + sw2 for a in n_a)
+    x_c = c_c = 0.0
+    for b, strata in m_bs.items():
+        mb = sum(strata.values())
+        e = (y_b[b] - sum(k * c[s] for s, k in strata.items())) / mb
+        null = sum(k * r[s] * (1 - k / m_s[s]) for s, k in strata.items()) / mb ** 2
+        share = {o: sum(k / mb * m_bs[o].get(s, 0) / m_s[s] for s, k in strata.items()) for o in m_bs}
+        x_c += e * e - null
+        c_c += (1 - share[b]) ** 2 + sum(share[o] ** 2 for o in m_bs if o != b)
+    omega = {b: sum(W[s] * m_bs[b].get(s, 0) / m_s[s] for s in W) for b in m_bs}
+    return dict(areas=len(n_a), comparison_areas=len(m_bs), x_p=x_p, c_p=c_p, x_c=x_c, c_c=c_c,
+                comparison_weight=sum(o * o for o in omega.values()))
+
+
+ORDER = ["WorkWell", "Health and Growth Accelerator", "Inactivity Trailblazer", "Youth Guarantee Trailblazer"]
+moments = {p: tau2_moments(cells) for p, cells in programme_cells.items()}
+moments = {p: mo for p, mo in moments.items() if mo is not None}
+area_rows = []
+for p, mo in moments.items():
+    areas = mo["areas"] + mo["comparison_areas"]
+    denominator = mo["c_p"] + mo["c_c"]
+    if areas >= 3 and denominator > 0:
+        tau2, df = max(0.0, (mo["x_p"] + mo["x_c"]) / denominator), areas - 2
+    else:
+        used = [moments[q] for q in ORDER if q in moments]
+        first = used[0]
+        x, k = first["x_c"], first["c_c"]
+        total, means = first["comparison_areas"], 1
+        for q in used:
+            x, k, total, means = x + q["x_p"], k + q["c_p"], total + q["areas"], means + 1
+        tau2, df = (max(0.0, x / k), total - means) if total > means and k > 0 else (None, None)
+    area_rows.append((p, tau2, float(df) if df is not None else None, mo["comparison_weight"] if tau2 is not None else None))
+db.sql("CREATE TEMP TABLE area_variance (programme VARCHAR, between_area_variance DOUBLE, between_area_df DOUBLE, comparison_area_weight DOUBLE)")
+if area_rows:
+    db.executemany("INSERT INTO area_variance VALUES (?, ?, ?, ?)", area_rows)
+
 db.sql(
     f"""
 COPY (
@@ -240,9 +338,11 @@ COPY (
            {WILSON.format(x="c.in_work_6m::DOUBLE", n="c.eligible")},
            m.matched, m.unmatched, m.comparison_rate, m.att, m.att - 1.96 * m.se AS att_low, m.att + 1.96 * m.se AS att_high,
            pr.funding_gbp,
-           CASE WHEN m.att - 1.96 * m.se > 0 THEN pr.funding_gbp / (m.att * m.matched) END AS cost_per_additional_outcome
+           CASE WHEN m.att - 1.96 * m.se > 0 THEN pr.funding_gbp / (m.att * m.matched) END AS cost_per_additional_outcome,
+           v.between_area_variance, v.between_area_df, v.comparison_area_weight
     FROM counts c JOIN programmes pr USING (programme)
     LEFT JOIN matched m ON m.programme = c.programme AND m.dimension = 'all'
+    LEFT JOIN area_variance v ON v.programme = c.programme
 ) TO '{out}/programme_outcomes.parquet'
 """
 )

@@ -1,47 +1,51 @@
 -- Comparison pool, taken as risk sets: people with no referral at all
 -- (valid or quarantined: a person whose referrals were all set aside by
--- validation was referred all the same), at
--- every month in which they could have been referred. An index event is a
--- fit note issued in a comparison area that starts a new spell: the person
--- has no fit note issued in the 90 days before it. One row per person and
--- index month (the month's earliest such note, ties broken by fit_note_id,
--- gives the condition and the comparison area), so a comparison person with
--- two spells is at risk in two months, as a participant referred then would
--- have been.
+-- validation was referred all the same), at every month holding one of
+-- their index events. An index event is a fit note issued in a comparison
+-- area that starts a new spell: the person has no fit note issued, in any
+-- area, on any of the 90 days before it (days d - 90 to d - 1). A note
+-- issued the same day is not before it, so notes of one day all start a
+-- spell or none does, whatever their ids. One row per person and index
+-- month: the month's earliest spell-starting note gives the condition and
+-- the comparison area, ties on the day broken by area_id, then condition
+-- (never by fit_note_id: a pseudonym's order means nothing), so a
+-- comparison person with two spells is at risk in two months, as a
+-- participant referred then would have been.
 WITH notes AS (
-    SELECT
-        f.person_id,
-        f.fit_note_id,
-        f.issue_date,
-        f.condition,
-        f.area_id,
-        lag(f.issue_date) OVER (
-            PARTITION BY f.person_id ORDER BY f.issue_date, f.fit_note_id
-        ) AS previous_issue
+    SELECT f.person_id, f.issue_date, f.condition, f.area_id
     FROM fit_notes f
     WHERE NOT EXISTS (SELECT 1 FROM referrals r WHERE r.person_id = f.person_id)
         AND NOT EXISTS (
             SELECT 1 FROM quarantined_referrals q WHERE q.person_id = f.person_id
         )
 ),
+-- Each day with a note, and the day of the person's previous note on an
+-- earlier day.
+note_days AS (
+    SELECT
+        person_id,
+        issue_date,
+        lag(issue_date) OVER (PARTITION BY person_id ORDER BY issue_date) AS previous_issue
+    FROM (SELECT DISTINCT person_id, issue_date FROM notes) d
+),
 spells AS (
     SELECT
         n.person_id,
-        n.fit_note_id,
         n.issue_date,
         n.condition,
         n.area_id
     FROM notes n
     JOIN comparison_areas c ON c.area_id = n.area_id
-    WHERE n.previous_issue IS NULL
-        OR n.previous_issue < n.issue_date - INTERVAL '90 days'
+    JOIN note_days d ON d.person_id = n.person_id AND d.issue_date = n.issue_date
+    WHERE d.previous_issue IS NULL
+        OR d.previous_issue < n.issue_date - INTERVAL '90 days'
 ),
 index_events AS (
     SELECT
         person_id,
         CAST(date_trunc('month', issue_date) AS DATE) AS index_month,
-        first_value(condition ORDER BY issue_date, fit_note_id) AS condition,
-        first_value(area_id ORDER BY issue_date, fit_note_id) AS area_id
+        first_value(condition ORDER BY issue_date, area_id, condition) AS condition,
+        first_value(area_id ORDER BY issue_date, area_id, condition) AS area_id
     FROM spells
     GROUP BY person_id, CAST(date_trunc('month', issue_date) AS DATE)
 )

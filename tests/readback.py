@@ -236,6 +236,11 @@ with tempfile.TemporaryDirectory() as other:
     def theirs(name):
         return f"read_parquet('{other}/{name}.parquet')"
 
+    # The between-area variance from CONTRACT.md's step-by-step text alone.
+    mine = {r[0]: r[1:] for r in rows(f"SELECT programme, between_area_variance, between_area_df, comparison_area_weight FROM {out('programme_outcomes')}")}
+    for programme, *theirs_tau in rows(f"SELECT programme, between_area_variance, between_area_df, comparison_area_weight FROM {theirs('programme_outcomes')}"):
+        for what, a, b in zip(["between_area_variance", "between_area_df", "comparison_area_weight"], mine.get(programme, (None,) * 3), theirs_tau):
+            close(a, b, f"{programme} {what} against duckdb_evidence", tol=1e-9)
     mine = {r[0]: r[1:] for r in rows(f"SELECT programme, matched, unmatched, att FROM {out('programme_outcomes')}")}
     for programme, matched, unmatched, att in rows(f"SELECT programme, matched, unmatched, att FROM {theirs('programme_outcomes')}"):
         m = mine.get(programme)
@@ -253,7 +258,7 @@ with tempfile.TemporaryDirectory() as other:
             problems.append(f"subgroup_outcomes lacks {(programme, dimension, value)}")
             continue
         compared += 1
-        if m[0] != matched:
+        if m[0] != (matched or 0):
             problems.append(f"{(programme, dimension, value)}: matched {m[0]} != {matched}")
         close(m[1], att, f"{(programme, dimension, value)} att against duckdb_evidence")
     mine = {tuple(r[:2]): r[2:] for r in rows(f"SELECT programme, area_id, eligible, in_work_6m FROM {out('site_outcomes')}")}

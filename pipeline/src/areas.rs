@@ -448,6 +448,46 @@ mod tests {
         assert_eq!(b.randomisation_p(2.0), None);
     }
 
+    /// CONTRACT.md's worked example of τ̂², step by step (two strata, two
+    /// programme areas of unequal size, three comparison areas): every
+    /// intermediate figure is in the contract's text, and an independent
+    /// implementation of that text (not of this code) gave the same.
+    #[test]
+    fn the_contracts_worked_example() {
+        let treated = [
+            cell(0, 0, 40, 12),
+            cell(0, 1, 10, 1),
+            cell(1, 0, 20, 14),
+            cell(1, 1, 40, 16),
+        ];
+        let comparison = [
+            cell(0, 0, 50, 25),
+            cell(0, 1, 50, 13),
+            cell(1, 0, 30, 12),
+            cell(1, 1, 20, 2),
+            cell(2, 0, 20, 3),
+            cell(2, 1, 30, 3),
+        ];
+        let b = between_areas(&treated, 2, &comparison, 3, 2);
+        let close = |a: f64, b: f64| (a - b).abs() < 5e-7;
+        assert!(close(b.moments.programme.0, 0.054_387_7), "{:?}", b.moments);
+        assert!(close(b.moments.programme.1, 1.008_264_5), "{:?}", b.moments);
+        assert!(
+            close(b.moments.comparison.0, 0.024_322_5),
+            "{:?}",
+            b.moments
+        );
+        assert!(close(b.moments.comparison.1, 2.085_4), "{:?}", b.moments);
+        assert!(close(b.tau2.unwrap(), 0.025_442_4), "{:?}", b.tau2);
+        assert_eq!(b.tau2_df, 3.0);
+        assert!(close(
+            b.comparison_weight,
+            0.25 + 0.254_545_5_f64.powi(2) + 0.245_454_5_f64.powi(2)
+        ));
+        assert!(close(b.weight, 0.879_173_6), "{}", b.weight);
+        assert!(close(b.variance().unwrap(), 0.022_368_3));
+    }
+
     #[test]
     fn identical_areas_have_no_between_area_variance() {
         let treated: Vec<_> = (0..3).map(|a| cell(a, 0, 400, 200)).collect();

@@ -96,7 +96,7 @@ impl BalanceCell {
 pub async fn balance_cells(ctx: &SessionContext) -> Result<Vec<BalanceCell>> {
     let view = "balance_strata";
     let r = query(ctx, view).await?;
-    let keys = stratum_keys(&r)?;
+    let keys = stratum_keys(&r, view)?;
     let arm = r.strings("arm")?;
     let programme = r.strings("programme")?;
     let region = r.strings("region")?;
@@ -271,6 +271,12 @@ pub fn balance(cells: &[BalanceCell]) -> (Vec<Balance>, BTreeMap<String, Overall
         }
         let mut programme_rows = Vec::new();
         for ((name, level), &l) in &index.levels {
+            // A level no eligible participant of this programme and no
+            // eligible comparison person has (another programme's region)
+            // is no level of this comparison.
+            if t_before.levels[l].1 == 0.0 && c_before.levels[l].1 == 0.0 {
+                continue;
+            }
             let binary_variance = |p: Option<f64>| p.map(|p| p * (1.0 - p)).unwrap_or_default();
             let (tb, cb) = (t_before.share(l), c_before.share(l));
             let (ta, ca) = (t_after.share(l), c_after.share(l));
@@ -464,5 +470,34 @@ mod tests {
                 .abs()
                 < 1e-12
         );
+    }
+
+    /// A level is listed for a programme only when one of its eligible
+    /// participants or an eligible comparison person has it (CONTRACT.md,
+    /// Balance): programme Q's participants live in "West", which no one of
+    /// P's comparison has, so P lists North and South but not West, and Q
+    /// lists West and South but not North.
+    #[test]
+    fn a_level_no_one_on_either_side_has_is_not_listed() {
+        let mut other = cell(true, "employed", "West", 10.0, 5.0);
+        other.programme = "Q".into();
+        let cells = vec![
+            cell(true, "employed", "North", 30.0, 10.0),
+            cell(false, "employed", "South", 20.0, 12.0),
+            other,
+        ];
+        let (rows, _) = balance(&cells);
+        let regions = |p: &str| -> Vec<String> {
+            rows.iter()
+                .filter(|r| r.programme == p && r.covariate == "region")
+                .filter_map(|r| r.level.clone())
+                .collect()
+        };
+        assert_eq!(regions("P"), ["North", "South"]);
+        assert_eq!(regions("Q"), ["South", "West"]);
+        // The other categorical covariates keep every level someone has.
+        assert!(rows.iter().any(|r| r.programme == "P"
+            && r.covariate == "baseline_status"
+            && r.level.as_deref() == Some("employed")));
     }
 }
