@@ -1,6 +1,6 @@
 -- The analysts' cohort, written to <evidence root>/analysts/cohort.parquet:
--- every row of sql/cohort.sql (index month, strata, covariates, outcomes)
--- with its matching stratum, whether the headline matching kept it, and its
+-- every row of sql/cohort.sql (index month, strata and the stratum's key,
+-- covariates, outcomes), whether the headline matching kept it, and its
 -- weight in the ATT, so that an analyst can reproduce every programme's
 -- in_work_6m effect in SQL and extend it. Participants appear once per
 -- programme (for_programme = programme; weight 1 when eligible and their
@@ -13,13 +13,7 @@
 --   rows / Σ weight
 -- is programme_outcomes.att (y = in_work_6m). Never shown to commissioners.
 WITH keyed AS (
-    SELECT
-        *,
-        concat_ws('|', COALESCE(age_band, '-'), COALESCE(sex, '-'),
-            COALESCE(CAST(imd_quintile AS VARCHAR), '-'), COALESCE(condition, '-'),
-            COALESCE(baseline_status, '-'), COALESCE(work_history, '-'),
-            COALESCE(index_period, '-'), COALESCE(labour_market, '-')) AS stratum
-    FROM cohort
+    SELECT * FROM cohort
 ),
 participants_by_stratum AS (
     SELECT programme, stratum, sum(CASE WHEN eligible THEN 1 ELSE 0 END) AS n

@@ -10,14 +10,7 @@
 SELECT
     arm,
     programme,
-    age_band,
-    sex,
-    imd_quintile,
-    condition,
-    baseline_status,
-    work_history,
-    index_period,
-    labour_market,
+    stratum,
     region,
     imd_decile,
     count(*) AS people,
@@ -30,5 +23,4 @@ SELECT
     CAST(sum(fit_notes_before * fit_notes_before) AS DOUBLE) AS fit_notes_squares
 FROM cohort
 WHERE eligible
-GROUP BY arm, programme, age_band, sex, imd_quintile, condition, baseline_status,
-    work_history, index_period, labour_market, region, imd_decile
+GROUP BY arm, programme, stratum, region, imd_decile

@@ -17,8 +17,9 @@
 --             programme went live (sql/area_labour_markets.sql), 'unknown'
 --             for an area without one.
 --   months_employed_before: months 'employed' in the 12 before the index
---             month; earnings_before: mean monthly earnings over the months
---             with a row among those 12 (0 when not employed), null with none;
+--             month; earnings_before: mean monthly pay (as for the earnings
+--             outcomes) over the months with a row among those 12, null
+--             with none;
 --             fit_notes_before: fit notes issued in the 12 months before the
 --             index month. Balance covariates, not matched on.
 --   eligible: an employment row exists for the month exactly 6 months after
@@ -39,9 +40,17 @@
 --             or 12 months after (employment, education or training);
 --   months_in_work_12m: months 'employed' among the 12 after the index
 --             month, where all 12 have a row;
---   earnings_1_6m, earnings_7_12m: mean monthly earnings over months 1-6 and
---             7-12 after the index month (0 for a month not employed), in
---             whole pounds, where all six months have a row.
+--   earnings_1_6m, earnings_7_12m: mean monthly pay over months 1-6 and
+--             7-12 after the index month, where all six months have a row:
+--             a month's pay is earnings_gbp in whole pence (half away from
+--             zero) when employed (0 when employed with no earnings_gbp),
+--             0 when not employed whatever earnings_gbp holds; the total
+--             over six months / 6, rounded to whole pounds.
+--   stratum: the matching stratum as one key, age_band|sex|imd_quintile|
+--             condition|baseline_status|work_history|index_period|
+--             labour_market ('-' for a missing part), so that every query
+--             that matches groups by this one column (the stratum's parts
+--             are listed here and nowhere else in sql/).
 WITH index_events AS (
     SELECT
         'participant' AS arm,
@@ -100,12 +109,12 @@ statuses AS (
             AND m.month <= CAST(e.index_month + INTERVAL '6 months' AS DATE) THEN 1 END) AS months_1_6,
         sum(CASE WHEN m.month > e.index_month
             AND m.month <= CAST(e.index_month + INTERVAL '6 months' AS DATE)
-            THEN CAST(round(COALESCE(m.earnings_gbp, 0.0) * 100) AS BIGINT) END) AS earnings_pence_1_6,
+            THEN CASE WHEN m.status = 'employed' THEN CAST(round(COALESCE(m.earnings_gbp, 0.0) * 100) AS BIGINT) ELSE 0 END END) AS earnings_pence_1_6,
         count(CASE WHEN m.month > CAST(e.index_month + INTERVAL '6 months' AS DATE)
             AND m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE) THEN 1 END) AS months_7_12,
         sum(CASE WHEN m.month > CAST(e.index_month + INTERVAL '6 months' AS DATE)
             AND m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE)
-            THEN CAST(round(COALESCE(m.earnings_gbp, 0.0) * 100) AS BIGINT) END) AS earnings_pence_7_12,
+            THEN CASE WHEN m.status = 'employed' THEN CAST(round(COALESCE(m.earnings_gbp, 0.0) * 100) AS BIGINT) ELSE 0 END END) AS earnings_pence_7_12,
         max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '3 months' AS DATE) THEN m.status END) AS before_3m,
         max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '6 months' AS DATE) THEN m.status END) AS before_6m,
         max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '12 months' AS DATE) THEN m.status END) AS before_12m,
@@ -113,7 +122,7 @@ statuses AS (
         -- In whole pence, summed as integers: the same on any engine and
         -- in any order.
         sum(CASE WHEN m.month < e.index_month
-            THEN CAST(round(COALESCE(m.earnings_gbp, 0.0) * 100) AS BIGINT) END) AS earnings_pence_before,
+            THEN CASE WHEN m.status = 'employed' THEN CAST(round(COALESCE(m.earnings_gbp, 0.0) * 100) AS BIGINT) ELSE 0 END END) AS earnings_pence_before,
         count(CASE WHEN m.month < e.index_month THEN 1 END) AS months_before
     FROM index_events e
     JOIN employment m
@@ -137,69 +146,78 @@ prior_notes AS (
         AND f.issue_date >= CAST(e.index_month - INTERVAL '12 months' AS DATE)
         AND f.issue_date < e.index_month
     GROUP BY e.arm, COALESCE(e.programme, ''), e.person_id, e.index_month
+),
+cohort_rows AS (
+    SELECT
+        e.arm,
+        e.programme,
+        e.person_id,
+        e.site_area_id,
+        e.index_month,
+        e.condition,
+        e.referral_source,
+        e.engaged,
+        e.age_band,
+        e.sex,
+        e.imd_decile,
+        e.imd_quintile,
+        COALESCE(s.baseline, 'unknown') AS baseline_status,
+        CASE
+            WHEN s.baseline IS NULL OR s.before_3m IS NULL
+                OR s.before_6m IS NULL OR s.before_12m IS NULL THEN 'unknown'
+            WHEN (s.before_3m = 'employed') = (s.baseline = 'employed')
+                AND (s.before_6m = 'employed') = (s.baseline = 'employed')
+                AND (s.before_12m = 'employed') = (s.baseline = 'employed') THEN 'steady'
+            ELSE 'changed'
+        END AS work_history,
+        CAST(date_part('year', e.index_month) AS BIGINT) || '-Q'
+            || CAST(CAST(date_part('quarter', e.index_month) AS BIGINT) AS VARCHAR) AS index_period,
+        COALESCE(lm.labour_market, 'unknown') AS labour_market,
+        a.region,
+        COALESCE(s.months_employed_before, 0) AS months_employed_before,
+        CASE WHEN s.months_before > 0
+            THEN CAST(s.earnings_pence_before AS DOUBLE) / s.months_before / 100.0
+        END AS earnings_before,
+        COALESCE(n.fit_notes_before, 0) AS fit_notes_before,
+        (s.outcome IS NOT NULL
+            AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm_last.last_month) AS eligible,
+        (s.outcome IS NOT NULL
+            AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm_last.last_month
+            AND s.outcome = 'employed') AS in_work_6m,
+        s.before_6m IS NOT NULL AS placebo_eligible,
+        (s.before_6m IS NOT NULL AND s.before_6m = 'employed') AS in_work_before_6m,
+        CASE WHEN s.after_3m IS NOT NULL THEN s.after_3m = 'employed' END AS in_work_3m,
+        CASE WHEN s.after_12m IS NOT NULL THEN s.after_12m = 'employed' END AS in_work_12m,
+        CASE WHEN s.after_18m IS NOT NULL THEN s.after_18m = 'employed' END AS in_work_18m,
+        CASE WHEN s.after_24m IS NOT NULL THEN s.after_24m = 'employed' END AS in_work_24m,
+        CASE WHEN s.outcome IS NOT NULL
+            THEN s.outcome IN ('employed', 'education_or_training') END AS eet_6m,
+        CASE WHEN s.after_12m IS NOT NULL
+            THEN s.after_12m IN ('employed', 'education_or_training') END AS eet_12m,
+        CASE WHEN s.months_after = 12 THEN s.months_employed_after END AS months_in_work_12m,
+        CASE WHEN s.months_1_6 = 6
+            THEN CAST(round(CAST(s.earnings_pence_1_6 AS DOUBLE) / 600.0) AS BIGINT) END AS earnings_1_6m,
+        CASE WHEN s.months_7_12 = 6
+            THEN CAST(round(CAST(s.earnings_pence_7_12 AS DOUBLE) / 600.0) AS BIGINT) END AS earnings_7_12m
+    FROM index_events e
+    CROSS JOIN last_month lm_last
+    LEFT JOIN statuses s
+        ON s.arm = e.arm
+        AND s.programme_key = COALESCE(e.programme, '')
+        AND s.person_id = e.person_id
+        AND s.index_month = e.index_month
+    LEFT JOIN prior_notes n
+        ON n.arm = e.arm
+        AND n.programme_key = COALESCE(e.programme, '')
+        AND n.person_id = e.person_id
+        AND n.index_month = e.index_month
+    LEFT JOIN area_labour_markets lm ON lm.area_id = e.site_area_id
+    LEFT JOIN areas a ON a.area_id = e.site_area_id
 )
 SELECT
-    e.arm,
-    e.programme,
-    e.person_id,
-    e.site_area_id,
-    e.index_month,
-    e.condition,
-    e.referral_source,
-    e.engaged,
-    e.age_band,
-    e.sex,
-    e.imd_decile,
-    e.imd_quintile,
-    COALESCE(s.baseline, 'unknown') AS baseline_status,
-    CASE
-        WHEN s.baseline IS NULL OR s.before_3m IS NULL
-            OR s.before_6m IS NULL OR s.before_12m IS NULL THEN 'unknown'
-        WHEN (s.before_3m = 'employed') = (s.baseline = 'employed')
-            AND (s.before_6m = 'employed') = (s.baseline = 'employed')
-            AND (s.before_12m = 'employed') = (s.baseline = 'employed') THEN 'steady'
-        ELSE 'changed'
-    END AS work_history,
-    CAST(date_part('year', e.index_month) AS BIGINT) || '-Q'
-        || CAST(CAST(date_part('quarter', e.index_month) AS BIGINT) AS VARCHAR) AS index_period,
-    COALESCE(lm.labour_market, 'unknown') AS labour_market,
-    a.region,
-    COALESCE(s.months_employed_before, 0) AS months_employed_before,
-    CASE WHEN s.months_before > 0
-        THEN CAST(s.earnings_pence_before AS DOUBLE) / s.months_before / 100.0
-    END AS earnings_before,
-    COALESCE(n.fit_notes_before, 0) AS fit_notes_before,
-    (s.outcome IS NOT NULL
-        AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm_last.last_month) AS eligible,
-    (s.outcome IS NOT NULL
-        AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm_last.last_month
-        AND s.outcome = 'employed') AS in_work_6m,
-    s.before_6m IS NOT NULL AS placebo_eligible,
-    (s.before_6m IS NOT NULL AND s.before_6m = 'employed') AS in_work_before_6m,
-    CASE WHEN s.after_3m IS NOT NULL THEN s.after_3m = 'employed' END AS in_work_3m,
-    CASE WHEN s.after_12m IS NOT NULL THEN s.after_12m = 'employed' END AS in_work_12m,
-    CASE WHEN s.after_18m IS NOT NULL THEN s.after_18m = 'employed' END AS in_work_18m,
-    CASE WHEN s.after_24m IS NOT NULL THEN s.after_24m = 'employed' END AS in_work_24m,
-    CASE WHEN s.outcome IS NOT NULL
-        THEN s.outcome IN ('employed', 'education_or_training') END AS eet_6m,
-    CASE WHEN s.after_12m IS NOT NULL
-        THEN s.after_12m IN ('employed', 'education_or_training') END AS eet_12m,
-    CASE WHEN s.months_after = 12 THEN s.months_employed_after END AS months_in_work_12m,
-    CASE WHEN s.months_1_6 = 6
-        THEN CAST(round(CAST(s.earnings_pence_1_6 AS DOUBLE) / 600.0) AS BIGINT) END AS earnings_1_6m,
-    CASE WHEN s.months_7_12 = 6
-        THEN CAST(round(CAST(s.earnings_pence_7_12 AS DOUBLE) / 600.0) AS BIGINT) END AS earnings_7_12m
-FROM index_events e
-CROSS JOIN last_month lm_last
-LEFT JOIN statuses s
-    ON s.arm = e.arm
-    AND s.programme_key = COALESCE(e.programme, '')
-    AND s.person_id = e.person_id
-    AND s.index_month = e.index_month
-LEFT JOIN prior_notes n
-    ON n.arm = e.arm
-    AND n.programme_key = COALESCE(e.programme, '')
-    AND n.person_id = e.person_id
-    AND n.index_month = e.index_month
-LEFT JOIN area_labour_markets lm ON lm.area_id = e.site_area_id
-LEFT JOIN areas a ON a.area_id = e.site_area_id
+    r.*,
+    concat_ws('|', COALESCE(r.age_band, '-'), COALESCE(r.sex, '-'),
+        COALESCE(CAST(r.imd_quintile AS VARCHAR), '-'), COALESCE(r.condition, '-'),
+        COALESCE(r.baseline_status, '-'), COALESCE(r.work_history, '-'),
+        COALESCE(r.index_period, '-'), COALESCE(r.labour_market, '-')) AS stratum
+FROM cohort_rows r

@@ -11,11 +11,7 @@ SELECT
     arm,
     programme,
     site_area_id AS area_id,
-    age_band,
-    sex,
-    imd_quintile,
-    condition,
-    baseline_status, work_history, index_period, labour_market,
+    stratum,
     count(in_work_3m) AS in_work_3m_eligible,
     sum(CASE WHEN in_work_3m THEN 1 ELSE 0 END) AS in_work_3m_total,
     sum(CASE WHEN in_work_3m THEN 1 ELSE 0 END) AS in_work_3m_squares,
@@ -57,4 +53,4 @@ SELECT
     COALESCE(sum(earnings_7_12m * earnings_7_12m), 0) AS earnings_7_12m_squares,
     sum(CASE WHEN earnings_7_12m IS NOT NULL AND engaged THEN 1 ELSE 0 END) AS earnings_7_12m_engaged
 FROM cohort
-GROUP BY arm, programme, site_area_id, age_band, sex, imd_quintile, condition, baseline_status, work_history, index_period, labour_market
+GROUP BY arm, programme, site_area_id, stratum

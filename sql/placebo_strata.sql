@@ -7,13 +7,9 @@ SELECT
     arm,
     programme,
     site_area_id AS area_id,
-    age_band,
-    sex,
-    imd_quintile,
-    condition,
-    baseline_status, work_history, index_period, labour_market,
+    stratum,
     count(*) AS participants,
     sum(CASE WHEN placebo_eligible THEN 1 ELSE 0 END) AS eligible,
     sum(CASE WHEN in_work_before_6m THEN 1 ELSE 0 END) AS in_work_6m
 FROM cohort
-GROUP BY arm, programme, site_area_id, age_band, sex, imd_quintile, condition, baseline_status, work_history, index_period, labour_market
+GROUP BY arm, programme, site_area_id, stratum

@@ -27,15 +27,26 @@ vocabulary::vocabulary! {
     }
 }
 
-/// How an outcome's values are measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    /// Yes or no per person: the effect is a difference in proportions.
-    Proportion,
-    /// Months (0 to 12) per person: a difference in means.
-    Months,
-    /// Pounds a month per person: a difference in means.
-    Pounds,
+vocabulary::vocabulary! {
+    /// How an outcome's values are measured (`outcome_effects.unit`).
+    Unit {
+        /// Yes or no per person: the effect is a difference in proportions.
+        Proportion = "proportion",
+        /// Months (0 to 12) per person: a difference in means.
+        Months = "months",
+        /// Pounds a month per person: a difference in means.
+        Pounds = "pounds",
+    }
+}
+
+vocabulary::vocabulary! {
+    /// An outcome's part in a programme's evaluation
+    /// (`outcome_effects.role`): declared in advance as its headline, or
+    /// secondary.
+    Role {
+        Headline = "headline",
+        Secondary = "secondary",
+    }
 }
 
 impl Outcome {
@@ -127,6 +138,17 @@ pub fn headline_of(programme: &str) -> Outcome {
         .into_iter()
         .find(|h| h.programme == programme)
         .map_or(Outcome::InWork6m, |h| h.outcome)
+}
+
+impl Role {
+    /// `outcome`'s role in `programme`'s evaluation.
+    pub fn of(programme: &str, outcome: Outcome) -> Role {
+        if headline_of(programme) == outcome {
+            Role::Headline
+        } else {
+            Role::Secondary
+        }
+    }
 }
 
 #[cfg(test)]

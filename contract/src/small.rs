@@ -29,6 +29,11 @@ impl SmallResult {
         self.batch.num_rows()
     }
 
+    /// Whether the result has a column `name`.
+    pub fn has_column(&self, name: &str) -> bool {
+        self.batch.column_by_name(name).is_some()
+    }
+
     fn column_as(&self, name: &str, to: &DataType) -> Result<std::sync::Arc<dyn Array>> {
         let column = self.batch.column_by_name(name).ok_or_else(|| {
             ContractError::Invalid(format!("{}: no column `{name}` in the result", self.what))
@@ -43,13 +48,23 @@ impl SmallResult {
         Ok(a.as_primitive::<Int64Type>().iter().collect())
     }
 
-    /// Non-negative counts; a null count (an empty sum) is zero.
+    /// Counts: every value must be present and not negative. A null or a
+    /// negative count is a metric query's bug (an unguarded outer join, a
+    /// sum that should have been a count), never something to read as 0.
     pub fn counts(&self, name: &str) -> Result<Vec<u64>> {
-        Ok(self
-            .ints(name)?
+        self.ints(name)?
             .into_iter()
-            .map(|v| v.unwrap_or(0).max(0) as u64)
-            .collect())
+            .enumerate()
+            .map(|(row, v)| match v {
+                Some(v) if v >= 0 => Ok(v as u64),
+                other => Err(ContractError::Invalid(format!(
+                    "{}: column `{name}` row {row} is {}, where a count (0 or more) is required: \
+                     the query must count so that nothing counted is 0 (a COALESCE around a sum)",
+                    self.what,
+                    other.map_or("null".to_string(), |v| v.to_string()),
+                ))),
+            })
+            .collect()
     }
 
     pub fn floats(&self, name: &str) -> Result<Vec<Option<f64>>> {
@@ -81,4 +96,34 @@ impl SmallResult {
 pub fn date32(days: i32) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?
         .checked_add_signed(chrono::Duration::days(days.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use std::sync::Arc;
+
+    fn result(values: Vec<Option<i64>>) -> SmallResult {
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, true)]));
+        let batch = RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(values))]).unwrap();
+        SmallResult::new(&[batch], "view `v`").unwrap()
+    }
+
+    #[test]
+    fn counts_read_exactly() {
+        assert_eq!(result(vec![Some(0), Some(7)]).counts("n").unwrap(), [0, 7]);
+    }
+
+    #[test]
+    fn a_null_or_negative_count_is_an_error_naming_the_view_column_and_row() {
+        let e = result(vec![Some(1), None]).counts("n").unwrap_err();
+        assert!(
+            e.to_string().contains("view `v`: column `n` row 1 is null"),
+            "{e}"
+        );
+        let e = result(vec![Some(-2)]).counts("n").unwrap_err();
+        assert!(e.to_string().contains("row 0 is -2"), "{e}");
+    }
 }

@@ -17,4 +17,5 @@ pub mod multiplicity;
 pub mod overdispersion;
 pub mod staggered;
 pub mod trend;
+pub mod value;
 pub mod wilson;

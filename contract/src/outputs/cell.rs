@@ -74,7 +74,8 @@ impl Cell for Option<String> {
     }
 }
 
-/// A count: stored as `int64`; a null (an empty sum) reads as zero.
+/// A count: stored as `int64`, never null or negative (either is an error
+/// naming the table, column and row: a root some other engine wrote wrongly).
 impl Cell for u64 {
     fn data_type() -> DataType {
         DataType::Int64
@@ -88,10 +89,17 @@ impl Cell for u64 {
         )
     }
     fn read(column: &ArrayRef, what: &str) -> Result<Vec<Self>> {
-        Ok(Option::<i64>::read(column, what)?
+        Option::<i64>::read(column, what)?
             .into_iter()
-            .map(|v| v.unwrap_or(0).max(0) as u64)
-            .collect())
+            .enumerate()
+            .map(|(i, v)| match v {
+                Some(v) if v >= 0 => Ok(v as u64),
+                Some(v) => Err(ContractError::Invalid(format!(
+                    "{what} is {v} in row {i}, where a count (0 or more) is required"
+                ))),
+                None => Err(null_in(what, i)),
+            })
+            .collect()
     }
 }
 
@@ -220,6 +228,9 @@ macro_rules! vocabulary_cell {
 }
 
 vocabulary_cell!(
+    crate::outcomes::Outcome,
+    crate::outcomes::Role,
+    crate::outcomes::Unit,
     Arm,
     Side,
     Period,
@@ -291,14 +302,21 @@ mod tests {
     }
 
     #[test]
-    fn counts_read_any_integer_and_null_as_zero() {
-        use datafusion::arrow::array::Array;
+    fn counts_read_any_integer_and_refuse_a_null_or_a_negative() {
+        let a: ArrayRef = Arc::new(datafusion::arrow::array::Int32Array::from(vec![
+            Some(3),
+            Some(0),
+        ]));
+        assert_eq!(u64::read(&a, "t.c").unwrap(), vec![3, 0]);
         let a: ArrayRef = Arc::new(datafusion::arrow::array::Int32Array::from(vec![
             Some(3),
             None,
         ]));
-        assert_eq!(u64::read(&a, "t.c").unwrap(), vec![3, 0]);
-        assert!(a.is_nullable());
+        let e = u64::read(&a, "t.c").unwrap_err();
+        assert!(e.to_string().contains("t.c is null in row 1"), "{e}");
+        let a: ArrayRef = Arc::new(datafusion::arrow::array::Int64Array::from(vec![-1]));
+        let e = u64::read(&a, "t.c").unwrap_err();
+        assert!(e.to_string().contains("t.c is -1 in row 0"), "{e}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the comments here say only what the type cannot.
 
 use super::output_table;
+use crate::outcomes::{Outcome, Role, Unit};
 use crate::vocabulary::{AreaSet, Dimension, Side};
 use chrono::NaiveDate;
 
@@ -203,12 +204,11 @@ output_table! {
     /// pounds a month.
     pub struct OutcomeEffect = "outcome_effects", grain ["programme", "outcome"] {
         pub programme: String,
-        pub outcome: String,
+        pub outcome: Outcome,
         /// `headline` (declared in datasets/reference/headline_outcomes.csv)
         /// or `secondary`.
-        pub role: String,
-        /// `proportion`, `months` or `pounds`.
-        pub unit: String,
+        pub role: Role,
+        pub unit: Unit,
         pub horizon_months: u64,
         /// Participants whose data reach the outcome.
         pub eligible: u64,

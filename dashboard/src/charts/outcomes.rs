@@ -6,7 +6,7 @@
 use super::catalogue::{INTERVAL_95, suppressed_note};
 use super::{Chart, DataTable, ForestRow, Plot};
 use crate::disclosure::{Programme, SUPPRESSED};
-use contract::outcomes::Unit;
+use contract::outcomes::{Role, Unit};
 
 fn unit_name(unit: Unit) -> &'static str {
     match unit {
@@ -52,7 +52,7 @@ pub(super) fn chart(programme: &Programme) -> Chart {
         let interval = o.effect.interval();
         table.push(vec![
             o.outcome.as_str().to_string(),
-            if o.headline { "headline" } else { "secondary" }.to_string(),
+            o.role.as_str().to_string(),
             unit_name(unit).to_string(),
             o.eligible.plain(),
             o.matched.plain(),
@@ -66,7 +66,7 @@ pub(super) fn chart(programme: &Programme) -> Chart {
         if unit == Unit::Proportion && o.note.is_none() {
             rows.push(ForestRow {
                 label: o.outcome.label().to_string(),
-                series: usize::from(!o.headline),
+                series: usize::from(o.role != Role::Headline),
                 value: o.effect.value(),
                 interval,
             });

@@ -83,7 +83,7 @@ pub struct BalanceRow {
 #[derive(Clone, Debug)]
 pub struct OutcomeRow {
     pub outcome: contract::outcomes::Outcome,
-    pub headline: bool,
+    pub role: contract::outcomes::Role,
     pub eligible: Count,
     pub matched: Count,
     pub participant: Option<f64>,

@@ -216,9 +216,15 @@ impl Effect {
     /// limits divided by the published share engaged; suppressed with the
     /// share.
     pub(super) fn per_engaged(self, share: Share) -> Effect {
+        use contract::formulas::value::per_engaged;
         match (self.0, share.value()) {
-            (EffectState::Shown(s), Some(engaged)) if engaged > 0.0 => {
-                Effect::shown(s.published.map(|v| v / engaged), s.p_value)
+            (EffectState::Shown(s), Some(engaged)) => {
+                match s.published.map(|v| per_engaged(v, engaged)) {
+                    [Some(value), Some(low), Some(high)] => {
+                        Effect::shown([value, low, high], s.p_value)
+                    }
+                    _ => Effect(EffectState::Suppressed),
+                }
             }
             (EffectState::Shown(_), _) => Effect(EffectState::Suppressed),
             (other, _) => Effect(other),
@@ -279,14 +285,10 @@ impl Money {
     pub(super) fn funding(gbp: i64) -> Money {
         Money(gbp as f64)
     }
-    /// Funding ÷ (an effect × the matched count), both as published.
-    pub(super) fn cost(funding: i64, effect: f64, matched: Count) -> Option<Money> {
-        let matched = matched.value()?;
-        (effect > 0.0 && matched > 0).then(|| {
-            Money(three_significant_figures(
-                funding as f64 / (effect * matched as f64),
-            ))
-        })
+    /// A cost per outcome (`contract::formulas::value`) as shown: to three
+    /// significant figures.
+    pub(super) fn cost(pounds: f64) -> Money {
+        Money(three_significant_figures(pounds))
     }
     pub fn value(self) -> f64 {
         self.0

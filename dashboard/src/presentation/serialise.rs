@@ -190,7 +190,7 @@ serialise_as_map!(EffectIn, |e| {
 serialise_as_map!(OutcomeRow, |o| {
     "outcome" => o.outcome.as_str(),
     "label" => o.outcome.label(),
-    "role" => if o.headline { "headline" } else { "secondary" },
+    "role" => o.role.as_str(),
     "eligible" => o.eligible,
     "matched" => o.matched,
     "participant" => o.participant.map_or(SUPPRESSED.into(), |v| in_unit(o.outcome.unit(), v, false)),

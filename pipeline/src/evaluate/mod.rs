@@ -16,8 +16,6 @@ mod sites;
 mod strata;
 mod subgroups;
 
-pub use programmes::cost_per_additional_outcome;
-
 use crate::error::Result;
 use contract::QueryContext;
 use contract::inputs::PROGRAMMES;

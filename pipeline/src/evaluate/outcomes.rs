@@ -7,18 +7,11 @@ use super::query;
 use super::strata::{OutcomeColumns, arm_strata, headline_effects, number_strata, stratum_keys};
 use crate::error::Result;
 use contract::formulas::evalue::att_e_values;
+use contract::formulas::value::per_engaged;
 use contract::inputs::PROGRAMMES;
-use contract::outcomes::{Outcome, Unit, headline_of};
+use contract::outcomes::{Outcome, Role, Unit};
 use contract::outputs::OutcomeEffect;
 use datafusion::prelude::SessionContext;
-
-fn unit_name(unit: Unit) -> &'static str {
-    match unit {
-        Unit::Proportion => "proportion",
-        Unit::Months => "months",
-        Unit::Pounds => "pounds",
-    }
-}
 
 /// One row per (programme, outcome), programmes in contract order (those of
 /// `programmes`, the programmes with participants), outcomes in
@@ -30,7 +23,7 @@ pub async fn outcome_effects(
 ) -> Result<Vec<OutcomeEffect>> {
     let view = "outcome_strata";
     let r = query(ctx, view).await?;
-    let keys = stratum_keys(&r)?;
+    let keys = stratum_keys(&r, view)?;
     let mut rows = Vec::new();
     for &outcome in Outcome::ALL {
         let (mut groups, mut comparison) =
@@ -45,7 +38,7 @@ pub async fn outcome_effects(
                     let m = e.matching;
                     let engaged_share = (m.matched > 0)
                         .then(|| group.engaged_matched(&comparison) as f64 / m.matched as f64);
-                    let bloom = |v: Option<f64>| Some(v? / engaged_share.filter(|s| *s > 0.0)?);
+                    let bloom = |v: Option<f64>| per_engaged(v?, engaged_share?);
                     let note = if group.eligible == 0 {
                         Some(beyond_the_data(outcome))
                     } else if m.matched == 0 {
@@ -108,7 +101,7 @@ pub async fn outcome_effects(
                 .position(|p| *p == r.programme)
                 .unwrap_or(PROGRAMMES.len()),
             r.programme.clone(),
-            Outcome::parse(&r.outcome),
+            r.outcome,
         )
     });
     Ok(rows)
@@ -126,14 +119,9 @@ fn beyond_the_data(outcome: Outcome) -> String {
 fn empty(programme: &str, outcome: Outcome) -> OutcomeEffect {
     OutcomeEffect {
         programme: programme.to_string(),
-        outcome: outcome.as_str().to_string(),
-        role: if headline_of(programme) == outcome {
-            "headline"
-        } else {
-            "secondary"
-        }
-        .into(),
-        unit: unit_name(outcome.unit()).into(),
+        outcome,
+        role: Role::of(programme, outcome),
+        unit: outcome.unit(),
         horizon_months: outcome.horizon_months().into(),
         eligible: 0,
         matched: 0,

@@ -7,32 +7,20 @@ use crate::effect::Effect;
 use crate::error::Result;
 use contract::formulas::evalue::att_e_values;
 use contract::formulas::multiplicity::holm;
+use contract::formulas::value::{CostInterval, cost_interval, outcomes_per_million, per_engaged};
 use contract::outputs::ProgrammeOutcome;
-use contract::vocabulary::{Dimension, Significance};
+use contract::vocabulary::Dimension;
 use datafusion::prelude::SessionContext;
 use std::collections::BTreeMap;
 
-/// Programme funding ÷ additional job outcomes (att × matched participants),
-/// only where the effect is significantly above zero (its 95% interval lies
-/// above zero).
-pub fn cost_per_additional_outcome(
-    funding_gbp: Option<i64>,
-    att: Option<f64>,
-    interval: (Option<f64>, Option<f64>),
-    matched: u64,
-) -> Option<f64> {
-    let (funding, att) = (funding_gbp?, att?);
-    (Significance::of(interval.0, interval.1) == Some(Significance::Above) && matched > 0)
-        .then(|| funding as f64 / (att * matched as f64))
-}
-
-/// What the funding bought, with its uncertainty: the cost per additional
-/// job outcome's interval (the ATT interval inverted, Fieller's solution with
-/// the funding known: funding ÷ (att_high·m) to funding ÷ (att_low·m); only
-/// the low end, "at least", where att_low ≤ 0 < att_high) and additional job
-/// outcomes per £1m with its interval.
+/// What the funding bought, with its uncertainty (`contract::formulas::value`):
+/// the cost per additional job outcome, only where the effect is
+/// significantly above zero, and its interval (only the low end, "at
+/// least", where att_low ≤ 0 < att_high); additional job outcomes per £1m
+/// with its interval.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ValueForMoney {
+    pub cost: Option<f64>,
     pub cost_low: Option<f64>,
     pub cost_high: Option<f64>,
     pub jobs_per_million: Option<f64>,
@@ -46,16 +34,18 @@ pub fn value_for_money(
     (low, high): (Option<f64>, Option<f64>),
     matched: u64,
 ) -> ValueForMoney {
-    let Some(funding) = funding_gbp.filter(|f| *f > 0).map(|f| f as f64) else {
+    let Some(funding) = funding_gbp.map(|f| f as f64) else {
         return ValueForMoney::default();
     };
-    let m = matched as f64;
-    let per_million = |a: Option<f64>| a.map(|a| a * m / funding * 1e6);
-    let cost = |a: Option<f64>| a.filter(|a| *a > 0.0).map(|a| funding / (a * m));
-    let positive_low = low.is_some_and(|l| l > 0.0);
+    let per_million = |a: Option<f64>| outcomes_per_million(funding, a?, matched);
+    let cost = match (att, low, high) {
+        (Some(att), Some(low), Some(high)) => cost_interval(funding, att, low, high, matched),
+        _ => CostInterval::default(),
+    };
     ValueForMoney {
-        cost_low: cost(high),
-        cost_high: if positive_low { cost(low) } else { None },
+        cost: cost.cost,
+        cost_low: cost.low,
+        cost_high: cost.high,
         jobs_per_million: per_million(att),
         jobs_per_million_low: per_million(low),
         jobs_per_million_high: per_million(high),
@@ -103,7 +93,7 @@ pub async fn programme_outcomes(
             let engaged_share = group
                 .filter(|_| m.matched > 0)
                 .map(|g| g.engaged_matched(comparison) as f64 / m.matched as f64);
-            let bloom = |v: Option<f64>| Some(v? / engaged_share.filter(|s| *s > 0.0)?);
+            let bloom = |v: Option<f64>| per_engaged(v?, engaged_share?);
             let overall = balance.get(&name).copied().unwrap_or_default();
             let [rate, rate_low, rate_high] = rate(in_work[i], eligible[i]);
             let interval = (e.att_low, e.att_high);
@@ -114,9 +104,7 @@ pub async fn programme_outcomes(
                 _ => None,
             };
             let row = ProgrammeOutcome {
-                cost_per_additional_outcome: cost_per_additional_outcome(
-                    funding[i], m.att, interval, m.matched,
-                ),
+                cost_per_additional_outcome: money.cost,
                 programme: name.clone(),
                 referrals: referrals[i],
                 participants: participants[i],
@@ -190,43 +178,22 @@ pub async fn programme_outcomes(
 mod tests {
     use super::*;
 
+    /// The columns follow `contract::formulas::value` (its own tests work
+    /// the figures by hand): a significant effect has a cost and both ends;
+    /// one spanning zero only "at least"; no funding, nothing.
     #[test]
-    fn cost_only_where_the_effect_is_significantly_positive() {
-        let (significant, spans_zero) = ((Some(0.01), Some(0.09)), (Some(-0.01), Some(0.09)));
-        // £1,000,000 / (0.05 × 1000 = 50 additional outcomes) = £20,000 each.
-        assert_eq!(
-            cost_per_additional_outcome(Some(1_000_000), Some(0.05), significant, 1000),
-            Some(20_000.0)
-        );
-        assert_eq!(
-            cost_per_additional_outcome(Some(1_000_000), Some(0.05), spans_zero, 1000),
-            None
-        );
-        assert_eq!(
-            cost_per_additional_outcome(None, Some(0.05), significant, 1000),
-            None
-        );
-    }
-
-    /// £1m, 1000 matched, ATT 0.05 (0.01 to 0.09): £20,000 per outcome,
-    /// between £1m/90 = £11,111 and £1m/10 = £100,000; 50 outcomes per £1m
-    /// (10 to 90). Spanning zero, only "at least £11,111".
-    #[test]
-    fn the_cost_interval_inverts_the_effect_interval() {
+    fn value_for_money_fills_the_columns_from_the_formulas() {
         let v = value_for_money(Some(1_000_000), Some(0.05), (Some(0.01), Some(0.09)), 1000);
+        assert!((v.cost.unwrap() - 20_000.0).abs() < 1e-6);
         assert!((v.cost_low.unwrap() - 11_111.111).abs() < 1e-2);
         assert!((v.cost_high.unwrap() - 100_000.0).abs() < 1e-6);
-        assert!((v.jobs_per_million.unwrap() - 50.0).abs() < 1e-9);
         assert!((v.jobs_per_million_low.unwrap() - 10.0).abs() < 1e-9);
         let v = value_for_money(Some(1_000_000), Some(0.05), (Some(-0.01), Some(0.09)), 1000);
-        assert!(v.cost_low.is_some() && v.cost_high.is_none());
+        assert!(v.cost.is_none() && v.cost_low.is_some() && v.cost_high.is_none());
         assert!((v.jobs_per_million_low.unwrap() + 10.0).abs() < 1e-9);
-        let v = value_for_money(
-            Some(1_000_000),
-            Some(-0.05),
-            (Some(-0.09), Some(-0.01)),
-            1000,
+        assert_eq!(
+            value_for_money(None, Some(0.05), (Some(0.01), Some(0.09)), 1000),
+            ValueForMoney::default()
         );
-        assert_eq!((v.cost_low, v.cost_high), (None, None));
     }
 }

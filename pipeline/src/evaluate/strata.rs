@@ -27,27 +27,57 @@ pub struct StratumKey {
     pub(super) labour_market: Option<String>,
 }
 
-pub(super) fn stratum_keys(r: &SmallResult) -> Result<Vec<StratumKey>> {
-    let age_band = r.strings("age_band")?;
-    let sex = r.strings("sex")?;
-    let imd_quintile = r.ints("imd_quintile")?;
-    let condition = r.strings("condition")?;
-    let baseline_status = r.strings("baseline_status")?;
-    let work_history = r.strings("work_history")?;
-    let index_period = r.strings("index_period")?;
-    let labour_market = r.strings("labour_market")?;
-    Ok((0..r.num_rows())
-        .map(|i| StratumKey {
-            age_band: age_band[i].clone(),
-            sex: sex[i].clone(),
-            imd_quintile: imd_quintile[i],
-            condition: condition[i].clone(),
-            baseline_status: baseline_status[i].clone(),
-            work_history: work_history[i].clone(),
-            index_period: index_period[i].clone(),
-            labour_market: labour_market[i].clone(),
+/// Each row's stratum, parsed from `cohort.stratum` (sql/cohort.sql: its
+/// eight parts joined by `|`, `-` for a missing one). The parts are named
+/// here and in that one SQL expression only; keys sort part by part, as
+/// the estimators' sums need a fixed order.
+pub(super) fn stratum_keys(r: &SmallResult, view: &str) -> Result<Vec<StratumKey>> {
+    r.strings("stratum")?
+        .into_iter()
+        .enumerate()
+        .map(|(row, key)| {
+            let key = key.unwrap_or_default();
+            StratumKey::parse(&key).ok_or_else(|| {
+                crate::error::PipelineError::Invalid(format!(
+                    "sql/{view}.sql wrote the stratum `{key}` in row {row}, which is not the eight `|`-separated parts of cohort.stratum"
+                ))
+            })
         })
-        .collect())
+        .collect()
+}
+
+impl StratumKey {
+    /// The key `cohort.stratum` writes.
+    fn parse(key: &str) -> Option<StratumKey> {
+        let parts: Vec<Option<String>> = key
+            .split('|')
+            .map(|p| (p != "-").then(|| p.to_string()))
+            .collect();
+        let [
+            age_band,
+            sex,
+            imd_quintile,
+            condition,
+            baseline_status,
+            work_history,
+            index_period,
+            labour_market,
+        ]: [Option<String>; 8] = parts.try_into().ok()?;
+        let imd_quintile = match imd_quintile {
+            Some(q) => Some(q.parse().ok()?),
+            None => None,
+        };
+        Some(StratumKey {
+            age_band,
+            sex,
+            imd_quintile,
+            condition,
+            baseline_status,
+            work_history,
+            index_period,
+            labour_market,
+        })
+    }
 }
 
 /// Comparison people's counts by (comparison area, stratum).
@@ -66,7 +96,7 @@ pub struct Comparison {
 
 pub async fn comparison_strata(ctx: &SessionContext) -> Result<Comparison> {
     let r = query(ctx, "comparison_strata").await?;
-    let keys = stratum_keys(&r)?;
+    let keys = stratum_keys(&r, "comparison_strata")?;
     let area = r.strings("area_id")?;
     let eligible = r.counts("eligible")?;
     let in_work = r.counts("in_work_6m")?;
@@ -284,7 +314,7 @@ pub type GroupKey = ((usize, String), Dimension, String);
 
 pub async fn participant_groups(ctx: &SessionContext) -> Result<BTreeMap<GroupKey, Group>> {
     let r = query(ctx, "participant_strata").await?;
-    let keys = stratum_keys(&r)?;
+    let keys = stratum_keys(&r, "participant_strata")?;
     let programme = r.strings("programme")?;
     let dimension = r.strings("dimension")?;
     let value = r.strings("value")?;
@@ -355,7 +385,7 @@ impl OutcomeColumns {
 pub async fn placebo_strata(ctx: &SessionContext) -> Result<(BTreeMap<String, Group>, Comparison)> {
     let view = "placebo_strata";
     let r = query(ctx, view).await?;
-    let keys = stratum_keys(&r)?;
+    let keys = stratum_keys(&r, view)?;
     let columns = OutcomeColumns {
         eligible: "eligible".into(),
         total: "in_work_6m".into(),
@@ -377,7 +407,10 @@ pub fn arm_strata(
     let arm = r.strings("arm")?;
     let programme = r.strings("programme")?;
     let area = r.strings("area_id")?;
-    let participants = r.counts("participants").ok();
+    let participants = r
+        .has_column("participants")
+        .then(|| r.counts("participants"))
+        .transpose()?;
     let eligible = r.counts(&columns.eligible)?;
     let total = r.counts(&columns.total)?;
     let squares = match &columns.squares {

@@ -140,7 +140,7 @@ pub async fn validate_table(
             _ => label.clone(),
         };
         aggregates.push(format!(
-            "sum(CASE WHEN {failed} THEN 1 ELSE 0 END) AS failed_{i}"
+            "COALESCE(sum(CASE WHEN {failed} THEN 1 ELSE 0 END), 0) AS failed_{i}"
         ));
         aggregates.push(format!(
             "min(CASE WHEN {failed} THEN {example} END) AS example_{i}"

@@ -127,10 +127,7 @@ pub fn l1(p: &ProgrammeOutcome) -> Option<(f64, f64)> {
 /// The share of matched participants who engaged (from rounded counts) and
 /// Bloom's effect on them.
 pub fn engaged(p: &ProgrammeOutcome, att: Effect) -> (Share, Effect) {
-    let engaged = p
-        .engaged_share
-        .map(|s| (s * p.matched as f64).round() as u64)
-        .unwrap_or_default();
+    let engaged = contract::formulas::value::engaged_count(p.engaged_share, p.matched);
     let share = Share::share_of_counts(att.is_suppressed(), engaged, p.matched);
     (share, att.per_engaged(share))
 }

@@ -48,10 +48,7 @@ fn row(o: &OutcomeEffect, outcome: Outcome) -> OutcomeRow {
             Unit::Proportion => round_share(v),
             _ => rounded_mean(unit, v),
         });
-    let engaged = o
-        .engaged_share
-        .map(|s| (s * o.matched as f64).round() as u64)
-        .unwrap_or_default();
+    let engaged = contract::formulas::value::engaged_count(o.engaged_share, o.matched);
     let share = Share::share_of_counts(effect.is_suppressed(), engaged, o.matched);
     let e_values = match (unit, effect.published(), o.comparison_mean) {
         (Unit::Proportion, Some([v, l, h]), Some(c)) => {
@@ -63,7 +60,7 @@ fn row(o: &OutcomeEffect, outcome: Outcome) -> OutcomeRow {
     OutcomeRow {
         e_values,
         outcome,
-        headline: o.role == "headline",
+        role: o.role,
         eligible: Count::of(o.eligible),
         matched: Count::of(o.matched),
         participant,
@@ -79,27 +76,27 @@ pub fn outcomes(all: &[OutcomeEffect], programme: &str) -> Vec<OutcomeRow> {
     let mut rows: Vec<OutcomeRow> = all
         .iter()
         .filter(|o| o.programme == programme)
-        .filter_map(|o| Some(row(o, Outcome::parse(&o.outcome)?)))
+        .map(|o| row(o, o.outcome))
         .collect();
-    rows.sort_by_key(|r| (!r.headline, r.outcome));
+    rows.sort_by_key(|r| (r.role, r.outcome));
     rows
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use contract::outcomes::Role;
 
     fn effect(outcome: Outcome, matched: u64, total: u64, squares: u64) -> OutcomeEffect {
         OutcomeEffect {
             programme: "P".into(),
-            outcome: outcome.as_str().into(),
+            outcome,
             role: if outcome == Outcome::InWork6m {
-                "headline"
+                Role::Headline
             } else {
-                "secondary"
-            }
-            .into(),
-            unit: String::new(),
+                Role::Secondary
+            },
+            unit: outcome.unit(),
             horizon_months: outcome.horizon_months().into(),
             eligible: matched + 3,
             matched,
@@ -141,7 +138,7 @@ mod tests {
             "P",
         );
         assert_eq!(rows[0].outcome, Outcome::InWork6m);
-        assert!(rows[0].headline);
+        assert_eq!(rows[0].role, Role::Headline);
         let twelve = &rows[1];
         assert_eq!(twelve.matched.value(), Some(125));
         assert_eq!(twelve.participant, Some(0.6));

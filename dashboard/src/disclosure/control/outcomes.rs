@@ -3,11 +3,10 @@
 
 use crate::disclosure::policy::hidden_in_groups;
 use crate::disclosure::published::*;
-use crate::disclosure::values::{
-    AttSide, CostPerOutcome, Count, Effect, Money, Share, Significance,
-};
+use crate::disclosure::values::{AttSide, CostPerOutcome, Count, Effect, Money, Share};
 use contract::formulas::att::AttParts;
 use contract::formulas::multiplicity::{benjamini_hochberg, holm};
+use contract::formulas::value::cost_interval;
 use contract::outputs::{ProgrammeOutcome, SubgroupOutcome};
 
 /// A rate published from rounded counts, before display rounding: what the
@@ -18,7 +17,9 @@ pub(super) fn published_rate(rate: Share, in_work: Count, eligible: Count) -> Op
 }
 
 /// The cost per additional outcome and its interval, from the published
-/// effect and matched count.
+/// effect and matched count, by the pipeline's own rule
+/// (`contract::formulas::value::cost_interval`), each sum rounded for
+/// display.
 fn cost(funding: Option<i64>, att: Effect, matched: Count) -> CostPerOutcome {
     let Some(funding) = funding else {
         return CostPerOutcome::NoFunding;
@@ -26,18 +27,21 @@ fn cost(funding: Option<i64>, att: Effect, matched: Count) -> CostPerOutcome {
     let Some([value, low, high]) = att.published() else {
         return CostPerOutcome::Suppressed;
     };
-    match att.significance() {
-        Some(Significance::Above) => match Money::cost(funding, value, matched) {
-            Some(cost) => CostPerOutcome::Shown {
-                cost,
-                low: Money::cost(funding, high, matched),
-                high: Money::cost(funding, low, matched),
-            },
-            None => CostPerOutcome::NotSignificant,
+    let interval = cost_interval(
+        funding as f64,
+        value,
+        low,
+        high,
+        matched.value().unwrap_or_default(),
+    );
+    match (interval.cost, interval.low) {
+        (Some(cost), _) => CostPerOutcome::Shown {
+            cost: Money::cost(cost),
+            low: interval.low.map(Money::cost),
+            high: interval.high.map(Money::cost),
         },
-        _ if high > 0.0 => Money::cost(funding, high, matched)
-            .map_or(CostPerOutcome::NotSignificant, CostPerOutcome::AtLeast),
-        _ => CostPerOutcome::NotSignificant,
+        (None, Some(low)) => CostPerOutcome::AtLeast(Money::cost(low)),
+        (None, None) => CostPerOutcome::NotSignificant,
     }
 }
 
