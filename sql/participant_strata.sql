@@ -2,8 +2,8 @@
 -- programme (dimension 'all', value 'all') and within each subgroup of
 -- subgroup_outcomes, in one pass: each participant counts once under every
 -- dimension. The estimators in the pipeline match these against
--- comparison_strata (matching.rs, summed over areas) and weigh the areas'
--- deviations (areas.rs).
+-- comparison_strata (estimators/matching.rs, summed over areas) and weigh the areas'
+-- deviations (estimators/between_areas.rs).
 WITH dimensions (dimension) AS (
     VALUES ('all'), ('condition'), ('referral_source'), ('age_band'), ('sex'), ('imd_quintile')
 ),

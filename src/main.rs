@@ -223,7 +223,9 @@ async fn dispatch(command: Command) -> Result<()> {
             addr,
             access,
         } => commands::serve::serve(&evidence, data.as_deref(), addr, &access).await,
-        Command::DisclosureAudit { evidence } => commands::audit::disclosure_audit(&evidence).await,
+        Command::DisclosureAudit { evidence } => {
+            commands::disclosure_audit::disclosure_audit(&evidence).await
+        }
         Command::User(UserCommand::Add {
             name,
             role,

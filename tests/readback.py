@@ -48,11 +48,16 @@ db.sql(
 db.sql(f"CREATE VIEW area_programmes AS SELECT * FROM {table('area_programmes')}")
 db.sql(f"CREATE VIEW areas AS SELECT * FROM {table('areas')}")
 
-# Every output table is readable and has rows.
-for name in ["programme_outcomes", "site_outcomes", "subgroup_outcomes", "fit_note_monthly", "fit_note_did",
-             "fit_note_areas", "fit_note_group_time", "fit_note_event_study", "data_quality"]:
+# Every output table run.json lists is readable and has rows.
+import json
+
+with open(f"{evidence}/run.json") as manifest:
+    written = [o["table"] for o in json.load(manifest)["outputs"]]
+for name in written:
     if rows(f"SELECT count(*) FROM {out(name)}")[0][0] == 0:
         problems.append(f"{name} is empty")
+if len(written) < 6:
+    problems.append(f"run.json lists only {written}")
 
 # fit_note_monthly, recomputed.
 expected = {

@@ -178,19 +178,4 @@ mod tests {
         assert_eq!(headline_of("WorkWell"), Outcome::InWork6m);
         assert_eq!(headline_of("A programme not listed"), Outcome::InWork6m);
     }
-
-    #[test]
-    fn the_metric_query_writes_every_outcomes_columns() {
-        let sql = crate::metrics::METRIC_QUERIES
-            .iter()
-            .find(|q| q.name == "outcome_strata")
-            .expect("sql/outcome_strata.sql is a metric query")
-            .sql;
-        for outcome in Outcome::ALL {
-            for part in ["eligible", "total", "squares", "engaged"] {
-                let column = format!("AS {}", outcome.column(part));
-                assert!(sql.contains(&column), "outcome_strata has no `{column}`");
-            }
-        }
-    }
 }

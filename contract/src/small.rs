@@ -2,6 +2,7 @@
 //! into memory), whatever Arrow type the engine chose for them.
 
 use crate::error::{ContractError, Result};
+use crate::metrics::Kind;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type};
@@ -10,6 +11,9 @@ use datafusion::arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type}
 pub struct SmallResult {
     batch: RecordBatch,
     what: String,
+    /// The metric view it came from: only its declared columns may be read,
+    /// each as its declared kind (`crate::metrics`).
+    view: Option<String>,
 }
 
 impl SmallResult {
@@ -22,16 +26,50 @@ impl SmallResult {
         })?;
         let batch = concat_batches(&schema, batches)
             .map_err(|e| ContractError::Invalid(format!("{what}: {e}")))?;
-        Ok(SmallResult { batch, what })
+        Ok(SmallResult {
+            batch,
+            what,
+            view: None,
+        })
+    }
+
+    /// The collected rows of the metric view `view` (`SELECT * FROM view`):
+    /// reading a column it does not declare, or as another kind, is an error.
+    pub fn of_view(batches: &[RecordBatch], view: &str) -> Result<Self> {
+        let mut result = SmallResult::new(batches, format!("sql/{view}.sql"))?;
+        result.view = Some(view.to_string());
+        Ok(result)
+    }
+
+    /// That `name` may be read as one of `kinds`.
+    fn declared(&self, name: &str, kinds: &[Kind]) -> Result<()> {
+        let Some(view) = &self.view else {
+            return Ok(());
+        };
+        match crate::metrics::declared(view, name) {
+            Some(kind) if kinds.contains(&kind) => Ok(()),
+            Some(kind) => Err(ContractError::Invalid(format!(
+                "{}: column `{name}` is declared as {kind:?} in contract::metrics but read as {kinds:?}",
+                self.what
+            ))),
+            None => Err(ContractError::Invalid(format!(
+                "{}: column `{name}` is read but not declared in contract::metrics; declare it there",
+                self.what
+            ))),
+        }
     }
 
     pub fn num_rows(&self) -> usize {
         self.batch.num_rows()
     }
 
-    /// Whether the result has a column `name`.
+    /// Whether the result has a column `name` (for a metric view: declares
+    /// one).
     pub fn has_column(&self, name: &str) -> bool {
-        self.batch.column_by_name(name).is_some()
+        match &self.view {
+            Some(view) => crate::metrics::declared(view, name).is_some(),
+            None => self.batch.column_by_name(name).is_some(),
+        }
     }
 
     fn column_as(&self, name: &str, to: &DataType) -> Result<std::sync::Arc<dyn Array>> {
@@ -44,6 +82,7 @@ impl SmallResult {
     }
 
     pub fn ints(&self, name: &str) -> Result<Vec<Option<i64>>> {
+        self.declared(name, &[Kind::Int, Kind::Count])?;
         let a = self.column_as(name, &DataType::Int64)?;
         Ok(a.as_primitive::<Int64Type>().iter().collect())
     }
@@ -52,6 +91,7 @@ impl SmallResult {
     /// negative count is a metric query's bug (an unguarded outer join, a
     /// sum that should have been a count), never something to read as 0.
     pub fn counts(&self, name: &str) -> Result<Vec<u64>> {
+        self.declared(name, &[Kind::Count])?;
         self.ints(name)?
             .into_iter()
             .enumerate()
@@ -68,22 +108,26 @@ impl SmallResult {
     }
 
     pub fn floats(&self, name: &str) -> Result<Vec<Option<f64>>> {
+        self.declared(name, &[Kind::Float])?;
         let a = self.column_as(name, &DataType::Float64)?;
         Ok(a.as_primitive::<Float64Type>().iter().collect())
     }
 
     /// Dates as days since 1970-01-01 (Arrow's `date32`; see [`date32`]).
     pub fn dates(&self, name: &str) -> Result<Vec<Option<i32>>> {
+        self.declared(name, &[Kind::Date])?;
         let a = self.column_as(name, &DataType::Date32)?;
         Ok(a.as_primitive::<Date32Type>().iter().collect())
     }
 
     pub fn bools(&self, name: &str) -> Result<Vec<Option<bool>>> {
+        self.declared(name, &[Kind::Bool])?;
         let a = self.column_as(name, &DataType::Boolean)?;
         Ok(a.as_boolean().iter().collect())
     }
 
     pub fn strings(&self, name: &str) -> Result<Vec<Option<String>>> {
+        self.declared(name, &[Kind::Text])?;
         let a = self.column_as(name, &DataType::Utf8)?;
         Ok(a.as_string::<i32>()
             .iter()
@@ -109,6 +153,32 @@ mod tests {
         let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, true)]));
         let batch = RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(values))]).unwrap();
         SmallResult::new(&[batch], "view `v`").unwrap()
+    }
+
+    #[test]
+    fn a_metric_views_columns_are_read_only_as_declared() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("eligible", DataType::Int64, true),
+            Field::new("area_id", DataType::Int64, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from(vec![Some(4)])),
+                Arc::new(Int64Array::from(vec![Some(1)])),
+            ],
+        )
+        .unwrap();
+        let r = SmallResult::of_view(&[batch], "comparison_strata").unwrap();
+        assert_eq!(r.counts("eligible").unwrap(), [4]);
+        let e = r.floats("eligible").unwrap_err();
+        assert!(e.to_string().contains("declared as Count"), "{e}");
+        let e = r.counts("in_work").unwrap_err();
+        assert!(
+            e.to_string().contains("not declared in contract::metrics"),
+            "{e}"
+        );
+        assert!(!r.has_column("participants"));
     }
 
     #[test]

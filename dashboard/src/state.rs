@@ -1,8 +1,8 @@
 //! The app's state: the evidence root, and its published (disclosure-
 //! controlled) figures, re-read when the root is republished.
 
-use crate::analysts::audit::AuditLog;
 use crate::analysts::engine::{Engine, QueryLimits};
+use crate::analysts::query_log::AuditLog;
 use crate::analysts::saved::SavedQueries;
 use crate::auth::{Auth, UsersFile};
 use crate::disclosure::{self, Published};

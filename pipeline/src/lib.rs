@@ -3,17 +3,14 @@
 //! table with DataFusion, and publish the evidence root.
 //!
 //! Data flows one way: [`load`] → [`validate`] → the metric views (the SQL
-//! in `sql/`, registered by `contract::metrics`) and [`evaluate`] (the
-//! estimators) → [`write`]. [`run::run`] is the whole job. This crate knows
+//! in `sql/`, registered by `contract::metrics`) and [`evaluate`] (one
+//! module per output, applying [`estimators`]) → [`write`]. [`run::run`] is the whole job. This crate knows
 //! nothing about HTTP, HTML or terminals.
 
-pub mod areas;
-pub mod case_mix;
-pub mod effect;
 pub mod error;
+pub mod estimators;
 pub mod evaluate;
 pub mod load;
-pub mod matching;
 pub mod run;
 pub mod validate;
 

@@ -238,20 +238,8 @@ impl Run<'_> {
         progress.step(4, STEPS, "writing the evidence root");
         let t = Instant::now();
         let tables = Tables {
-            programme_outcomes: evaluation.programme_outcomes,
-            site_outcomes: evaluation.site_outcomes,
-            site_funnels: evaluation.site_funnels,
-            site_quarters: evaluation.site_quarters,
-            subgroup_outcomes: evaluation.subgroup_outcomes,
-            fit_note_monthly: evaluation.fit_note_monthly,
-            fit_note_did: evaluation.fit_note_did,
-            fit_note_trend: evaluation.fit_note_trend,
-            fit_note_areas: evaluation.fit_note_areas,
-            fit_note_group_time: evaluation.fit_note_group_time,
-            fit_note_event_study: evaluation.fit_note_event_study,
-            balance: evaluation.balance,
-            outcome_effects: evaluation.outcome_effects,
             data_quality,
+            ..evaluation.tables
         };
         write_tables(ctx, staging, &tables, run_id).await?;
         // The analysts' cohort: record-level, exact, never read by the

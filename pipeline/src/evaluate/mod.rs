@@ -20,11 +20,7 @@ use crate::error::Result;
 use contract::QueryContext;
 use contract::inputs::PROGRAMMES;
 use contract::manifest::CohortSize;
-use contract::outputs::{
-    Balance, FitNoteArea, FitNoteDid, FitNoteEventStudy, FitNoteGroupTime, FitNoteMonthly,
-    FitNoteTrend, OutcomeEffect, ProgrammeOutcome, SiteFunnel, SiteOutcome, SiteQuarter,
-    SubgroupOutcome,
-};
+use contract::outputs::Tables;
 use contract::small::SmallResult;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
@@ -42,7 +38,7 @@ async fn query(ctx: &SessionContext, view: &str) -> Result<SmallResult> {
     if batches.is_empty() {
         batches.push(RecordBatch::new_empty(schema));
     }
-    Ok(SmallResult::new(&batches, what)?)
+    Ok(SmallResult::of_view(&batches, view)?)
 }
 
 /// A vocabulary value a metric view wrote, or an error naming the view and
@@ -80,23 +76,11 @@ fn rate(in_work_6m: u64, eligible: u64) -> [Option<f64>; 3] {
     ]
 }
 
-/// The outputs computed from the metric views (all but `data_quality`,
-/// which validation produces).
+/// The outputs computed from the metric views: every table of the evidence
+/// root but `data_quality`, which validation produces (left empty here).
 pub struct Evaluation {
     pub cohort: CohortSize,
-    pub programme_outcomes: Vec<ProgrammeOutcome>,
-    pub site_outcomes: Vec<SiteOutcome>,
-    pub site_funnels: Vec<SiteFunnel>,
-    pub site_quarters: Vec<SiteQuarter>,
-    pub subgroup_outcomes: Vec<SubgroupOutcome>,
-    pub fit_note_monthly: Vec<FitNoteMonthly>,
-    pub fit_note_did: Vec<FitNoteDid>,
-    pub fit_note_trend: Vec<FitNoteTrend>,
-    pub fit_note_areas: Vec<FitNoteArea>,
-    pub fit_note_group_time: Vec<FitNoteGroupTime>,
-    pub fit_note_event_study: Vec<FitNoteEventStudy>,
-    pub balance: Vec<Balance>,
-    pub outcome_effects: Vec<OutcomeEffect>,
+    pub tables: Tables,
     /// What the data cannot support yet, in plain English (for the manifest).
     pub warnings: Vec<String>,
 }
@@ -134,19 +118,22 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
     let cohort = coverage::cohort_size(ctx).await?;
     Ok(Evaluation {
         cohort,
-        programme_outcomes,
-        site_outcomes: sites.outcomes,
-        site_funnels: sites.funnels,
-        site_quarters: sites.quarters,
-        subgroup_outcomes,
-        fit_note_monthly,
-        fit_note_did,
-        fit_note_trend,
-        fit_note_areas,
-        fit_note_group_time,
-        fit_note_event_study,
-        balance,
-        outcome_effects,
+        tables: Tables {
+            programme_outcomes,
+            site_outcomes: sites.outcomes,
+            site_funnels: sites.funnels,
+            site_quarters: sites.quarters,
+            subgroup_outcomes,
+            fit_note_monthly,
+            fit_note_did,
+            fit_note_trend,
+            fit_note_areas,
+            fit_note_group_time,
+            fit_note_event_study,
+            balance,
+            outcome_effects,
+            data_quality: Vec::new(),
+        },
         warnings,
     })
 }

@@ -3,8 +3,8 @@
 
 use super::strata::{Comparison, Group, GroupKey, headline_effects};
 use super::{programme_order, query, rate};
-use crate::effect::Effect;
 use crate::error::Result;
+use crate::estimators::effect::Effect;
 use contract::formulas::evalue::att_e_values;
 use contract::formulas::multiplicity::holm;
 use contract::formulas::value::{CostInterval, cost_interval, outcomes_per_million, per_engaged};

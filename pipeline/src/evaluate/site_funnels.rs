@@ -1,11 +1,11 @@
 //! Fair site comparison: each site's case-mix adjusted rate
-//! (`crate::case_mix`, `contract::formulas::funnel::adjusted_site`) and its
+//! (`crate::estimators::case_mix`, `contract::formulas::funnel::adjusted_site`) and its
 //! own matched effect, each against its programme's on a funnel whose
 //! limits widen by the spread between sites beyond chance
 //! (`contract::formulas::overdispersion`, Spiegelhalter 2005).
 
 use super::strata::{Comparison, Group};
-use crate::case_mix::{CaseMixCell, expected_rates};
+use crate::estimators::case_mix::{CaseMixCell, expected_rates};
 use contract::formulas::funnel::{adjusted_limits, adjusted_site, funnel_flag};
 use contract::formulas::overdispersion::{FEWEST_SITES, SpreadRule, additive_limits, spread_rules};
 use contract::outputs::{SiteFunnel, SiteOutcome};

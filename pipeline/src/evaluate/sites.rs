@@ -7,8 +7,8 @@
 use super::site_funnels::site_funnels;
 use super::strata::{Comparison, Group, GroupKey};
 use super::{programme_order, query, rate};
-use crate::effect::Effect;
 use crate::error::Result;
+use crate::estimators::effect::Effect;
 use contract::formulas::att::site_minimum_detectable_effect;
 use contract::formulas::funnel::{Z_95, Z_998, control_limits, funnel_flag};
 use contract::formulas::trend::{consecutive_quarters, trend};

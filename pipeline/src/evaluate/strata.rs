@@ -4,10 +4,12 @@
 //! `sql/participant_strata.sql`.
 
 use super::{parse, programme_order, query};
-use crate::areas::AreaCell;
-use crate::effect::{AreaVariance, Cells, Effect, estimate, estimate_with};
 use crate::error::Result;
-use crate::matching::{MatchedComparison, OutcomeKind, StratumCounts, coarsened_exact_match_of};
+use crate::estimators::between_areas::AreaCell;
+use crate::estimators::effect::{AreaVariance, Cells, Effect, estimate, estimate_with};
+use crate::estimators::matching::{
+    MatchedComparison, OutcomeKind, StratumCounts, coarsened_exact_match_of,
+};
 use contract::outcomes::{Outcome, Unit};
 use contract::small::SmallResult;
 use contract::vocabulary::{Arm, Dimension};
@@ -273,7 +275,7 @@ impl Group {
             .collect()
     }
 
-    /// The group's effect (`crate::effect::estimate`).
+    /// The group's effect (`crate::estimators::effect::estimate`).
     pub fn effect(&self, comparison: &Comparison, programme: Option<AreaVariance>) -> Effect {
         estimate(&self.cells(comparison), programme)
     }
@@ -282,7 +284,7 @@ impl Group {
 /// Each programme's headline effect, with its own τ̂² (and the
 /// placebo-in-space p-value); where a programme's areas are too few to
 /// estimate one, with τ̂² pooled over every programme's own moments
-/// (`crate::areas::pooled_tau2`), summed in the order `groups` come in.
+/// (`crate::estimators::between_areas::pooled_tau2`), summed in the order `groups` come in.
 pub fn headline_effects<'a, K: Ord>(
     groups: impl IntoIterator<Item = (K, &'a Group)>,
     comparison: &Comparison,
@@ -298,7 +300,9 @@ pub fn headline_effects<'a, K: Ord>(
         .iter()
         .any(|(_, _, e)| e.between.tau2.is_none())
         .then(|| {
-            crate::areas::pooled_tau2(&own.iter().map(|(_, _, e)| &e.between).collect::<Vec<_>>())
+            crate::estimators::between_areas::pooled_tau2(
+                &own.iter().map(|(_, _, e)| &e.between).collect::<Vec<_>>(),
+            )
         })
         .flatten();
     own.into_iter()

@@ -4,7 +4,7 @@
 
 use super::rate;
 use super::strata::{Comparison, Group, GroupKey};
-use crate::effect::Effect;
+use crate::estimators::effect::Effect;
 use contract::formulas::multiplicity::benjamini_hochberg;
 use contract::outputs::SubgroupOutcome;
 use contract::vocabulary::Dimension;

@@ -1,14 +1,14 @@
 //! The estimator-level coverage study: area-level counts simulated directly
 //! (no pipeline), many replications per design, through the estimator the
-//! pipeline uses (`pipeline::effect::estimate`). Each design has programme
+//! pipeline uses (`pipeline::estimators::effect::estimate`). Each design has programme
 //! areas and 12 comparison areas whose shocks move everyone's chance of
 //! being in work alike, four matching strata with different base rates and
 //! different participant and comparison mixes, and a planted effect of 5
 //! points. VALIDATION.md records the same study's figures.
 
-use pipeline::areas::AreaCell;
-use pipeline::effect::{Cells, estimate};
-use pipeline::matching::StratumCounts;
+use pipeline::estimators::between_areas::AreaCell;
+use pipeline::estimators::effect::{Cells, estimate};
+use pipeline::estimators::matching::StratumCounts;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Binomial, Distribution, Normal};
 use rand_pcg::Pcg64Mcg;

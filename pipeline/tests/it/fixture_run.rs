@@ -45,6 +45,15 @@ async fn write_dataset(root: &Path) {
     .collect()
     .await
     .unwrap();
+    // a3 runs WorkWell and no one was referred there: a site with no
+    // eligible participants (CONTRACT.md) keeps its row, with no rate, no
+    // limits, `within` and no adjusted or effect flag.
+    for sql in [
+        "INSERT INTO areas VALUES ('a3', 'Area Three', 'North East')",
+        "INSERT INTO area_programmes VALUES ('a3', 'WorkWell', DATE '2025-01-01', NULL)",
+    ] {
+        ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    }
     for table in [
         "areas",
         "area_programmes",
@@ -126,7 +135,7 @@ async fn estimators_on_the_hand_worked_fixture() {
     // comparison person, so it takes c(1 − c) = 2/9 at the matched rate; V =
     // (2/3)²/4 + (1/3)²·2/9 = 11/81, and the within-area se² = (2/3)(1/3)/3 +
     // 11/81 = 17/81 (se 0.458123).
-    // The areas (pipeline::areas): site a1 d = 1/2 − 0.5 = 0 and a2 d = 1 − 0
+    // The areas (pipeline::estimators::between_areas): site a1 d = 1/2 − 0.5 = 0 and a2 d = 1 − 0
     // = 1 around d̄ = 1/3, w = (2/3, 1/3). Each site's chance part uses the
     // participants' variance within their stratum: A holds p1, p2 (1 of 2:
     // 1/4), B holds p3 (1 of 1: 0), so σ² = 2·(1/4)/2² = 1/8 for a1 and 0
@@ -138,7 +147,7 @@ async fn estimators_on_the_hand_worked_fixture() {
     // deviate by 0 with binomial part 0 and coefficient 0 (each area alone
     // in its strata); the Inactivity Trailblazer's one site deviates by 0
     // with null 0 and coefficient 1 − 2 + 1 = 0. Pooled over the programmes
-    // (pipeline::areas::pooled_tau2): τ̂² = (145/648)/(10/9) = 29/144 on
+    // (pipeline::estimators::between_areas::pooled_tau2): τ̂² = (145/648)/(10/9) = 29/144 on
     // 5 areas − 3 means = 2 df; ω = (2/3, 1/3), S = 10/9, A = τ̂²S =
     // 0.223765; Satterthwaite df = (17/81 + A)² / (A²/2) = 7.511153.
     // Inactivity Trailblazer: p3 only, 0/1, matched to c4 (0/1): att 0, no
@@ -241,6 +250,22 @@ async fn estimators_on_the_hand_worked_fixture() {
         ])
     );
 
+    let empty = query(
+        &evidence,
+        "site_outcomes.parquet",
+        "SELECT participants, eligible, rate, target_rate IS NOT NULL, limit998_low, funnel_flag, \
+         expected_rate, adjusted_rate, adjusted_flag, att, effect_flag, mde \
+         FROM t WHERE area_id = 'a3'",
+    )
+    .await;
+    assert_eq!(
+        empty,
+        vec![row(&[
+            "0", "0", "NULL", "true", "NULL", "within", "NULL", "NULL", "NULL", "NULL", "NULL",
+            "NULL"
+        ])]
+    );
+
     // The pooled cells for WorkWell (12 months before its earliest start,
     // 2025-01-01, and after): programme 0/2 → 1/1, comparison 1/1 → 2/6.
     // The staggered DiD needs a comparison area with notes in a cohort's base
@@ -267,8 +292,9 @@ async fn estimators_on_the_hand_worked_fixture() {
                 "0",
                 "0"
             ]),
+            // a1 and a3 are clean (a3 has no notes, so it adds nothing else).
             row(&[
-                "WorkWell", "0.0", "1.0", "1.0", "0.333333", "NULL", "0", "1"
+                "WorkWell", "0.0", "1.0", "1.0", "0.333333", "NULL", "0", "2"
             ]),
         ]
     );

@@ -149,8 +149,6 @@ fn evidence_of(people: &[Person]) -> Evidence {
                 }
             })
             .collect(),
-        site_funnels: Vec::new(),
-        site_quarters: Vec::new(),
         subgroup_outcomes: subgroups
             .iter()
             .map(|(&(p, dimension, v), c)| {
@@ -183,15 +181,7 @@ fn evidence_of(people: &[Person]) -> Evidence {
                 }
             })
             .collect(),
-        fit_note_monthly: vec![],
-        fit_note_did: vec![],
-        fit_note_trend: vec![],
-        fit_note_areas: vec![],
-        fit_note_group_time: vec![],
-        fit_note_event_study: vec![],
-        balance: vec![],
-        outcome_effects: vec![],
-        data_quality: vec![],
+        ..Tables::default()
     };
     let mut evidence = Evidence {
         manifest: manifest(),

@@ -14,7 +14,7 @@ pub async fn disclosure_audit(evidence: &str) -> Result<()> {
         .await
         .with_context(|| format!("reading the evidence root {evidence}"))?;
     let tables = dashboard::presentation::tables::names();
-    let audits = dashboard::audit::audit(&exact, tables);
+    let audits = dashboard::disclosure_audit::audit(&exact, tables);
     println!(
         "{:<20} {:>10} {:>28}",
         "table", "rows", "rows pinned to one exact pair"

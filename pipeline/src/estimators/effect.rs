@@ -1,13 +1,15 @@
 //! A matched comparison's effect with everything the outputs carry about
 //! it, from counts by area and stratum: coarsened exact matching for the
-//! point estimate, the areas' variance (`crate::areas`), the interval
+//! point estimate, the areas' variance (`crate::estimators::between_areas`), the interval
 //! (`contract::formulas::att`), p-values and the minimum detectable effect.
 //! The pipeline calls it with the counts of `sql/participant_strata.sql` and
 //! `sql/comparison_strata.sql`; the coverage study calls it with simulated
 //! counts.
 
-use crate::areas::{AreaCell, BetweenAreas, between_areas};
-use crate::matching::{MatchedComparison, OutcomeKind, StratumCounts, coarsened_exact_match_of};
+use crate::estimators::between_areas::{AreaCell, BetweenAreas, between_areas};
+use crate::estimators::matching::{
+    MatchedComparison, OutcomeKind, StratumCounts, coarsened_exact_match_of,
+};
 use contract::formulas::att::{AttParts, minimum_detectable_effect_of_variance};
 use contract::formulas::multiplicity::p_value;
 
@@ -25,7 +27,7 @@ pub struct Cells {
     pub kind: OutcomeKind,
 }
 
-pub use crate::areas::AreaVariance;
+pub use crate::estimators::between_areas::AreaVariance;
 
 #[derive(Debug, Clone, Default)]
 pub struct Effect {

@@ -88,7 +88,7 @@ pub struct MatchedComparison {
     /// √(p(1−p)/n + comparison_variance): the binomial-only standard error.
     pub att_se: Option<f64>,
     /// The interval from the people alone (no areas), at z = 1.96
-    /// (`contract::formulas::att`); `crate::effect` adds the areas.
+    /// (`contract::formulas::att`); `crate::estimators::effect` adds the areas.
     pub att_low: Option<f64>,
     pub att_high: Option<f64>,
 }

@@ -1,0 +1,131 @@
+//! Hand-worked checks of the between-area variance and the placebo-in-space
+//! test, CONTRACT.md's worked example among them.
+
+use super::*;
+
+fn cell(area: usize, stratum: usize, eligible: u64, total: u64) -> AreaCell {
+    AreaCell {
+        area,
+        stratum,
+        counts: StratumCounts::proportion(eligible, total),
+    }
+}
+
+#[test]
+fn combinations_enumerate_and_thin_evenly() {
+    assert_eq!(combinations(4, 2, 100).len(), 6);
+    assert_eq!(combinations(4, 2, 100)[5], vec![2, 3]);
+    let thinned = combinations(20, 10, 1000);
+    assert!(
+        thinned.len() <= 1000 && thinned.len() > 900,
+        "{}",
+        thinned.len()
+    );
+}
+
+/// Two programme areas and two comparison areas, one stratum, worked by
+/// hand. Comparison: 60/100 and 40/100, pooled c = 0.5; deviations
+/// e = ±0.1, each with binomial part 0.5·0.5·0.5/100 = 0.00125 and
+/// coefficient g = (1 − 0.5)² + 0.5² = 0.5. Programme areas: 70/100 and
+/// 50/100, p̄ = 0.6, w = ½ each, d = 0.2 and 0.0 around d̄ = 0.1; each
+/// (d − d̄)² = 0.01, binomial part 0.6·0.4/100·(1 − 1) + ¼·0.0024·2 =
+/// 0.0012, coefficient 1 − 1 + ½ = ½.
+/// τ̂² = (2·(0.01 − 0.0012) + 2·(0.01 − 0.00125)) / (½ + ½ + ½ + ½)
+///    = (0.0176 + 0.0175)/2 = 0.01755.
+/// S = ¼ + ¼ + ω² + ω² with ω = ½ each: 1.0.
+#[test]
+fn hand_worked_example() {
+    let treated = [cell(0, 0, 100, 70), cell(1, 0, 100, 50)];
+    let comparison = [cell(0, 0, 100, 60), cell(1, 0, 100, 40)];
+    let b = between_areas(&treated, 2, &comparison, 2, 1);
+    assert_eq!((b.treated_areas, b.comparison_areas), (2, 2));
+    assert!((b.tau2.unwrap() - 0.017_55).abs() < 1e-9, "{:?}", b.tau2);
+    assert!((b.weight - 1.0).abs() < 1e-12);
+    assert_eq!(b.tau2_df, 2.0);
+    // Not more comparison areas than programme areas: no placebo test.
+    assert_eq!(b.randomisation_p(2.0), None);
+}
+
+/// CONTRACT.md's worked example of τ̂², step by step (two strata, two
+/// programme areas of unequal size, three comparison areas): every
+/// intermediate figure is in the contract's text, and an independent
+/// implementation of that text (not of this code) gave the same.
+#[test]
+fn the_contracts_worked_example() {
+    let treated = [
+        cell(0, 0, 40, 12),
+        cell(0, 1, 10, 1),
+        cell(1, 0, 20, 14),
+        cell(1, 1, 40, 16),
+    ];
+    let comparison = [
+        cell(0, 0, 50, 25),
+        cell(0, 1, 50, 13),
+        cell(1, 0, 30, 12),
+        cell(1, 1, 20, 2),
+        cell(2, 0, 20, 3),
+        cell(2, 1, 30, 3),
+    ];
+    let b = between_areas(&treated, 2, &comparison, 3, 2);
+    let close = |a: f64, b: f64| (a - b).abs() < 5e-7;
+    assert!(close(b.moments.programme.0, 0.054_387_7), "{:?}", b.moments);
+    assert!(close(b.moments.programme.1, 1.008_264_5), "{:?}", b.moments);
+    assert!(
+        close(b.moments.comparison.0, 0.024_322_5),
+        "{:?}",
+        b.moments
+    );
+    assert!(close(b.moments.comparison.1, 2.085_4), "{:?}", b.moments);
+    assert!(close(b.tau2.unwrap(), 0.025_442_4), "{:?}", b.tau2);
+    assert_eq!(b.tau2_df, 3.0);
+    assert!(close(
+        b.comparison_weight,
+        0.25 + 0.254_545_5_f64.powi(2) + 0.245_454_5_f64.powi(2)
+    ));
+    assert!(close(b.weight, 0.879_173_6), "{}", b.weight);
+    assert!(close(b.variance().unwrap(), 0.022_368_3));
+}
+
+#[test]
+fn identical_areas_have_no_between_area_variance() {
+    let treated: Vec<_> = (0..3).map(|a| cell(a, 0, 400, 200)).collect();
+    let comparison: Vec<_> = (0..6).map(|b| cell(b, 0, 400, 200)).collect();
+    let b = between_areas(&treated, 3, &comparison, 6, 1);
+    assert_eq!(b.tau2, Some(0.0));
+    let (df, critical) = satterthwaite(0.0004, b.variance().unwrap(), b.tau2_df);
+    assert_eq!(df, f64::INFINITY);
+    assert!((critical - 1.959_964).abs() < 1e-6);
+    // 20 sets of 3 from 6, all with no deviation: p = 21/21 for no
+    // effect, 1/21 for any effect at all.
+    assert_eq!(b.randomisation_p(0.0), Some(1.0));
+    assert_eq!(b.randomisation_p(0.5), Some(1.0 / 21.0));
+}
+
+/// Pooling the hand-worked example with a second programme of two areas
+/// whose deviations match the null exactly (excess 0, coefficient ½ +
+/// ½): τ̂² = (0.0176 + 0 + 0.0175)/(1 + 1 + 1) = 0.0117, on
+/// 2 + 2 + 2 − 3 = 3 degrees of freedom; the comparison areas count once.
+#[test]
+fn pooled_over_programmes_counts_the_comparison_areas_once() {
+    let treated = [cell(0, 0, 100, 70), cell(1, 0, 100, 50)];
+    let comparison = [cell(0, 0, 100, 60), cell(1, 0, 100, 40)];
+    let one = between_areas(&treated, 2, &comparison, 2, 1);
+    assert!((one.moments.programme.0 - 0.0176).abs() < 1e-12);
+    assert!((one.moments.comparison.0 - 0.0175).abs() < 1e-12);
+    let mut two = one.clone();
+    two.moments.programme = (0.0, 1.0);
+    let pooled = pooled_tau2(&[&one, &two]).unwrap();
+    assert!((pooled.tau2 - 0.0351 / 3.0).abs() < 1e-12, "{pooled:?}");
+    assert_eq!(pooled.df, 3.0);
+    // Alone, the pooled value is the programme's own.
+    let alone = pooled_tau2(&[&one]).unwrap();
+    assert!((alone.tau2 - one.tau2.unwrap()).abs() < 1e-12);
+    assert_eq!(alone.df, one.tau2_df);
+}
+
+#[test]
+fn too_few_areas_cannot_estimate_it() {
+    let b = between_areas(&[cell(0, 0, 100, 50)], 1, &[cell(0, 0, 100, 40)], 1, 1);
+    assert_eq!(b.tau2, None);
+    assert_eq!(b.variance(), None);
+}

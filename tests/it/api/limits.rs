@@ -1,0 +1,118 @@
+//! The limits a query meets: its time, each user's concurrency, memory.
+
+use super::*;
+
+/// A slow query is cancelled at the limit while the server answers
+/// others; its place is let go; a user runs at most two queries at once,
+/// and the cap is per user; the audit log records the timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_query_is_cancelled_at_the_limit_while_others_are_answered() {
+    let f = fixture();
+    let api = Api::start();
+    // A slow query is cancelled at the limit (10 s here); meanwhile the
+    // server answers others; afterwards it is idle (the work really stopped).
+    let server_log = api.log.clone();
+    let before = started_so_far(&server_log);
+    let slow = {
+        let request = api.sql(
+            &f.analyst,
+            "SELECT sum(length(repeat(CAST(value AS VARCHAR), 20))) FROM range(2000000000)",
+        );
+        tokio::spawn(async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        })
+    };
+    started(&server_log, before + 1).await;
+    let quick = api
+        .http
+        .get(format!("{}/", api.url))
+        .bearer_auth(&f.commissioner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(quick.status(), StatusCode::OK);
+    let quick_api = api
+        .sql(&f.analyst, "SELECT count(*) AS n FROM areas")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(quick_api.status(), StatusCode::OK);
+    // Both were answered while the slow query was still running: an order
+    // of events, not a speed.
+    assert!(!slow.is_finished(), "others waited on the slow query");
+    let (status, body) = slow.await.unwrap();
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{body}");
+    assert!(body.contains("cancelled after 10 seconds"), "{body}");
+    // The cancelled query let go of its place: the same user can run two
+    // more at once below, which the cap would refuse were it still held.
+
+    // A user runs at most 2 queries at once: a third is told to wait.
+    let slow_sql = "SELECT sum(length(repeat(CAST(value AS VARCHAR), 20))) FROM range(2000000000)";
+    let before = started_so_far(&server_log);
+    let both: Vec<_> = (0..2)
+        .map(|_| {
+            let request = api.sql(&f.analyst, slow_sql);
+            tokio::spawn(async move { request.send().await.unwrap().status() })
+        })
+        .collect();
+    started(&server_log, before + 2).await;
+    let third = api.sql(&f.analyst, "SELECT 1").send().await.unwrap();
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = third.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("already have 2 queries running"),
+        "{body}"
+    );
+    // Another analyst is not held up by the first one's two: the cap is
+    // per user.
+    let other_user = api.sql(&f.second_analyst, "SELECT 1").send().await.unwrap();
+    assert_eq!(other_user.status(), StatusCode::OK, "the cap is per user");
+    for handle in both {
+        assert_eq!(handle.await.unwrap(), StatusCode::REQUEST_TIMEOUT);
+    }
+    assert_eq!(
+        api.sql(&f.analyst, "SELECT 1")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+
+    // The audit log records the timeout, at the limit.
+    let records = api.audit_records();
+    let timeout = records
+        .iter()
+        .find(|r| r["outcome"] == "timeout")
+        .expect("a timeout record");
+    assert_eq!(timeout["user"], "ana");
+    // Cancelled at the limit, not before it (the engine's own record).
+    assert!(timeout["ms"].as_u64().unwrap() >= 10_000, "{timeout}");
+    assert!(
+        timeout["sql"]
+            .as_str()
+            .unwrap()
+            .contains("range(2000000000)")
+    );
+}
+
+/// Over the memory pool (16 MiB here): a clear error, not a crash.
+#[tokio::test]
+async fn the_memory_pool_bounds_a_query() {
+    let f = fixture();
+    let api = Api::start();
+    // Over the memory pool (16 MiB here): a clear error, not a crash.
+    let big = api.sql(&f.analyst,
+        "SELECT count(*) FROM employment a JOIN employment b ON a.person_id = b.person_id AND a.month = b.month",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = big.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("16 MiB"), "{body}");
+}
