@@ -31,6 +31,11 @@
 --   in_work_before_6m: placebo_eligible and 'employed' in that month. The
 --             programme cannot have changed it: matched on what predicts
 --             work, its effect should be near zero.
+--   in_work_before_9m, _15m, _18m, _21m, _24m: 'employed' in the month 9,
+--             15, 18, 21 or 24 months before the index month, null without a
+--             row then: the negative controls (contract::outcomes::
+--             NegativeControl), outcomes the programme cannot have changed
+--             and the strata do not hold (they look back 3, 6 and 12 months).
 -- The secondary outcomes (contract::outcomes) are null where the data do not
 -- reach them (no employment row for the month, or for any month of the
 -- window), so that count(x) is each one's eligible count:
@@ -118,6 +123,11 @@ statuses AS (
         max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '3 months' AS DATE) THEN m.status END) AS before_3m,
         max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '6 months' AS DATE) THEN m.status END) AS before_6m,
         max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '12 months' AS DATE) THEN m.status END) AS before_12m,
+        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '9 months' AS DATE) THEN m.status END) AS before_9m,
+        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '15 months' AS DATE) THEN m.status END) AS before_15m,
+        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '18 months' AS DATE) THEN m.status END) AS before_18m,
+        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '21 months' AS DATE) THEN m.status END) AS before_21m,
+        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '24 months' AS DATE) THEN m.status END) AS before_24m,
         sum(CASE WHEN m.month < e.index_month AND m.status = 'employed' THEN 1 ELSE 0 END) AS months_employed_before,
         -- In whole pence, summed as integers: the same on any engine and
         -- in any order.
@@ -127,10 +137,14 @@ statuses AS (
     FROM index_events e
     JOIN employment m
         ON m.person_id = e.person_id
-        AND m.month >= CAST(e.index_month - INTERVAL '12 months' AS DATE)
-        AND (m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE)
+        AND ((m.month >= CAST(e.index_month - INTERVAL '12 months' AS DATE)
+                AND m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE))
             OR m.month = CAST(e.index_month + INTERVAL '18 months' AS DATE)
-            OR m.month = CAST(e.index_month + INTERVAL '24 months' AS DATE))
+            OR m.month = CAST(e.index_month + INTERVAL '24 months' AS DATE)
+            OR m.month = CAST(e.index_month - INTERVAL '15 months' AS DATE)
+            OR m.month = CAST(e.index_month - INTERVAL '18 months' AS DATE)
+            OR m.month = CAST(e.index_month - INTERVAL '21 months' AS DATE)
+            OR m.month = CAST(e.index_month - INTERVAL '24 months' AS DATE))
     GROUP BY e.arm, COALESCE(e.programme, ''), e.person_id, e.index_month
 ),
 prior_notes AS (
@@ -186,6 +200,11 @@ cohort_rows AS (
             AND s.outcome = 'employed') AS in_work_6m,
         s.before_6m IS NOT NULL AS placebo_eligible,
         (s.before_6m IS NOT NULL AND s.before_6m = 'employed') AS in_work_before_6m,
+        CASE WHEN s.before_9m IS NOT NULL THEN s.before_9m = 'employed' END AS in_work_before_9m,
+        CASE WHEN s.before_15m IS NOT NULL THEN s.before_15m = 'employed' END AS in_work_before_15m,
+        CASE WHEN s.before_18m IS NOT NULL THEN s.before_18m = 'employed' END AS in_work_before_18m,
+        CASE WHEN s.before_21m IS NOT NULL THEN s.before_21m = 'employed' END AS in_work_before_21m,
+        CASE WHEN s.before_24m IS NOT NULL THEN s.before_24m = 'employed' END AS in_work_before_24m,
         CASE WHEN s.after_3m IS NOT NULL THEN s.after_3m = 'employed' END AS in_work_3m,
         CASE WHEN s.after_12m IS NOT NULL THEN s.after_12m = 'employed' END AS in_work_12m,
         CASE WHEN s.after_18m IS NOT NULL THEN s.after_18m = 'employed' END AS in_work_18m,

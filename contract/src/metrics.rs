@@ -99,6 +99,20 @@ fn outcome_strata_columns() -> Vec<(String, Kind)> {
     columns
 }
 
+/// `negative_control_strata`: per control its two sums.
+fn negative_control_strata_columns() -> Vec<(String, Kind)> {
+    let mut columns: Vec<(String, Kind)> = ["arm", "programme", "area_id", "stratum"]
+        .into_iter()
+        .map(|c| (c.to_string(), Kind::Text))
+        .collect();
+    for control in crate::outcomes::NegativeControl::ALL {
+        for part in ["eligible", "total"] {
+            columns.push((control.column(part), Kind::Count));
+        }
+    }
+    columns
+}
+
 /// The metric queries in dependency order.
 pub const METRIC_QUERIES: &[MetricQuery] = &[
     metric!("comparison_areas", false),
@@ -132,6 +146,11 @@ pub const METRIC_QUERIES: &[MetricQuery] = &[
         "participants": Count, "eligible": Count, "in_work_6m": Count,
     ]),
     metric!("outcome_strata", false, outcome_strata_columns),
+    metric!(
+        "negative_control_strata",
+        false,
+        negative_control_strata_columns
+    ),
     metric!("analysis_cohort", false),
     metric!("balance_strata", false, [
         "arm": Text, "programme": Text, "stratum": Text, "region": Text, "imd_decile": Int,

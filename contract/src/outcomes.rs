@@ -96,6 +96,46 @@ impl Outcome {
     }
 }
 
+vocabulary::vocabulary! {
+    /// A negative control (`negative_controls.control`): an outcome the
+    /// programme cannot have changed, since it is measured before the
+    /// index month, and that the matching strata do not hold (they look
+    /// back 3, 6 and 12 months). Its true effect is zero, so what its
+    /// estimate shows beyond chance is the design's systematic error
+    /// (Schuemie et al. 2014), which `contract::formulas::calibration`
+    /// measures and corrects for.
+    NegativeControl {
+        InWorkBefore9m = "in_work_before_9m",
+        InWorkBefore15m = "in_work_before_15m",
+        InWorkBefore18m = "in_work_before_18m",
+        InWorkBefore21m = "in_work_before_21m",
+        InWorkBefore24m = "in_work_before_24m",
+    }
+}
+
+impl NegativeControl {
+    /// How many months before the index month it is measured.
+    pub fn months_before(self) -> u32 {
+        match self {
+            NegativeControl::InWorkBefore9m => 9,
+            NegativeControl::InWorkBefore15m => 15,
+            NegativeControl::InWorkBefore18m => 18,
+            NegativeControl::InWorkBefore21m => 21,
+            NegativeControl::InWorkBefore24m => 24,
+        }
+    }
+
+    /// Plain words for a page.
+    pub fn label(self) -> String {
+        format!("In work {} months before referral", self.months_before())
+    }
+
+    /// The metric query's column for `part` (`eligible`, `total`).
+    pub fn column(self, part: &str) -> String {
+        format!("{}_{part}", self.as_str())
+    }
+}
+
 /// One programme's pre-declared headline outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Headline {

@@ -9,6 +9,8 @@
 
 pub mod att;
 pub mod balance;
+pub mod calibration;
+pub mod diagnostics;
 pub mod did;
 pub mod evalue;
 pub mod fit_note_effects;

@@ -228,6 +228,7 @@ macro_rules! vocabulary_cell {
 }
 
 vocabulary_cell!(
+    crate::outcomes::NegativeControl,
     crate::outcomes::Outcome,
     crate::outcomes::Role,
     crate::outcomes::Unit,

@@ -8,10 +8,12 @@
 //! it): the writer and every reader pick it up.
 
 mod cell;
+mod negative_controls;
 mod sites;
 mod tables;
 
 pub use cell::{Cell, days};
+pub use negative_controls::*;
 pub use sites::*;
 pub use tables::*;
 
@@ -150,6 +152,7 @@ evidence_tables! {
     fit_note_event_study: FitNoteEventStudy,
     balance: Balance,
     outcome_effects: OutcomeEffect,
+    negative_controls: NegativeControlEffect,
     data_quality: DataQuality,
 }
 

@@ -73,6 +73,22 @@ output_table! {
         pub placebo_att_high: Option<f64>,
         pub placebo_att_area_variance: Option<f64>,
         pub placebo_between_area_df: Option<f64>,
+        /// The systematic error distribution N(μ, σ²) fitted to the
+        /// programme's negative controls (`negative_controls`), how many it
+        /// rests on, and its expected absolute error.
+        pub systematic_error_mean: Option<f64>,
+        pub systematic_error_sd: Option<f64>,
+        pub systematic_error_controls: u64,
+        pub expected_systematic_error: Option<f64>,
+        /// The ATT's interval and p-value calibrated for that error
+        /// (att − μ ± t·√(σ² + se²)).
+        pub att_calibrated_low: Option<f64>,
+        pub att_calibrated_high: Option<f64>,
+        pub att_calibrated_p: Option<f64>,
+        /// `pass` or `fail`; the failed checks, `; `-separated, each
+        /// `name: why` (`contract::formulas::diagnostics`).
+        pub diagnostics: Option<String>,
+        pub diagnostics_failed: Option<String>,
         /// Share of the matched participants who engaged (any referral to
         /// the programme with `engaged`), and Bloom's (1984) effect on
         /// those who engaged: the ATT and its limits divided by that share
@@ -150,6 +166,15 @@ impl ProgrammeOutcome {
             placebo_att_high: None,
             placebo_att_area_variance: None,
             placebo_between_area_df: None,
+            systematic_error_mean: None,
+            systematic_error_sd: None,
+            systematic_error_controls: 0,
+            expected_systematic_error: None,
+            att_calibrated_low: None,
+            att_calibrated_high: None,
+            att_calibrated_p: None,
+            diagnostics: None,
+            diagnostics_failed: None,
             engaged_share: None,
             att_engaged: None,
             att_engaged_low: None,
@@ -230,6 +255,11 @@ output_table! {
         pub att_area_variance: Option<f64>,
         pub att_df: Option<f64>,
         pub att_p_value: Option<f64>,
+        /// A yes/no outcome's interval and p-value calibrated for the
+        /// systematic error the programme's negative controls show.
+        pub att_calibrated_low: Option<f64>,
+        pub att_calibrated_high: Option<f64>,
+        pub att_calibrated_p: Option<f64>,
         /// VanderWeele and Ding's E-value of a yes/no outcome's effect and of
         /// its interval limit nearer the null (through the risk ratio, as
         /// `programme_outcomes.e_value`); null for a mean outcome.

@@ -76,6 +76,23 @@ pub fn charts(published: &Published, scope: Scope) -> Vec<Chart> {
         .collect()
 }
 
+/// The caption's note on a forest's rows without a point: suppressed, or
+/// withheld because their programme's diagnostics failed.
+pub(super) fn missing_note(rows: &[ForestRow], what: &str) -> String {
+    let withheld = rows.iter().filter(|r| r.withheld).count();
+    let hidden = rows.iter().filter(|r| r.value.is_none()).count() - withheld;
+    let mut note = suppressed_note(hidden, what);
+    match withheld {
+        0 => {}
+        1 => note += &format!(" One {what}'s effect is withheld: its design's diagnostics failed."),
+        n => {
+            note +=
+                &format!(" {n} {what}s' effects are withheld: their designs' diagnostics failed.")
+        }
+    }
+    note
+}
+
 pub(super) fn suppressed_note(n: usize, what: &str) -> String {
     match n {
         0 => String::new(),
@@ -90,14 +107,9 @@ fn att(published: &Published) -> Chart {
     for p in &published.programmes {
         let [v, l, h] = p.att.plain();
         table.push(vec![p.name.clone(), p.matched.plain(), v, l, h]);
-        rows.push(ForestRow {
-            label: p.name.clone(),
-            series: 0,
-            value: p.att.value(),
-            interval: p.att.interval(),
-        });
+        rows.push(ForestRow::of_effect(p.name.clone(), 0, p.att));
     }
-    let hidden = rows.iter().filter(|r| r.value.is_none()).count();
+    let missing = missing_note(&rows, "programme");
     Chart {
         name: "att".into(),
         title: "Effect on being in work at 6 months, by programme".into(),
@@ -105,7 +117,7 @@ fn att(published: &Published) -> Chart {
         y_label: "Programme".into(),
         caption: format!(
             "Average effect on the treated (ATT): participants' in-work rate 6 months after referral minus that of matched comparison people with the same age band, sex, deprivation quintile, condition, status and work history in the year before, quarter of referral and local labour market. {INTERVAL_95} The vertical line is no effect.{}",
-            suppressed_note(hidden, "programme")
+            missing
         ),
         plot: Plot::Forest {
             rows,
@@ -145,12 +157,14 @@ fn rates(published: &Published) -> Chart {
             series: 0,
             value: p.rate.value(),
             interval: p.rate.interval(),
+            withheld: false,
         });
         rows.push(ForestRow {
             label: format!("{} comparison", p.name),
             series: 1,
             value: p.comparison_rate.value(),
             interval: None,
+            withheld: false,
         });
     }
     Chart {
@@ -199,14 +213,13 @@ fn subgroups(published: &Published, programme: &Programme) -> Chart {
             l,
             h,
         ]);
-        rows.push(ForestRow {
-            label: format!("{}: {}", dimension_label(s.dimension), s.value),
-            series: 0,
-            value: s.att.value(),
-            interval: s.att.interval(),
-        });
+        rows.push(ForestRow::of_effect(
+            format!("{}: {}", dimension_label(s.dimension), s.value),
+            0,
+            s.att,
+        ));
     }
-    let hidden = rows.iter().filter(|r| r.value.is_none()).count();
+    let missing = missing_note(&rows, "subgroup");
     Chart {
         name: "subgroups".into(),
         title: format!("{}: effect by subgroup", programme.name),
@@ -214,7 +227,7 @@ fn subgroups(published: &Published, programme: &Programme) -> Chart {
         y_label: "Subgroup".into(),
         caption: format!(
             "The ATT within each subgroup, matched the same way as the programme as a whole (referral source matches against the whole comparison pool, since comparison people have no referral). {INTERVAL_95} Subgroups are smaller, so their intervals are wider.{}",
-            suppressed_note(hidden, "subgroup")
+            missing
         ),
         plot: Plot::Forest {
             rows,
@@ -322,6 +335,7 @@ fn site_rates(programme: &Programme, site: &Site) -> Chart {
             series: usize::from(i == 2),
             value: rate.value(),
             interval: rate.interval(),
+            withheld: false,
         });
     }
     Chart {

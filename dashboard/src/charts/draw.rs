@@ -141,6 +141,8 @@ pub(super) fn header<DB: DrawingBackend>(
 
 /// What a suppressed row shows where its point would be.
 pub(super) const SUPPRESSED_MARK: &str = "[c] suppressed";
+/// What a withheld row shows (its programme's diagnostics failed).
+pub(super) const WITHHELD_MARK: &str = "withheld: diagnostics failed";
 
 /// Text centred on its point.
 pub(super) fn centred(size: u32) -> TextStyle<'static> {
@@ -255,7 +257,14 @@ fn forest<DB: DrawingBackend>(
         rows.iter()
             .enumerate()
             .filter(|(_, r)| r.value.is_none())
-            .map(|(i, _)| Text::new(SUPPRESSED_MARK, (centre, y(i)), centred(13))),
+            .map(|(i, r)| {
+                let mark = if r.withheld {
+                    WITHHELD_MARK
+                } else {
+                    SUPPRESSED_MARK
+                };
+                Text::new(mark, (centre, y(i)), centred(13))
+            }),
     )?;
     Ok(())
 }

@@ -46,6 +46,7 @@ pub(super) fn did(published: &Published) -> Chart {
                 series: usize::from(areas == "clean"),
                 value: effect.value(),
                 interval: effect.interval(),
+                withheld: false,
             });
         }
     }

@@ -70,6 +70,22 @@ pub struct ForestRow {
     pub series: usize,
     pub value: Option<f64>,
     pub interval: Option<(f64, f64)>,
+    /// Not drawn because its programme's diagnostics failed (otherwise a
+    /// row without a value is suppressed).
+    pub withheld: bool,
+}
+
+impl ForestRow {
+    /// A row drawing a published effect.
+    pub fn of_effect(label: String, series: usize, effect: crate::disclosure::Effect) -> ForestRow {
+        ForestRow {
+            label,
+            series,
+            value: effect.value(),
+            interval: effect.interval(),
+            withheld: effect.is_withheld(),
+        }
+    }
 }
 
 /// One site on a funnel plot.

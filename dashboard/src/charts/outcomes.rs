@@ -3,9 +3,9 @@
 //! forest, the declared headline in its own colour; the data table holds
 //! every outcome, the means (months in work, earnings) too, in their units.
 
-use super::catalogue::{INTERVAL_95, suppressed_note};
+use super::catalogue::{INTERVAL_95, missing_note};
 use super::{Chart, DataTable, ForestRow, Plot};
-use crate::disclosure::{Programme, SUPPRESSED};
+use crate::disclosure::{Programme, SUPPRESSED, WITHHELD};
 use contract::outcomes::{Role, Unit};
 
 fn unit_name(unit: Unit) -> &'static str {
@@ -45,6 +45,8 @@ pub(super) fn chart(programme: &Programme) -> Chart {
         let effect = |v: Option<f64>| {
             if o.effect.is_not_estimable() {
                 String::new()
+            } else if o.effect.is_withheld() {
+                WITHHELD.to_string()
             } else {
                 value(v, unit)
             }
@@ -64,15 +66,14 @@ pub(super) fn chart(programme: &Programme) -> Chart {
             o.note.clone().unwrap_or_default(),
         ]);
         if unit == Unit::Proportion && o.note.is_none() {
-            rows.push(ForestRow {
-                label: o.outcome.label().to_string(),
-                series: usize::from(o.role != Role::Headline),
-                value: o.effect.value(),
-                interval,
-            });
+            rows.push(ForestRow::of_effect(
+                o.outcome.label().to_string(),
+                usize::from(o.role != Role::Headline),
+                o.effect,
+            ));
         }
     }
-    let hidden = rows.iter().filter(|r| r.value.is_none()).count();
+    let missing = missing_note(&rows, "outcome");
     let beyond = programme
         .outcomes
         .iter()
@@ -85,7 +86,7 @@ pub(super) fn chart(programme: &Programme) -> Chart {
         y_label: "Outcome".into(),
         caption: format!(
             "Each yes/no outcome's effect, matched exactly as the headline is (the same strata, areas and interval). The headline outcome was declared before the results; the others are secondary and, being several, one may differ from zero by chance. {INTERVAL_95} Months in work and earnings are in the data table, in their own units.{}{}",
-            suppressed_note(hidden, "outcome"),
+            missing,
             match beyond {
                 0 => String::new(),
                 n => format!(" {n} outcome(s) the data do not reach yet are not drawn."),

@@ -157,6 +157,7 @@ pub(super) fn site_effects(published: &Published, programme: &Programme) -> Char
             series: usize::from(outside),
             value: s.effect.value(),
             interval: s.effect.interval(),
+            withheld: false,
         });
     }
     let hidden = rows.iter().filter(|r| r.value.is_none()).count();

@@ -32,6 +32,6 @@ mod published;
 mod values;
 
 pub use control::{SPINE, control, spine_value};
-pub use policy::{FOOTNOTE, ROUNDING_BASE, SUPPRESSED, THRESHOLD};
+pub use policy::{FOOTNOTE, ROUNDING_BASE, SUPPRESSED, THRESHOLD, WITHHELD};
 pub use published::*;
-pub use values::{CostPerOutcome, Count, Effect, Money, Share, Significance};
+pub use values::{Calibrated, CostPerOutcome, Count, Effect, Money, Share, Significance};

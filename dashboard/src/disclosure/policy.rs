@@ -9,6 +9,10 @@ pub const ROUNDING_BASE: u64 = 5;
 /// The mark a suppressed value is shown as.
 pub const SUPPRESSED: &str = "[c]";
 
+/// The mark an effect withheld by its programme's failed diagnostics is
+/// shown as in machine-readable tables.
+pub const WITHHELD: &str = "[withheld]";
+
 /// The footnote every page carries.
 pub const FOOTNOTE: &str = "Disclosure control: counts are rounded to the nearest 5, and counts \
 below 10 are suppressed and shown as [c], together with any rate, interval or effect built on \

@@ -1,7 +1,7 @@
 //! Everything the dashboard may show, after disclosure control: the
 //! published counterpart of each evidence table.
 
-use super::values::{CostPerOutcome, Count, Effect, Money, Share};
+use super::values::{Calibrated, CostPerOutcome, Count, Effect, Money, Share};
 use chrono::NaiveDate;
 use contract::vocabulary::{AreaSet, Dimension, FunnelFlag, SiteIndicator, Tau2Source, Trend};
 use std::collections::BTreeMap;
@@ -32,9 +32,14 @@ pub struct Programme {
     pub mde: Option<f64>,
     /// E-values of the published ATT and of its interval (to 2 decimals).
     pub e_values: Option<(f64, f64)>,
-    /// The placebo outcome's effect (in work 6 months before the index
-    /// month), from its rounded matched counts as the ATT is.
-    pub placebo: Effect,
+    /// The systematic error N(μ, σ²) the negative controls show (a model
+    /// figure over many people, to 0.001), and the ATT's interval and
+    /// p-value calibrated for it, from the published ATT.
+    pub systematic_error: Option<(f64, f64)>,
+    pub calibrated: Option<Calibrated>,
+    /// Whether the design's diagnostics passed; where they failed, the
+    /// effect figures are withheld and these say why.
+    pub diagnostics: Diagnostics,
     /// The matched participants who engaged, and Bloom's effect on them
     /// (the published ATT over the published share).
     pub engaged_share: Share,
@@ -52,6 +57,15 @@ pub struct Programme {
     /// Additional job outcomes per £1m: value, low, high.
     pub jobs_per_million: Option<[f64; 3]>,
     pub start_date: Option<NaiveDate>,
+}
+
+/// A programme's diagnostics verdict (`contract::formulas::diagnostics`),
+/// decided on the exact figures: `None` for a root without one.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Diagnostics {
+    pub passed: Option<bool>,
+    /// (check, why) for each check that failed.
+    pub failed: Vec<(String, String)>,
 }
 
 /// One covariate level's balance: participants' and comparison people's

@@ -107,6 +107,9 @@ enum EffectState {
     /// The counts may be shown but the data cannot support an interval (too
     /// few areas to estimate their variance).
     NotEstimable,
+    /// The programme's diagnostics failed: the design's estimate is not
+    /// shown (`contract::formulas::diagnostics`).
+    Withheld,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -117,6 +120,10 @@ struct Shown {
     /// Value, low and high as published, before display rounding.
     published: [f64; 3],
     p_value: Option<f64>,
+    /// The standard error, critical value and degrees of freedom of the
+    /// published interval, where it is a matched effect's (for its
+    /// calibrated interval).
+    spread: Option<(f64, f64, f64)>,
 }
 
 /// What an ATT rests on besides the matched participants' counts, as the
@@ -153,7 +160,8 @@ impl Effect {
             Some(a) if a.att.is_finite() => Effect::shown(
                 [a.att, a.low, a.high],
                 multiplicity::p_value(a.att, a.se, df),
-            ),
+            )
+            .with_spread(a.se, parts.critical, df),
             _ => Effect(EffectState::NotEstimable),
         }
     }
@@ -238,9 +246,51 @@ impl Effect {
                 significance,
                 published,
                 p_value,
+                spread: None,
             })),
             None => Effect(EffectState::NotEstimable),
         }
+    }
+
+    fn with_spread(self, se: f64, critical: f64, df: f64) -> Effect {
+        match self.0 {
+            EffectState::Shown(s) => Effect(EffectState::Shown(Shown {
+                spread: Some((se, critical, df)),
+                ..s
+            })),
+            other => Effect(other),
+        }
+    }
+
+    /// This effect withheld because its programme's diagnostics failed
+    /// (a suppressed one stays suppressed).
+    pub(super) fn withheld(self) -> Effect {
+        match self.0 {
+            EffectState::Suppressed => self,
+            _ => Effect(EffectState::Withheld),
+        }
+    }
+
+    /// The published effect's interval (rounded for display) and p-value
+    /// calibrated for the systematic error N(`mean`, `sd`²) its programme's
+    /// negative controls show (`contract::formulas::calibration`), at the
+    /// effect's own critical value and degrees of freedom.
+    pub(super) fn calibrated(self, mean: f64, sd: f64) -> Option<Calibrated> {
+        use contract::formulas::calibration::{Null, calibrated_interval, calibrated_p_t};
+        let s = self.shown_part()?;
+        let (se, critical, df) = s.spread?;
+        let null = Null {
+            mean,
+            sd,
+            controls: 0,
+        };
+        let (low, high) = calibrated_interval(&null, s.published[0], se, critical);
+        let p = calibrated_p_t(&null, s.published[0], se, df)?;
+        Some(Calibrated {
+            interval: (round_share(low), round_share(high)),
+            significance: Significance::of(Some(low), Some(high))?,
+            p_value: p,
+        })
     }
 
     fn shown_part(self) -> Option<Shown> {
@@ -262,6 +312,10 @@ impl Effect {
     pub fn is_not_estimable(self) -> bool {
         self.0 == EffectState::NotEstimable
     }
+    /// Withheld: its programme's diagnostics failed.
+    pub fn is_withheld(self) -> bool {
+        self.0 == EffectState::Withheld
+    }
     pub fn significance(self) -> Option<Significance> {
         self.shown_part().map(|e| e.significance)
     }
@@ -274,6 +328,15 @@ impl Effect {
     pub(crate) fn published(self) -> Option<[f64; 3]> {
         self.shown_part().map(|e| e.published)
     }
+}
+
+/// An effect's interval and p-value calibrated for its design's
+/// systematic error, as published.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Calibrated {
+    pub interval: (f64, f64),
+    pub significance: Significance,
+    pub p_value: f64,
 }
 
 /// Pounds. Funding allocations are published figures; a cost per
@@ -314,6 +377,8 @@ pub enum CostPerOutcome {
     Suppressed,
     /// The programme has no funding figure.
     NoFunding,
+    /// The programme's diagnostics failed, so its effect is not shown.
+    Withheld,
 }
 
 #[cfg(test)]

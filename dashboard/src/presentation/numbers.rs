@@ -2,7 +2,7 @@
 //! proportions as % or to 3 decimals, differences in percentage points,
 //! pounds; `[c]` wherever a value is suppressed.
 
-use crate::disclosure::{Count, Effect, Money, SUPPRESSED, Share};
+use crate::disclosure::{Count, Effect, Money, SUPPRESSED, Share, WITHHELD};
 
 /// Thousands separators, for counts and pounds (the CLI's summary uses it
 /// too).
@@ -103,6 +103,7 @@ impl Effect {
     pub fn plain(self) -> [String; 3] {
         match (self.value(), self.interval()) {
             (Some(v), Some((l, h))) => [v, l, h].map(|v| format!("{v:.3}")),
+            _ if self.is_withheld() => std::array::from_fn(|_| WITHHELD.to_string()),
             _ => std::array::from_fn(|_| SUPPRESSED.to_string()),
         }
     }

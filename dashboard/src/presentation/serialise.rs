@@ -50,12 +50,15 @@ serialise_as_map!(Share, |s| {
 serialise_as_map!(Effect, |e| {
     "value" => if e.is_not_estimable() {
         "not estimable".to_string()
+    } else if e.is_withheld() {
+        "withheld".to_string()
     } else {
         e.value().map_or(SUPPRESSED.into(), points)
     },
     "interval" => e.interval().map(|(l, h)| format!("{} to {}", points(l), points(h))),
     "suppressed" => e.is_suppressed(),
     "not_estimable" => e.is_not_estimable(),
+    "withheld" => e.is_withheld(),
     "significance" => significance(e.significance()),
     "p_value" => e.p_value().map(p_value),
 });
@@ -88,6 +91,7 @@ impl Serialize for CostPerOutcome {
             CostPerOutcome::NotSignificant => "not_significant",
             CostPerOutcome::Suppressed => "suppressed",
             CostPerOutcome::NoFunding => "no_funding",
+            CostPerOutcome::Withheld => "withheld",
         };
         map.serialize_entry("status", status)?;
         map.end()
@@ -115,7 +119,18 @@ serialise_as_map!(Programme, |p| {
     "mde" => p.mde.map(|m| format!("{:.1} pp", m * 100.0)),
     "e_value" => p.e_values.map(|e| format!("{:.2}", e.0)),
     "e_value_interval" => p.e_values.map(|e| format!("{:.2}", e.1)),
-    "placebo" => p.placebo,
+    "systematic_error_mean" => p.systematic_error.map(|(m, _)| format!("{:.1} pp", m * 100.0)),
+    "systematic_error_sd" => p.systematic_error.map(|(_, s)| format!("{:.1} pp", s * 100.0)),
+    "calibrated" => p.calibrated.map(|c| serde_json::json!({
+        "interval": format!("{} to {}", points(c.interval.0), points(c.interval.1)),
+        "significance": significance(Some(c.significance)),
+        "p_value": p_value(c.p_value),
+    })),
+    "diagnostics_passed" => p.diagnostics.passed,
+    "diagnostics_failed" => p.diagnostics.failed.iter().map(|(check, why)| serde_json::json!({
+        "check": check,
+        "why": why,
+    })).collect::<Vec<_>>(),
     "engaged_share" => p.engaged_share,
     "att_engaged" => p.att_engaged,
     "balance" => p.balance,
@@ -177,12 +192,15 @@ struct EffectIn(Effect, contract::outcomes::Unit);
 serialise_as_map!(EffectIn, |e| {
     "value" => if e.0.is_not_estimable() {
         "not estimable".to_string()
+    } else if e.0.is_withheld() {
+        "withheld".to_string()
     } else {
         e.0.value().map_or(SUPPRESSED.into(), |v| in_unit(e.1, v, true))
     },
     "interval" => e.0.interval().map(|(l, h)| format!("{} to {}", in_unit(e.1, l, true), in_unit(e.1, h, true))),
     "suppressed" => e.0.is_suppressed(),
     "not_estimable" => e.0.is_not_estimable(),
+    "withheld" => e.0.is_withheld(),
     "significance" => significance(e.0.significance()),
     "p_value" => e.0.p_value().map(p_value),
 });

@@ -40,6 +40,9 @@ pub struct Effect {
     pub area_variance: Option<f64>,
     pub df: Option<f64>,
     pub critical: Option<f64>,
+    /// √(s²/n + V + A): the standard error the p-value, the MDE and the
+    /// calibrated interval use.
+    pub se: Option<f64>,
     pub p_value: Option<f64>,
     pub randomisation_p: Option<f64>,
     pub mde: Option<f64>,
@@ -134,6 +137,7 @@ pub fn estimate_with(cells: &Cells, given: Option<AreaVariance>, headline: bool)
     if let Some(a) = matching.estimate(cells.kind, parts) {
         effect.att_low = Some(a.low);
         effect.att_high = Some(a.high);
+        effect.se = Some(a.se);
         effect.p_value = p_value(a.att, a.se, df);
         // The placebo test is for a programme's headline effect only.
         if headline {

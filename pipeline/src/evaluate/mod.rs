@@ -9,6 +9,7 @@
 mod balance;
 mod coverage;
 mod fit_notes;
+mod negative_controls;
 mod outcomes;
 mod programmes;
 mod site_funnels;
@@ -94,18 +95,20 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
         groups.values_mut().chain(placebo.0.values_mut()),
     );
     let (balance, overall_balance) = balance::balance(&balance::balance_cells(ctx).await?);
-    let (programme_outcomes, effects) =
+    let (mut programme_outcomes, effects) =
         programmes::programme_outcomes(ctx, &groups, &comparison, &placebo, &overall_balance)
             .await?;
-    let sites =
-        sites::site_outcomes(ctx, &programme_outcomes, &effects, &groups, &comparison).await?;
-    let subgroup_outcomes = subgroups::subgroup_outcomes(&groups, &comparison, &effects);
-    drop((groups, comparison, placebo));
     let names: Vec<String> = programme_outcomes
         .iter()
         .map(|p| p.programme.clone())
         .collect();
-    let outcome_effects = outcomes::outcome_effects(ctx, &names).await?;
+    let (negative_controls, nulls) = negative_controls::negative_controls(ctx, &names).await?;
+    programmes::calibrate_and_diagnose(&mut programme_outcomes, &effects, &nulls, &balance);
+    let sites =
+        sites::site_outcomes(ctx, &programme_outcomes, &effects, &groups, &comparison).await?;
+    let subgroup_outcomes = subgroups::subgroup_outcomes(&groups, &comparison, &effects);
+    drop((groups, comparison, placebo));
+    let outcome_effects = outcomes::outcome_effects(ctx, &names, &nulls).await?;
     let coverage = coverage::programme_coverage(ctx).await?;
     let fit_note_monthly = fit_notes::fit_note_monthly(ctx).await?;
     let fit_note_areas = fit_notes::fit_note_areas(ctx).await?;
@@ -132,6 +135,7 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
             fit_note_event_study,
             balance,
             outcome_effects,
+            negative_controls,
             data_quality: Vec::new(),
         },
         warnings,

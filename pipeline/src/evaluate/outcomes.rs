@@ -3,15 +3,18 @@
 //! areas' variance and interval), from `sql/outcome_strata.sql`; each
 //! programme's declared headline marked.
 
+use super::negative_controls::calibrate;
 use super::query;
 use super::strata::{OutcomeColumns, arm_strata, headline_effects, number_strata, stratum_keys};
 use crate::error::Result;
+use contract::formulas::calibration::Null;
 use contract::formulas::evalue::att_e_values;
 use contract::formulas::value::per_engaged;
 use contract::inputs::PROGRAMMES;
 use contract::outcomes::{Outcome, Role, Unit};
 use contract::outputs::OutcomeEffect;
 use datafusion::prelude::SessionContext;
+use std::collections::BTreeMap;
 
 /// One row per (programme, outcome), programmes in contract order (those of
 /// `programmes`, the programmes with participants), outcomes in
@@ -20,6 +23,7 @@ use datafusion::prelude::SessionContext;
 pub async fn outcome_effects(
     ctx: &SessionContext,
     programmes: &[String],
+    nulls: &BTreeMap<String, Null>,
 ) -> Result<Vec<OutcomeEffect>> {
     let view = "outcome_strata";
     let r = query(ctx, view).await?;
@@ -62,7 +66,18 @@ pub async fn outcome_effects(
                         }
                         _ => None,
                     };
+                    // Calibrated for the systematic error of the programme's
+                    // design: on the proportion scale the controls are on.
+                    let [calibrated_low, calibrated_high, calibrated_p] =
+                        if outcome.unit() == Unit::Proportion {
+                            calibrate(nulls.get(programme), m.att, e.se, e.df, e.critical)
+                        } else {
+                            [None; 3]
+                        };
                     OutcomeEffect {
+                        att_calibrated_low: calibrated_low,
+                        att_calibrated_high: calibrated_high,
+                        att_calibrated_p: calibrated_p,
                         e_value: e_values.map(|v| v.0),
                         e_value_interval: e_values.map(|v| v.1),
                         eligible: group.eligible,
@@ -139,6 +154,9 @@ fn empty(programme: &str, outcome: Outcome) -> OutcomeEffect {
         att_area_variance: None,
         att_df: None,
         att_p_value: None,
+        att_calibrated_low: None,
+        att_calibrated_high: None,
+        att_calibrated_p: None,
         e_value: None,
         e_value_interval: None,
         engaged_share: None,

@@ -1,14 +1,17 @@
 //! `programme_outcomes`: each programme's rate, matched comparison with its
 //! areas' uncertainty, and what its funding bought.
 
+use super::negative_controls::calibrate;
 use super::strata::{Comparison, Group, GroupKey, headline_effects};
 use super::{programme_order, query, rate};
 use crate::error::Result;
 use crate::estimators::effect::Effect;
+use contract::formulas::calibration::{Null, expected_absolute_systematic_error};
+use contract::formulas::diagnostics::{DiagnosticInputs, failures};
 use contract::formulas::evalue::att_e_values;
 use contract::formulas::multiplicity::holm;
 use contract::formulas::value::{CostInterval, cost_interval, outcomes_per_million, per_engaged};
-use contract::outputs::ProgrammeOutcome;
+use contract::outputs::{Balance, ProgrammeOutcome};
 use contract::vocabulary::Dimension;
 use datafusion::prelude::SessionContext;
 use std::collections::BTreeMap;
@@ -160,6 +163,9 @@ pub async fn programme_outcomes(
                 jobs_per_million: money.jobs_per_million,
                 jobs_per_million_low: money.jobs_per_million_low,
                 jobs_per_million_high: money.jobs_per_million_high,
+                // Filled by `calibrate_and_diagnose` once the negative
+                // controls are estimated.
+                ..ProgrammeOutcome::empty(&name)
             };
             effects.insert(name, e);
             row
@@ -172,6 +178,70 @@ pub async fn programme_outcomes(
         row.att_p_adjusted = p;
     }
     Ok((rows, effects))
+}
+
+/// The covariates balance is judged on for the diagnostics: those matching
+/// should balance without matching on them. Region is left out (comparison
+/// areas lie outside programme areas by design; the labour-market band
+/// stands in for it) and so are fit notes in the year before (comparison
+/// index events start a new spell, so they have none in the 90 days before
+/// by construction).
+const BALANCE_CHECKED: [&str; 3] = ["imd_decile", "months_employed_before", "earnings_before"];
+
+/// Each programme's systematic error (its null from the negative
+/// controls), its ATT calibrated for it, and the diagnostics verdict
+/// (`contract::formulas::diagnostics`).
+pub fn calibrate_and_diagnose(
+    rows: &mut [ProgrammeOutcome],
+    effects: &BTreeMap<String, Effect>,
+    nulls: &BTreeMap<String, Null>,
+    balance: &[Balance],
+) {
+    for row in rows {
+        let null = nulls.get(&row.programme);
+        if let Some(n) = null {
+            row.systematic_error_mean = Some(n.mean);
+            row.systematic_error_sd = Some(n.sd);
+            row.systematic_error_controls = n.controls as u64;
+            row.expected_systematic_error = Some(expected_absolute_systematic_error(n));
+        }
+        let e = effects.get(&row.programme);
+        [
+            row.att_calibrated_low,
+            row.att_calibrated_high,
+            row.att_calibrated_p,
+        ] = calibrate(
+            null,
+            row.att,
+            e.and_then(|e| e.se),
+            row.att_df,
+            row.att_critical,
+        );
+        let max_smd = balance
+            .iter()
+            .filter(|b| {
+                b.programme == row.programme && BALANCE_CHECKED.contains(&b.covariate.as_str())
+            })
+            .map(|b| b.smd.map(f64::abs))
+            .try_fold(0.0f64, |m, d| d.map(|d| m.max(d)));
+        let inputs = DiagnosticInputs {
+            negative_controls: null.map_or(0, |n| n.controls),
+            expected_systematic_error: row.expected_systematic_error,
+            max_smd,
+            matched_share: (row.eligible > 0 && row.matched > 0)
+                .then(|| row.matched as f64 / row.eligible as f64),
+            mde: row.mde,
+        };
+        let failed = failures(&inputs);
+        row.diagnostics = Some(if failed.is_empty() { "pass" } else { "fail" }.into());
+        row.diagnostics_failed = (!failed.is_empty()).then(|| {
+            failed
+                .iter()
+                .map(|f| format!("{}: {}", f.check, f.why))
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
+    }
 }
 
 #[cfg(test)]

@@ -171,3 +171,36 @@ pub(super) async fn sign_in(
     browser.wait().for_element(Locator::Css(".account")).await?;
     Ok(())
 }
+
+/// A WebDriver session with headless Chromium: its profile in `dir`, its
+/// downloads into `downloads`.
+pub(super) async fn open_browser(
+    dir: &Path,
+    downloads: &Path,
+    webdriver: &str,
+) -> fantoccini::Client {
+    let capabilities = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,1800",
+                format!("--user-data-dir={}", dir.join("profile").display()),
+            ],
+            "prefs": {
+                "download.default_directory": downloads.to_str().unwrap(),
+                "download.prompt_for_download": false,
+            },
+        }
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(webdriver)
+        .await
+        .expect("a WebDriver session with headless Chromium")
+}

@@ -12,6 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{EVIDENCE, Running, generate, run, serve};
+mod diagnostics;
 mod driver;
 use driver::*;
 
@@ -44,30 +45,7 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&screenshots).unwrap();
 
-    let capabilities = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": CHROMIUM,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,1800",
-                format!("--user-data-dir={}", dir.path().join("profile").display()),
-            ],
-            "prefs": {
-                "download.default_directory": downloads.to_str().unwrap(),
-                "download.prompt_for_download": false,
-            },
-        }
-    });
-    let serde_json::Value::Object(capabilities) = capabilities else {
-        unreachable!()
-    };
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let browser = ClientBuilder::new(connector)
-        .capabilities(capabilities)
-        .connect(&webdriver)
-        .await
-        .expect("a WebDriver session with headless Chromium");
+    let browser = open_browser(dir.path(), &downloads, &webdriver).await;
 
     let result = async {
         let shot = |name: &str, png: Vec<u8>| {

@@ -66,8 +66,9 @@ pub fn control(exact: &Evidence) -> Published {
             programme
         })
         .collect();
-    outcomes::adjust_programmes(&mut programmes);
     let mut subgroups = outcomes::subgroups(&t.subgroup_outcomes, &t.programme_outcomes);
+    outcomes::withhold_failed(&mut programmes, &mut subgroups);
+    outcomes::adjust_programmes(&mut programmes);
     outcomes::adjust_subgroups(&mut subgroups);
     let (sites, site_spreads, spine) = sites::sites(
         &t.site_outcomes,

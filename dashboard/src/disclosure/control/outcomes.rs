@@ -90,20 +90,16 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
             .map(|(e, i)| ((e * 100.0).round() / 100.0, (i * 100.0).round() / 100.0)),
         _ => None,
     };
-    let placebo = Effect::att(
-        false,
-        p.placebo_matched_in_work,
-        p.placebo_matched,
-        AttSide {
-            comparison_rate: p.placebo_comparison_rate,
-            comparison_variance: p.placebo_comparison_variance,
-            area_variance: p.placebo_att_area_variance,
-            tau2_df: p.placebo_between_area_df,
-        },
-    );
+    let systematic_error = p
+        .systematic_error_mean
+        .zip(p.systematic_error_sd)
+        .map(|(m, s)| (round_to(m, 1000.0), round_to(s, 1000.0)));
+    let calibrated = systematic_error.and_then(|(m, s)| att.calibrated(m, s));
     Programme {
         e_values,
-        placebo,
+        systematic_error,
+        calibrated,
+        diagnostics: diagnostics(p),
         engaged_share: Share::unless(true, [None; 3]),
         att_engaged: Effect::att(true, 0, 0, AttSide::default()),
         balance: Vec::new(),
@@ -131,6 +127,50 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         funding_gbp: p.funding_gbp.map(Money::funding),
         jobs_per_million,
         start_date,
+    }
+}
+
+fn round_to(x: f64, per: f64) -> f64 {
+    (x * per).round() / per
+}
+
+/// The verdict the pipeline decided, read back from its columns.
+fn diagnostics(p: &ProgrammeOutcome) -> Diagnostics {
+    Diagnostics {
+        passed: p.diagnostics.as_deref().map(|d| d == "pass"),
+        failed: p
+            .diagnostics_failed
+            .iter()
+            .flat_map(|f| f.split("; "))
+            .filter_map(|f| f.split_once(": "))
+            .map(|(check, why)| (check.to_string(), why.to_string()))
+            .collect(),
+    }
+}
+
+/// Withhold every effect figure of a programme whose diagnostics failed
+/// (OHDSI's "blinded until diagnostics pass"): its ATT and calibrated
+/// interval, the effect on those who engaged, every outcome's effect, the
+/// cost and outcomes per £1m; and its subgroups' effects.
+pub fn withhold_failed(programmes: &mut [Programme], subgroups: &mut [Subgroup]) {
+    for p in programmes
+        .iter_mut()
+        .filter(|p| p.diagnostics.passed == Some(false))
+    {
+        p.att = p.att.withheld();
+        p.att_engaged = p.att_engaged.withheld();
+        p.calibrated = None;
+        p.e_values = None;
+        p.jobs_per_million = None;
+        p.cost_per_additional_outcome = CostPerOutcome::Withheld;
+        for o in &mut p.outcomes {
+            o.effect = o.effect.withheld();
+            o.effect_engaged = o.effect_engaged.withheld();
+            o.e_values = None;
+        }
+        for s in subgroups.iter_mut().filter(|s| s.programme == p.name) {
+            s.att = s.att.withheld();
+        }
     }
 }
 
@@ -213,5 +253,75 @@ pub fn adjust_subgroups(subgroups: &mut [Subgroup]) {
         for (&i, q) in members.iter().zip(benjamini_hochberg(&p)) {
             subgroups[i].p_adjusted = q;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 600 matched, 300 in work, a comparison at 0.4 with its variance and
+    /// the areas' part: an ATT of 0.1. Calibrated for N(0.01, 0.005²) it is
+    /// 0.09 ± t·√(0.005² + se²), the published se and t; a failing verdict
+    /// withholds it, with its cost and outcomes per £1m, and says why.
+    fn row(diagnostics: &str, failed: Option<&str>) -> ProgrammeOutcome {
+        ProgrammeOutcome {
+            eligible: 700,
+            in_work_6m: 350,
+            matched: 600,
+            matched_in_work: 300,
+            comparison_rate: Some(0.4),
+            comparison_variance: Some(0.0002),
+            att_area_variance: Some(0.0001),
+            between_area_df: Some(20.0),
+            funding_gbp: Some(1_000_000),
+            systematic_error_mean: Some(0.01),
+            systematic_error_sd: Some(0.005),
+            diagnostics: Some(diagnostics.into()),
+            diagnostics_failed: failed.map(str::to_string),
+            ..ProgrammeOutcome::empty("P")
+        }
+    }
+
+    #[test]
+    fn the_calibrated_interval_is_the_published_effects() {
+        let p = programme(&row("pass", None), None);
+        let [att, ..] = p.att.published().unwrap();
+        let c = p.calibrated.unwrap();
+        // Recomputed from the published parts: t on Satterthwaite's df.
+        let (parts, df) = AttParts::with_areas(0.5, 600, 0.4, 0.0002, 0.0001, 20.0);
+        let se = (0.25 / 600.0 + 0.0002 + 0.0001f64).sqrt();
+        let half = parts.critical * (0.005f64.powi(2) + se * se).sqrt();
+        assert!((att - 0.1).abs() < 1e-12);
+        let rounded = |x: f64| (x * 1000.0).round() / 1000.0;
+        assert_eq!(c.interval, (rounded(0.09 - half), rounded(0.09 + half)));
+        assert!(df.is_finite() && c.p_value < 0.05);
+        assert_eq!(p.diagnostics.passed, Some(true));
+    }
+
+    #[test]
+    fn a_failed_verdict_withholds_every_effect_figure_and_says_why() {
+        let mut programmes = vec![programme(
+            &row("fail", Some("power: too weak; overlap: too few matched")),
+            None,
+        )];
+        let mut subgroups = Vec::new();
+        assert!(programmes[0].att.published().is_some());
+        withhold_failed(&mut programmes, &mut subgroups);
+        let p = &programmes[0];
+        assert!(p.att.is_withheld() && p.att.published().is_none());
+        assert_eq!(p.calibrated, None);
+        assert_eq!(p.cost_per_additional_outcome, CostPerOutcome::Withheld);
+        assert_eq!(p.jobs_per_million, None);
+        assert_eq!(p.diagnostics.passed, Some(false));
+        assert_eq!(
+            p.diagnostics.failed,
+            [
+                ("power".to_string(), "too weak".to_string()),
+                ("overlap".to_string(), "too few matched".to_string())
+            ]
+        );
+        // The counts stay.
+        assert_eq!(p.matched.value(), Some(600));
     }
 }

@@ -1,0 +1,123 @@
+//! The diagnostics verdict in a real browser, on the demo's data (200,000
+//! people, seed 2024): WorkWell's design passes its diagnostics, so its page
+//! shows the effect and the interval calibrated for the negative controls'
+//! systematic error; the Health and Growth Accelerator's cannot detect a
+//! 10-point effect, so its page withholds every effect figure and says why.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_programme_page_shows_its_diagnostics_and_withholds_a_failing_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let evidence_root = dir.path().join("evidence");
+    let downloads = dir.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    generate(&data, 200_000, 2024);
+    run(&data, &evidence_root);
+    let users = dir.path().join("users.toml");
+    add_user(&users, "cora", "commissioner", "commissioner-password");
+    let mut command = Command::new(EVIDENCE);
+    command
+        .args(["serve", "--evidence", evidence_root.to_str().unwrap()])
+        .args(["--users", users.to_str().unwrap()])
+        .args([
+            "--audit-log",
+            dir.path().join("audit.jsonl").to_str().unwrap(),
+        ]);
+    let (_server, url) = serve(command);
+    let (_driver, webdriver) = chromedriver();
+    let browser = open_browser(dir.path(), &downloads, &webdriver).await;
+    let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&screenshots).unwrap();
+
+    let result = async {
+        browser.goto(&format!("{url}/login")).await?;
+        sign_in(&browser, "cora", "commissioner-password").await?;
+
+        // A passing design: the verdict, the effect, its calibrated interval.
+        browser.goto(&format!("{url}/programme/workwell")).await?;
+        let verdict = browser.find(Locator::Id("diagnostics")).await?;
+        assert_eq!(
+            verdict.attr("class").await?.as_deref(),
+            Some("diagnostics diagnostics-pass")
+        );
+        assert!(verdict.text().await?.contains("Diagnostics passed"));
+        let figures = browser
+            .find(Locator::Css("dl.figures"))
+            .await?
+            .text()
+            .await?;
+        assert!(!figures.contains("Withheld"), "{figures}");
+        assert!(
+            browser
+                .find(Locator::Css("dl.figures .effect"))
+                .await
+                .is_ok(),
+            "WorkWell's effect is shown"
+        );
+        let calibration = browser
+            .find(Locator::Id("calibration"))
+            .await?
+            .text()
+            .await?;
+        assert!(
+            calibration.contains("Calibrated for it, the effect's interval is"),
+            "{calibration}"
+        );
+        std::fs::write(
+            screenshots.join("diagnostics-pass.png"),
+            browser.screenshot().await?,
+        )
+        .unwrap();
+
+        // A failing design: the verdict names the check and why, and no
+        // effect, interval or cost is shown.
+        browser
+            .goto(&format!("{url}/programme/health-and-growth-accelerator"))
+            .await?;
+        let verdict = browser.find(Locator::Id("diagnostics")).await?;
+        assert_eq!(
+            verdict.attr("class").await?.as_deref(),
+            Some("diagnostics diagnostics-fail")
+        );
+        let why = verdict.text().await?;
+        assert!(why.contains("Effect withheld"), "{why}");
+        assert!(why.contains("power"), "{why}");
+        let figures = browser
+            .find(Locator::Css("dl.figures"))
+            .await?
+            .text()
+            .await?;
+        assert!(figures.contains("Withheld"), "{figures}");
+        assert!(
+            browser
+                .find(Locator::Css("dl.figures .effect"))
+                .await
+                .is_err(),
+            "no effect figure on a failing design's page"
+        );
+        assert!(
+            browser
+                .find(Locator::Id("calibration"))
+                .await
+                .map(|_| ())
+                .is_ok(),
+            "the systematic error itself is still shown"
+        );
+        let page = browser.source().await?;
+        assert!(
+            !page.contains("Calibrated for it"),
+            "no calibrated interval either"
+        );
+        std::fs::write(
+            screenshots.join("diagnostics-fail.png"),
+            browser.screenshot().await?,
+        )
+        .unwrap();
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    browser.close().await.ok();
+    result.unwrap();
+}
