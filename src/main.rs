@@ -63,6 +63,15 @@ enum Command {
         /// study, VALIDATION.md).
         #[arg(long)]
         outlier_site: Option<datasets::OutlierSite>,
+        /// How much lower (negative) or higher every programme area's chance of being in work is than the
+        /// comparison areas', beyond the regions' levels, as a proportion (-0.03 = 3 points lower): a
+        /// systematic difference no stratum holds (the coverage study of VALIDATION.md §1).
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+        region_gap: f64,
+        /// How fast programme areas drift from comparison areas, per year, as a proportion (-0.02 = 2 points
+        /// a year apart), from the window's middle month.
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+        region_trend: f64,
     },
     /// Evaluate a dataset root and publish an evidence root.
     ///
@@ -198,7 +207,20 @@ async fn dispatch(command: Command) -> Result<()> {
             area_sd,
             difficulties,
             outlier_site,
-        } => commands::generate::generate(&out, people, seed, area_sd, difficulties, outlier_site),
+            region_gap,
+            region_trend,
+        } => commands::generate::generate(
+            &out,
+            people,
+            seed,
+            area_sd,
+            difficulties,
+            outlier_site,
+            datasets::RegionGap {
+                gap: region_gap,
+                trend_per_year: region_trend,
+            },
+        ),
         Command::Run {
             data,
             out,

@@ -7,6 +7,6 @@ pub mod reference;
 
 pub use generate::{
     DEFAULT_AREA_SD, DEFAULT_OUTLIER_UPLIFT, Difficulties, GenerateError, GenerateOptions,
-    GenerateProgress, NoProgress, OutlierSite, Planted, generate,
+    GenerateProgress, NoProgress, OutlierSite, Planted, RegionGap, generate,
 };
 pub use reference::Reference;

@@ -33,6 +33,7 @@ pub async fn demo(dir: &Path, people: u64, addr: SocketAddr, no_serve: bool) -> 
             datasets::DEFAULT_AREA_SD,
             datasets::Difficulties::ALL,
             None,
+            datasets::RegionGap::default(),
         )?;
     }
     let evidence = path_arg(&dir.join("evidence"))?;

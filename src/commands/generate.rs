@@ -20,6 +20,7 @@ pub fn generate(
     area_sd: f64,
     difficulties: datasets::Difficulties,
     outlier: Option<datasets::OutlierSite>,
+    region: datasets::RegionGap,
 ) -> Result<()> {
     let bar = ProgressBar::new(people).with_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} people ({elapsed})")
@@ -35,6 +36,7 @@ pub fn generate(
             area_sd,
             difficulties,
             outlier,
+            region,
         },
         &GenerateBar(bar.clone()),
     )

@@ -39,6 +39,7 @@ pub fn evidence_root(people: u64, seed: u64) -> &'static Fixture {
                     area_sd: datasets::DEFAULT_AREA_SD,
                     difficulties: datasets::Difficulties::ALL,
                     outlier: None,
+                    region: datasets::RegionGap::default(),
                 },
                 &datasets::NoProgress,
             )

@@ -96,6 +96,23 @@ pub struct GenerateOptions {
     /// being in work 6 months on, on top of the planted uplift (for the
     /// funnel plots' outlier study; `evidence generate --outlier-site`).
     pub outlier: Option<OutlierSite>,
+    /// A systematic difference between programme areas and comparison
+    /// areas that no stratum holds (`evidence generate --region-gap
+    /// --region-trend`).
+    pub region: RegionGap,
+}
+
+/// How programme areas (any area that runs a programme) differ from
+/// comparison areas in everyone's chance of being in work, beyond the
+/// regions' levels the labour-market band matches: `gap` (a proportion,
+/// negative for lower) and `trend_per_year` (added per year from the
+/// window's middle month, so the areas drift apart). Both move the status
+/// in the index month and the chance of work 6 months on, as the regional
+/// levels do. Zero by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct RegionGap {
+    pub gap: f64,
+    pub trend_per_year: f64,
 }
 
 /// A planted outlier site (`GenerateOptions::outlier`).
@@ -218,6 +235,7 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
         options.area_sd,
         options.difficulties,
         options.outlier.as_ref(),
+        options.region,
     )?;
     let out = &options.out;
     std::fs::create_dir_all(out).map_err(|source| GenerateError::Io {
@@ -302,6 +320,7 @@ mod tests {
                 area_sd: DEFAULT_AREA_SD,
                 difficulties: Difficulties::ALL,
                 outlier: None,
+                region: RegionGap::default(),
             },
             &NoProgress,
         )

@@ -23,6 +23,9 @@ pub struct Planted {
     /// The planted outlier site, if any: every other site differs from its
     /// programme only by its area's shock and chance.
     pub outlier_site: Option<super::OutlierSite>,
+    /// Programme areas' systematic difference from comparison areas
+    /// (`--region-gap`, `--region-trend`).
+    pub region: super::RegionGap,
     pub programmes: BTreeMap<String, PlantedProgramme>,
     /// Deliberately invalid rows added per table (each must be quarantined).
     pub invalid_rows: BTreeMap<String, u64>,
@@ -185,6 +188,7 @@ pub(crate) fn planted(
         area_sd: world.area_sd,
         difficulties: world.difficulties,
         outlier_site: options.outlier.clone(),
+        region: options.region,
         area_shocks: world
             .reference
             .areas
@@ -287,8 +291,15 @@ mod tests {
     /// (London runs both Trailblazers from the same day).
     #[test]
     fn clean_areas_recover_each_programmes_own_lift() {
-        let world =
-            World::new(Reference::load().unwrap(), 1, 0.03, Difficulties::ALL, None).unwrap();
+        let world = World::new(
+            Reference::load().unwrap(),
+            1,
+            0.03,
+            Difficulties::ALL,
+            None,
+            RegionGap::default(),
+        )
+        .unwrap();
         let truth = fit_note_truth(&world);
         assert_eq!(truth.len(), world.programme_names.len());
         for (p, name) in world.programme_names.iter().enumerate() {

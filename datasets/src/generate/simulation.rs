@@ -129,7 +129,9 @@ pub(crate) fn generate_chunk(
         let anchor_date = month_start(anchor)
             + chrono::Days::new(rng.random_range(0..days_in_month(anchor)) as u64);
 
-        let deprivation_shift = 0.03 * (3.0 - quintile as f64) - world.area_level[area];
+        let deprivation_shift = 0.03 * (3.0 - quintile as f64)
+            - world.area_level[area]
+            - world.region_shift(area, anchor);
         let status_weights = if age == 0 {
             [
                 0.38 - deprivation_shift,
@@ -243,6 +245,7 @@ pub(crate) fn generate_chunk(
         let without = (in_work_probability(age, female, quintile, condition, observed)
             + world.area_shock[area]
             + world.area_level[area]
+            + world.region_shift(area, anchor + 6)
             + world.trend(anchor)
             + if since > 0 { DIP_RETURN } else { 0.0 }
             + if hidden { HIDDEN_WORK } else { 0.0 })

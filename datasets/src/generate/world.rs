@@ -92,6 +92,8 @@ pub(crate) struct World {
     pub(crate) area_level: Vec<f64>,
     /// The planted outlier site: its area index and extra uplift.
     pub(crate) outlier: Option<(usize, f64)>,
+    /// Programme areas' systematic difference from comparison areas.
+    pub(crate) region: super::RegionGap,
 }
 
 /// How much each region's employment rate differs (a proportion): moves
@@ -149,6 +151,7 @@ impl World {
         area_sd: f64,
         difficulties: Difficulties,
         outlier: Option<&super::OutlierSite>,
+        region: super::RegionGap,
     ) -> Result<Self> {
         let programme_names: Vec<String> = reference
             .programmes
@@ -256,6 +259,7 @@ impl World {
             outlier,
             difficulties,
             area_level,
+            region,
             reference,
             area_cumulative,
             area_programmes,
@@ -300,6 +304,16 @@ impl World {
 
     /// The national trend's shift to the chance of being in work 6 months
     /// after index month `month`.
+    /// A programme area's systematic difference from the comparison areas
+    /// in month `month` (`RegionGap`); 0 in a comparison area.
+    pub(crate) fn region_shift(&self, area: usize, month: usize) -> f64 {
+        if self.area_is_comparison[area] {
+            return 0.0;
+        }
+        let years = (month as f64 - (MONTHS as f64 - 1.0) / 2.0) / 12.0;
+        self.region.gap + self.region.trend_per_year * years
+    }
+
     pub(crate) fn trend(&self, month: usize) -> f64 {
         if self.difficulties.trend {
             TREND_PER_MONTH * (month as f64 - (MONTHS as f64 - 1.0) / 2.0)
