@@ -8,8 +8,10 @@ pub mod users;
 pub use users::{Role, User, UsersFile};
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub const SESSION_COOKIE: &str = "evidence_session";
 pub const CSRF_COOKIE: &str = "evidence_csrf";
@@ -38,9 +40,37 @@ impl Access {
     }
 }
 
-/// Failed sign-ins allowed per name before it is locked for a while.
+/// Failed sign-ins allowed per name and address before they are locked for
+/// a while. Counted per address, so that someone elsewhere cannot lock a
+/// user out of their own machine.
 pub const MAX_FAILED_SIGN_INS: u32 = 5;
 pub const SIGN_IN_LOCKOUT: Duration = Duration::from_secs(15 * 60);
+/// The most password checks (argon2id, about 19 MiB each) that run at
+/// once; a sign-in beyond them is answered 429 straight away.
+pub const MOST_PASSWORD_CHECKS: usize = 4;
+/// The most (name, address) failure records kept: only real users' names
+/// are counted, and expired records are dropped first.
+pub const MOST_FAILURE_RECORDS: usize = 10_000;
+
+/// Why a sign-in is refused before any password is checked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignInRefused {
+    /// Not a user name at all (`users::valid_name`).
+    BadName,
+    /// Too many failures from this address for this name: for how long.
+    Locked(Duration),
+    /// Every password check is in use.
+    Busy,
+}
+
+/// A sign-in allowed to check its password: it holds one of the
+/// [`MOST_PASSWORD_CHECKS`] places, and its failure is already counted (so
+/// that guesses sent at once cannot all run); [`Auth::sign_in_succeeded`]
+/// takes the count back.
+pub struct SignInAttempt {
+    key: Option<(String, Option<IpAddr>)>,
+    pub permit: OwnedSemaphorePermit,
+}
 
 /// Where sessions and lockouts read the time: the system's monotonic clock,
 /// or in tests one that is moved by hand.
@@ -56,10 +86,13 @@ impl Clock for SystemClock {
     }
 }
 
+type FailureKey = (String, Option<IpAddr>);
+
 pub struct Auth {
     users: UsersFile,
     sessions: Mutex<HashMap<String, (User, Instant)>>,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    failures: Mutex<HashMap<FailureKey, (u32, Instant)>>,
+    password_checks: Arc<Semaphore>,
     clock: Arc<dyn Clock>,
 }
 
@@ -73,6 +106,7 @@ impl Auth {
             users,
             sessions: Mutex::new(HashMap::new()),
             failures: Mutex::new(HashMap::new()),
+            password_checks: Arc::new(Semaphore::new(MOST_PASSWORD_CHECKS)),
             clock,
         }
     }
@@ -81,30 +115,74 @@ impl Auth {
         self.clock.now().saturating_duration_since(then)
     }
 
-    /// Whether sign-in for `name` is locked after repeated failures, and for
-    /// how much longer.
-    pub fn locked_for(&self, name: &str) -> Option<Duration> {
+    /// Whether sign-in for `name` from `from` is locked after repeated
+    /// failures, and for how much longer.
+    pub fn locked_for(&self, name: &str, from: Option<IpAddr>) -> Option<Duration> {
         let failures = self.failures.lock().ok()?;
-        let (count, since) = failures.get(name)?;
+        let (count, since) = failures.get(&(name.to_string(), from))?;
         let left = SIGN_IN_LOCKOUT.saturating_sub(self.since(*since));
         (*count >= MAX_FAILED_SIGN_INS && !left.is_zero()).then_some(left)
     }
 
-    /// Count a failed sign-in (the window restarts after a lockout ends).
-    pub fn sign_in_failed(&self, name: &str) {
-        if let Ok(mut failures) = self.failures.lock() {
-            let now = self.clock.now();
-            let entry = failures.entry(name.to_string()).or_insert((0, now));
-            if now.saturating_duration_since(entry.1) >= SIGN_IN_LOCKOUT {
-                *entry = (0, now);
-            }
-            entry.0 += 1;
+    /// May `name`, from `from`, try a password? In order: the name must be
+    /// a name at all; a password check must be free; a real user's
+    /// (name, address) must not be locked, and its failure is counted now,
+    /// before the check, so that N guesses sent at once cannot all run.
+    /// Unknown names are checked against a dummy hash (the timing is the
+    /// same) but counted nowhere, so the record stays bounded.
+    pub fn begin_sign_in(
+        &self,
+        name: &str,
+        from: Option<IpAddr>,
+    ) -> Result<SignInAttempt, SignInRefused> {
+        if !users::valid_name(name) {
+            return Err(SignInRefused::BadName);
         }
+        let permit = self
+            .password_checks
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| SignInRefused::Busy)?;
+        if !self.users.exists(name) {
+            return Ok(SignInAttempt { key: None, permit });
+        }
+        let key = (name.to_string(), from);
+        let mut failures = self.failures.lock().map_err(|_| SignInRefused::Busy)?;
+        let now = self.clock.now();
+        let entry = failures.entry(key.clone()).or_insert((0, now));
+        if now.saturating_duration_since(entry.1) >= SIGN_IN_LOCKOUT {
+            *entry = (0, now);
+        }
+        if entry.0 >= MAX_FAILED_SIGN_INS {
+            let left = SIGN_IN_LOCKOUT.saturating_sub(now.saturating_duration_since(entry.1));
+            return Err(SignInRefused::Locked(left));
+        }
+        entry.0 += 1;
+        if failures.len() > MOST_FAILURE_RECORDS {
+            failures
+                .retain(|_, (_, since)| now.saturating_duration_since(*since) < SIGN_IN_LOCKOUT);
+            while failures.len() > MOST_FAILURE_RECORDS {
+                let Some(oldest) = failures
+                    .iter()
+                    .min_by_key(|(_, (_, since))| *since)
+                    .map(|(k, _)| k.clone())
+                else {
+                    break;
+                };
+                failures.remove(&oldest);
+            }
+        }
+        Ok(SignInAttempt {
+            key: Some(key),
+            permit,
+        })
     }
 
-    pub fn sign_in_succeeded(&self, name: &str) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(name);
+    /// The password was right: the failure counted in advance is taken
+    /// back, with any before it.
+    pub fn sign_in_succeeded(&self, attempt: SignInAttempt) {
+        if let (Some(key), Ok(mut failures)) = (attempt.key, self.failures.lock()) {
+            failures.remove(&key);
         }
     }
 
@@ -188,25 +266,81 @@ mod tests {
         assert_eq!(auth.sessions.lock().unwrap().len(), 1);
     }
 
+    fn auth_with_cora() -> (Auth, Arc<HandClock>) {
+        let clock = Arc::new(HandClock(Mutex::new(Instant::now())));
+        let mut users = UsersFile::default();
+        users
+            .add("cora", Role::Commissioner, Some("right"))
+            .unwrap();
+        (Auth::with_clock(users, clock.clone()), clock)
+    }
+
     #[test]
-    fn a_lockout_ends_and_the_count_starts_again() {
-        let (auth, clock) = auth();
-        for _ in 0..MAX_FAILED_SIGN_INS - 1 {
-            auth.sign_in_failed("cora");
+    fn a_lockout_counts_before_the_check_ends_and_starts_again() {
+        let (auth, clock) = auth_with_cora();
+        let here = Some(IpAddr::from([10, 0, 0, 1]));
+        // Five attempts may run (each counted as it starts); the sixth is
+        // refused before its password is checked.
+        let attempts: Vec<_> = (0..MAX_FAILED_SIGN_INS)
+            .map(|_| auth.begin_sign_in("cora", here))
+            .map(|a| a.map(|a| drop(a.permit)).map(|_| ()))
+            .collect();
+        assert!(attempts.iter().all(Result::is_ok));
+        assert_eq!(
+            auth.begin_sign_in("cora", here).err(),
+            Some(SignInRefused::Locked(SIGN_IN_LOCKOUT))
+        );
+        assert_eq!(auth.locked_for("cora", here), Some(SIGN_IN_LOCKOUT));
+        // Another address is not locked out by this one's failures.
+        let elsewhere = Some(IpAddr::from([10, 0, 0, 2]));
+        assert!(auth.begin_sign_in("cora", elsewhere).is_ok());
+        clock.advance(SIGN_IN_LOCKOUT);
+        assert_eq!(auth.locked_for("cora", here), None);
+        // After the lockout a new count starts; a success clears it.
+        let attempt = auth.begin_sign_in("cora", here).unwrap();
+        assert_eq!(
+            auth.failures.lock().unwrap()[&("cora".to_string(), here)].0,
+            1
+        );
+        auth.sign_in_succeeded(attempt);
+        assert!(
+            auth.failures
+                .lock()
+                .unwrap()
+                .get(&("cora".to_string(), here))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn unknown_and_malformed_names_are_never_recorded() {
+        let (auth, _) = auth_with_cora();
+        for i in 0..1000 {
+            let attempt = auth.begin_sign_in(&format!("nobody{i}"), None).unwrap();
+            drop(attempt);
         }
-        assert_eq!(auth.locked_for("cora"), None);
-        auth.sign_in_failed("cora");
-        assert_eq!(auth.locked_for("cora"), Some(SIGN_IN_LOCKOUT));
-        clock.advance(SIGN_IN_LOCKOUT - Duration::from_secs(60));
-        assert_eq!(auth.locked_for("cora"), Some(Duration::from_secs(60)));
-        clock.advance(Duration::from_secs(60));
-        assert_eq!(auth.locked_for("cora"), None);
-        // After the lockout, one failure starts a new count.
-        auth.sign_in_failed("cora");
-        assert_eq!(auth.failures.lock().unwrap()["cora"].0, 1);
-        assert_eq!(auth.locked_for("cora"), None);
-        // A success clears it.
-        auth.sign_in_succeeded("cora");
-        assert!(auth.failures.lock().unwrap().get("cora").is_none());
+        assert!(auth.failures.lock().unwrap().is_empty());
+        assert_eq!(
+            auth.begin_sign_in("ana\nINFO forged line", None).err(),
+            Some(SignInRefused::BadName)
+        );
+        assert_eq!(
+            auth.begin_sign_in(&"x".repeat(65), None).err(),
+            Some(SignInRefused::BadName)
+        );
+    }
+
+    #[test]
+    fn password_checks_are_capped() {
+        let (auth, _) = auth_with_cora();
+        let held: Vec<_> = (0..MOST_PASSWORD_CHECKS)
+            .map(|i| auth.begin_sign_in(&format!("n{i}"), None).unwrap())
+            .collect();
+        assert_eq!(
+            auth.begin_sign_in("n", None).err(),
+            Some(SignInRefused::Busy)
+        );
+        drop(held);
+        assert!(auth.begin_sign_in("n", None).is_ok());
     }
 }

@@ -189,12 +189,7 @@ impl UsersFile {
         role: Role,
         password: Option<&str>,
     ) -> Result<String, UsersError> {
-        let valid = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !valid {
+        if !valid_name(name) {
             return Err(UsersError::Invalid(format!(
                 "user name `{name}`: use 1-64 letters, digits, `-`, `_` or `.`"
             )));
@@ -209,6 +204,11 @@ impl UsersFile {
             token_sha256: sha256_hex(&token),
         });
         Ok(token)
+    }
+
+    /// Whether a user of this name exists.
+    pub fn exists(&self, name: &str) -> bool {
+        self.users.iter().any(|u| u.name == name)
     }
 
     /// The user whose password this is. Every user's hash is checked the
@@ -248,6 +248,16 @@ impl UsersFile {
         }
         found
     }
+}
+
+/// A user name: 1-64 letters, digits, `-`, `_` or `.` (so one can never
+/// carry a newline into a log line, nor be large).
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 #[cfg(test)]

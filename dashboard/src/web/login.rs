@@ -5,15 +5,17 @@
 use super::error::PageError;
 use super::extract::cookie;
 use crate::auth::users::random_hex;
-use crate::auth::{CSRF_COOKIE, SESSION_COOKIE, SESSION_LIFETIME};
+use crate::auth::{CSRF_COOKIE, SESSION_COOKIE, SESSION_LIFETIME, SignInRefused};
 use crate::error::DashboardError;
 use crate::state::AppState;
+use axum::Extension;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::Deserialize;
+use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
 
 #[derive(Deserialize)]
@@ -21,10 +23,19 @@ pub struct Next {
     next: Option<String>,
 }
 
-/// Only same-site paths: `/x`, never `//host` or a URL.
+/// Only same-site paths: `/x`, never `//host`, a URL, or anything a
+/// browser would rewrite into one (a backslash, or a tab, newline or other
+/// control character, which browsers strip: `/\t/evil.example` is
+/// `//evil.example` to them). The path must be printable ASCII.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -75,6 +86,7 @@ pub fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
 
 pub async fn login_submit(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Form(login): Form<Login>,
 ) -> Result<Response, PageError> {
@@ -86,26 +98,48 @@ pub async fn login_submit(
         )));
     }
     let auth = state.auth();
-    if let Some(left) = auth.locked_for(&login.name) {
-        tracing::warn!(user = %login.name, "sign-in refused: locked after repeated failures");
-        return Err(PageError(DashboardError::TooMany(format!(
-            "Too many failed sign-ins for this name; try again in {} minutes.",
-            left.as_secs().div_ceil(60)
-        ))));
-    }
+    let from = peer.map(|Extension(ConnectInfo(address))| address.ip());
+    let attempt = match auth.begin_sign_in(&login.name, from) {
+        Ok(attempt) => attempt,
+        // Not a name at all: refused before any work, and never logged as
+        // given (it could carry a newline).
+        Err(SignInRefused::BadName) => {
+            return form(&headers, &next, Some("The name or password is not right."));
+        }
+        Err(SignInRefused::Busy) => {
+            tracing::warn!(user = ?login.name, "sign-in refused: every password check is busy");
+            return Err(PageError(DashboardError::TooMany(
+                "Too many sign-ins at once; try again in a moment.".into(),
+            )));
+        }
+        Err(SignInRefused::Locked(left)) => {
+            tracing::warn!(user = ?login.name, "sign-in refused: locked after repeated failures");
+            return Err(PageError(DashboardError::TooMany(format!(
+                "Too many failed sign-ins for this name; try again in {} minutes.",
+                left.as_secs().div_ceil(60)
+            ))));
+        }
+    };
     let users = auth.users().clone();
     let (name, password) = (login.name.clone(), login.password.clone());
-    // Argon2 is deliberately slow: keep it off the async workers.
-    let user = tokio::task::spawn_blocking(move || users.verify_password(&name, &password))
-        .await
-        .ok()
-        .flatten();
+    // Argon2 is deliberately slow: keep it off the async workers, holding
+    // one of the few places for it.
+    let (user, attempt) = tokio::task::spawn_blocking(move || {
+        let user = users.verify_password(&name, &password);
+        (user, attempt)
+    })
+    .await
+    .map_err(|e| {
+        PageError(DashboardError::Io(std::io::Error::other(format!(
+            "checking a password: {e}"
+        ))))
+    })?;
     let Some(user) = user else {
-        auth.sign_in_failed(&login.name);
-        tracing::info!(user = %login.name, "sign-in refused");
+        drop(attempt);
+        tracing::info!(user = ?login.name, "sign-in refused");
         return form(&headers, &next, Some("The name or password is not right."));
     };
-    auth.sign_in_succeeded(&user.name);
+    auth.sign_in_succeeded(attempt);
     tracing::info!(user = %user.name, role = user.role.as_str(), "signed in");
     let session = auth.start_session(user);
     let mut response = Redirect::to(&next).into_response();
@@ -139,4 +173,27 @@ pub async fn logout(
         .headers_mut()
         .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0));
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_a_same_site_path_or_the_overview() {
+        assert_eq!(safe_next(Some("/fit-notes?x=1")), "/fit-notes?x=1");
+        for hostile in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/ /evil.example",
+            "/\u{7f}/evil.example",
+            "/é",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

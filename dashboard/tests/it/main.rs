@@ -4,6 +4,7 @@
 //! invariants.
 
 mod access;
+mod attacks;
 mod common;
 mod disclosure;
 mod guard_fuzz;
