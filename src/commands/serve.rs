@@ -34,6 +34,9 @@ pub struct AccessOptions {
     /// Queries one user may run at once.
     #[arg(long, default_value_t = LIMITS.per_user)]
     pub queries_per_user: usize,
+    /// Queries the whole server runs at once, every analyst together.
+    #[arg(long, default_value_t = LIMITS.server)]
+    pub queries_at_once: usize,
     /// Rows in a JSON answer from POST /api/sql (the total is still reported).
     #[arg(long, default_value_t = LIMITS.json_rows)]
     pub json_row_cap: usize,
@@ -49,6 +52,7 @@ impl AccessOptions {
             query_timeout_secs: LIMITS.timeout.as_secs(),
             query_memory_mib: LIMITS.memory >> 20,
             queries_per_user: LIMITS.per_user,
+            queries_at_once: LIMITS.server,
             json_row_cap: LIMITS.json_rows,
         }
     }
@@ -58,6 +62,7 @@ impl AccessOptions {
             timeout: Duration::from_secs(self.query_timeout_secs),
             memory: self.query_memory_mib << 20,
             per_user: self.queries_per_user.max(1),
+            server: self.queries_at_once.max(1),
             json_rows: self.json_row_cap,
         }
     }

@@ -45,16 +45,22 @@ pub async fn register_all(
             Err(e) => tracing::warn!("{location}: not registered for SQL: {e}"),
         }
     }
-    // The record-level cohort with its matching weights (analysts only;
-    // it takes the name of the metric view it extends).
+    // The record-level cohort with its matching weights (it takes the name
+    // of the metric view it extends): one row per person and programme,
+    // with the source pseudonym and near-unique combinations of
+    // attributes, so it is registered only where record-level access is
+    // configured (`evidence serve --data`, as the input tables are), and
+    // listed as record-level, not as an evidence table.
     let _ = ctx.deregister_table("cohort");
-    let location = evidence.join(contract::manifest::ANALYSTS_COHORT);
-    match ctx
-        .register_parquet("cohort", &location, ParquetReadOptions::default())
-        .await
-    {
-        Ok(()) => tables.push(("cohort".to_string(), "evidence")),
-        Err(e) => tracing::warn!("{location}: not registered for SQL: {e}"),
+    if data.is_some() {
+        let location = evidence.join(contract::manifest::ANALYSTS_COHORT);
+        match ctx
+            .register_parquet("cohort", &location, ParquetReadOptions::default())
+            .await
+        {
+            Ok(()) => tables.push(("cohort".to_string(), "record-level")),
+            Err(e) => tracing::warn!("{location}: not registered for SQL: {e}"),
+        }
     }
     tables.sort_by_key(|(_, kind)| *kind != "evidence");
     tables

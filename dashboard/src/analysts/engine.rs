@@ -26,6 +26,8 @@ pub struct QueryLimits {
     pub memory: usize,
     /// Queries one user may have running at once.
     pub per_user: usize,
+    /// Queries the whole server runs at once (every analyst together).
+    pub server: usize,
     /// Rows in a JSON answer; the total is still reported.
     pub json_rows: usize,
 }
@@ -36,6 +38,7 @@ impl Default for QueryLimits {
             timeout: Duration::from_secs(30),
             memory: 1 << 30,
             per_user: 2,
+            server: 4,
             json_rows: 10_000,
         }
     }
@@ -57,6 +60,10 @@ pub enum QueryError {
     Timeout(u64),
     #[error("You already have {0} queries running; wait for one to finish.")]
     Busy(usize),
+    #[error(
+        "The server is already running {0} queries, as many as it runs at once; try again in a moment."
+    )]
+    ServerBusy(usize),
     #[error("SQL needs the analyst role.")]
     NotAnalyst,
 }
@@ -66,7 +73,9 @@ impl From<QueryError> for crate::error::DashboardError {
         use crate::error::DashboardError;
         match e {
             QueryError::Refused(r) => DashboardError::BadRequest(r.0),
-            QueryError::Busy(_) => DashboardError::TooMany(e.to_string()),
+            QueryError::Busy(_) | QueryError::ServerBusy(_) => {
+                DashboardError::TooMany(e.to_string())
+            }
             QueryError::Timeout(_) => DashboardError::Timeout(e.to_string()),
             QueryError::Memory { .. } => DashboardError::TooLarge(e.to_string()),
             QueryError::Failed(m) => DashboardError::BadRequest(m),
@@ -82,7 +91,7 @@ impl QueryError {
             QueryError::Failed(_) => "failed",
             QueryError::Memory { .. } => "memory",
             QueryError::Timeout(_) => "timeout",
-            QueryError::Busy(_) => "busy",
+            QueryError::Busy(_) | QueryError::ServerBusy(_) => "busy",
             QueryError::NotAnalyst => "forbidden",
         }
     }
@@ -92,7 +101,8 @@ impl QueryError {
 #[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct TableInfo {
     pub name: String,
-    /// `input` (a contract input table, record-level) or `evidence`.
+    /// `input` (a contract input table, record-level), `record-level` (the
+    /// analysts' cohort) or `evidence`.
     pub kind: String,
     pub columns: Vec<ColumnInfo>,
 }
@@ -109,6 +119,8 @@ pub struct Engine {
     ctx: SessionContext,
     limits: QueryLimits,
     running: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Places for queries across the whole server.
+    server: Arc<Semaphore>,
     audit: AuditLog,
     tables: Vec<(String, &'static str)>,
 }
@@ -122,7 +134,7 @@ pub struct Running {
     /// The time limit, for messages.
     pub limit_secs: u64,
     memory: usize,
-    _permit: OwnedSemaphorePermit,
+    _permit: (OwnedSemaphorePermit, OwnedSemaphorePermit),
     audit: Option<(AuditLog, AuditRecord)>,
 }
 
@@ -174,12 +186,15 @@ impl Engine {
         // part of a small pool.
         let config = SessionConfig::new()
             .with_target_partitions(2)
+            .with_batch_size(1024)
             .with_information_schema(true)
             .with_sort_spill_reservation_bytes((limits.memory / 8).min(10 << 20));
         let ctx = SessionContext::new_with_config_rt(config, runtime);
+        super::bounded::register(&ctx);
         let tables = super::catalog::register_all(&ctx, evidence, data).await;
         Ok(Engine {
             ctx,
+            server: Arc::new(Semaphore::new(limits.server.max(1))),
             limits,
             running: Mutex::new(HashMap::new()),
             audit,
@@ -225,7 +240,11 @@ impl Engine {
         self.tables.iter().find(|t| t.0 == name).map(|t| t.1)
     }
 
-    fn permit(&self, user: &User) -> Result<OwnedSemaphorePermit, QueryError> {
+    /// A place for `user`'s query: one of their own and one of the server's.
+    fn permit(
+        &self,
+        user: &User,
+    ) -> Result<(OwnedSemaphorePermit, OwnedSemaphorePermit), QueryError> {
         let semaphore = {
             let mut running = self
                 .running
@@ -236,9 +255,15 @@ impl Engine {
                 .or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_user)))
                 .clone()
         };
-        semaphore
+        let own = semaphore
             .try_acquire_owned()
-            .map_err(|_| QueryError::Busy(self.limits.per_user))
+            .map_err(|_| QueryError::Busy(self.limits.per_user))?;
+        let server = self
+            .server
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| QueryError::ServerBusy(self.limits.server))?;
+        Ok((own, server))
     }
 
     /// Check, plan and start a query for `user`. Refusals and planning
@@ -278,7 +303,14 @@ impl Engine {
         &self,
         user: &User,
         sql: &str,
-    ) -> Result<(SchemaRef, SendableRecordBatchStream, OwnedSemaphorePermit), QueryError> {
+    ) -> Result<
+        (
+            SchemaRef,
+            SendableRecordBatchStream,
+            (OwnedSemaphorePermit, OwnedSemaphorePermit),
+        ),
+        QueryError,
+    > {
         // The routes already require the role; this holds even if one did not.
         if user.role != crate::auth::Role::Analyst {
             return Err(QueryError::NotAnalyst);

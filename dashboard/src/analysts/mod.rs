@@ -3,6 +3,7 @@
 //! `web::workbench`) require the analyst role, and the engine checks the
 //! role again. Nothing here knows of HTTP.
 
+pub mod bounded;
 pub mod catalog;
 pub mod engine;
 pub mod export;

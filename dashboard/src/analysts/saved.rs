@@ -98,85 +98,140 @@ impl SavedQueries {
     }
 }
 
-/// A piece of SQL: text as written, or a `:name` parameter.
-enum Piece {
-    Text(char),
-    Parameter(String),
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+
+/// A `:name` parameter where the SQL tokenizer (DataFusion's own) finds
+/// one: a `:` immediately followed by an unquoted word, never inside a
+/// string (`'…'`, `E'…'`, `$$…$$`), a quoted identifier (`"…"`, `` `…` ``)
+/// or a comment (`--`, `/* */`), which are single tokens to it.
+struct Parameter {
+    name: String,
+    /// Char offsets of the `:` and one past the name's end.
+    start: usize,
+    end: usize,
 }
 
-/// `sql` split into text and `:name` parameters, skipping quoted text and
-/// identifiers and `::` casts.
-fn pieces(sql: &str) -> Vec<Piece> {
-    let chars: Vec<char> = sql.chars().collect();
-    let mut out = Vec::with_capacity(chars.len());
-    let mut quote: Option<char> = None;
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '\'' || c == '"' => quote = Some(c),
-            None if c == ':'
-                && (i == 0 || chars[i - 1] != ':')
-                && chars
-                    .get(i + 1)
-                    .is_some_and(|n| n.is_ascii_alphabetic() || *n == '_') =>
-            {
-                let end = (i + 1..chars.len())
-                    .find(|&j| !(chars[j].is_ascii_alphanumeric() || chars[j] == '_'))
-                    .unwrap_or(chars.len());
-                out.push(Piece::Parameter(chars[i + 1..end].iter().collect()));
-                i = end;
-                continue;
-            }
-            None => {}
+fn tokens(sql: &str) -> Result<Vec<TokenWithSpan>, String> {
+    Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize_with_location()
+        .map_err(|e| format!("the SQL cannot be read: {e}"))
+}
+
+/// Each `:name` of `sql`, in order; an error where the SQL cannot be read.
+fn parameters_of(sql: &str) -> Result<Vec<Parameter>, String> {
+    // Char offset of each line's start, for the tokenizer's (line, column).
+    let mut line_starts = vec![0usize];
+    for (i, c) in sql.chars().enumerate() {
+        if c == '\n' {
+            line_starts.push(i + 1);
         }
-        out.push(Piece::Text(c));
-        i += 1;
     }
-    out
+    let offset = |t: &TokenWithSpan| {
+        let line = (t.span.start.line as usize).max(1) - 1;
+        line_starts.get(line).copied().unwrap_or(0) + (t.span.start.column as usize).max(1) - 1
+    };
+    let tokens = tokens(sql)?;
+    let mut found = Vec::new();
+    for pair in tokens.windows(2) {
+        if let (Token::Colon, Token::Word(word)) = (&pair[0].token, &pair[1].token)
+            && word.quote_style.is_none()
+            && offset(&pair[1]) == offset(&pair[0]) + 1
+        {
+            let start = offset(&pair[0]);
+            found.push(Parameter {
+                name: word.value.clone(),
+                start,
+                end: start + 1 + word.value.chars().count(),
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// The `:name` parameters of `sql` in order of first use.
 pub fn parameters(sql: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for piece in pieces(sql) {
-        if let Piece::Parameter(name) = piece
-            && !names.contains(&name)
-        {
-            names.push(name);
+    for p in parameters_of(sql).unwrap_or_default() {
+        if !names.contains(&p.name) {
+            names.push(p.name);
         }
     }
     names
 }
 
-/// `sql` with every `:name` replaced by its value as an SQL literal: a
-/// number as written, anything else a string with its quotes doubled (so
-/// a value can never become SQL). An error names a parameter with no value.
+/// A value as an SQL literal: a number (digits, an optional sign and
+/// decimal point) in parentheses, so that `100-:n` with `n = -5` is
+/// `100-(-5)` and never a comment; anything else a string with its quotes
+/// doubled.
+fn literal(value: &str) -> String {
+    let v = value.trim();
+    let digits = v.strip_prefix('-').unwrap_or(v);
+    let number = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.chars().filter(|c| *c == '.').count() <= 1
+        && digits.chars().any(|c| c.is_ascii_digit());
+    if number {
+        format!("({v})")
+    } else {
+        format!("'{}'", value.replace('\'', "''"))
+    }
+}
+
+/// The tokens that are not whitespace or comments.
+fn significant(tokens: Vec<TokenWithSpan>) -> Vec<Token> {
+    tokens
+        .into_iter()
+        .map(|t| t.token)
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect()
+}
+
+/// `sql` with every `:name` replaced by its value as an SQL literal. The
+/// result is checked with the tokenizer: it must be the SQL as written with
+/// each parameter turned into exactly its literal's tokens, so a value can
+/// never become SQL (an error says which value could not be used). An error
+/// also names a parameter with no value.
 pub fn bind(sql: &str, values: &BTreeMap<String, String>) -> Result<String, String> {
-    let number = |v: &str| {
-        v.parse::<f64>().is_ok()
-            && v.chars()
-                .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
-    };
+    let found = parameters_of(sql)?;
+    let chars: Vec<char> = sql.chars().collect();
     let mut out = String::with_capacity(sql.len());
-    for piece in pieces(sql) {
-        match piece {
-            Piece::Text(c) => out.push(c),
-            Piece::Parameter(name) => {
-                let value = values.get(&name).filter(|v| !v.is_empty()).ok_or_else(|| {
-                    format!("the parameter :{name} has no value: fill it in and run again")
-                })?;
-                if number(value.trim()) {
-                    out.push_str(value.trim());
-                } else {
-                    out.push('\'');
-                    out.push_str(&value.replace('\'', "''"));
-                    out.push('\'');
-                }
+    let mut at = 0;
+    let mut expected: Vec<Token> = Vec::new();
+    let mut written = significant(tokens(sql)?).into_iter().peekable();
+    for p in &found {
+        let value = values
+            .get(&p.name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "the parameter :{} has no value: fill it in and run again",
+                    p.name
+                )
+            })?;
+        out.extend(&chars[at..p.start]);
+        let text = literal(value);
+        out.push_str(&text);
+        at = p.end;
+        // The SQL's own tokens up to this parameter, then the literal's.
+        while let Some(t) = written.next() {
+            if t == Token::Colon
+                && matches!(written.peek(), Some(Token::Word(w)) if w.value == p.name)
+            {
+                written.next();
+                break;
             }
+            expected.push(t);
         }
+        expected.extend(significant(tokens(&text)?));
+    }
+    out.extend(&chars[at..]);
+    expected.extend(written);
+    let bound = significant(tokens(&out)?);
+    if bound != expected {
+        return Err(
+            "a parameter's value could not be bound without changing the SQL around it: check the values (and that each :name stands where a value may)".into(),
+        );
     }
     Ok(out)
 }
@@ -186,29 +241,73 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parameters_skip_quotes_and_casts() {
-        let sql = "SELECT ':no', \":nor\" FROM t WHERE a = :programme AND b > :min::int AND c = :programme";
+    fn parameters_skip_quotes_comments_and_casts() {
+        let sql = "SELECT ':no', \":nor\" FROM t -- :not in a comment\nWHERE a = :programme /* :nor here */ AND b > :min::int AND c = :programme";
         assert_eq!(parameters(sql), ["programme", "min"]);
         assert!(parameters("SELECT 1::bigint").is_empty());
+        assert!(parameters("SELECT E'\\' :x', $$ :y $$, `:z`").is_empty());
+    }
+
+    fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn values_become_literals_and_never_sql() {
-        let values: BTreeMap<String, String> = [
-            (
-                "programme".to_string(),
-                "O'Brien'; DROP TABLE x; --".to_string(),
-            ),
-            ("min".to_string(), "10".to_string()),
-        ]
-        .into();
-        let bound = bind("SELECT * FROM t WHERE p = :programme AND n > :min", &values).unwrap();
+        let v = values(&[("programme", "O'Brien'; DROP TABLE x; --"), ("min", "10")]);
+        let bound = bind("SELECT * FROM t WHERE p = :programme AND n > :min", &v).unwrap();
         assert_eq!(
             bound,
-            "SELECT * FROM t WHERE p = 'O''Brien''; DROP TABLE x; --' AND n > 10"
+            "SELECT * FROM t WHERE p = 'O''Brien''; DROP TABLE x; --' AND n > (10)"
         );
-        let e = bind("SELECT :missing", &values).unwrap_err();
+        let e = bind("SELECT :missing", &v).unwrap_err();
         assert!(e.contains(":missing"), "{e}");
+    }
+
+    /// Each way the earlier character scanner let a value become SQL
+    /// (issue 28, hole 4).
+    #[test]
+    fn the_attacks_on_the_old_scanner_fail() {
+        // A `:name` in a comment is no parameter: a value with a newline
+        // cannot end the comment and add SQL.
+        let v = values(&[("p", "x\nUNION SELECT person_id FROM people"), ("q", "1")]);
+        assert_eq!(
+            bind("SELECT 1 -- :p\n, :q", &v).unwrap(),
+            "SELECT 1 -- :p\n, (1)"
+        );
+        // An apostrophe in a comment does not throw the quoting off.
+        let v = values(&[("p", "it")]);
+        assert_eq!(
+            bind("SELECT 1 -- it's\n, :p", &v).unwrap(),
+            "SELECT 1 -- it's\n, 'it'"
+        );
+        // A negative number after a minus is not a comment.
+        let v = values(&[("n", "-5")]);
+        assert_eq!(
+            bind("SELECT 100-:n AS x", &v).unwrap(),
+            "SELECT 100-(-5) AS x"
+        );
+        // A value against a quote of the SQL cannot merge with it.
+        let v = values(&[("p", "x")]);
+        assert!(bind("SELECT :p'abc'", &v).is_err());
+        // E'' strings, $$ quoting and backticks hold no parameters.
+        for sql in ["SELECT E'\\' :p'", "SELECT $$ :p $$", "SELECT `:p`"] {
+            assert!(parameters(sql).is_empty(), "{sql}");
+            assert_eq!(bind(sql, &v).unwrap(), sql);
+        }
+        // Quotes and backslashes inside a value stay inside its string.
+        let v = values(&[("p", "a\\' OR 1=1 --")]);
+        let bound = bind("SELECT * FROM t WHERE a = :p", &v);
+        match bound {
+            Ok(b) => {
+                let t = significant(tokens(&b).unwrap());
+                assert_eq!(t.len(), 8, "{b}: {t:?}");
+            }
+            Err(e) => assert!(e.contains("could not be bound"), "{e}"),
+        }
     }
 
     #[test]

@@ -13,10 +13,26 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-pub const SESSION_COOKIE: &str = "evidence_session";
-pub const CSRF_COOKIE: &str = "evidence_csrf";
-/// A session lasts a working day.
+/// The cookies' names carry the `__Host-` prefix: browsers then accept them
+/// only when `Secure`, on `Path=/` and with no `Domain`, so no other site
+/// (nor a subdomain) can set them.
+pub const SESSION_COOKIE: &str = "__Host-evidence_session";
+pub const CSRF_COOKIE: &str = "__Host-evidence_csrf";
+/// A session lasts a working day at most...
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 60 * 60);
+/// ...and ends after half an hour without a request.
+pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
+
+/// A signed-in session: its user, when it started and was last used, and
+/// the token its forms carry (tied to the session, so it lives as long as
+/// the session does and no longer).
+#[derive(Debug)]
+struct Session {
+    user: User,
+    started: Instant,
+    seen: Mutex<Instant>,
+    csrf: String,
+}
 
 /// What a route needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +106,7 @@ type FailureKey = (String, Option<IpAddr>);
 
 pub struct Auth {
     users: UsersFile,
-    sessions: Mutex<HashMap<String, (User, Instant)>>,
+    sessions: Mutex<HashMap<String, Session>>,
     failures: Mutex<HashMap<FailureKey, (u32, Instant)>>,
     password_checks: Arc<Semaphore>,
     clock: Arc<dyn Clock>,
@@ -195,12 +211,24 @@ impl Auth {
         let id = users::random_hex(32);
         if let Ok(mut sessions) = self.sessions.lock() {
             let now = self.clock.now();
-            sessions.retain(|_, (_, started)| {
-                now.saturating_duration_since(*started) < SESSION_LIFETIME
-            });
-            sessions.insert(id.clone(), (user, now));
+            sessions.retain(|_, s| self.live(s, now));
+            sessions.insert(
+                id.clone(),
+                Session {
+                    user,
+                    started: now,
+                    seen: Mutex::new(now),
+                    csrf: users::random_hex(32),
+                },
+            );
         }
         id
+    }
+
+    fn live(&self, s: &Session, now: Instant) -> bool {
+        let seen = s.seen.lock().map(|t| *t).unwrap_or(s.started);
+        now.saturating_duration_since(s.started) < SESSION_LIFETIME
+            && now.saturating_duration_since(seen) < SESSION_IDLE
     }
 
     pub fn end_session(&self, id: &str) {
@@ -209,11 +237,26 @@ impl Auth {
         }
     }
 
-    /// The user of a session id, while the session lasts.
+    /// The user of a session id, while the session lasts (and it is used
+    /// now: its idle time starts again).
     pub fn session_user(&self, id: &str) -> Option<User> {
         let sessions = self.sessions.lock().ok()?;
-        let (user, started) = sessions.get(id)?;
-        (self.since(*started) < SESSION_LIFETIME).then(|| user.clone())
+        let s = sessions.get(id)?;
+        let now = self.clock.now();
+        if !self.live(s, now) {
+            return None;
+        }
+        if let Ok(mut seen) = s.seen.lock() {
+            *seen = now;
+        }
+        Some(s.user.clone())
+    }
+
+    /// The token a live session's forms carry.
+    pub fn session_csrf(&self, id: &str) -> Option<String> {
+        let sessions = self.sessions.lock().ok()?;
+        let s = sessions.get(id)?;
+        self.live(s, self.clock.now()).then(|| s.csrf.clone())
     }
 
     /// The user an API token belongs to.
@@ -254,12 +297,18 @@ mod tests {
     }
 
     #[test]
-    fn a_session_ends_after_its_lifetime() {
+    fn a_session_ends_after_its_lifetime_even_when_used() {
         let (auth, clock) = auth();
         let id = auth.start_session(user());
-        clock.advance(SESSION_LIFETIME - Duration::from_secs(1));
-        assert_eq!(auth.session_user(&id), Some(user()));
-        clock.advance(Duration::from_secs(1));
+        // Used every 20 minutes, it lasts its lifetime and no longer.
+        let step = Duration::from_secs(20 * 60);
+        let mut waited = Duration::ZERO;
+        while waited + step < SESSION_LIFETIME {
+            clock.advance(step);
+            waited += step;
+            assert_eq!(auth.session_user(&id), Some(user()));
+        }
+        clock.advance(SESSION_LIFETIME - waited);
         assert_eq!(auth.session_user(&id), None);
         // Expired sessions are dropped when the next one starts.
         let _ = auth.start_session(user());
@@ -273,6 +322,25 @@ mod tests {
             .add("cora", Role::Commissioner, Some("right"))
             .unwrap();
         (Auth::with_clock(users, clock.clone()), clock)
+    }
+
+    #[test]
+    fn an_idle_session_ends_and_its_token_with_it() {
+        let (auth, clock) = auth();
+        let id = auth.start_session(user());
+        let csrf = auth.session_csrf(&id).unwrap();
+        assert_eq!(csrf.len(), 64);
+        clock.advance(SESSION_IDLE - Duration::from_secs(1));
+        assert_eq!(auth.session_user(&id), Some(user()), "used in time");
+        clock.advance(SESSION_IDLE - Duration::from_secs(1));
+        assert_eq!(
+            auth.session_csrf(&id),
+            Some(csrf),
+            "the token lives with the session"
+        );
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(auth.session_user(&id), None, "idle for half an hour");
+        assert_eq!(auth.session_csrf(&id), None);
     }
 
     #[test]

@@ -168,15 +168,17 @@ impl Effect {
 
     /// The effect on a mean outcome (months in work, earnings) of `matched`
     /// participants whose values sum to `total` (squares to `squares`),
-    /// with the participants' count rounded as every count is: the mean
-    /// and spread are kept and the interval is `att_mean`'s at the rounded
-    /// count. Suppressed below the threshold of people or when `hidden`.
+    /// with the participants' count rounded as every count is and their
+    /// mean rounded to `step` (0.1 month, £1) as published: the spread is
+    /// kept and the interval is `att_mean`'s at the rounded count and mean.
+    /// Suppressed below the threshold of people or when `hidden`.
     pub(super) fn mean(
         hidden: bool,
         total: u64,
         squares: u64,
         matched: u64,
         side: AttSide,
+        step: f64,
     ) -> Effect {
         if hidden || matched < THRESHOLD {
             return Effect(EffectState::Suppressed);
@@ -188,10 +190,12 @@ impl Effect {
             return Effect(EffectState::NotEstimable);
         };
         let m = round_to_base(matched);
-        let scale = m as f64 / matched as f64;
-        let (total, squares) = (total as f64 * scale, squares as f64 * scale);
-        let mean = total / m as f64;
-        let unit_variance = (squares / m as f64 - mean * mean).max(0.0);
+        let exact_mean = total as f64 / matched as f64;
+        let exact_variance = (squares as f64 / matched as f64 - exact_mean * exact_mean).max(0.0);
+        let mean = (exact_mean / step).round() * step;
+        let total = mean * m as f64;
+        let squares = (exact_variance + mean * mean) * m as f64;
+        let unit_variance = exact_variance;
         let (parts, df) =
             att::AttParts::with_areas_of_variance(unit_variance, m, c, v, area_variance, tau2_df);
         match att::att_mean(total, squares, m, parts) {

@@ -3,8 +3,8 @@
 //! answers 401 or 403 as JSON.
 
 use super::error::{ApiError, PageError};
-use super::extract::{urlencode, user_of};
-use crate::auth::{Access, User};
+use super::extract::{SessionCsrf, cookie, urlencode, user_of};
+use crate::auth::{Access, SESSION_COOKIE, User};
 use crate::error::DashboardError;
 use crate::state::AppState;
 use axum::extract::{Request, State};
@@ -56,6 +56,11 @@ pub async fn require(
     }
     if let Some(user) = user {
         request.extensions_mut().insert(user);
+    }
+    if let Some(csrf) = cookie(request.headers(), SESSION_COOKIE)
+        .and_then(|session| state.auth().session_csrf(&session))
+    {
+        request.extensions_mut().insert(SessionCsrf(csrf));
     }
     next.run(request).await
 }

@@ -165,7 +165,12 @@ pub fn download(running: Running, format: Format, name: &str) -> Response {
         .into_response()
 }
 
-/// Up to `cap` rows as JSON objects; the rest are counted, not kept.
+/// The most bytes of result a JSON answer keeps (before encoding): beyond
+/// them the rest of the rows are counted, not kept, as beyond the row cap.
+pub const MOST_JSON_BYTES: usize = 8 << 20;
+
+/// Up to `cap` rows (and [`MOST_JSON_BYTES`]) as JSON objects; the rest are
+/// counted, not kept.
 pub async fn capped_json(mut running: Running, cap: usize) -> Result<SqlAnswer, DashboardError> {
     let columns = running
         .schema
@@ -178,16 +183,27 @@ pub async fn capped_json(mut running: Running, cap: usize) -> Result<SqlAnswer, 
         .collect();
     let mut kept = Vec::new();
     let mut kept_rows = 0usize;
+    let mut kept_bytes = 0usize;
     let mut total = 0u64;
     let limit = running.time_left();
     let collect = async {
         while let Some(batch) = running.stream.next().await {
             let batch = batch.map_err(|e| running.error(e))?;
             total += batch.num_rows() as u64;
-            if kept_rows < cap {
-                let take = (cap - kept_rows).min(batch.num_rows());
-                kept.push(batch.slice(0, take));
+            if kept_rows < cap && kept_bytes < MOST_JSON_BYTES && batch.num_rows() > 0 {
+                let per_row = batch.get_array_memory_size() / batch.num_rows() + 1;
+                let room = (MOST_JSON_BYTES - kept_bytes) / per_row;
+                let take = (cap - kept_rows).min(batch.num_rows()).min(room);
+                if take > 0 {
+                    kept.push(batch.slice(0, take));
+                }
                 kept_rows += take;
+                // Nothing more is kept once the bytes are spent.
+                kept_bytes += if take == 0 {
+                    MOST_JSON_BYTES
+                } else {
+                    take * per_row
+                };
             }
         }
         Ok::<_, QueryError>(())

@@ -48,12 +48,20 @@ pub struct Viewer {
     pub csrf: Option<String>,
 }
 
+/// The signed-in session's form token (set by `access::require`).
+#[derive(Clone, Debug)]
+pub struct SessionCsrf(pub String);
+
 impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(Viewer {
             user: parts.extensions.get::<User>().cloned(),
-            csrf: cookie(&parts.headers, CSRF_COOKIE),
+            csrf: parts
+                .extensions
+                .get::<SessionCsrf>()
+                .map(|c| c.0.clone())
+                .or_else(|| cookie(&parts.headers, CSRF_COOKIE)),
         })
     }
 }

@@ -5,7 +5,7 @@
 use super::error::PageError;
 use super::extract::cookie;
 use crate::auth::users::random_hex;
-use crate::auth::{CSRF_COOKIE, SESSION_COOKIE, SESSION_LIFETIME, SignInRefused};
+use crate::auth::{CSRF_COOKIE, SESSION_COOKIE, SignInRefused};
 use crate::error::DashboardError;
 use crate::state::AppState;
 use axum::Extension;
@@ -40,9 +40,12 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn set_cookie(name: &str, value: &str, max_age: u64) -> HeaderValue {
-    let cookie =
-        format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Lax");
+/// A cookie for this site only (`__Host-` names need `Secure`, `Path=/` and
+/// no `Domain`); with `max_age` `None`, one that ends when the browser
+/// closes.
+fn set_cookie(name: &str, value: &str, max_age: Option<u64>) -> HeaderValue {
+    let age = max_age.map_or(String::new(), |a| format!("; Max-Age={a}"));
+    let cookie = format!("{name}={value}; Path=/{age}; HttpOnly; Secure; SameSite=Lax");
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
@@ -60,9 +63,10 @@ fn form(headers: &HeaderMap, next: &str, error: Option<&str>) -> Result<Response
         axum::http::StatusCode::OK
     };
     let mut response = (status, page).into_response();
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &csrf, 3600));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(CSRF_COOKIE, &csrf, Some(3600)),
+    );
     Ok(response)
 }
 
@@ -78,10 +82,14 @@ pub struct Login {
     next: Option<String>,
 }
 
-/// The form's token matches the cookie: the post came from our own page.
-pub fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
-    cookie(headers, CSRF_COOKIE)
-        .is_some_and(|c| !c.is_empty() && bool::from(c.as_bytes().ct_eq(submitted.as_bytes())))
+/// The form's token is the session's own (signed in), or matches the
+/// sign-in page's cookie (signing in): the post came from our own page.
+pub fn csrf_ok(auth: &crate::auth::Auth, headers: &HeaderMap, submitted: &str) -> bool {
+    let expected = match cookie(headers, SESSION_COOKIE) {
+        Some(session) => auth.session_csrf(&session),
+        None => cookie(headers, CSRF_COOKIE),
+    };
+    expected.is_some_and(|c| !c.is_empty() && bool::from(c.as_bytes().ct_eq(submitted.as_bytes())))
 }
 
 pub async fn login_submit(
@@ -91,7 +99,9 @@ pub async fn login_submit(
     Form(login): Form<Login>,
 ) -> Result<Response, PageError> {
     let next = safe_next(login.next.as_deref());
-    if !csrf_ok(&headers, &login.csrf) {
+    let sign_in_token = cookie(&headers, CSRF_COOKIE)
+        .is_some_and(|c| !c.is_empty() && bool::from(c.as_bytes().ct_eq(login.csrf.as_bytes())));
+    if !sign_in_token {
         return Err(PageError(DashboardError::Forbidden(
             "The sign-in form expired or did not come from this site; open the sign-in page again."
                 .into(),
@@ -145,8 +155,12 @@ pub async fn login_submit(
     let mut response = Redirect::to(&next).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, &session, SESSION_LIFETIME.as_secs()),
+        set_cookie(SESSION_COOKIE, &session, None),
     );
+    // The sign-in page's token is spent.
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, "", Some(0)));
     Ok(response)
 }
 
@@ -160,7 +174,7 @@ pub async fn logout(
     headers: HeaderMap,
     Form(form): Form<Logout>,
 ) -> Result<Response, PageError> {
-    if !csrf_ok(&headers, &form.csrf) {
+    if !csrf_ok(state.auth(), &headers, &form.csrf) {
         return Err(PageError(DashboardError::Forbidden(
             "The sign-out form did not come from this site.".into(),
         )));
@@ -171,7 +185,7 @@ pub async fn logout(
     let mut response = Redirect::to("/login").into_response();
     response
         .headers_mut()
-        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0));
+        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0)));
     Ok(response)
 }
 

@@ -7,6 +7,7 @@ pub mod api;
 mod charts;
 pub mod error;
 pub mod extract;
+mod headers;
 pub mod login;
 pub mod pages;
 pub mod templates;
@@ -68,10 +69,16 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ),
         ("/api/tables", SignedIn, get(api::tables)),
         ("/api/tables/{name}", SignedIn, get(api::table)),
-        ("/workbench", Analyst, get(workbench::page)),
-        ("/workbench/download", Analyst, get(workbench::download)),
+        // A link fills the workbench; running a query needs the session's
+        // token in a form (issue 28, hole 3).
+        (
+            "/workbench",
+            Analyst,
+            get(workbench::page).post(workbench::run),
+        ),
+        ("/workbench/download", Analyst, post(workbench::download)),
         ("/workbench/saved", Analyst, post(workbench::save)),
-        ("/workbench/chart/{file}", Analyst, get(workbench::chart)),
+        ("/workbench/chart/{file}", Analyst, post(workbench::chart)),
         ("/api/sql", Analyst, post(api::sql)),
     ]
 }
@@ -109,6 +116,7 @@ pub fn router(state: AppState) -> Router {
                 "There is no page at this address.".into(),
             ))
         })
+        .layer(middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
 

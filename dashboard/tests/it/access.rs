@@ -26,13 +26,18 @@ fn request(path: &str, token: Option<&str>, cookie: Option<&str>) -> Request<Bod
         "/api/sql" => ("POST", r#"{"sql": "SELECT 1"}"#),
         "/logout" => ("POST", ""),
         "/workbench/saved" => ("POST", "csrf=&name=x&sql=SELECT+1"),
+        "/workbench/download" => ("POST", "csrf=&sql=SELECT+1&format=csv"),
+        "/workbench/chart/{file}" => (
+            "POST",
+            "csrf=&sql=SELECT+1+AS+a%2C+2+AS+b&chart=bar&x=a&y=b",
+        ),
         _ => ("GET", ""),
     };
     let mut r = Request::builder().method(method).uri(&concrete);
     if path == "/api/sql" {
         r = r.header("content-type", "application/json");
     }
-    if path == "/workbench/saved" {
+    if method == "POST" && path.starts_with("/workbench") {
         r = r.header("content-type", "application/x-www-form-urlencoded");
     }
     if let Some(t) = token {
@@ -95,7 +100,7 @@ async fn no_route_is_reachable_without_the_right_role() {
         }
         // A forged session cookie and an unknown token are nobody.
         for (token, cookie) in [
-            (None, Some("evidence_session=0123abcd")),
+            (None, Some("__Host-evidence_session=0123abcd")),
             (Some("evd_not-a-token"), None),
         ] {
             let got = send(&app, request(path, token, cookie)).await;
@@ -155,7 +160,7 @@ async fn signing_in_sets_a_secure_session_cookie_and_needs_the_csrf_token() {
     .await;
     assert_eq!(forged.status, 403);
     // A wrong password: the form again, 401.
-    let cookie = format!("evidence_csrf={csrf}");
+    let cookie = format!("__Host-evidence_csrf={csrf}");
     let wrong = send(
         &app,
         post(
@@ -178,7 +183,7 @@ async fn signing_in_sets_a_secure_session_cookie_and_needs_the_csrf_token() {
     let session = response
         .2
         .iter()
-        .find(|c| c.starts_with("evidence_session="))
+        .find(|c| c.starts_with("__Host-evidence_session="))
         .unwrap();
     for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
         assert!(session.contains(flag), "{session}");
@@ -187,7 +192,7 @@ async fn signing_in_sets_a_secure_session_cookie_and_needs_the_csrf_token() {
     let page = send(&app, request("/fit-notes", None, Some(&id))).await;
     assert_eq!(page.status, 200);
     // An open redirect is not possible through `next`.
-    let csrf_cookie = format!("evidence_csrf={csrf}");
+    let csrf_cookie = format!("__Host-evidence_csrf={csrf}");
     let response = dashboard::router(app.state.clone())
         .oneshot_login(post(
             format!("name=cora&password=commissioner-password&csrf={csrf}&next=//evil.example/"),
@@ -204,7 +209,7 @@ async fn repeated_failed_sign_ins_lock_the_name() {
     let attempt = |password: &str| {
         Request::post("/login")
             .header("content-type", "application/x-www-form-urlencoded")
-            .header("cookie", format!("evidence_csrf={csrf}"))
+            .header("cookie", format!("__Host-evidence_csrf={csrf}"))
             .body(Body::from(format!(
                 "name=ana&password={password}&csrf={csrf}"
             )))
@@ -222,7 +227,7 @@ async fn repeated_failed_sign_ins_lock_the_name() {
         &app,
         Request::post("/login")
             .header("content-type", "application/x-www-form-urlencoded")
-            .header("cookie", format!("evidence_csrf={csrf}"))
+            .header("cookie", format!("__Host-evidence_csrf={csrf}"))
             .body(Body::from(format!(
                 "name=cora&password=commissioner-password&csrf={csrf}"
             )))

@@ -100,12 +100,12 @@ async fn a_slow_query_is_cancelled_at_the_limit_while_others_are_answered() {
     );
 }
 
-/// Over the memory pool (16 MiB here): a clear error, not a crash.
+/// Over the memory pool (64 MiB here): a clear error, not a crash.
 #[tokio::test]
 async fn the_memory_pool_bounds_a_query() {
     let f = fixture();
     let api = Api::start();
-    // Over the memory pool (16 MiB here): a clear error, not a crash.
+    // Over the memory pool (64 MiB here): a clear error, not a crash.
     let big = api.sql(&f.analyst,
         "SELECT count(*) FROM employment a JOIN employment b ON a.person_id = b.person_id AND a.month = b.month",
     )
@@ -114,5 +114,5 @@ async fn the_memory_pool_bounds_a_query() {
     .unwrap();
     assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: Value = big.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("16 MiB"), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("64 MiB"), "{body}");
 }

@@ -64,7 +64,7 @@ fn fixture() -> &'static Fixture {
 }
 
 /// One test's own `evidence serve` over the fixture (query limits: 10 s
-/// and 16 MiB), logging at debug level.
+/// and 64 MiB), logging at debug level.
 struct Api {
     _server: Running,
     _dir: tempfile::TempDir,
@@ -87,7 +87,7 @@ impl Api {
             .args(["--data", f.data.to_str().unwrap()])
             .args(["--users", f.users.to_str().unwrap()])
             .args(["--audit-log", audit.to_str().unwrap()])
-            .args(["--query-timeout-secs", "10", "--query-memory-mib", "16"])
+            .args(["--query-timeout-secs", "10", "--query-memory-mib", "64"])
             .stderr(std::fs::File::create(&log).unwrap())
             .env("RUST_LOG", "debug");
         let (server, url) = serve(command);

@@ -261,7 +261,7 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
         assert_eq!(rows.len(), 4);
         shot("workbench", browser.screenshot().await?);
         browser
-            .find(Locator::Css("a[href*='format=csv']"))
+            .find(Locator::Css("#download-form button[value='csv']"))
             .await?
             .click()
             .await?;
@@ -314,6 +314,10 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
         browser
             .goto(&format!("{url}/workbench?saved=sites-of-a-programme&programme=Youth%20Guarantee%20Trailblazer"))
             .await?;
+        // A link fills the editor and runs nothing until Run is pressed.
+        browser.wait().for_element(Locator::Css("#ready")).await?;
+        assert!(browser.find(Locator::Css("#row-count")).await.is_err());
+        press(&browser, "Run").await?;
         let count = browser.wait().for_element(Locator::Css("#row-count")).await?;
         assert_eq!(count.text().await?, "7", "the Youth Guarantee's 7 sites");
         let link = browser.find(Locator::Css("a#saved-link")).await?.attr("href").await?.unwrap();
@@ -326,10 +330,10 @@ async fn a_commissioner_follows_a_programme_to_a_site_and_downloads_its_charts_a
             .await?;
         browser.wait().for_element(Locator::Css("#chart-result svg")).await?;
         shot("workbench-chart", browser.screenshot().await?);
-        browser.find(Locator::Css("#chart-result a[href*='result.png']")).await?.click().await?;
+        browser.find(Locator::Css("#chart-png button")).await?.click().await?;
         let png = std::fs::read(downloaded(&downloads, "png").await).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG image");
-        browser.find(Locator::Css("#chart-result a[href*='result.csv']")).await?.click().await?;
+        browser.find(Locator::Css("#chart-csv button")).await?.click().await?;
         let chart_csv = std::fs::read_to_string(downloaded(&downloads, "csv").await).unwrap();
         assert!(chart_csv.starts_with("area_id,eligible\n"), "{chart_csv}");
         assert_eq!(chart_csv.lines().count(), 8, "{chart_csv}");

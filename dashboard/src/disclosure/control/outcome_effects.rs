@@ -31,7 +31,22 @@ fn row(o: &OutcomeEffect, outcome: Outcome) -> OutcomeRow {
             (share.value(), effect)
         }
         Unit::Months | Unit::Pounds => {
-            let effect = Effect::mean(false, o.matched_total, o.matched_squares, o.matched, side);
+            // Both means as published (months to 0.1, pounds to £1), so the
+            // effect is the difference of published figures, never an
+            // exact mean to the penny (issue 28, hole 9).
+            let step = if unit == Unit::Months { 0.1 } else { 1.0 };
+            let side = AttSide {
+                comparison_rate: side.comparison_rate.map(|c| rounded_mean(unit, c)),
+                ..side
+            };
+            let effect = Effect::mean(
+                false,
+                o.matched_total,
+                o.matched_squares,
+                o.matched,
+                side,
+                step,
+            );
             let mean = (!effect.is_suppressed())
                 .then_some(o.participant_mean)
                 .flatten()
@@ -168,5 +183,24 @@ mod tests {
         assert_eq!(r.participant, Some(6.0));
         assert!((r.effect.value().unwrap() - 5.5).abs() < 1e-9);
         assert!(r.effect_engaged.value().unwrap() > r.effect.value().unwrap());
+    }
+
+    /// Earnings: 40 matched with exact mean £1,234.567 against a comparison
+    /// of £1,100.499 were published to the penny (£134.07, giving the exact
+    /// mean back); now both means are rounded to £1 first, so the effect is
+    /// £1,235 − £1,100 = £135 exactly (issue 28, hole 9).
+    #[test]
+    fn an_earnings_effect_is_the_difference_of_published_means() {
+        let total = 49_383u64; // 40 × 1,234.575, so the mean rounds to £1,235
+        let mut row = effect(Outcome::Earnings1To6m, 40, total, 61_000_000);
+        row.comparison_mean = Some(1_100.499);
+        row.comparison_variance = Some(100.0);
+        row.att_area_variance = Some(50.0);
+        let rows = outcomes(&[row], "P");
+        let r = &rows[0];
+        assert_eq!(r.participant, Some(1_235.0));
+        assert_eq!(r.comparison, Some(1_100.0));
+        let [value, ..] = r.effect.published().unwrap();
+        assert!((value - 135.0).abs() < 1e-9, "{value}");
     }
 }

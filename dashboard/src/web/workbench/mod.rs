@@ -23,9 +23,17 @@ use minijinja::context;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+mod results;
+
+pub use results::{chart, download};
+use results::{result_chart, run_page};
+
 pub const PAGE_ROWS: usize = 50;
 
-#[derive(Deserialize, Default)]
+/// What the workbench was asked: from a link's query string (which only
+/// fills the editor) or the run form (which runs, with the session's
+/// token).
+#[derive(Default)]
 pub struct WorkbenchQuery {
     sql: Option<String>,
     page: Option<usize>,
@@ -38,9 +46,24 @@ pub struct WorkbenchQuery {
     y: Option<String>,
 }
 
-/// Query-string keys the workbench uses itself; any other key is a value
-/// for a `:name` parameter.
-const RESERVED: [&str; 7] = ["sql", "page", "explain", "saved", "chart", "x", "y"];
+impl WorkbenchQuery {
+    fn of(fields: &BTreeMap<String, String>) -> Self {
+        let text = |k: &str| fields.get(k).cloned();
+        WorkbenchQuery {
+            sql: text("sql"),
+            page: fields.get("page").and_then(|p| p.parse().ok()),
+            explain: text("explain"),
+            saved: text("saved"),
+            chart: text("chart"),
+            x: text("x"),
+            y: text("y"),
+        }
+    }
+}
+
+/// Fields the workbench uses itself; any other is a value for a `:name`
+/// parameter.
+const RESERVED: [&str; 8] = ["sql", "page", "explain", "saved", "chart", "x", "y", "csrf"];
 
 /// `key=value&…` for a link that reopens the same query and values.
 fn query_string(pairs: &[(&str, &str)]) -> String {
@@ -52,13 +75,59 @@ fn query_string(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// The workbench from a link (`GET`): the editor filled with the link's
+/// SQL, saved query and values, and nothing run, so no other site can make
+/// an analyst run a query by sending them a link (issue 28, hole 3).
 pub async fn page(
     State(state): State<AppState>,
     axum::Extension(user): axum::Extension<User>,
     viewer: Viewer,
-    Query(q): Query<WorkbenchQuery>,
     Query(all): Query<BTreeMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
+    render(state, user, viewer, all, false).await
+}
+
+/// The workbench's run form (`POST`, with the session's token): the query
+/// runs.
+pub async fn run(
+    State(state): State<AppState>,
+    axum::Extension(user): axum::Extension<User>,
+    viewer: Viewer,
+    headers: axum::http::HeaderMap,
+    axum::Form(all): axum::Form<BTreeMap<String, String>>,
+) -> Result<Html<String>, PageError> {
+    require_token(&state, &headers, all.get("csrf"))?;
+    render(state, user, viewer, all, true).await
+}
+
+/// A form that runs SQL must carry the session's token.
+pub(super) fn require_token(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    submitted: Option<&String>,
+) -> Result<(), PageError> {
+    // An API token is sent by a program, never attached by a browser to
+    // another site's request: it needs no form token.
+    let by_token = headers.contains_key(axum::http::header::AUTHORIZATION);
+    if by_token || submitted.is_some_and(|t| super::login::csrf_ok(state.auth(), headers, t)) {
+        Ok(())
+    } else {
+        Err(DashboardError::Forbidden(
+            "This form did not come from the workbench, or the session it came from has ended: open the workbench again and run the query from there."
+                .into(),
+        )
+        .into())
+    }
+}
+
+async fn render(
+    state: AppState,
+    user: User,
+    viewer: Viewer,
+    all: BTreeMap<String, String>,
+    run: bool,
+) -> Result<Html<String>, PageError> {
+    let q = WorkbenchQuery::of(&all);
     let engine = state.engine()?;
     let tables = engine.tables().await;
     let examples: Vec<_> = contract::metrics::METRIC_QUERIES
@@ -113,7 +182,7 @@ pub async fn page(
     let page = q.page.unwrap_or(1).max(1);
     let mut result = None;
     let mut chart = None;
-    if let Some(bound) = bound.as_ref().filter(|b| !b.trim().is_empty()) {
+    if let Some(bound) = bound.as_ref().filter(|b| run && !b.trim().is_empty()) {
         let run_sql =
             if q.explain.is_some() && !bound.trim_start().to_uppercase().starts_with("EXPLAIN") {
                 format!("EXPLAIN {bound}")
@@ -134,6 +203,10 @@ pub async fn page(
                         caption => c.caption,
                         url => format!("/workbench/chart/result"),
                         query,
+                        sql => bound,
+                        kind => kind,
+                        x => x,
+                        y => y,
                     });
                 }
                 Err(e) => error = Some(e.to_string()),
@@ -208,6 +281,8 @@ pub async fn page(
             page,
             page_rows => PAGE_ROWS,
             sql_param => enc(bound.as_deref().unwrap_or_default()),
+            bound_sql => bound.clone().unwrap_or_default(),
+            ready => !run && bound.as_deref().is_some_and(|b| !b.trim().is_empty()),
             limits => context! {
                 timeout_secs => engine.limits().timeout.as_secs(),
                 memory_mib => engine.limits().memory >> 20,
@@ -232,7 +307,7 @@ pub async fn save(
     headers: axum::http::HeaderMap,
     axum::Form(form): axum::Form<SaveForm>,
 ) -> Result<Response, PageError> {
-    if !super::login::csrf_ok(&headers, &form.csrf) {
+    if !super::login::csrf_ok(state.auth(), &headers, &form.csrf) {
         return Err(DashboardError::BadRequest(
             "the form had expired: reload the workbench and save again".into(),
         )
@@ -246,230 +321,4 @@ pub async fn save(
         axum::response::Redirect::to(&format!("/workbench?saved={}", urlencode(&saved.id)))
             .into_response(),
     )
-}
-
-/// The rows a result chart draws at most.
-const CHART_ROWS: usize = 500;
-
-/// A bar or line chart of column `y` by column `x` over the first rows of
-/// `sql`'s result.
-async fn result_chart(
-    state: &AppState,
-    user: &User,
-    sql: &str,
-    x: &str,
-    y: &str,
-    kind: &str,
-) -> Result<Chart, QueryError> {
-    let line = match kind {
-        "bar" => false,
-        "line" => true,
-        other => {
-            return Err(QueryError::Failed(format!(
-                "chart `{other}`: choose bar or line"
-            )));
-        }
-    };
-    let engine = state
-        .engine()
-        .map_err(|e| QueryError::Failed(e.to_string()))?;
-    let mut running = engine.start(user, sql, "chart").await?;
-    let column = |name: &str| {
-        running
-            .schema
-            .index_of(name)
-            .map_err(|_| QueryError::Failed(format!("the result has no column `{name}` to chart")))
-    };
-    let (xi, yi) = (column(x)?, column(y)?);
-    let options = FormatOptions::default().with_null("NULL");
-    let limit = running.time_left();
-    let mut points: Vec<(String, f64)> = Vec::new();
-    let mut total = 0u64;
-    let collect = async {
-        while let Some(batch) = running.stream.next().await {
-            let batch = batch.map_err(|e| engine.classify(e))?;
-            total += batch.num_rows() as u64;
-            let labels = ArrayFormatter::try_new(batch.column(xi).as_ref(), &options)
-                .map_err(|e| QueryError::Failed(e.to_string()))?;
-            let values = datafusion::arrow::compute::cast(
-                batch.column(yi),
-                &datafusion::arrow::datatypes::DataType::Float64,
-            )
-            .map_err(|_| {
-                QueryError::Failed(format!(
-                    "column `{y}` is not a number: chart a numeric column"
-                ))
-            })?;
-            let values = values
-                .as_any()
-                .downcast_ref::<datafusion::arrow::array::Float64Array>()
-                .ok_or_else(|| QueryError::Failed(format!("column `{y}` is not a number")))?;
-            for i in 0..batch.num_rows() {
-                if points.len() < CHART_ROWS && !values.is_null(i) {
-                    points.push((labels.value(i).to_string(), values.value(i)));
-                }
-            }
-        }
-        Ok::<_, QueryError>(())
-    };
-    let outcome = match tokio::time::timeout(limit, collect).await {
-        Ok(r) => r,
-        Err(_) => Err(QueryError::Timeout(running.limit_secs)),
-    };
-    match outcome {
-        Ok(()) => running.finish(total, None),
-        Err(e) => {
-            running.finish(total, Some(&e));
-            return Err(e);
-        }
-    }
-    Ok(crate::charts::result::chart(x, y, line, points, total))
-}
-
-#[derive(Deserialize)]
-pub struct ChartQuery {
-    sql: String,
-    chart: String,
-    x: String,
-    y: String,
-}
-
-/// A result chart as `result.svg`, `result.png` or `result.csv`.
-pub async fn chart(
-    State(state): State<AppState>,
-    axum::Extension(user): axum::Extension<User>,
-    axum::extract::Path(file): axum::extract::Path<String>,
-    Query(q): Query<ChartQuery>,
-) -> Result<Response, PageError> {
-    use axum::http::header;
-    let chart = result_chart(&state, &user, &q.sql, &q.x, &q.y, &q.chart).await?;
-    let attachment = |ext: &str| format!("attachment; filename=\"query-chart.{ext}\"");
-    Ok(match file.as_str() {
-        "result.svg" => (
-            [(header::CONTENT_TYPE, "image/svg+xml".to_string())],
-            chart.svg()?,
-        )
-            .into_response(),
-        "result.png" => (
-            [
-                (header::CONTENT_TYPE, "image/png".to_string()),
-                (header::CONTENT_DISPOSITION, attachment("png")),
-            ],
-            chart.png()?,
-        )
-            .into_response(),
-        "result.csv" => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, attachment("csv")),
-            ],
-            chart.table.csv()?,
-        )
-            .into_response(),
-        other => {
-            return Err(DashboardError::NotFound(format!(
-                "`{other}`: a result chart comes as result.svg, result.png or result.csv"
-            ))
-            .into());
-        }
-    })
-}
-
-async fn run_page(
-    state: &AppState,
-    user: &User,
-    sql: &str,
-    page: usize,
-) -> Result<minijinja::Value, QueryError> {
-    let engine = state
-        .engine()
-        .map_err(|e| QueryError::Failed(e.to_string()))?;
-    let mut running = engine.start(user, sql, "workbench").await?;
-    let names: Vec<String> = running
-        .schema
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    let columns: Vec<String> = running
-        .schema
-        .fields()
-        .iter()
-        .map(|f| format!("{} ({})", f.name(), f.data_type()))
-        .collect();
-    let skip = (page - 1) * PAGE_ROWS;
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let mut total = 0usize;
-    let options = FormatOptions::default().with_null("NULL");
-    let limit = running.time_left();
-    let collect = async {
-        while let Some(batch) = running.stream.next().await {
-            let batch = batch.map_err(|e| engine.classify(e))?;
-            let n = batch.num_rows();
-            let (start, end) = (total, total + n);
-            total += n;
-            let from = skip.max(start);
-            let to = (skip + PAGE_ROWS).min(end);
-            if from < to {
-                let formatters = batch
-                    .columns()
-                    .iter()
-                    .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| QueryError::Failed(e.to_string()))?;
-                for i in from..to {
-                    rows.push(
-                        formatters
-                            .iter()
-                            .map(|f| f.value(i - start).to_string())
-                            .collect(),
-                    );
-                }
-            }
-        }
-        Ok::<_, QueryError>(())
-    };
-    let outcome = match tokio::time::timeout(limit, collect).await {
-        Ok(r) => r,
-        Err(_) => Err(QueryError::Timeout(running.limit_secs)),
-    };
-    let elapsed_ms = running.started.elapsed().as_millis() as u64;
-    match outcome {
-        Ok(()) => running.finish(total as u64, None),
-        Err(e) => {
-            running.finish(total as u64, Some(&e));
-            return Err(e);
-        }
-    }
-    let pages = total.div_ceil(PAGE_ROWS).max(1);
-    Ok(context! {
-        names,
-        columns,
-        rows,
-        total,
-        elapsed_ms,
-        pages,
-        first_row => if total == 0 { 0 } else { skip + 1 },
-        last_row => (skip + PAGE_ROWS).min(total),
-    })
-}
-
-#[derive(Deserialize)]
-pub struct DownloadQuery {
-    sql: String,
-    format: String,
-}
-
-/// The whole result of the workbench's query, streamed.
-pub async fn download(
-    State(state): State<AppState>,
-    axum::Extension(user): axum::Extension<User>,
-    Query(q): Query<DownloadQuery>,
-) -> Result<Response, PageError> {
-    let format = Format::parse(&q.format).ok_or_else(|| {
-        DashboardError::BadRequest(format!("format `{}`: use csv, parquet or json", q.format))
-    })?;
-    let engine = state.engine()?;
-    let running = engine.start(&user, &q.sql, format.extension()).await?;
-    Ok(super::api::download(running, format, "query"))
 }
