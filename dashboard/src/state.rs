@@ -46,6 +46,9 @@ impl Config {
     }
 }
 
+/// Chart archives by (run id, programme slug).
+type Archives = std::collections::HashMap<(String, String), Arc<Vec<u8>>>;
+
 struct Inner {
     evidence: Root,
     auth: Auth,
@@ -55,6 +58,10 @@ struct Inner {
     current: RwLock<Option<Arc<Published>>>,
     checked: Mutex<Option<Instant>>,
     reload: tokio::sync::Mutex<()>,
+    /// Each programme's chart archive, made once per run: (run id, slug).
+    archives: Mutex<Archives>,
+    /// One archive is drawn at a time (seven charts at 300 dpi each).
+    drawing: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -88,6 +95,8 @@ impl AppState {
                 current: RwLock::new(None),
                 checked: Mutex::new(None),
                 reload: tokio::sync::Mutex::new(()),
+                archives: Mutex::new(std::collections::HashMap::new()),
+                drawing: tokio::sync::Semaphore::new(1),
             }),
         })
     }
@@ -163,6 +172,53 @@ impl AppState {
             Err(e) => tracing::error!("{e}"),
         }
         result
+    }
+
+    /// The archive of (`run_id`, `slug`), made by `make` at most once per
+    /// run and one at a time; archives of earlier runs are dropped.
+    pub async fn archive<F>(
+        &self,
+        run_id: &str,
+        slug: &str,
+        make: F,
+    ) -> Result<Arc<Vec<u8>>, DashboardError>
+    where
+        F: FnOnce() -> Result<Vec<u8>, DashboardError> + Send + 'static,
+    {
+        let key = (run_id.to_string(), slug.to_string());
+        let cached = |s: &Self| {
+            s.inner
+                .archives
+                .lock()
+                .ok()
+                .and_then(|a| a.get(&key).cloned())
+        };
+        if let Some(bytes) = cached(self) {
+            return Ok(bytes);
+        }
+        let _drawing = self
+            .inner
+            .drawing
+            .acquire()
+            .await
+            .map_err(|e| DashboardError::Chart {
+                chart: "archive".into(),
+                problem: e.to_string(),
+            })?;
+        if let Some(bytes) = cached(self) {
+            return Ok(bytes);
+        }
+        let bytes = Arc::new(tokio::task::spawn_blocking(make).await.map_err(|e| {
+            DashboardError::Chart {
+                chart: "archive".into(),
+                problem: e.to_string(),
+            }
+        })??);
+        if let Ok(mut archives) = self.inner.archives.lock() {
+            archives.retain(|(run, _), _| run == run_id);
+            archives.insert(key, bytes.clone());
+        }
+        Ok(bytes)
     }
 
     fn cached(&self) -> Option<Arc<Published>> {

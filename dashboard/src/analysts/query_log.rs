@@ -53,6 +53,28 @@ impl AuditRecord {
     }
 }
 
+/// How much of the end of the audit log a user's history is read from.
+pub const HISTORY_TAIL_BYTES: u64 = 1 << 20;
+
+/// The last `bytes` of the file at `path`, from the first whole line.
+fn tail(path: &std::path::Path, bytes: u64) -> std::io::Result<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    let length = file.metadata()?.len();
+    let start = length.saturating_sub(bytes);
+    file.seek(SeekFrom::Start(start))?;
+    let mut buffer = Vec::new();
+    file.take(bytes).read_to_end(&mut buffer)?;
+    let text = String::from_utf8_lossy(&buffer).into_owned();
+    Ok(if start > 0 {
+        text.split_once('\n')
+            .map(|(_, rest)| rest.to_string())
+            .unwrap_or_default()
+    } else {
+        text
+    })
+}
+
 impl AuditLog {
     /// Append to `path` (created if absent).
     pub fn open(path: PathBuf) -> std::io::Result<Self> {
@@ -81,7 +103,9 @@ impl AuditLog {
         let Some(path) = &self.path else {
             return Vec::new();
         };
-        let Ok(text) = std::fs::read_to_string(path) else {
+        // Only the log's last [`HISTORY_TAIL_BYTES`]: the log grows for
+        // ever, and each workbench view reads this.
+        let Ok(text) = tail(path, HISTORY_TAIL_BYTES) else {
             return Vec::new();
         };
         let mut seen = std::collections::HashSet::new();
@@ -139,5 +163,21 @@ mod tests {
         assert_eq!(bob, ["SELECT 'bob only'"]);
         assert_eq!(log.history("ana", 1).len(), 1);
         assert!(AuditLog::tracing_only().history("ana", 10).is_empty());
+    }
+
+    /// The history reads only the log's last MiB, from a whole line: a log
+    /// of any size costs a workbench view the same (issue 28, hole 6).
+    #[test]
+    fn history_reads_only_the_end_of_a_long_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path().join("audit.jsonl")).unwrap();
+        finished(&log, "ana", "SELECT 'long ago'");
+        let filler = format!("SELECT '{}'", "x".repeat(10_000));
+        for _ in 0..(HISTORY_TAIL_BYTES as usize / 10_000 + 10) {
+            finished(&log, "bob", &filler);
+        }
+        finished(&log, "ana", "SELECT 'lately'");
+        let ana: Vec<String> = log.history("ana", 10).into_iter().map(|h| h.sql).collect();
+        assert_eq!(ana, ["SELECT 'lately'"], "the old query is beyond the tail");
     }
 }

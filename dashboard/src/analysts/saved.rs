@@ -58,10 +58,19 @@ impl SavedQueries {
     }
 
     /// Save `sql` as `name`; its id is the name's slug, numbered if taken.
+    /// At most [`MOST_SAVED`] queries are kept, each name at most
+    /// [`MOST_NAME_CHARS`] characters and its SQL at most [`MOST_SQL_BYTES`]
+    /// (the file is rewritten whole on each save).
     pub fn save(&self, name: &str, sql: &str, author: &str) -> Result<SavedQuery, String> {
         let name = name.trim();
         if name.is_empty() || sql.trim().is_empty() {
             return Err("give the query a name and some SQL to save".into());
+        }
+        if name.chars().count() > MOST_NAME_CHARS || sql.len() > MOST_SQL_BYTES {
+            return Err(format!(
+                "a saved query's name may have {MOST_NAME_CHARS} characters and its SQL {} KiB at most",
+                MOST_SQL_BYTES >> 10
+            ));
         }
         let mut queries = self
             .queries
@@ -73,6 +82,11 @@ impl SavedQueries {
         } else {
             base
         };
+        if queries.len() >= MOST_SAVED {
+            return Err(format!(
+                "{MOST_SAVED} queries are saved already, as many as are kept"
+            ));
+        }
         let mut id = base.clone();
         let mut n = 2;
         while queries.iter().any(|q| q.id == id) {
@@ -97,6 +111,11 @@ impl SavedQueries {
         Ok(query)
     }
 }
+
+/// The most saved queries kept, and the longest name and SQL one may have.
+pub const MOST_SAVED: usize = 500;
+pub const MOST_NAME_CHARS: usize = 200;
+pub const MOST_SQL_BYTES: usize = 64 << 10;
 
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
@@ -324,5 +343,14 @@ mod tests {
         let reopened = SavedQueries::open(path).unwrap();
         assert_eq!(reopened.get("sites-by-rate-2").unwrap().sql, "SELECT 2");
         assert!(store.save(" ", "SELECT 1", "ana").is_err());
+        // Bounded: in size and in number.
+        assert!(store.save(&"n".repeat(201), "SELECT 1", "ana").is_err());
+        assert!(store.save("big", &"x".repeat(65 << 10), "ana").is_err());
+        let memory = SavedQueries::in_memory();
+        for i in 0..MOST_SAVED {
+            memory.save(&format!("q{i}"), "SELECT 1", "ana").unwrap();
+        }
+        let e = memory.save("one more", "SELECT 1", "ana").unwrap_err();
+        assert!(e.contains("as many as are kept"), "{e}");
     }
 }

@@ -125,13 +125,13 @@ pub async fn programme_archive(
     let charts = catalogue::charts(&published, Scope::Programme(programme));
     let run_id = published.run.run_id.clone();
     let title = programme.name.clone();
-    // Drawing seven charts at 300 dpi is CPU work: off the async threads.
-    let bytes = tokio::task::spawn_blocking(move || archive(&title, &run_id, &charts))
-        .await
-        .map_err(|e| DashboardError::Chart {
-            chart: "archive".into(),
-            problem: e.to_string(),
-        })??;
+    // Drawing seven charts at 300 dpi is CPU work: off the async threads,
+    // once per run and programme, one archive at a time.
+    let made = run_id.clone();
+    let bytes = state
+        .archive(&run_id, &slug, move || archive(&title, &made, &charts))
+        .await?;
+    let bytes = bytes.as_ref().clone();
     let file = format!("{slug}-charts-{}.zip", published.run.run_id);
     Ok((
         [

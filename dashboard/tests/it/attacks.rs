@@ -499,3 +499,34 @@ async fn an_answer_is_bounded_in_bytes() {
     assert_eq!(answer["truncated"], true);
     assert_eq!(answer["total_rows"], 100_000);
 }
+
+/// `archive.zip` drew every chart at 300 dpi on each request: now once per
+/// run and programme, one at a time, whatever the requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_programme_archive_is_drawn_once_per_run() {
+    let app = state(evidence_root(20_000, 3)).await;
+    let made = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let requests: Vec<_> = (0..8)
+        .map(|_| {
+            let (state, made) = (app.state.clone(), made.clone());
+            tokio::spawn(async move {
+                state
+                    .archive("run-1", "workwell", move || {
+                        made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        Ok(vec![1, 2, 3])
+                    })
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for r in requests {
+        assert_eq!(*r.await.unwrap(), vec![1, 2, 3]);
+    }
+    assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // Through the route, twice: the same bytes.
+    let first = crate::common::get(&app, "/programme/workwell/archive.zip").await;
+    let second = crate::common::get(&app, "/programme/workwell/archive.zip").await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.body, second.body);
+}
