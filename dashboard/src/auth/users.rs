@@ -9,8 +9,8 @@
 //! token_sha256 = "9f86d08..."
 //! ```
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -124,6 +124,45 @@ pub fn hash_password(password: &str) -> Result<String, UsersError> {
         .map_err(|e| UsersError::Invalid(format!("hashing the password: {e}")))
 }
 
+/// Argon2's working memory (19 MiB a check at the default cost), kept for
+/// the next check. Sign-in holds one of a few permits while it checks, so
+/// no more buffers exist than checks may run at once. Allocating it afresh
+/// on whichever blocking thread ran the check left a copy in each thread's
+/// allocator arena: 1,000 bad sign-ins raised the server's peak memory from
+/// 106 MiB to 540 MiB (`scripts/bench-attacks`).
+static WORK_MEMORY: std::sync::Mutex<Vec<Vec<Block>>> = std::sync::Mutex::new(Vec::new());
+
+/// Whether `password` hashes to `hash`, as argon2's `verify_password` decides
+/// (same algorithm, version, costs and salt; the outputs compared in constant
+/// time), but in reused working memory.
+fn argon2_matches(password: &[u8], hash: &PasswordHash<'_>) -> bool {
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+        return false;
+    };
+    let (Ok(params), Ok(algorithm)) = (Params::try_from(hash), Algorithm::try_from(hash.algorithm))
+    else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let pool = || WORK_MEMORY.lock().unwrap_or_else(|e| e.into_inner());
+    let mut blocks = pool().pop().unwrap_or_default();
+    blocks.resize(params.block_count(), Block::default());
+    let mut out = vec![0u8; expected.len()];
+    let hashed = Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, salt, &mut out, &mut blocks[..])
+        .is_ok();
+    pool().push(blocks);
+    hashed && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
+}
+
 impl UsersFile {
     pub fn load(path: &Path) -> Result<Self, UsersError> {
         let fail = |problem: String| UsersError::File {
@@ -222,9 +261,7 @@ impl UsersFile {
             .and_then(|u| u.password_hash.as_deref())
             .unwrap_or(dummy);
         let parsed = PasswordHash::new(hash).ok()?;
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let ok = argon2_matches(password.as_bytes(), &parsed);
         match (ok, record) {
             (true, Some(u)) if u.password_hash.is_some() => Some(User {
                 name: u.name.clone(),
@@ -285,6 +322,32 @@ mod tests {
         assert_eq!(back.verify_password("bob", "correct horse"), None);
         assert_eq!(back.user_for_token(&token).unwrap().role, Role::Analyst);
         assert_eq!(back.user_for_token("evd_guess"), None);
+    }
+
+    #[test]
+    fn checks_in_reused_memory_agree_with_argon2s_own_verifier() {
+        use argon2::password_hash::PasswordVerifier;
+        // Costs other than the default (and argon2i, and an older version)
+        // so that each is read from the hash, not assumed.
+        let salt = SaltString::encode_b64(b"sixteen byte slt").unwrap();
+        for (algorithm, version, params) in [
+            (Algorithm::Argon2id, Version::V0x13, Params::new(64, 2, 2, None).unwrap()),
+            (Algorithm::Argon2i, Version::V0x10, Params::new(32, 1, 1, Some(16)).unwrap()),
+            (Algorithm::Argon2id, Version::V0x13, Params::default()),
+        ] {
+            let hasher = Argon2::new(algorithm, version, params);
+            let stored = hasher.hash_password(b"correct horse", &salt).unwrap().to_string();
+            let parsed = PasswordHash::new(&stored).unwrap();
+            for password in ["correct horse", "correct hors", "wrong", ""] {
+                let theirs = Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok();
+                assert_eq!(argon2_matches(password.as_bytes(), &parsed), theirs, "{stored} {password}");
+                assert_eq!(theirs, password == "correct horse");
+            }
+        }
+        // A buffer is put back after each check, and reused by the next.
+        assert!(!WORK_MEMORY.lock().unwrap().is_empty());
     }
 
     #[test]
