@@ -128,12 +128,16 @@ enum Command {
         #[command(flatten)]
         access: AccessOptions,
     },
-    /// Check disclosure control as an attacker would: for every row of the commissioners' tables, count the
-    /// exact counts consistent with everything the row publishes; fails if any row gives back its exact counts.
+    /// Check disclosure control as an attacker would: for every exact row with counts, count the exact
+    /// counts consistent with everything commissioners can download (every API table, every chart's CSV and
+    /// caption); fails if any row's counts can be worked back.
     DisclosureAudit {
         /// The evidence root to audit (local folder, file:// or s3://).
         #[arg(long)]
         evidence: String,
+        /// Audit only these exact tables (repeatable); all of them by default.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(dashboard::disclosure_audit::TABLES))]
+        table: Vec<String>,
     },
     /// Manage the users who may sign in (see `evidence user add --help`).
     #[command(subcommand)]
@@ -245,8 +249,8 @@ async fn dispatch(command: Command) -> Result<()> {
             addr,
             access,
         } => commands::serve::serve(&evidence, data.as_deref(), addr, &access).await,
-        Command::DisclosureAudit { evidence } => {
-            commands::disclosure_audit::disclosure_audit(&evidence).await
+        Command::DisclosureAudit { evidence, table } => {
+            commands::disclosure_audit::disclosure_audit(&evidence, &table).await
         }
         Command::User(UserCommand::Add {
             name,

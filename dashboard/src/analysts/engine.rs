@@ -115,8 +115,46 @@ pub struct ColumnInfo {
     pub nullable: bool,
 }
 
+/// The threads queries run on, apart from the runtime that serves pages: a
+/// query that keeps its threads busy (a long sort, a costly expression on
+/// every row) leaves them free for commissioners' pages. Dropped without
+/// waiting, so the engine can be dropped anywhere.
+struct QueryRuntime(Option<tokio::runtime::Runtime>);
+
+/// The name of the query threads.
+pub const QUERY_THREAD: &str = "evidence-query";
+
+impl QueryRuntime {
+    fn new(threads: usize) -> Result<Self, QueryError> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads.max(1))
+            .thread_name(QUERY_THREAD)
+            .enable_all()
+            .build()
+            .map(|rt| QueryRuntime(Some(rt)))
+            .map_err(|e| QueryError::Failed(format!("starting the query threads: {e}")))
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        // Only `Drop` takes the runtime out.
+        self.0
+            .as_ref()
+            .expect("the query runtime lives as long as the engine")
+            .handle()
+    }
+}
+
+impl Drop for QueryRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
 pub struct Engine {
     ctx: SessionContext,
+    runtime: QueryRuntime,
     limits: QueryLimits,
     running: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Places for queries across the whole server.
@@ -194,6 +232,13 @@ impl Engine {
         let tables = super::catalog::register_all(&ctx, evidence, data).await;
         Ok(Engine {
             ctx,
+            // As many threads as the server runs queries at once, at most
+            // the machine's cores.
+            runtime: QueryRuntime::new(
+                limits
+                    .server
+                    .min(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            )?,
             server: Arc::new(Semaphore::new(limits.server.max(1))),
             limits,
             running: Mutex::new(HashMap::new()),
@@ -322,16 +367,18 @@ impl Engine {
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
-        let planning = async {
-            let df = self
-                .ctx
-                .sql_with_options(sql, options)
+        // Planned and driven on the query threads: DataFusion's own tasks
+        // are spawned where the plan is first polled, so they go there too.
+        let (ctx, sql, memory) = (self.ctx.clone(), sql.to_string(), self.limits.memory);
+        let planning = AbortOnDrop(self.runtime.handle().spawn(async move {
+            let df = ctx
+                .sql_with_options(&sql, options)
                 .await
-                .map_err(|e| self.classify(e))?;
+                .map_err(|e| classify(e, memory))?;
             let schema = df.schema().inner().clone();
-            let stream = df.execute_stream().await.map_err(|e| self.classify(e))?;
+            let stream = df.execute_stream().await.map_err(|e| classify(e, memory))?;
             Ok::<_, QueryError>((schema.clone(), on_its_own_task(schema, stream)))
-        };
+        }));
         let (schema, stream) = tokio::time::timeout(self.limits.timeout, planning)
             .await
             .map_err(|_| QueryError::Timeout(self.limits.timeout.as_secs()))??;
@@ -369,10 +416,22 @@ fn on_its_own_task(
     Box::pin(RecordBatchStreamAdapter::new(schema, batches))
 }
 
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-impl Drop for AbortOnDrop {
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for AbortOnDrop<Result<T, QueryError>> {
+    type Output = Result<T, QueryError>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx).map(|joined| {
+            joined.unwrap_or_else(|e| Err(QueryError::Failed(format!("the query stopped: {e}"))))
+        })
     }
 }
 
@@ -387,5 +446,64 @@ fn classify(e: DataFusionError, memory: usize) -> QueryError {
         }
     } else {
         QueryError::Failed(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+    use datafusion::arrow::array::{ArrayRef, StringArray};
+    use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+    use futures::StreamExt;
+
+    /// A query's work runs on the query threads, never on the threads that
+    /// serve pages (issue 28, hole 2: on the serving runtime, two queries
+    /// that kept their threads busy left no thread for a commissioner).
+    #[tokio::test]
+    async fn queries_run_on_their_own_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Root::parse(dir.path().to_str().unwrap()).unwrap();
+        let engine = Engine::new(
+            &root,
+            None,
+            QueryLimits::default(),
+            AuditLog::tracing_only(),
+        )
+        .await
+        .unwrap();
+        // Where the expression is evaluated: the name of the thread.
+        let thread = create_udf(
+            "thread_name",
+            vec![],
+            datafusion::arrow::datatypes::DataType::Utf8,
+            Volatility::Volatile,
+            Arc::new(|_: &[ColumnarValue]| {
+                let name = std::thread::current().name().unwrap_or("").to_string();
+                Ok(ColumnarValue::Array(
+                    Arc::new(StringArray::from(vec![name])) as ArrayRef,
+                ))
+            }),
+        );
+        engine.ctx.register_udf(thread);
+        let analyst = User {
+            name: "ana".into(),
+            role: Role::Analyst,
+        };
+        let mut running = engine
+            .start(&analyst, "SELECT thread_name() AS t", "test")
+            .await
+            .unwrap();
+        let batch = running.stream.next().await.unwrap().unwrap();
+        let names = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        assert_eq!(names.value(0), QUERY_THREAD);
+        assert_ne!(std::thread::current().name(), Some(QUERY_THREAD));
+        running.finish(1, None);
+        // Dropping the engine inside the serving runtime does not panic.
+        drop(engine);
     }
 }

@@ -331,18 +331,33 @@ mod tests {
         // so that each is read from the hash, not assumed.
         let salt = SaltString::encode_b64(b"sixteen byte slt").unwrap();
         for (algorithm, version, params) in [
-            (Algorithm::Argon2id, Version::V0x13, Params::new(64, 2, 2, None).unwrap()),
-            (Algorithm::Argon2i, Version::V0x10, Params::new(32, 1, 1, Some(16)).unwrap()),
+            (
+                Algorithm::Argon2id,
+                Version::V0x13,
+                Params::new(64, 2, 2, None).unwrap(),
+            ),
+            (
+                Algorithm::Argon2i,
+                Version::V0x10,
+                Params::new(32, 1, 1, Some(16)).unwrap(),
+            ),
             (Algorithm::Argon2id, Version::V0x13, Params::default()),
         ] {
             let hasher = Argon2::new(algorithm, version, params);
-            let stored = hasher.hash_password(b"correct horse", &salt).unwrap().to_string();
+            let stored = hasher
+                .hash_password(b"correct horse", &salt)
+                .unwrap()
+                .to_string();
             let parsed = PasswordHash::new(&stored).unwrap();
             for password in ["correct horse", "correct hors", "wrong", ""] {
                 let theirs = Argon2::default()
                     .verify_password(password.as_bytes(), &parsed)
                     .is_ok();
-                assert_eq!(argon2_matches(password.as_bytes(), &parsed), theirs, "{stored} {password}");
+                assert_eq!(
+                    argon2_matches(password.as_bytes(), &parsed),
+                    theirs,
+                    "{stored} {password}"
+                );
                 assert_eq!(theirs, password == "correct horse");
             }
         }
