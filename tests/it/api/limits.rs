@@ -45,7 +45,11 @@ async fn a_slow_query_is_cancelled_at_the_limit_while_others_are_answered() {
     let ended = |api: &Api| {
         api.audit_records()
             .iter()
-            .filter(|r| r["sql"].as_str().is_some_and(|s| s.contains("range(2000000000)")))
+            .filter(|r| {
+                r["sql"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("range(2000000000)"))
+            })
             .count()
     };
     assert_eq!(ended(&api), 0, "others waited on the slow query");
