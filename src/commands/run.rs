@@ -3,13 +3,22 @@
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
 use std::time::Duration;
 
-struct RunSpinner(ProgressBar);
+/// A spinner on a terminal; elsewhere (a log, CI, a test reading the
+/// run's progress) one line per step on stderr, `[i/n] step`.
+enum RunProgress {
+    Spinner(ProgressBar),
+    Lines,
+}
 
-impl pipeline::Progress for RunSpinner {
+impl pipeline::Progress for RunProgress {
     fn step(&self, index: usize, total: usize, message: &str) {
-        self.0.set_message(format!("[{index}/{total}] {message}"));
+        match self {
+            RunProgress::Spinner(s) => s.set_message(format!("[{index}/{total}] {message}")),
+            RunProgress::Lines => eprintln!("[{index}/{total}] {message}"),
+        }
     }
 }
 
@@ -20,10 +29,15 @@ pub async fn run(
     ballista: Option<String>,
     memory_limit: Option<usize>,
 ) -> Result<()> {
-    let spinner = ProgressBar::new_spinner().with_style(
-        ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
-    );
-    spinner.enable_steady_tick(Duration::from_millis(120));
+    let progress = if std::io::stderr().is_terminal() {
+        let spinner = ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
+        );
+        spinner.enable_steady_tick(Duration::from_millis(120));
+        RunProgress::Spinner(spinner)
+    } else {
+        RunProgress::Lines
+    };
     let options = pipeline::RunOptions {
         data: data.clone(),
         out,
@@ -31,8 +45,10 @@ pub async fn run(
         ballista,
         memory_limit,
     };
-    let report = pipeline::run(&options, &RunSpinner(spinner.clone())).await;
-    spinner.finish_and_clear();
+    let report = pipeline::run(&options, &progress).await;
+    if let RunProgress::Spinner(spinner) = &progress {
+        spinner.finish_and_clear();
+    }
     let report = report.with_context(|| format!("evaluating {data}"))?;
     print!("{}", crate::summary::render(&report));
     Ok(())

@@ -1,11 +1,13 @@
-//! Faults: `evidence run` killed with SIGKILL at points spread over a run
-//! leaves the previous evidence root byte-for-byte intact and readable (or,
-//! if the kill lands after the atomic publish, a whole new root: never a
-//! mixture), and the next run succeeds.
+//! Faults: `evidence run` killed with SIGKILL at each of its steps (on the
+//! step lines it prints, not at guessed times) leaves the previous evidence
+//! root byte-for-byte intact and readable (or, if the kill lands after the
+//! atomic publish, a whole new root: never a mixture), and the next run
+//! succeeds.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{EVIDENCE, generate};
@@ -27,7 +29,7 @@ fn files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-fn run(data: &Path, out: &Path) -> std::process::Child {
+fn run(data: &Path, out: &Path) -> Child {
     Command::new(EVIDENCE)
         .args([
             "run",
@@ -37,89 +39,129 @@ fn run(data: &Path, out: &Path) -> std::process::Child {
             out.to_str().unwrap(),
         ])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap()
 }
 
+/// The run's step lines (`[i/n] step`, printed when stderr is not a
+/// terminal) as they come, each with when it came.
+fn steps(child: &mut Child) -> impl Iterator<Item = (String, Instant)> + use<> {
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    stderr
+        .lines()
+        .map_while(Result::ok)
+        .filter(|l| l.starts_with('['))
+        .map(|l| (l, Instant::now()))
+}
+
+/// The staging folders runs of `out` left beside it.
+fn staging_left(out: &Path) -> Vec<String> {
+    let name = out.file_name().unwrap().to_string_lossy().to_string();
+    std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(&format!(".{name}.staging-")))
+        .collect()
+}
+
 #[test]
-fn a_run_killed_at_any_point_leaves_the_previous_evidence_root_intact() {
+fn a_run_killed_at_any_step_leaves_the_previous_evidence_root_intact() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let out = dir.path().join("evidence");
     generate(&data, 30_000, 4);
+    // A whole run, with how long each step took.
+    let mut child = run(&data, &out);
     let started = Instant::now();
-    assert!(run(&data, &out).wait().unwrap().success());
-    let full = started.elapsed();
+    let mut marks: Vec<(String, Instant)> = steps(&mut child).collect();
+    assert!(child.wait().unwrap().success());
+    marks.push(("end".into(), Instant::now()));
+    let names: Vec<String> = marks[..marks.len() - 1]
+        .iter()
+        .map(|m| m.0.clone())
+        .collect();
+    assert_eq!(names.len(), 5, "the run's steps: {names:?}");
+    assert!(names.last().unwrap().contains("publishing"), "{names:?}");
+    let lengths: Vec<Duration> = marks.windows(2).map(|w| w[1].1 - w[0].1).collect();
+    eprintln!(
+        "whole run {:?}; steps {names:?} took {lengths:?}",
+        started.elapsed()
+    );
     let mut before = files(&out);
     assert!(before.contains_key(Path::new("run.json")));
 
-    // Kill points spread over the run, at fractions of its length drawn from
-    // a fixed seed, printed, so a failure names the fractions that found it;
-    // `EVIDENCE_FAULTS_SEED=<seed>` probes other moments (or replays one).
-    // Where a fraction lands in the run still depends on the machine's
-    // speed: the check is that whatever point a kill lands on, the root is
-    // the old one or a whole new one.
-    let seed = std::env::var("EVIDENCE_FAULTS_SEED")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(20_261_126);
-    let mut state = seed | 1;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % 1000) as f64 / 1000.0
-    };
-    let points: Vec<Duration> = (0..8)
-        .map(|i| full.mul_f64((i as f64 + next()) / 8.0 * 1.1))
-        .collect();
-    eprintln!(
-        "full run {full:?}; kill points {points:?} (seed {seed}: rerun with EVIDENCE_FAULTS_SEED={seed})"
-    );
-    for point in points {
-        let mut child = run(&data, &out);
-        std::thread::sleep(point);
-        let _ = child.kill();
-        let _ = child.wait();
-        let after = files(&out);
-        if before == after {
-            continue;
-        }
-        // Otherwise the run got as far as publishing (the atomic exchange)
-        // before the kill landed: the root must then be a whole new one,
-        // never a mixture.
-        let new_id = |files: &BTreeMap<PathBuf, Vec<u8>>| {
-            let manifest: serde_json::Value =
-                serde_json::from_slice(&files[Path::new("run.json")]).unwrap();
-            manifest["run_id"].as_str().unwrap().to_string()
-        };
-        assert_ne!(
-            new_id(&before),
-            new_id(&after),
-            "killed at {point:?}: files changed under the same run_id"
-        );
-        assert_eq!(
-            before.keys().collect::<Vec<_>>(),
-            after.keys().collect::<Vec<_>>(),
-            "killed at {point:?}: the evidence root is not a whole run"
-        );
-        for (path, bytes) in &after {
-            if path.extension().is_some_and(|e| e == "parquet") {
+    // Each step killed as it starts and half-way through (by the whole
+    // run's timing): ten kills, each landing in a known step.
+    for (step, name) in names.iter().enumerate() {
+        for half_way in [false, true] {
+            let wait = if half_way {
+                lengths[step] / 2
+            } else {
+                Duration::ZERO
+            };
+            let mut child = run(&data, &out);
+            let reached = steps(&mut child).any(|(line, _)| &line == name);
+            assert!(reached, "the run never printed {name}");
+            std::thread::sleep(wait);
+            let _ = child.kill();
+            let _ = child.wait();
+            let point = format!("{name} + {wait:?}");
+            let after = files(&out);
+            if !name.contains("publishing") {
+                // Killed before publishing: its staging folder is left
+                // (proof the kill landed while it was staging), the root is
+                // untouched.
                 assert!(
-                    bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
-                    "killed at {point:?}: {} is not a whole Parquet file",
-                    path.display()
+                    !staging_left(&out).is_empty(),
+                    "killed at {point}: no staging folder left"
                 );
+                assert!(
+                    before == after,
+                    "killed at {point}: the evidence root changed"
+                );
+                continue;
             }
+            if before == after {
+                continue;
+            }
+            // Killed while publishing, after the atomic exchange: the root
+            // must be a whole new one, never a mixture.
+            let new_id = |files: &BTreeMap<PathBuf, Vec<u8>>| {
+                let manifest: serde_json::Value =
+                    serde_json::from_slice(&files[Path::new("run.json")]).unwrap();
+                manifest["run_id"].as_str().unwrap().to_string()
+            };
+            assert_ne!(
+                new_id(&before),
+                new_id(&after),
+                "killed at {point}: files changed under the same run_id"
+            );
+            assert_eq!(
+                before.keys().collect::<Vec<_>>(),
+                after.keys().collect::<Vec<_>>(),
+                "killed at {point}: the evidence root is not a whole run"
+            );
+            for (path, bytes) in &after {
+                if path.extension().is_some_and(|e| e == "parquet") {
+                    assert!(
+                        bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
+                        "killed at {point}: {} is not a whole Parquet file",
+                        path.display()
+                    );
+                }
+            }
+            before = after;
         }
-        before = after;
     }
     // The root is still readable, and the next run replaces it.
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
     let old_id = manifest["run_id"].as_str().unwrap().to_string();
-    assert!(run(&data, &out).wait().unwrap().success());
+    let mut last = run(&data, &out);
+    let _ = steps(&mut last).count();
+    assert!(last.wait().unwrap().success());
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
     assert_ne!(manifest["run_id"].as_str().unwrap(), old_id);
