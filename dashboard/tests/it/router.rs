@@ -66,30 +66,72 @@ async fn every_chart_comes_as_svg_png_and_the_csv_behind_it() {
     }
 }
 
+/// Each chart's CSV download is the table the page shows beneath the
+/// chart (rendered through the page's template, not the CSV writer), for
+/// every chart of the overview, of every programme and of a site of each.
 #[tokio::test]
-async fn csv_columns_and_rows_are_the_charts_table() {
+async fn each_charts_csv_is_the_data_table_its_page_shows() {
     let state = state(evidence_root(PEOPLE, 7)).await;
     let published = state.published().await.unwrap();
-    let programme = &published.programmes[0];
-    let site = published.sites_of(programme).next().unwrap();
-    for scope in [
-        Scope::Overview,
-        Scope::Programme(programme),
-        Scope::Site(programme, site),
-    ] {
-        for chart in catalogue::charts(&published, scope) {
-            let url = format!("{}/{}.csv", scope.base_url(), chart.name);
-            let got = get(&state, &url).await;
-            let mut reader = csv::Reader::from_reader(got.body.as_slice());
-            let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-            assert_eq!(header, chart.table.columns, "{url}");
-            let rows: Vec<Vec<String>> = reader
+    let figure = scraper::Selector::parse("figure.chart").unwrap();
+    let header = scraper::Selector::parse("table.chart-data thead th").unwrap();
+    let row = scraper::Selector::parse("table.chart-data tbody tr").unwrap();
+    let cell = scraper::Selector::parse("td").unwrap();
+    let text = |e: scraper::ElementRef| e.text().collect::<String>();
+    let mut pages = vec![("/".to_string(), Scope::Overview)];
+    for p in &published.programmes {
+        let slug = dashboard::presentation::slug(&p.name);
+        pages.push((format!("/programme/{slug}"), Scope::Programme(p)));
+        let site = published.sites_of(p).next().unwrap();
+        pages.push((
+            format!("/programme/{slug}/site/{}", site.area_id),
+            Scope::Site(p, site),
+        ));
+    }
+    let mut compared = 0;
+    for (page, scope) in pages {
+        let got = get(&state, &page).await;
+        assert_eq!(got.status, 200, "{page}");
+        let html = scraper::Html::parse_document(&String::from_utf8(got.body).unwrap());
+        let mut shown = Vec::new();
+        for f in html.select(&figure) {
+            let name = f
+                .value()
+                .id()
+                .unwrap()
+                .trim_start_matches("chart-")
+                .to_string();
+            let columns: Vec<String> = f.select(&header).map(text).collect();
+            let rows: Vec<Vec<String>> = f
+                .select(&row)
+                .map(|r| r.select(&cell).map(text).collect())
+                .collect();
+            let url = format!("{}/{name}.csv", scope.base_url());
+            let csv = get(&state, &url).await;
+            assert_eq!(csv.status, 200, "{url}");
+            let mut reader = csv::Reader::from_reader(csv.body.as_slice());
+            let csv_columns: Vec<String> =
+                reader.headers().unwrap().iter().map(String::from).collect();
+            let csv_rows: Vec<Vec<String>> = reader
                 .records()
                 .map(|r| r.unwrap().iter().map(String::from).collect())
                 .collect();
-            assert_eq!(rows, chart.table.rows, "{url}");
+            assert_eq!(csv_columns, columns, "{url} against {page}");
+            assert_eq!(csv_rows, rows, "{url} against {page}");
+            compared += 1;
+            shown.push(name);
+        }
+        // Every chart the page has is shown on it.
+        for name in scope.names() {
+            if catalogue::chart(&published, scope, name).is_some() {
+                assert!(
+                    shown.iter().any(|s| s == name),
+                    "{page} does not show {name}: {shown:?}"
+                );
+            }
         }
     }
+    assert!(compared >= 20, "only {compared} charts compared");
     // The ATT chart has one row per programme, in the contract's units.
     let att = catalogue::chart(&published, Scope::Overview, "att").unwrap();
     assert_eq!(
