@@ -8,7 +8,9 @@ use crate::validate::{RowCounts, validate_table};
 use crate::write::{MANIFEST, Staging, write_query, write_tables};
 use chrono::{NaiveDate, Utc};
 use contract::inputs::input_tables;
-use contract::manifest::{ANALYSTS_COHORT, InputManifest, Manifest, OutputManifest, Timings};
+use contract::manifest::{
+    ANALYSTS_COHORT, ANALYSTS_COHORT_SQL, InputManifest, Manifest, OutputManifest, Timings,
+};
 use contract::metrics::register_metric_views;
 use contract::outputs::{DataQuality, ProgrammeOutcome};
 use contract::root::Root;
@@ -244,9 +246,19 @@ impl Run<'_> {
         write_tables(ctx, staging, &tables, run_id).await?;
         // The analysts' cohort: record-level, exact, never read by the
         // dashboard's pages (only the analysts' SQL catalogue registers it).
+        // Its person ids are replaced by a pseudonym of this run alone, from
+        // a secret that is never stored (issue 28, hole 5).
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| {
+            PipelineError::Invalid(format!(
+                "no random source for the analysts' cohort's pseudonyms: {e}"
+            ))
+        })?;
+        let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
         write_query(
             ctx,
-            "SELECT * FROM analysis_cohort",
+            ANALYSTS_COHORT_SQL,
+            vec![datafusion::scalar::ScalarValue::from(secret)],
             &staging.file(ANALYSTS_COHORT),
             run_id,
         )

@@ -47,8 +47,8 @@ pub async fn register_all(
     }
     // The record-level cohort with its matching weights (it takes the name
     // of the metric view it extends): one row per person and programme,
-    // with the source pseudonym and near-unique combinations of
-    // attributes, so it is registered only where record-level access is
+    // under a pseudonym of its run and with earnings banded, but still
+    // about people, so it is registered only where record-level access is
     // configured (`evidence serve --data`, as the input tables are), and
     // listed as record-level, not as an evidence table.
     let _ = ctx.deregister_table("cohort");

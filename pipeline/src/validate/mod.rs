@@ -85,7 +85,8 @@ pub async fn validate_table(
 
     let sql = format!("SELECT * FROM {annotated} WHERE reason IS NOT NULL");
     // An output of the run: stamped with its id like every other.
-    let quarantined = crate::write::write_query(ctx, &sql, quarantine_file, run_id).await?;
+    let quarantined =
+        crate::write::write_query(ctx, &sql, Vec::new(), quarantine_file, run_id).await?;
     let quarantined_table = format!("quarantined_{name}");
     ctx.register_parquet(
         &quarantined_table,

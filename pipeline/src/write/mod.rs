@@ -213,13 +213,22 @@ pub async fn write_tables(
 }
 
 /// Write a query's result as a single Parquet file; the rows written.
-pub async fn write_query(ctx: &SessionContext, sql: &str, file: &str, run_id: &str) -> Result<u64> {
-    write_frame(
-        ctx.sql(sql).await.context(format!("planning {file}"))?,
-        file,
-        run_id,
-    )
-    .await
+pub async fn write_query(
+    ctx: &SessionContext,
+    sql: &str,
+    params: Vec<datafusion::scalar::ScalarValue>,
+    file: &str,
+    run_id: &str,
+) -> Result<u64> {
+    let frame = ctx.sql(sql).await.context(format!("planning {file}"))?;
+    let frame = if params.is_empty() {
+        frame
+    } else {
+        frame
+            .with_param_values(params)
+            .context(format!("planning {file}"))?
+    };
+    write_frame(frame, file, run_id).await
 }
 
 #[cfg(test)]

@@ -233,6 +233,92 @@ async fn the_analysts_cohort_reproduces_each_programmes_effect_in_sql() {
     }
 }
 
+/// The analysts' cohort file is pseudonymised per run and banded (issue
+/// 28, hole 5): no `person_id` or IMD decile; each `person_key` is 64 hex
+/// characters, matches no person id of the dataset root, and differs
+/// between two runs of the same data, while one person's rows share a key
+/// within a run (as many keys as people); earnings are whole tens.
+#[tokio::test]
+async fn the_analysts_cohort_carries_a_pseudonym_of_its_run_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, 20_000, 5);
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    run(&data, &one);
+    run(&data, &two);
+    let ctx = SessionContext::new();
+    for (name, root) in [("one", &one), ("two", &two)] {
+        ctx.register_parquet(
+            name,
+            root.join(contract::manifest::ANALYSTS_COHORT)
+                .to_str()
+                .unwrap(),
+            ParquetReadOptions::default(),
+        )
+        .await
+        .unwrap();
+    }
+    ctx.register_parquet(
+        "people",
+        data.join("people").to_str().unwrap(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .unwrap();
+    let columns: Vec<String> = ctx
+        .table("one")
+        .await
+        .unwrap()
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert!(columns.contains(&"person_key".to_string()), "{columns:?}");
+    for gone in ["person_id", "imd_decile"] {
+        assert!(
+            !columns.contains(&gone.to_string()),
+            "{gone} in {columns:?}"
+        );
+    }
+    let figures = floats(
+        &ctx,
+        "SELECT \
+           CAST(count(*) AS DOUBLE) AS a, \
+           CAST(sum(CASE WHEN length(person_key) = 64 AND person_key ~ '^[0-9a-f]+$' THEN 1 ELSE 0 END) AS DOUBLE) AS b, \
+           CAST((SELECT count(*) FROM one JOIN people ON one.person_key = people.person_id) AS DOUBLE) AS c, \
+           CAST((SELECT count(*) FROM one JOIN two ON one.person_key = two.person_key) AS DOUBLE) AS d, \
+           CAST(count(DISTINCT person_key) AS DOUBLE) AS e, \
+           CAST((SELECT count(DISTINCT person_key) FROM two) AS DOUBLE) AS f, \
+           CAST(sum(CASE WHEN earnings_1_6m % 10 <> 0 OR earnings_7_12m % 10 <> 0 \
+                          OR earnings_before <> round(earnings_before / 10) * 10 THEN 1 ELSE 0 END) AS DOUBLE) AS g \
+         FROM one",
+    )
+    .await;
+    let [
+        Some(rows),
+        Some(hex),
+        Some(joined_to_data),
+        Some(joined_across),
+        Some(keys),
+        Some(keys_two),
+        Some(unbanded),
+    ] = figures[0][..]
+    else {
+        panic!("{figures:?}")
+    };
+    assert!(rows > 1000.0, "{rows} rows");
+    assert_eq!(hex, rows, "every key is 64 hex characters");
+    assert_eq!(joined_to_data, 0.0, "keys join to the dataset root");
+    assert_eq!(joined_across, 0.0, "keys join across runs");
+    assert_eq!(keys, keys_two, "the two runs hold the same people");
+    assert!(
+        keys < rows,
+        "one person's rows share a key ({keys} keys, {rows} rows)"
+    );
+    assert_eq!(unbanded, 0.0, "earnings are whole tens");
+}
+
 /// Over several seeds (not chosen to pass), every programme's declared
 /// headline effect (`datasets/reference/headline_outcomes.csv`: EET at 6
 /// months for the Youth Guarantee) is centred on the planted effect: the
