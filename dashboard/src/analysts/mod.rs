@@ -9,4 +9,5 @@ pub mod engine;
 pub mod export;
 pub mod guard;
 pub mod query_log;
+mod runtime;
 pub mod saved;
