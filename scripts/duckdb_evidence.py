@@ -338,7 +338,9 @@ COPY (
            {WILSON.format(x="c.in_work_6m::DOUBLE", n="c.eligible")},
            m.matched, m.unmatched, m.comparison_rate, m.att, m.att - 1.96 * m.se AS att_low, m.att + 1.96 * m.se AS att_high,
            pr.funding_gbp,
-           CASE WHEN m.att - 1.96 * m.se > 0 THEN pr.funding_gbp / (m.att * m.matched) END AS cost_per_additional_outcome,
+           -- Per participant (CONTRACT.md, cost per additional job outcome),
+           -- without its Holm gate across the declared headlines.
+           CASE WHEN m.att - 1.96 * m.se > 0 THEN pr.funding_gbp / (m.att * c.participants) END AS cost_per_additional_outcome,
            v.between_area_variance, v.between_area_df, v.comparison_area_weight
     FROM counts c JOIN programmes pr USING (programme)
     LEFT JOIN matched m ON m.programme = c.programme AND m.dimension = 'all'

@@ -38,11 +38,13 @@ pub fn render(report: &RunReport) -> String {
             points(p.att_low),
             points(p.att_high)
         );
-        let cost = p
-            .cost_per_additional_outcome
-            .map_or("not signif.".into(), |c| {
-                format!("£{}", grouped(c.round() as u64))
-            });
+        let in_work_headline =
+            contract::outcomes::headline_of(&p.programme) == contract::outcomes::Outcome::InWork6m;
+        let cost = match p.cost_per_additional_outcome {
+            Some(c) => format!("£{}", grouped(c.round() as u64)),
+            None if !in_work_headline => "not headline".into(),
+            None => "not signif.".into(),
+        };
         let _ = writeln!(
             s,
             "{:<30} {:>12} {:>24} {:>26} {:>14}",

@@ -4,7 +4,7 @@
 //! figures, disclosure control to published ones (which then rounds the
 //! money it shows).
 
-/// The cost per additional job outcome, funding ÷ (effect × matched), and
+/// The cost per additional job outcome, funding ÷ (effect × people), and
 /// its interval from the effect's (Fieller's solution with the funding
 /// known): `low` from the effect's upper limit, `high` from its lower one.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -19,14 +19,15 @@ pub struct CostInterval {
     pub high: Option<f64>,
 }
 
-/// The cost of `att` (with interval `low`, `high`) for `matched`
-/// participants out of `funding` pounds; nothing without positive funding
-/// or matched participants.
-pub fn cost_interval(funding: f64, att: f64, low: f64, high: f64, matched: u64) -> CostInterval {
-    if funding.is_nan() || funding <= 0.0 || matched == 0 {
+/// The cost of `att` (with interval `low`, `high`) for `people`
+/// participants (all of a programme's participants for the published cost;
+/// the matched ones for the earlier definition) out of `funding` pounds;
+/// nothing without positive funding or people.
+pub fn cost_interval(funding: f64, att: f64, low: f64, high: f64, people: u64) -> CostInterval {
+    if funding.is_nan() || funding <= 0.0 || people == 0 {
         return CostInterval::default();
     }
-    let m = matched as f64;
+    let m = people as f64;
     let cost = |effect: f64| (effect > 0.0).then(|| funding / (effect * m));
     let significant = low > 0.0;
     CostInterval {
@@ -36,10 +37,10 @@ pub fn cost_interval(funding: f64, att: f64, low: f64, high: f64, matched: u64) 
     }
 }
 
-/// Additional job outcomes per £1m of funding: effect × matched ÷ funding
+/// Additional job outcomes per £1m of funding: effect × people ÷ funding
 /// × 1,000,000 (for the effect or either of its limits).
-pub fn outcomes_per_million(funding: f64, effect: f64, matched: u64) -> Option<f64> {
-    (funding > 0.0).then(|| effect * matched as f64 / funding * 1e6)
+pub fn outcomes_per_million(funding: f64, effect: f64, people: u64) -> Option<f64> {
+    (funding > 0.0).then(|| effect * people as f64 / funding * 1e6)
 }
 
 /// Bloom's (1984) effect on those who engaged: an effect (or a limit)

@@ -54,7 +54,9 @@ output_table! {
         /// Placebo-in-space p-value.
         pub randomisation_p: Option<f64>,
         pub att_p_value: Option<f64>,
-        /// Holm-adjusted across the programmes.
+        /// Holm-adjusted across the programmes' declared headlines, where
+        /// in work at 6 months is this programme's headline; null where
+        /// its headline is another outcome (`outcome_effects` has it).
         pub att_p_adjusted: Option<f64>,
         /// The smallest effect with 80% power at 5% (two-sided).
         pub mde: Option<f64>,
@@ -107,12 +109,18 @@ output_table! {
         /// Rows of `balance` flagged `imbalanced` after matching.
         pub imbalanced_covariates: u64,
         pub funding_gbp: Option<i64>,
-        /// Only where the ATT's interval lies above zero.
+        /// funding ÷ (att × participants), only where in work at 6 months
+        /// is the programme's declared headline, its interval lies above
+        /// zero and its Holm-adjusted p-value is below 0.05.
         pub cost_per_additional_outcome: Option<f64>,
-        /// The cost's interval: funding ÷ (att_high·matched) to funding ÷
-        /// (att_low·matched); only the low end where att_low ≤ 0 < att_high.
+        /// The cost's interval: funding ÷ (att_high·participants) to
+        /// funding ÷ (att_low·participants); only the low end where the
+        /// effect is not significant but att_high > 0.
         pub cost_low: Option<f64>,
         pub cost_high: Option<f64>,
+        /// The earlier definition, kept for comparison: funding ÷ (att ×
+        /// matched), where the ATT's interval lies above zero.
+        pub cost_per_matched_outcome: Option<f64>,
         /// Additional job outcomes per £1m of funding, with its interval.
         pub jobs_per_million: Option<f64>,
         pub jobs_per_million_low: Option<f64>,
@@ -186,6 +194,7 @@ impl ProgrammeOutcome {
             cost_per_additional_outcome: None,
             cost_low: None,
             cost_high: None,
+            cost_per_matched_outcome: None,
             jobs_per_million: None,
             jobs_per_million_low: None,
             jobs_per_million_high: None,
@@ -255,6 +264,9 @@ output_table! {
         pub att_area_variance: Option<f64>,
         pub att_df: Option<f64>,
         pub att_p_value: Option<f64>,
+        /// A declared headline's p-value, Holm-adjusted across the
+        /// programmes' declared headlines; null for a secondary outcome.
+        pub att_p_adjusted: Option<f64>,
         /// A yes/no outcome's interval and p-value calibrated for the
         /// systematic error the programme's negative controls show.
         pub att_calibrated_low: Option<f64>,

@@ -383,6 +383,9 @@ pub enum CostPerOutcome {
     NoFunding,
     /// The programme's diagnostics failed, so its effect is not shown.
     Withheld,
+    /// In work at 6 months is not the programme's declared headline, so no
+    /// cost per additional job is claimed for it.
+    NotHeadline,
 }
 
 #[cfg(test)]

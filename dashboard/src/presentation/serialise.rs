@@ -92,6 +92,7 @@ impl Serialize for CostPerOutcome {
             CostPerOutcome::Suppressed => "suppressed",
             CostPerOutcome::NoFunding => "no_funding",
             CostPerOutcome::Withheld => "withheld",
+            CostPerOutcome::NotHeadline => "not_headline",
         };
         map.serialize_entry("status", status)?;
         map.end()

@@ -108,7 +108,8 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
         sites::site_outcomes(ctx, &programme_outcomes, &effects, &groups, &comparison).await?;
     let subgroup_outcomes = subgroups::subgroup_outcomes(&groups, &comparison, &effects);
     drop((groups, comparison, placebo));
-    let outcome_effects = outcomes::outcome_effects(ctx, &names, &nulls).await?;
+    let mut outcome_effects = outcomes::outcome_effects(ctx, &names, &nulls).await?;
+    programmes::adjust_headlines(&mut programme_outcomes, &mut outcome_effects);
     let coverage = coverage::programme_coverage(ctx).await?;
     let fit_note_monthly = fit_notes::fit_note_monthly(ctx).await?;
     let fit_note_areas = fit_notes::fit_note_areas(ctx).await?;

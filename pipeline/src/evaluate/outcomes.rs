@@ -96,6 +96,7 @@ pub async fn outcome_effects(
                         att_area_variance: e.area_variance,
                         att_df: e.df,
                         att_p_value: e.p_value,
+                        att_p_adjusted: None,
                         engaged_share,
                         att_engaged: bloom(m.att),
                         att_engaged_low: bloom(e.att_low),
@@ -131,7 +132,7 @@ fn beyond_the_data(outcome: Outcome) -> String {
 }
 
 /// A row with no estimate (no eligible participant).
-fn empty(programme: &str, outcome: Outcome) -> OutcomeEffect {
+pub(crate) fn empty(programme: &str, outcome: Outcome) -> OutcomeEffect {
     OutcomeEffect {
         programme: programme.to_string(),
         outcome,
@@ -154,6 +155,7 @@ fn empty(programme: &str, outcome: Outcome) -> OutcomeEffect {
         att_area_variance: None,
         att_df: None,
         att_p_value: None,
+        att_p_adjusted: None,
         att_calibrated_low: None,
         att_calibrated_high: None,
         att_calibrated_p: None,

@@ -129,6 +129,7 @@ mod tests {
             att_area_variance: Some(0.0001),
             att_df: None,
             att_p_value: None,
+            att_p_adjusted: None,
             att_calibrated_low: None,
             att_calibrated_high: None,
             att_calibrated_p: None,

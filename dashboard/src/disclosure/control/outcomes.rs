@@ -7,6 +7,7 @@ use crate::disclosure::values::{AttSide, CostPerOutcome, Count, Effect, Money, S
 use contract::formulas::att::AttParts;
 use contract::formulas::multiplicity::{benjamini_hochberg, holm};
 use contract::formulas::value::cost_interval;
+use contract::outcomes::Outcome;
 use contract::outputs::{ProgrammeOutcome, SubgroupOutcome};
 
 /// A rate published from rounded counts, before display rounding: what the
@@ -17,10 +18,11 @@ pub(super) fn published_rate(rate: Share, in_work: Count, eligible: Count) -> Op
 }
 
 /// The cost per additional outcome and its interval, from the published
-/// effect and matched count, by the pipeline's own rule
+/// effect and participant count, by the pipeline's own rule
 /// (`contract::formulas::value::cost_interval`), each sum rounded for
-/// display.
-fn cost(funding: Option<i64>, att: Effect, matched: Count) -> CostPerOutcome {
+/// display; `adjust_programmes` then keeps it only where the pipeline
+/// would (in work the declared headline, significant after adjustment).
+fn cost(funding: Option<i64>, att: Effect, participants: Count) -> CostPerOutcome {
     let Some(funding) = funding else {
         return CostPerOutcome::NoFunding;
     };
@@ -32,7 +34,7 @@ fn cost(funding: Option<i64>, att: Effect, matched: Count) -> CostPerOutcome {
         value,
         low,
         high,
-        matched.value().unwrap_or_default(),
+        participants.value().unwrap_or_default(),
     );
     match (interval.cost, interval.low) {
         (Some(cost), _) => CostPerOutcome::Shown {
@@ -63,7 +65,8 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
             tau2_df: p.between_area_df,
         },
     );
-    let jobs_per_million = match (att.published(), matched.value(), p.funding_gbp) {
+    let participants = Count::of(p.participants);
+    let jobs_per_million = match (att.published(), participants.value(), p.funding_gbp) {
         (Some(effect), Some(m), Some(funding)) if funding > 0 => {
             Some(effect.map(|e| e * m as f64 / funding as f64 * 1e6))
         }
@@ -108,7 +111,7 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         outcomes: Vec::new(),
         name: p.programme.clone(),
         referrals: Count::of(p.referrals),
-        participants: Count::of(p.participants),
+        participants,
         eligible,
         in_work_6m,
         rate,
@@ -116,7 +119,7 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         unmatched: Count::of(p.unmatched),
         strata_dropped: p.strata_dropped,
         comparison_rate: Share::unless(att.value().is_none(), [p.comparison_rate, None, None]),
-        cost_per_additional_outcome: cost(p.funding_gbp, att, matched),
+        cost_per_additional_outcome: cost(p.funding_gbp, att, participants),
         att,
         p_adjusted: None,
         randomisation_p: p.randomisation_p,
@@ -174,11 +177,47 @@ pub fn withhold_failed(programmes: &mut [Programme], subgroups: &mut [Subgroup])
     }
 }
 
-/// Holm's adjustment across the programmes' published p-values.
+/// Holm's adjustment across the programmes' declared headlines, from their
+/// published effects (the ATT where in work at 6 months is the headline,
+/// the headline outcome's effect otherwise), as the pipeline adjusts the
+/// exact ones; `p_adjusted` is the ATT's where in work is the headline.
+/// The cost per additional job outcome then stands only where in work is
+/// the headline and significant after adjustment; otherwise only its "at
+/// least" end, or, where in work is not the headline, nothing.
 pub fn adjust_programmes(programmes: &mut [Programme]) {
-    let p: Vec<Option<f64>> = programmes.iter().map(|p| p.att.p_value()).collect();
+    let in_work_headline = |p: &Programme| {
+        p.headline
+            .as_ref()
+            .is_some_and(|h| h.outcome == Outcome::InWork6m)
+    };
+    let headline_p = |p: &Programme| {
+        if in_work_headline(p) {
+            return p.att.p_value();
+        }
+        let headline = p.headline.as_ref()?;
+        p.outcomes
+            .iter()
+            .find(|o| o.outcome == headline.outcome)
+            .and_then(|o| o.effect.p_value())
+    };
+    let p: Vec<Option<f64>> = programmes.iter().map(headline_p).collect();
     for (programme, adjusted) in programmes.iter_mut().zip(holm(&p)) {
-        programme.p_adjusted = adjusted;
+        let in_work = in_work_headline(programme);
+        programme.p_adjusted = adjusted.filter(|_| in_work);
+        let significant = programme.p_adjusted.is_some_and(|p| p < 0.05);
+        programme.cost_per_additional_outcome = match programme.cost_per_additional_outcome {
+            CostPerOutcome::Shown { .. }
+            | CostPerOutcome::AtLeast(_)
+            | CostPerOutcome::NotSignificant
+                if !in_work =>
+            {
+                CostPerOutcome::NotHeadline
+            }
+            CostPerOutcome::Shown { low, .. } if !significant => {
+                low.map_or(CostPerOutcome::NotSignificant, CostPerOutcome::AtLeast)
+            }
+            other => other,
+        };
     }
 }
 
@@ -323,5 +362,39 @@ mod tests {
         );
         // The counts stay.
         assert_eq!(p.matched.value(), Some(600));
+    }
+
+    /// The published cost counts every participant (rounded): £1m over
+    /// ATT 0.1 × 1,000 participants = £10,000 (over the 600 matched it was
+    /// £16,667). Where in work is not the declared headline, no cost is
+    /// claimed; the adjusted p-value is the ATT's only where it is.
+    #[test]
+    fn the_cost_is_per_participant_and_only_for_an_in_work_headline() {
+        let mut programmes: Vec<Programme> = ["WorkWell", "Youth Guarantee Trailblazer"]
+            .into_iter()
+            .map(|name| {
+                let exact = ProgrammeOutcome {
+                    programme: name.into(),
+                    participants: 1_002,
+                    ..row("pass", None)
+                };
+                let mut p = programme(&exact, None);
+                p.headline = contract::outcomes::headlines()
+                    .into_iter()
+                    .find(|h| h.programme == name);
+                p
+            })
+            .collect();
+        adjust_programmes(&mut programmes);
+        let CostPerOutcome::Shown { cost, .. } = &programmes[0].cost_per_additional_outcome else {
+            panic!("{:?}", programmes[0].cost_per_additional_outcome)
+        };
+        assert_eq!(*cost, Money::cost(1_000_000.0 / (0.1 * 1_000.0)));
+        assert!(programmes[0].p_adjusted.is_some_and(|p| p < 0.05));
+        assert_eq!(
+            programmes[1].cost_per_additional_outcome,
+            CostPerOutcome::NotHeadline
+        );
+        assert_eq!(programmes[1].p_adjusted, None);
     }
 }
