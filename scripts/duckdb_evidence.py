@@ -144,6 +144,20 @@ pool AS (
     WHERE n.starts_spell
     GROUP BY ALL
 ),
+-- The own-area pool (CONTRACT.md, the own-area design): the same, from notes
+-- in programme areas on or after the first day of the quarter holding the
+-- area's earliest start_date.
+own_pool AS (
+    SELECT n.person_id, date_trunc('month', n.issue_date)::DATE AS index_month,
+           arg_min(n.condition, (n.issue_date, n.area_id, n.condition)) AS condition,
+           arg_min(n.area_id, (n.issue_date, n.area_id, n.condition)) AS site_area_id
+    FROM notes n
+    JOIN (SELECT area_id, date_trunc('quarter', min(start_date))::DATE AS from_day
+          FROM area_programmes GROUP BY area_id) o
+      ON o.area_id = n.area_id AND n.issue_date >= o.from_day
+    WHERE n.starts_spell
+    GROUP BY ALL
+),
 rates AS (
     SELECT p.area_id, avg(CASE WHEN e.status = 'employed' THEN 1.0 ELSE 0.0 END) AS rate
     FROM employment e JOIN people p USING (person_id)
@@ -167,6 +181,8 @@ events AS (
     SELECT 'participant' AS arm, programme, person_id, site_area_id, index_month, condition, referral_source FROM participants
     UNION ALL
     SELECT 'comparison', NULL, person_id, site_area_id, index_month, condition, NULL FROM pool
+    UNION ALL
+    SELECT 'own_area', NULL, person_id, site_area_id, index_month, condition, NULL FROM own_pool
 ),
 last AS (SELECT max(month) AS last_month FROM employment)
 SELECT e.*, p.age_band, p.sex, (p.imd_decile + 1) // 2 AS imd_quintile,
@@ -232,6 +248,39 @@ SELECT t.programme, t.dimension, t.value, t.matched, t.unmatched,
             + sum((j.n / t.matched) ^ 2 * (j.y / j.m) * (1 - j.y / j.m) / j.m)) AS se
 FROM totals t LEFT JOIN joined j ON j.programme = t.programme AND j.dimension = t.dimension AND j.value = t.value AND j.m > 0
 GROUP BY t.programme, t.dimension, t.value, t.matched, t.unmatched, t.matched_in_work
+"""
+)
+
+
+# The own-area design: cells are (area, stratum); each site's eligible
+# participants against the eligible own-area people of the same area and
+# stratum.
+db.sql(
+    """
+CREATE TEMP TABLE own_area AS
+WITH ps AS (
+    SELECT programme, site_area_id, age_band, sex, imd_quintile, condition, baseline_status,
+           work_history, index_period, labour_market,
+           count(*) FILTER (WHERE eligible) AS n, count(*) FILTER (WHERE in_work_6m) AS x
+    FROM cohort WHERE arm = 'participant' GROUP BY ALL
+),
+os AS (
+    SELECT site_area_id, age_band, sex, imd_quintile, condition, baseline_status, work_history,
+           index_period, labour_market, count(*) AS m, count(*) FILTER (WHERE in_work_6m) AS y
+    FROM cohort WHERE arm = 'own_area' AND eligible GROUP BY ALL
+),
+joined AS (SELECT ps.*, os.m, os.y FROM ps LEFT JOIN os USING (site_area_id, age_band, sex, imd_quintile,
+    condition, baseline_status, work_history, index_period, labour_market) WHERE ps.n > 0),
+totals AS (
+    SELECT programme, coalesce(sum(n) FILTER (WHERE m > 0), 0) AS matched,
+           coalesce(sum(n) FILTER (WHERE m IS NULL), 0) AS unmatched,
+           sum(x) FILTER (WHERE m > 0) AS matched_in_work
+    FROM joined GROUP BY ALL
+)
+SELECT t.programme, t.matched AS own_area_matched, t.unmatched AS own_area_unmatched,
+       t.matched_in_work / t.matched - sum(j.n / t.matched * j.y / j.m) AS own_area_att
+FROM totals t LEFT JOIN joined j ON j.programme = t.programme AND j.m > 0
+GROUP BY t.programme, t.matched, t.unmatched, t.matched_in_work
 """
 )
 
@@ -341,9 +390,11 @@ COPY (
            -- Per participant (CONTRACT.md, cost per additional job outcome),
            -- without its Holm gate across the declared headlines.
            CASE WHEN m.att - 1.96 * m.se > 0 THEN pr.funding_gbp / (m.att * c.participants) END AS cost_per_additional_outcome,
-           v.between_area_variance, v.between_area_df, v.comparison_area_weight
+           v.between_area_variance, v.between_area_df, v.comparison_area_weight,
+           o.own_area_matched, o.own_area_unmatched, o.own_area_att
     FROM counts c JOIN programmes pr USING (programme)
     LEFT JOIN matched m ON m.programme = c.programme AND m.dimension = 'all'
+    LEFT JOIN own_area o ON o.programme = c.programme
     LEFT JOIN area_variance v ON v.programme = c.programme
 ) TO '{out}/programme_outcomes.parquet'
 """

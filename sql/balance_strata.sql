@@ -22,5 +22,6 @@ SELECT
     CAST(sum(fit_notes_before) AS DOUBLE) AS fit_notes_sum,
     CAST(sum(fit_notes_before * fit_notes_before) AS DOUBLE) AS fit_notes_squares
 FROM cohort
-WHERE eligible
+-- The own-area design's people enter only sql/comparison_strata.sql.
+WHERE eligible AND arm <> 'own_area'
 GROUP BY arm, programme, stratum, region, imd_decile

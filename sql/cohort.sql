@@ -4,7 +4,10 @@
 -- matched on, the covariates their balance is checked on, and their
 -- outcomes (engaged: a participant with any referral to the programme
 -- engaged; null for comparison people). site_area_id is a participant's site and a comparison person's
--- comparison area (of their index fit note).
+-- comparison area (of their index fit note). arm is 'participant',
+-- 'comparison', or 'own_area' for the never-referred people of programme
+-- areas (sql/comparison_pool.sql's pool), who enter only the own-area
+-- design (sql/comparison_strata.sql).
 --   baseline_status: status in the index month, 'unknown' with no row then.
 --   work_history: 'steady' when the person was in work 3, 6 and 12 months
 --             before the index month exactly when they are in work in it
@@ -73,7 +76,7 @@ WITH index_events AS (
     FROM participants
     UNION ALL
     SELECT
-        'comparison' AS arm,
+        pool AS arm,
         CAST(NULL AS VARCHAR) AS programme,
         person_id,
         area_id AS site_area_id,

@@ -6,4 +6,6 @@ SELECT
     count(*) AS people,
     sum(CASE WHEN eligible THEN 1 ELSE 0 END) AS eligible
 FROM cohort
+-- The own-area design's people are counted by programme_outcomes.own_area_*.
+WHERE arm <> 'own_area'
 GROUP BY arm

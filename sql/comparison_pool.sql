@@ -11,6 +11,12 @@
 -- (never by fit_note_id: a pseudonym's order means nothing), so a
 -- comparison person with two spells is at risk in two months, as a
 -- participant referred then would have been.
+-- pool: 'comparison' for index events in a comparison area; 'own_area' for
+-- index events in a programme area (an area with a valid row in
+-- area_programmes) from the first day of the calendar quarter holding the
+-- area's earliest valid start_date: the people of the participants' own
+-- areas, at the same time, never referred (the own-area design). One row
+-- per person, index month and pool.
 WITH notes AS (
     SELECT f.person_id, f.issue_date, f.condition, f.area_id
     FROM fit_notes f
@@ -28,14 +34,27 @@ note_days AS (
         lag(issue_date) OVER (PARTITION BY person_id ORDER BY issue_date) AS previous_issue
     FROM (SELECT DISTINCT person_id, issue_date FROM notes) d
 ),
+-- The areas each pool draws on: comparison areas at any date, programme
+-- areas from the first day of the quarter holding their earliest start.
+pool_areas AS (
+    SELECT area_id, CAST(NULL AS DATE) AS from_month, 'comparison' AS pool
+    FROM comparison_areas
+    UNION ALL
+    SELECT area_id, CAST(date_trunc('quarter', min(start_date)) AS DATE) AS from_month, 'own_area' AS pool
+    FROM area_programmes
+    GROUP BY area_id
+),
 spells AS (
     SELECT
         n.person_id,
         n.issue_date,
         n.condition,
-        n.area_id
+        n.area_id,
+        a.pool
     FROM notes n
-    JOIN comparison_areas c ON c.area_id = n.area_id
+    JOIN pool_areas a
+        ON a.area_id = n.area_id
+        AND (a.from_month IS NULL OR n.issue_date >= a.from_month)
     JOIN note_days d ON d.person_id = n.person_id AND d.issue_date = n.issue_date
     WHERE d.previous_issue IS NULL
         OR d.previous_issue < n.issue_date - INTERVAL '90 days'
@@ -45,11 +64,13 @@ index_events AS (
         person_id,
         CAST(date_trunc('month', issue_date) AS DATE) AS index_month,
         first_value(condition ORDER BY issue_date, area_id, condition) AS condition,
-        first_value(area_id ORDER BY issue_date, area_id, condition) AS area_id
+        first_value(area_id ORDER BY issue_date, area_id, condition) AS area_id,
+        pool
     FROM spells
-    GROUP BY person_id, CAST(date_trunc('month', issue_date) AS DATE)
+    GROUP BY person_id, CAST(date_trunc('month', issue_date) AS DATE), pool
 )
 SELECT
+    i.pool,
     i.person_id,
     i.area_id,
     i.index_month,

@@ -21,4 +21,6 @@ SELECT
     count(CASE WHEN eligible THEN in_work_before_24m END) AS in_work_before_24m_eligible,
     sum(CASE WHEN eligible AND in_work_before_24m THEN 1 ELSE 0 END) AS in_work_before_24m_total
 FROM cohort
+-- The own-area design's people enter only sql/comparison_strata.sql.
+WHERE arm <> 'own_area'
 GROUP BY arm, programme, site_area_id, stratum

@@ -12,4 +12,6 @@ SELECT
     sum(CASE WHEN placebo_eligible THEN 1 ELSE 0 END) AS eligible,
     sum(CASE WHEN in_work_before_6m THEN 1 ELSE 0 END) AS in_work_6m
 FROM cohort
+-- The own-area design's people enter only sql/comparison_strata.sql.
+WHERE arm <> 'own_area'
 GROUP BY arm, programme, site_area_id, stratum

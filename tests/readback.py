@@ -255,6 +255,13 @@ with tempfile.TemporaryDirectory() as other:
         if (m[0], m[1]) != (matched, unmatched):
             problems.append(f"{programme}: matched/unmatched {(m[0], m[1])} != duckdb_evidence's {(matched, unmatched)}")
         close(m[2], att, f"{programme} att against duckdb_evidence")
+    # The own-area design, from its CONTRACT.md paragraph alone.
+    mine = {r[0]: r[1:] for r in rows(f"SELECT programme, own_area_matched, own_area_unmatched, own_area_att FROM {out('programme_outcomes')}")}
+    for programme, matched, unmatched, att in rows(f"SELECT programme, own_area_matched, own_area_unmatched, own_area_att FROM {theirs('programme_outcomes')}"):
+        m = mine.get(programme, (None,) * 3)
+        if (m[0], m[1]) != (matched, unmatched):
+            problems.append(f"{programme}: own-area matched/unmatched {(m[0], m[1])} != duckdb_evidence's {(matched, unmatched)}")
+        close(m[2], att, f"{programme} own_area_att against duckdb_evidence")
     mine = {tuple(r[:3]): r[3:] for r in rows(f"SELECT programme, dimension, value, matched, att FROM {out('subgroup_outcomes')}")}
     compared = 0
     for programme, dimension, value, matched, att in rows(f"SELECT programme, dimension, value, matched, att FROM {theirs('subgroup_outcomes')}"):

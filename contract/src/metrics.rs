@@ -139,7 +139,7 @@ pub const METRIC_QUERIES: &[MetricQuery] = &[
         "participants": Count, "eligible": Count, "in_work_6m": Count, "engaged": Count,
     ]),
     metric!("comparison_strata", false, [
-        "area_id": Text, "stratum": Text, "eligible": Count, "in_work_6m": Count,
+        "arm": Text, "area_id": Text, "stratum": Text, "eligible": Count, "in_work_6m": Count,
     ]),
     metric!("placebo_strata", false, [
         "arm": Text, "programme": Text, "area_id": Text, "stratum": Text,
@@ -272,6 +272,7 @@ mod tests {
         let query = metric_query("comparison_strata").unwrap();
         let field = |name: &str, t: DataType| Field::new(name, t, true);
         let good = Schema::new(vec![
+            field("arm", DataType::Utf8),
             field("area_id", DataType::Utf8View),
             field("stratum", DataType::Utf8),
             field("eligible", DataType::Int64),
@@ -279,6 +280,7 @@ mod tests {
         ]);
         check_declared_columns(query, &good).unwrap();
         let renamed = Schema::new(vec![
+            field("arm", DataType::Utf8),
             field("area_id", DataType::Utf8),
             field("stratum", DataType::Utf8),
             field("eligible", DataType::Int64),
@@ -291,6 +293,7 @@ mod tests {
             "{e}"
         );
         let retyped = Schema::new(vec![
+            field("arm", DataType::Utf8),
             field("area_id", DataType::Utf8),
             field("stratum", DataType::Utf8),
             field("eligible", DataType::Float64),

@@ -47,6 +47,9 @@ vocabulary! {
     Arm {
         Participant = "participant",
         Comparison = "comparison",
+        /// A never-referred person of a programme area, for the own-area
+        /// design (`sql/comparison_pool.sql`'s pool).
+        OwnArea = "own_area",
     }
 }
 

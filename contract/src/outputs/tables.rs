@@ -64,6 +64,21 @@ output_table! {
         /// (c + att)/c) and of its interval's limit nearer no effect.
         pub e_value: Option<f64>,
         pub e_value_interval: Option<f64>,
+        /// The own-area design (CONTRACT.md): each site's eligible
+        /// participants against the never-referred people of their own area
+        /// in the same stratum (arm `own_area` of `cohort`). Matched and
+        /// unmatched eligible participants, the comparison rate and what it
+        /// adds to the variance, the effect, its interval (people only: the
+        /// areas' levels and trends are on both sides) and its two-sided p.
+        pub own_area_matched: u64,
+        pub own_area_matched_in_work: u64,
+        pub own_area_unmatched: u64,
+        pub own_area_comparison_rate: Option<f64>,
+        pub own_area_comparison_variance: Option<f64>,
+        pub own_area_att: Option<f64>,
+        pub own_area_att_low: Option<f64>,
+        pub own_area_att_high: Option<f64>,
+        pub own_area_att_p_value: Option<f64>,
         /// The placebo outcome, in work 6 months before the index month,
         /// matched and estimated exactly as the real effect (its own τ̂²).
         pub placebo_matched: u64,
@@ -165,6 +180,15 @@ impl ProgrammeOutcome {
             mde: None,
             e_value: None,
             e_value_interval: None,
+            own_area_matched: 0,
+            own_area_matched_in_work: 0,
+            own_area_unmatched: 0,
+            own_area_comparison_rate: None,
+            own_area_comparison_variance: None,
+            own_area_att: None,
+            own_area_att_low: None,
+            own_area_att_high: None,
+            own_area_att_p_value: None,
             placebo_matched: 0,
             placebo_matched_in_work: 0,
             placebo_comparison_rate: None,

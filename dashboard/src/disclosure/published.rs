@@ -20,6 +20,11 @@ pub struct Programme {
     pub strata_dropped: u64,
     pub comparison_rate: Share,
     pub att: Effect,
+    /// The own-area design (each site's participants against the
+    /// never-referred people of the same area and stratum): its matched
+    /// participants and effect, beside the comparison areas' `att`.
+    pub own_area_matched: Count,
+    pub own_area: Effect,
     /// Holm-adjusted p-value of the published ATT, across the programmes.
     pub p_adjusted: Option<f64>,
     /// Placebo-in-space p-value (from the areas, not the counts).

@@ -166,6 +166,34 @@ impl Effect {
         }
     }
 
+    /// The own-area design's ATT of `in_work` of `matched` participants
+    /// against a comparison rate `c` with variance `v`, from the rounded
+    /// counts, at z = 1.96 with no areas' part (every cell's two sides share
+    /// their area: CONTRACT.md), shown only when the exact counts are safe
+    /// as a rate's are and `hidden` is false.
+    pub(super) fn att_within_areas(
+        hidden: bool,
+        in_work: u64,
+        matched: u64,
+        c: Option<f64>,
+        v: Option<f64>,
+    ) -> Effect {
+        if hidden || !rate_is_safe(in_work, matched) {
+            return Effect(EffectState::Suppressed);
+        }
+        let (Some(c), Some(v)) = (c, v) else {
+            return Effect(EffectState::Suppressed);
+        };
+        let (k, m) = (round_to_base(in_work), round_to_base(matched));
+        match att::att(k, m, att::AttParts::without_areas(c, v)) {
+            Some(a) if a.att.is_finite() => Effect::shown(
+                [a.att, a.low, a.high],
+                multiplicity::p_value(a.att, a.se, f64::INFINITY),
+            ),
+            _ => Effect(EffectState::NotEstimable),
+        }
+    }
+
     /// The effect on a mean outcome (months in work, earnings) of `matched`
     /// participants whose values sum to `total` (squares to `squares`),
     /// with the participants' count rounded as every count is and their

@@ -112,6 +112,8 @@ serialise_as_map!(Programme, |p| {
     "strata_dropped" => p.strata_dropped,
     "comparison_rate" => p.comparison_rate,
     "att" => p.att,
+    "own_area" => p.own_area,
+    "own_area_matched" => p.own_area_matched,
     "p_adjusted" => p.p_adjusted.map(p_value),
     "randomisation_p" => p.randomisation_p.map(p_value),
     "between_area_sd" => p.between_area_sd.map(|sd| format!("{:.1} pp", sd * 100.0)),

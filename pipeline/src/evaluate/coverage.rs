@@ -81,6 +81,8 @@ pub async fn cohort_size(ctx: &SessionContext) -> Result<CohortSize> {
             Arm::Comparison => {
                 (size.comparison_pool, size.comparison_eligible) = (people[i], eligible[i])
             }
+            // sql/cohort_size.sql leaves them out.
+            Arm::OwnArea => {}
         }
     }
     Ok(size)

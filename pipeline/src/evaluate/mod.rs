@@ -87,17 +87,23 @@ pub struct Evaluation {
 }
 
 pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
-    let mut comparison = strata::comparison_strata(ctx).await?;
+    let (mut comparison, mut own_area) = strata::comparison_strata(ctx).await?;
     let mut groups = strata::participant_groups(ctx).await?;
     let mut placebo = strata::placebo_strata(ctx).await?;
     strata::number_strata(
-        [&mut comparison, &mut placebo.1],
+        [&mut comparison, &mut placebo.1, &mut own_area],
         groups.values_mut().chain(placebo.0.values_mut()),
     );
     let (balance, overall_balance) = balance::balance(&balance::balance_cells(ctx).await?);
-    let (mut programme_outcomes, effects) =
-        programmes::programme_outcomes(ctx, &groups, &comparison, &placebo, &overall_balance)
-            .await?;
+    let (mut programme_outcomes, effects) = programmes::programme_outcomes(
+        ctx,
+        &groups,
+        &comparison,
+        &own_area,
+        &placebo,
+        &overall_balance,
+    )
+    .await?;
     let names: Vec<String> = programme_outcomes
         .iter()
         .map(|p| p.programme.clone())
@@ -107,7 +113,7 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
     let sites =
         sites::site_outcomes(ctx, &programme_outcomes, &effects, &groups, &comparison).await?;
     let subgroup_outcomes = subgroups::subgroup_outcomes(&groups, &comparison, &effects);
-    drop((groups, comparison, placebo));
+    drop((groups, comparison, placebo, own_area));
     let mut outcome_effects = outcomes::outcome_effects(ctx, &names, &nulls).await?;
     programmes::adjust_headlines(&mut programme_outcomes, &mut outcome_effects);
     let coverage = coverage::programme_coverage(ctx).await?;

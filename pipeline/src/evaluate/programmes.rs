@@ -9,7 +9,7 @@ use crate::estimators::effect::Effect;
 use contract::formulas::calibration::{Null, expected_absolute_systematic_error};
 use contract::formulas::diagnostics::{DiagnosticInputs, failures};
 use contract::formulas::evalue::att_e_values;
-use contract::formulas::multiplicity::holm;
+use contract::formulas::multiplicity::{holm, p_value};
 use contract::formulas::value::{CostInterval, cost_interval, outcomes_per_million, per_engaged};
 use contract::outcomes::{Outcome, Role};
 use contract::outputs::{Balance, OutcomeEffect, ProgrammeOutcome};
@@ -62,6 +62,7 @@ pub async fn programme_outcomes(
     ctx: &SessionContext,
     groups: &BTreeMap<GroupKey, Group>,
     comparison: &Comparison,
+    own_area: &Comparison,
     placebo: &(BTreeMap<String, Group>, Comparison),
     balance: &BTreeMap<String, super::balance::Overall>,
 ) -> Result<(Vec<ProgrammeOutcome>, BTreeMap<String, Effect>)> {
@@ -109,6 +110,9 @@ pub async fn programme_outcomes(
             let money = value_for_money(funding[i], m.att, interval, participants[i]);
             let per_matched = value_for_money(funding[i], m.att, interval, m.matched).cost;
             let pe = placebo_effects.remove(&name).unwrap_or_default();
+            let own = group
+                .map(|g| g.own_area_match(own_area))
+                .unwrap_or_default();
             let e_values = match (m.comparison_rate, m.att, e.att_low, e.att_high) {
                 (Some(c), Some(att), Some(low), Some(high)) => att_e_values(c, att, low, high),
                 _ => None,
@@ -148,6 +152,18 @@ pub async fn programme_outcomes(
                 mde: e.mde,
                 e_value: e_values.map(|v| v.0),
                 e_value_interval: e_values.map(|v| v.1),
+                own_area_matched: own.matched,
+                own_area_matched_in_work: own.matched_in_work,
+                own_area_unmatched: own.unmatched,
+                own_area_comparison_rate: own.comparison_rate,
+                own_area_comparison_variance: own.comparison_variance,
+                own_area_att: own.att,
+                own_area_att_low: own.att_low,
+                own_area_att_high: own.att_high,
+                own_area_att_p_value: own
+                    .att
+                    .zip(own.att_se)
+                    .and_then(|(att, se)| p_value(att, se, f64::INFINITY)),
                 placebo_matched: pe.matching.matched,
                 placebo_matched_in_work: pe.matching.matched_in_work,
                 placebo_comparison_rate: pe.matching.comparison_rate,

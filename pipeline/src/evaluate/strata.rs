@@ -16,6 +16,8 @@ use contract::vocabulary::{Arm, Dimension};
 use datafusion::prelude::SessionContext;
 use std::collections::BTreeMap;
 
+mod own_area;
+
 /// The matching stratum of a person.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StratumKey {
@@ -96,28 +98,37 @@ pub struct Comparison {
     kept: Vec<bool>,
 }
 
-pub async fn comparison_strata(ctx: &SessionContext) -> Result<Comparison> {
-    let r = query(ctx, "comparison_strata").await?;
-    let keys = stratum_keys(&r, "comparison_strata")?;
+/// The comparison people of `sql/comparison_strata.sql`: the comparison
+/// areas' (arm `comparison`) and the programme areas' never-referred people
+/// (arm `own_area`, for the own-area design).
+pub async fn comparison_strata(ctx: &SessionContext) -> Result<(Comparison, Comparison)> {
+    let view = "comparison_strata";
+    let r = query(ctx, view).await?;
+    let keys = stratum_keys(&r, view)?;
+    let arm = r.strings("arm")?;
     let area = r.strings("area_id")?;
     let eligible = r.counts("eligible")?;
     let in_work = r.counts("in_work_6m")?;
-    let mut comparison = Comparison {
-        cells: Vec::with_capacity(keys.len()),
-        ..Comparison::default()
-    };
+    let (mut comparison, mut own_area) = (Comparison::default(), Comparison::default());
     for (i, key) in keys.into_iter().enumerate() {
         let counts = StratumCounts::proportion(eligible[i], in_work[i]);
-        comparison
-            .cells
-            .push((area[i].clone().unwrap_or_default(), key, counts));
+        let cell = (area[i].clone().unwrap_or_default(), key, counts);
+        match parse(arm[i].as_deref(), Arm::parse, view, "arm")? {
+            Arm::Comparison => comparison.cells.push(cell),
+            Arm::OwnArea => own_area.cells.push(cell),
+            Arm::Participant => {
+                return Err(crate::error::PipelineError::Invalid(format!(
+                    "sql/{view}.sql wrote a participant row: it holds comparison people only"
+                )));
+            }
+        }
     }
     // The engine returns rows in no fixed order; sorted cells make every
     // run's floating-point sums bit-identical.
-    comparison
-        .cells
-        .sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    Ok(comparison)
+    for c in [&mut comparison, &mut own_area] {
+        c.cells.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    }
+    Ok((comparison, own_area))
 }
 
 impl Comparison {
@@ -441,6 +452,8 @@ pub fn arm_strata(
                     comparison.cells.push((area, key, counts));
                 }
             }
+            // The by-arm views leave them out; only comparison_strata has them.
+            Arm::OwnArea => {}
             Arm::Participant => {
                 let group = groups
                     .entry(programme[i].clone().unwrap_or_default())
@@ -467,3 +480,6 @@ pub fn arm_strata(
     }
     Ok((groups, comparison))
 }
+
+#[cfg(test)]
+mod tests;

@@ -65,6 +65,13 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
             tau2_df: p.between_area_df,
         },
     );
+    let own_area = Effect::att_within_areas(
+        rate.is_suppressed(),
+        p.own_area_matched_in_work,
+        p.own_area_matched,
+        p.own_area_comparison_rate,
+        p.own_area_comparison_variance,
+    );
     let participants = Count::of(p.participants);
     let jobs_per_million = match (att.published(), participants.value(), p.funding_gbp) {
         (Some(effect), Some(m), Some(funding)) if funding > 0 => {
@@ -121,6 +128,8 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         comparison_rate: Share::unless(att.value().is_none(), [p.comparison_rate, None, None]),
         cost_per_additional_outcome: cost(p.funding_gbp, att, participants),
         att,
+        own_area_matched: Count::of(p.own_area_matched),
+        own_area,
         p_adjusted: None,
         randomisation_p: p.randomisation_p,
         between_area_sd: p.between_area_variance.map(f64::sqrt),
@@ -161,6 +170,7 @@ pub fn withhold_failed(programmes: &mut [Programme], subgroups: &mut [Subgroup])
         .filter(|p| p.diagnostics.passed == Some(false))
     {
         p.att = p.att.withheld();
+        p.own_area = p.own_area.withheld();
         p.att_engaged = p.att_engaged.withheld();
         p.calibrated = None;
         p.e_values = None;
