@@ -37,6 +37,28 @@ pub fn cost_interval(funding: f64, att: f64, low: f64, high: f64, people: u64) -
     }
 }
 
+/// How much of the cost per additional job outcome may be claimed
+/// (CONTRACT.md, cost per additional job outcome): all of it only where in
+/// work at 6 months is the programme's declared headline and its
+/// Holm-adjusted p-value is below 0.05; only the interval's "at least" end
+/// where it is the headline but not significant after adjustment; nothing
+/// where another outcome is the headline. The pipeline applies it to the
+/// exact figures, disclosure control to the published ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CostClaim {
+    Cost,
+    AtLeast,
+    Nothing,
+}
+
+pub fn cost_claim(in_work_headline: bool, p_adjusted: Option<f64>) -> CostClaim {
+    match (in_work_headline, p_adjusted.is_some_and(|p| p < 0.05)) {
+        (false, _) => CostClaim::Nothing,
+        (true, true) => CostClaim::Cost,
+        (true, false) => CostClaim::AtLeast,
+    }
+}
+
 /// Additional job outcomes per £1m of funding: effect × people ÷ funding
 /// × 1,000,000 (for the effect or either of its limits).
 pub fn outcomes_per_million(funding: f64, effect: f64, people: u64) -> Option<f64> {

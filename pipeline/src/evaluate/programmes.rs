@@ -10,7 +10,9 @@ use contract::formulas::calibration::{Null, expected_absolute_systematic_error};
 use contract::formulas::diagnostics::{DiagnosticInputs, failures};
 use contract::formulas::evalue::att_e_values;
 use contract::formulas::multiplicity::{holm, p_value};
-use contract::formulas::value::{CostInterval, cost_interval, outcomes_per_million, per_engaged};
+use contract::formulas::value::{
+    CostClaim, CostInterval, cost_claim, cost_interval, outcomes_per_million, per_engaged,
+};
 use contract::outcomes::{Outcome, Role};
 use contract::outputs::{Balance, OutcomeEffect, ProgrammeOutcome};
 use contract::vocabulary::Dimension;
@@ -224,13 +226,12 @@ pub fn adjust_headlines(programmes: &mut [ProgrammeOutcome], outcomes: &mut [Out
         row.att_p_adjusted = headline
             .filter(|_| in_work_headline)
             .and_then(|o| o.att_p_adjusted);
-        let significant = row.att_p_adjusted.is_some_and(|p| p < 0.05);
-        if !(in_work_headline && significant) {
-            row.cost_per_additional_outcome = None;
-            row.cost_high = None;
-        }
-        if !in_work_headline {
-            row.cost_low = None;
+        match cost_claim(in_work_headline, row.att_p_adjusted) {
+            CostClaim::Cost => {}
+            CostClaim::AtLeast => (row.cost_per_additional_outcome, row.cost_high) = (None, None),
+            CostClaim::Nothing => {
+                (row.cost_per_additional_outcome, row.cost_low, row.cost_high) = (None, None, None)
+            }
         }
     }
 }

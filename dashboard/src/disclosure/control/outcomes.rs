@@ -6,7 +6,7 @@ use crate::disclosure::published::*;
 use crate::disclosure::values::{AttSide, CostPerOutcome, Count, Effect, Money, Share};
 use contract::formulas::att::AttParts;
 use contract::formulas::multiplicity::{benjamini_hochberg, holm};
-use contract::formulas::value::cost_interval;
+use contract::formulas::value::{CostClaim, cost_claim, cost_interval};
 use contract::outcomes::Outcome;
 use contract::outputs::{ProgrammeOutcome, SubgroupOutcome};
 
@@ -214,19 +214,19 @@ pub fn adjust_programmes(programmes: &mut [Programme]) {
     for (programme, adjusted) in programmes.iter_mut().zip(holm(&p)) {
         let in_work = in_work_headline(programme);
         programme.p_adjusted = adjusted.filter(|_| in_work);
-        let significant = programme.p_adjusted.is_some_and(|p| p < 0.05);
-        programme.cost_per_additional_outcome = match programme.cost_per_additional_outcome {
-            CostPerOutcome::Shown { .. }
-            | CostPerOutcome::AtLeast(_)
-            | CostPerOutcome::NotSignificant
-                if !in_work =>
-            {
-                CostPerOutcome::NotHeadline
-            }
-            CostPerOutcome::Shown { low, .. } if !significant => {
+        let claim = cost_claim(in_work, programme.p_adjusted);
+        programme.cost_per_additional_outcome = match (claim, programme.cost_per_additional_outcome)
+        {
+            (
+                CostClaim::Nothing,
+                CostPerOutcome::Shown { .. }
+                | CostPerOutcome::AtLeast(_)
+                | CostPerOutcome::NotSignificant,
+            ) => CostPerOutcome::NotHeadline,
+            (CostClaim::AtLeast, CostPerOutcome::Shown { low, .. }) => {
                 low.map_or(CostPerOutcome::NotSignificant, CostPerOutcome::AtLeast)
             }
-            other => other,
+            (_, other) => other,
         };
     }
 }
