@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 /// A spinner on a terminal; elsewhere (a log, CI, a test reading the
@@ -17,7 +17,12 @@ impl pipeline::Progress for RunProgress {
     fn step(&self, index: usize, total: usize, message: &str) {
         match self {
             RunProgress::Spinner(s) => s.set_message(format!("[{index}/{total}] {message}")),
-            RunProgress::Lines => eprintln!("[{index}/{total}] {message}"),
+            // A closed or full log must not stop the run: a write error
+            // is ignored (eprintln! would panic, and the unwinding run would
+            // abandon its work).
+            RunProgress::Lines => {
+                let _ = writeln!(std::io::stderr(), "[{index}/{total}] {message}");
+            }
         }
     }
 }

@@ -102,11 +102,16 @@ fn a_run_killed_at_any_step_leaves_the_previous_evidence_root_intact() {
                 Duration::ZERO
             };
             let mut child = run(&data, &out);
-            let reached = steps(&mut child).any(|(line, _)| &line == name);
+            let mut lines = steps(&mut child);
+            let reached = lines.any(|(line, _)| &line == name);
             assert!(reached, "the run never printed {name}");
+            // Keep reading its log, as a terminal would, so that only the
+            // kill stops it.
+            let drain = std::thread::spawn(move || lines.count());
             std::thread::sleep(wait);
             let _ = child.kill();
             let _ = child.wait();
+            let _ = drain.join();
             let point = format!("{name} + {wait:?}");
             let after = files(&out);
             if !name.contains("publishing") {
@@ -155,16 +160,32 @@ fn a_run_killed_at_any_step_leaves_the_previous_evidence_root_intact() {
             before = after;
         }
     }
+    // A run whose log is closed under it (`evidence run ... 2>&1 | head -1`)
+    // still finishes and publishes.
+    let run_id = |out: &Path| -> String {
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+        manifest["run_id"].as_str().unwrap().to_string()
+    };
+    let old_id = run_id(&out);
+    let mut deaf = run(&data, &out);
+    drop(deaf.stderr.take());
+    assert!(
+        deaf.wait().unwrap().success(),
+        "a closed log stopped the run"
+    );
+    assert_ne!(
+        run_id(&out),
+        old_id,
+        "a run with a closed log published nothing"
+    );
+
     // The root is still readable, and the next run replaces it.
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
-    let old_id = manifest["run_id"].as_str().unwrap().to_string();
+    let old_id = run_id(&out);
     let mut last = run(&data, &out);
     let _ = steps(&mut last).count();
     assert!(last.wait().unwrap().success());
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
-    assert_ne!(manifest["run_id"].as_str().unwrap(), old_id);
+    assert_ne!(run_id(&out), old_id);
     // The killed runs' staging folders were cleared by that run.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
