@@ -46,6 +46,14 @@ async fn a_planted_outlier_site_stands_out_and_the_site_tables_hold_together() {
         "{outlier:?}"
     );
     assert!(outlier.effect_z.unwrap() > 2.0, "{outlier:?}");
+    // Judged against the other sites, not a target it pulls up itself. Its
+    // shrunken effect stays above the rest, but far nearer it than its raw
+    // one: τ̂² from winsorised z-scores is small beside a site's own
+    // noise, so it is the flag, not the shrunken effect, that finds an
+    // outlier (VALIDATION.md).
+    assert!(outlier.effect_target.unwrap() < outlier.att.unwrap() - 0.15);
+    let shrunk = outlier.att_shrunk.unwrap();
+    assert!(outlier.effect_target.unwrap() < shrunk && shrunk < outlier.att.unwrap());
 
     for p in &tables.programme_outcomes {
         let sites: Vec<_> = tables
@@ -98,6 +106,48 @@ async fn a_planted_outlier_site_stands_out_and_the_site_tables_hold_together() {
             .map(|s| s.matched)
             .sum();
         assert_eq!(matched, p.matched, "{}", p.programme);
+        // The effect funnel: each site against the rest of its programme
+        // (the matched-weighted effect of its other sites on the funnel),
+        // flagged against its own limits, and shrunk toward the programme.
+        let on: Vec<_> = tables
+            .site_outcomes
+            .iter()
+            .filter(|s| s.programme == p.programme && s.effect_z.is_some())
+            .collect();
+        let weighted = |sites: &mut dyn Iterator<Item = &&contract::outputs::SiteOutcome>| {
+            let (m, ma) = sites.fold((0.0, 0.0), |(m, ma), s| {
+                (m + s.matched as f64, ma + s.matched as f64 * s.att.unwrap())
+            });
+            ma / m
+        };
+        let all = weighted(&mut on.iter());
+        for s in &on {
+            let rest = weighted(&mut on.iter().filter(|o| o.area_id != s.area_id));
+            assert!((s.effect_target.unwrap() - rest).abs() < 1e-12, "{s:?}");
+            let (low, high) = (
+                s.effect_limit998_low.unwrap(),
+                s.effect_limit998_high.unwrap(),
+            );
+            assert!(low < rest && rest < high);
+            if let Some(flag) = s.effect_flag {
+                let att = s.att.unwrap();
+                let outside = if att > high {
+                    FunnelFlag::Above
+                } else if att < low {
+                    FunnelFlag::Below
+                } else {
+                    FunnelFlag::Within
+                };
+                assert_eq!(flag, outside, "{s:?}");
+            }
+            if let Some(shrunk) = s.att_shrunk {
+                let (raw, toward) = (s.att.unwrap() - all, shrunk - all);
+                assert!(
+                    raw * toward >= 0.0 && toward.abs() <= raw.abs() + 1e-12,
+                    "{s:?}"
+                );
+            }
+        }
         // One row per funnel, its τ² from the programme's own sites only
         // with ten or more of them.
         for indicator in [SiteIndicator::AdjustedRate, SiteIndicator::Effect] {

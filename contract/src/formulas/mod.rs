@@ -17,6 +17,7 @@ pub mod fit_note_effects;
 pub mod funnel;
 pub mod multiplicity;
 pub mod overdispersion;
+pub mod site_effects;
 pub mod staggered;
 pub mod trend;
 pub mod value;

@@ -60,12 +60,18 @@ output_table! {
         pub att_low: Option<f64>,
         pub att_high: Option<f64>,
         pub att_se: Option<f64>,
-        /// (att − the programme's ATT)/att_se, and the effect funnel's
-        /// 99.8% limits around the programme's ATT with its τ².
+        /// The rest of the programme: the matched-weighted mean effect of
+        /// the programme's other sites on the effect funnel.
+        pub effect_target: Option<f64>,
+        /// (att − effect_target)/√(att_se² + its variance), and the effect
+        /// funnel's 99.8% limits around `effect_target` with its τ².
         pub effect_z: Option<f64>,
         pub effect_limit998_low: Option<f64>,
         pub effect_limit998_high: Option<f64>,
         pub effect_flag: Option<FunnelFlag>,
+        /// The site's effect shrunk toward its programme's sites (empirical
+        /// Bayes with the effect funnel's τ²); no interval (CONTRACT.md).
+        pub att_shrunk: Option<f64>,
         /// The spine chart's other indicators: in work at 3 and 12 months
         /// (eligible and in work), eligible participants who engaged, and the
         /// fit notes issued in the site's area since its go-live.
@@ -119,10 +125,12 @@ impl SiteOutcome {
             att_low: None,
             att_high: None,
             att_se: None,
+            effect_target: None,
             effect_z: None,
             effect_limit998_low: None,
             effect_limit998_high: None,
             effect_flag: None,
+            att_shrunk: None,
             eligible_3m: 0,
             in_work_3m: 0,
             eligible_12m: 0,

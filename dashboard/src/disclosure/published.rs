@@ -177,12 +177,17 @@ pub struct AdjustedPosition {
     pub flag: Option<FunnelFlag>,
 }
 
-/// A site's effect on the effect funnel: its 99.8% limits around the
-/// programme's published ATT and its flag.
+/// A site's effect on the effect funnel: the rest of its programme (the
+/// other published sites' matched-weighted effect), its 99.8% limits
+/// around that, its flag, and its effect shrunk toward the programme's
+/// sites (`None` where the funnel flags nothing; no interval, see
+/// CONTRACT.md).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EffectPosition {
+    pub target: f64,
     pub limit998: (f64, f64),
     pub flag: Option<FunnelFlag>,
+    pub shrunk: Option<f64>,
 }
 
 /// One quarter of a site's referrals.

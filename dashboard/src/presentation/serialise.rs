@@ -240,6 +240,8 @@ serialise_as_map!(Site, |s| {
     "expected_rate" => s.adjusted.map(|a| crate::presentation::percent(a.expected_rate)),
     "effect" => s.effect,
     "effect_flag" => s.effect_position.and_then(|p| p.flag).map(|f| f.as_str()),
+    "effect_target" => s.effect_position.map(|p| format!("{:.1} pp", p.target * 100.0)),
+    "effect_shrunk" => s.effect_position.and_then(|p| p.shrunk).map(|v| format!("{:.1} pp", v * 100.0)),
     "trend" => s.trend.as_str().replace('_', " "),
 });
 

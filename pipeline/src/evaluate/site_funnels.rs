@@ -8,6 +8,7 @@ use super::strata::{Comparison, Group};
 use crate::estimators::case_mix::{CaseMixCell, expected_rates};
 use contract::formulas::funnel::{adjusted_limits, adjusted_site, funnel_flag};
 use contract::formulas::overdispersion::{FEWEST_SITES, SpreadRule, additive_limits, spread_rules};
+use contract::formulas::site_effects::{Pooled, SiteEffect, leave_one_out, pooled, shrink};
 use contract::outputs::{SiteFunnel, SiteOutcome};
 use contract::vocabulary::{SiteIndicator, Tau2Source};
 use std::collections::BTreeMap;
@@ -20,7 +21,7 @@ pub(super) const FEWEST_MATCHED: u64 = 10;
 /// Per site: (E/n, V/n), the expected rate and the mean p̂(1−p̂) of its
 /// eligible participants under the programme's case-mix model.
 pub(super) fn case_mix(group: &Group) -> BTreeMap<String, (f64, f64)> {
-    type Levels = [Option<String>; 6];
+    type Levels = [Option<String>; 8];
     let mut by_site: BTreeMap<(&str, Levels), (u64, u64)> = BTreeMap::new();
     for (site, key, counts) in group.site_cells() {
         if counts.eligible == 0 {
@@ -33,6 +34,8 @@ pub(super) fn case_mix(group: &Group) -> BTreeMap<String, (f64, f64)> {
             key.condition.clone(),
             key.baseline_status.clone(),
             key.work_history.clone(),
+            key.index_period.clone(),
+            key.labour_market.clone(),
         ];
         let cell = by_site.entry((site, levels)).or_default();
         cell.0 += counts.eligible;
@@ -40,7 +43,7 @@ pub(super) fn case_mix(group: &Group) -> BTreeMap<String, (f64, f64)> {
     }
     // Each factor's levels, numbered in sorted order (the first is the
     // reference), and the people pooled over sites by combination.
-    let mut factor_levels: [BTreeMap<Option<String>, usize>; 6] = Default::default();
+    let mut factor_levels: [BTreeMap<Option<String>, usize>; 8] = Default::default();
     for (_, levels) in by_site.keys() {
         for (f, level) in levels.iter().enumerate() {
             factor_levels[f].insert(level.clone(), 0);
@@ -90,10 +93,10 @@ pub(super) fn case_mix(group: &Group) -> BTreeMap<String, (f64, f64)> {
 fn method(indicator: SiteIndicator, rule: &SpreadRule) -> String {
     let what = match indicator {
         SiteIndicator::AdjustedRate => {
-            "Each site's in-work rate at 6 months, indirectly standardised: its observed count against the count expected from a main-effects logistic model of the programme's eligible participants (age band, sex, IMD quintile, condition, baseline status, work history). Limits are Wilson's at the site's effective size (PHEindicatormethods) while the sites vary by chance alone, else target ± t·√(s² + τ²), t on (sites − 2) degrees of freedom (a prediction interval for a new site, Higgins, Thompson and Spiegelhalter 2009)."
+            "Each site's in-work rate at 6 months, indirectly standardised: its observed count against the count expected from a main-effects logistic model of the programme's eligible participants (age band, sex, IMD quintile, condition, baseline status, work history, calendar quarter and labour-market band of the index month). Limits are Wilson's at the site's effective size (PHEindicatormethods) while the sites vary by chance alone, else target ± t·√(s² + τ²), t on (sites − 2) degrees of freedom (a prediction interval for a new site, Higgins, Thompson and Spiegelhalter 2009)."
         }
         SiteIndicator::Effect => {
-            "Each site's matched effect (its eligible participants against the comparison people of the same strata) against the programme's; s is its standard error from the people alone; sites with fewer than 10 matched participants are left off. Limits are target ± t·√(s² + τ²), t as for the rates."
+            "Each site's matched effect (its eligible participants against the comparison people of the same strata) against the rest of the programme (the matched-weighted mean effect of its other sites, so a site is not judged against itself); s is the standard error of that difference from the people alone; sites with fewer than 10 matched participants are left off. Limits are the rest's effect ± t·√(s² + τ²), t as for the rates. Beside each raw effect, the effect shrunk toward the programme's sites (empirical Bayes with τ²)."
         }
     };
     let spread = "z-scores winsorised at 10% each side; φ is their mean square, τ² DerSimonian and Laird's moment estimate (Spiegelhalter 2005)";
@@ -140,10 +143,10 @@ pub(super) fn site_funnels(
     programmes: &[(String, &Group, Option<f64>)],
     comparison: &Comparison,
 ) -> Vec<SiteFunnel> {
-    let pooled = comparison.pooled();
+    let pooled_comparison = comparison.pooled();
     for (name, group, _) in programmes {
         let mix = case_mix(group);
-        let site_matches = group.site_matches(&pooled);
+        let site_matches = group.site_matches(&pooled_comparison);
         for row in rows.iter_mut().filter(|r| &r.programme == name) {
             if let Some(&(e, v)) = mix.get(&row.area_id) {
                 row.expected_rate = Some(e);
@@ -170,14 +173,30 @@ pub(super) fn site_funnels(
             row.expected_variance?,
         )
     };
-    let effect_target = |name: &str| programmes.iter().find(|p| p.0 == name).and_then(|p| p.2);
-    // A site's effect from a handful of matched people has a standard error
-    // that means little (0 when all or none are in work): such sites are
-    // not placed on the effect funnel.
-    let effect_z = |row: &SiteOutcome| -> Option<(f64, f64)> {
-        let (att, se, target) = (row.att?, row.att_se?, effect_target(&row.programme)?);
-        (se > 0.0 && row.matched >= FEWEST_MATCHED).then(|| ((att - target) / se, se))
-    };
+    // The effect funnel's sites per programme: row index, the site, and
+    // the rest of its programme. A site's effect from a handful of matched
+    // people has a standard error that means little (0 when all or none
+    // are in work): such sites are not placed on it.
+    let effect_sites: Vec<Vec<(usize, SiteEffect, Option<Pooled>)>> = programmes
+        .iter()
+        .map(|(name, _, _)| {
+            let on: Vec<(usize, SiteEffect)> = rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| &r.programme == name && r.matched >= FEWEST_MATCHED)
+                .filter_map(|(i, r)| {
+                    let (att, se) = (r.att?, r.att_se?);
+                    let matched = r.matched as f64;
+                    (se > 0.0).then_some((i, SiteEffect { matched, att, se }))
+                })
+                .collect();
+            let sites: Vec<SiteEffect> = on.iter().map(|s| s.1).collect();
+            on.into_iter()
+                .zip(leave_one_out(&sites))
+                .map(|((i, site), rest)| (i, site, rest))
+                .collect()
+        })
+        .collect();
     let of = |f: &dyn Fn(&SiteOutcome) -> Option<(f64, f64)>| -> Vec<Vec<(f64, f64)>> {
         programmes
             .iter()
@@ -189,8 +208,17 @@ pub(super) fn site_funnels(
             })
             .collect()
     };
+    let effect_points: Vec<Vec<(f64, f64)>> = effect_sites
+        .iter()
+        .map(|sites| {
+            sites
+                .iter()
+                .filter_map(|(_, site, rest)| rest.map(|r| r.standardise(site)))
+                .collect()
+        })
+        .collect();
     let rate_rules = spread_rules(&of(&|r| adjusted(r).map(|a| (a.z, a.s))));
-    let effect_rules = spread_rules(&of(&effect_z));
+    let effect_rules = spread_rules(&effect_points);
     let mut funnels = Vec::new();
     for (i, (name, _, target_att)) in programmes.iter().enumerate() {
         let (rate_rule, effect_rule) = (rate_rules[i], effect_rules[i]);
@@ -212,16 +240,26 @@ pub(super) fn site_funnels(
                     .flags()
                     .then(|| funnel_flag(Some(a.adjusted_rate), l998));
             }
-            if let (Some((z, se)), Some(target)) = (effect_z(row), *target_att) {
-                counted.1 += 1;
-                row.effect_z = Some(z);
-                let limits =
-                    additive_limits(target, se, effect_rule.tau2(), effect_rule.critical(0.999));
-                (row.effect_limit998_low, row.effect_limit998_high) =
-                    (Some(limits.0), Some(limits.1));
-                row.effect_flag = effect_rule
-                    .flags()
-                    .then(|| funnel_flag(row.att, Some(limits)));
+        }
+        let all = pooled(effect_sites[i].iter().map(|s| &s.1));
+        for (row, site, rest) in &effect_sites[i] {
+            let (row, Some(rest)) = (&mut rows[*row], rest) else {
+                continue;
+            };
+            counted.1 += 1;
+            let (z, s) = rest.standardise(site);
+            row.effect_target = Some(rest.target);
+            row.effect_z = Some(z);
+            let limits = additive_limits(
+                rest.target,
+                s,
+                effect_rule.tau2(),
+                effect_rule.critical(0.999),
+            );
+            (row.effect_limit998_low, row.effect_limit998_high) = (Some(limits.0), Some(limits.1));
+            if effect_rule.flags() {
+                row.effect_flag = Some(funnel_flag(row.att, Some(limits)));
+                row.att_shrunk = all.map(|all| shrink(site, &all, effect_rule.tau2()));
             }
         }
         funnels.push(funnel_row(

@@ -14,6 +14,7 @@ use contract::formulas::funnel::{
     Z_95, Z_998, adjusted_limits, adjusted_site, control_limits, funnel_flag,
 };
 use contract::formulas::overdispersion::{additive_limits, spread_rules};
+use contract::formulas::site_effects::{Pooled, SiteEffect, leave_one_out, pooled, shrink};
 use contract::formulas::trend::{consecutive_quarters, trend};
 use contract::outputs::{ProgrammeOutcome, SiteOutcome, SiteQuarter};
 use contract::vocabulary::SiteIndicator;
@@ -209,26 +210,47 @@ fn place_on_funnels(
     };
     let mut rate_points = Vec::new();
     let mut effect_points = Vec::new();
+    // Per programme: each published site effect's index, the site and the
+    // rest of its programme.
+    let mut effect_sites: Vec<Vec<(usize, SiteEffect, Option<Pooled>)>> = Vec::new();
     for p in published {
         let mut rates = Vec::new();
-        let mut effects = Vec::new();
-        for (site, row) in sites
-            .iter()
-            .zip(exact)
-            .filter(|(s, _)| s.programme == p.name)
-        {
+        let mut on = Vec::new();
+        for (i, (site, row)) in sites.iter().zip(exact).enumerate() {
+            if site.programme != p.name {
+                continue;
+            }
             if let Some((a, _)) = p0_of(p).and_then(|p0| adjusted(site, row, p0)) {
                 rates.push((a.z, a.s));
             }
-            if let (Some(v), Some(target), Some(se)) =
-                (site.effect.published(), p.att.published(), effect_se(row))
+            if let (Some(v), Some(se)) = (site.effect.published(), effect_se(row))
                 && se > 0.0
             {
-                effects.push(((v[0] - target[0]) / se, se));
+                let matched = round_to_base(row.matched) as f64;
+                on.push((
+                    i,
+                    SiteEffect {
+                        matched,
+                        att: v[0],
+                        se,
+                    },
+                ));
             }
         }
+        let all: Vec<SiteEffect> = on.iter().map(|s| s.1).collect();
+        let with_rest: Vec<_> = on
+            .into_iter()
+            .zip(leave_one_out(&all))
+            .map(|((i, site), rest)| (i, site, rest))
+            .collect();
+        effect_points.push(
+            with_rest
+                .iter()
+                .filter_map(|(_, site, rest)| rest.map(|r| r.standardise(site)))
+                .collect::<Vec<_>>(),
+        );
+        effect_sites.push(with_rest);
         rate_points.push(rates);
-        effect_points.push(effects);
     }
     let rate_rules = spread_rules(&rate_points);
     let effect_rules = spread_rules(&effect_points);
@@ -259,19 +281,28 @@ fn place_on_funnels(
                     });
                 }
             }
-            if let (Some(v), Some(target), Some(se)) =
-                (site.effect.published(), target_att, effect_se(row))
-                && se > 0.0
-            {
-                let limits =
-                    additive_limits(target, se, effect_rule.tau2(), effect_rule.critical(0.999));
-                site.effect_position = Some(EffectPosition {
-                    limit998: (round_share(limits.0), round_share(limits.1)),
-                    flag: effect_rule
-                        .flags()
-                        .then(|| funnel_flag(Some(v[0]), Some(limits))),
-                });
-            }
+        }
+        let all = pooled(effect_sites[i].iter().map(|s| &s.1));
+        for (index, site, rest) in &effect_sites[i] {
+            let Some(rest) = rest else { continue };
+            let (_, s) = rest.standardise(site);
+            let limits = additive_limits(
+                rest.target,
+                s,
+                effect_rule.tau2(),
+                effect_rule.critical(0.999),
+            );
+            let shrunk = all
+                .filter(|_| effect_rule.flags())
+                .map(|all| round_share(shrink(site, &all, effect_rule.tau2())));
+            sites[*index].effect_position = Some(EffectPosition {
+                target: round_share(rest.target),
+                limit998: (round_share(limits.0), round_share(limits.1)),
+                flag: effect_rule
+                    .flags()
+                    .then(|| funnel_flag(Some(site.att), Some(limits))),
+                shrunk,
+            });
         }
         for (indicator, rule, target, points) in [
             (SiteIndicator::AdjustedRate, rate_rule, p0, &rate_points[i]),

@@ -16,7 +16,7 @@ pub(super) const COUNT_COLUMNS: [&str; 9] = [
     "rows_failed",
 ];
 
-pub(super) const PROPORTION_COLUMNS: [&str; 45] = [
+pub(super) const PROPORTION_COLUMNS: [&str; 47] = [
     "rate",
     "rate_low",
     "rate_high",
@@ -54,8 +54,10 @@ pub(super) const PROPORTION_COLUMNS: [&str; 45] = [
     "adjusted_limit998_low",
     "adjusted_limit998_high",
     "programme_att",
+    "effect_target",
     "effect_limit998_low",
     "effect_limit998_high",
+    "att_shrunk",
     "site_value",
     "programme_benchmark",
     "all_sites_lowest",
