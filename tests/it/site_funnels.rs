@@ -10,6 +10,17 @@ use datafusion::prelude::SessionContext;
 
 const OUTLIER: &str = "greater-manchester";
 
+/// Where a value lies against its limits.
+fn side(value: f64, low: f64, high: f64) -> FunnelFlag {
+    if value > high {
+        FunnelFlag::Above
+    } else if value < low {
+        FunnelFlag::Below
+    } else {
+        FunnelFlag::Within
+    }
+}
+
 #[tokio::test]
 async fn a_planted_outlier_site_stands_out_and_the_site_tables_hold_together() {
     let dir = tempfile::tempdir().unwrap();
@@ -85,14 +96,7 @@ async fn a_planted_outlier_site_stands_out_and_the_site_tables_hold_together() {
             );
             assert!(low < p.rate.unwrap() && p.rate.unwrap() < high);
             if let Some(flag) = s.adjusted_flag {
-                let outside = if adjusted > high {
-                    FunnelFlag::Above
-                } else if adjusted < low {
-                    FunnelFlag::Below
-                } else {
-                    FunnelFlag::Within
-                };
-                assert_eq!(flag, outside, "{s:?}");
+                assert_eq!(flag, side(adjusted, low, high), "{s:?}");
             }
             // The site matches within its programme's strata: never more
             // matched than eligible.
@@ -130,15 +134,7 @@ async fn a_planted_outlier_site_stands_out_and_the_site_tables_hold_together() {
             );
             assert!(low < rest && rest < high);
             if let Some(flag) = s.effect_flag {
-                let att = s.att.unwrap();
-                let outside = if att > high {
-                    FunnelFlag::Above
-                } else if att < low {
-                    FunnelFlag::Below
-                } else {
-                    FunnelFlag::Within
-                };
-                assert_eq!(flag, outside, "{s:?}");
+                assert_eq!(flag, side(s.att.unwrap(), low, high), "{s:?}");
             }
             if let Some(shrunk) = s.att_shrunk {
                 let (raw, toward) = (s.att.unwrap() - all, shrunk - all);
