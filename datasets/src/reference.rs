@@ -1,6 +1,7 @@
 //! The published reference data, kept as CSV files in `datasets/reference/`
 //! and compiled in: areas, which programme runs where and from when, the
-//! national allocations, and the synthetic effects the generator plants.
+//! national allocations, the synthetic effects the generator plants, and
+//! each area's footprint in real geography (`crate::footprints`).
 
 use serde::Deserialize;
 
@@ -75,6 +76,9 @@ pub struct Reference {
     pub area_programmes: Vec<AreaProgramme>,
     pub programmes: Vec<Programme>,
     pub effects: Vec<SyntheticEffect>,
+    /// Each area's districts (`crate::footprints`).
+    pub footprints: Vec<crate::footprints::Footprint>,
+    pub area_codes: Vec<crate::footprints::AreaCode>,
 }
 
 impl Reference {
@@ -92,6 +96,14 @@ impl Reference {
             effects: parse(
                 "synthetic_effects.csv",
                 include_str!("../reference/synthetic_effects.csv"),
+            )?,
+            footprints: parse(
+                "footprints.csv",
+                include_str!("../reference/footprints.csv"),
+            )?,
+            area_codes: parse(
+                "area_codes.csv",
+                include_str!("../reference/area_codes.csv"),
             )?,
         })
     }

@@ -1,0 +1,182 @@
+//! The pilots' footprints in real geography: each area as the local
+//! authority districts (2024 codes) it covers, with the share of a
+//! district's residents where an ICB boundary splits it, and the source and
+//! date of each mapping (`datasets/reference/footprints.csv`, sources in
+//! `datasets/reference/FOOTPRINTS.md`); and which areas overlap on the
+//! ground, derived from it.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One (area, district) row of the footprint table.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Footprint {
+    pub area_id: String,
+    pub lad_code: String,
+    pub lad_name: String,
+    /// The share of the district's residents (Census 2021) in the area: 1
+    /// for a whole district.
+    pub share: f64,
+    pub source: String,
+    pub source_date: chrono::NaiveDate,
+}
+
+/// An area's own GSS code (ICB `E54…`, combined authority `E47…`, the GLA
+/// or a nation) and its kind.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AreaCode {
+    pub area_id: String,
+    pub gss_code: String,
+    pub kind: String,
+    pub source: String,
+    pub source_date: chrono::NaiveDate,
+}
+
+/// Shares are given to 4 decimal places: two that sum to more than 1 by
+/// less than this are a district split between two areas, not shared.
+pub const SHARE_TOLERANCE: f64 = 1e-4;
+
+/// Two areas that overlap on the ground, and the districts they share.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Overlap {
+    pub area_id: String,
+    pub other_area_id: String,
+    pub lad_codes: Vec<String>,
+}
+
+/// The pairs of areas (each pair once, in area id order) that share
+/// residents: a district both cover with shares summing to more than 1
+/// (ICBs partition England, so two ICBs that split a district do not
+/// overlap; a combined authority holds whole districts, so it overlaps the
+/// ICBs it shares a district with).
+pub fn overlaps(footprints: &[Footprint]) -> Vec<Overlap> {
+    let mut by_district: BTreeMap<&str, Vec<&Footprint>> = BTreeMap::new();
+    for f in footprints {
+        by_district.entry(&f.lad_code).or_default().push(f);
+    }
+    let mut pairs: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (lad, areas) in by_district {
+        for (i, a) in areas.iter().enumerate() {
+            for b in &areas[i + 1..] {
+                if a.area_id != b.area_id && a.share + b.share > 1.0 + SHARE_TOLERANCE {
+                    let key = if a.area_id < b.area_id {
+                        (a.area_id.clone(), b.area_id.clone())
+                    } else {
+                        (b.area_id.clone(), a.area_id.clone())
+                    };
+                    pairs.entry(key).or_default().push(lad.to_string());
+                }
+            }
+        }
+    }
+    pairs
+        .into_iter()
+        .map(|((area_id, other_area_id), lad_codes)| Overlap {
+            area_id,
+            other_area_id,
+            lad_codes,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::Reference;
+    use std::collections::{BTreeSet, HashMap};
+
+    #[test]
+    fn every_area_has_a_footprint_and_the_districts_hold_together() {
+        let r = Reference::load().unwrap();
+        for area in &r.areas {
+            assert!(
+                r.footprints.iter().any(|f| f.area_id == area.area_id),
+                "{} has no footprint",
+                area.area_id
+            );
+            let codes: Vec<_> = r
+                .area_codes
+                .iter()
+                .filter(|c| c.area_id == area.area_id)
+                .collect();
+            assert_eq!(codes.len(), 1, "{}", area.area_id);
+        }
+        let mut icb_share: HashMap<&str, f64> = HashMap::new();
+        for f in &r.footprints {
+            assert!(f.share > 0.0 && f.share <= 1.0, "{f:?}");
+            assert!(
+                (f.lad_code.starts_with('E') || f.lad_code.starts_with('W'))
+                    && f.lad_code.len() == 9,
+                "{f:?}"
+            );
+            let kind = &r
+                .area_codes
+                .iter()
+                .find(|c| c.area_id == f.area_id)
+                .unwrap()
+                .kind;
+            if kind == "icb" {
+                *icb_share.entry(&f.lad_code).or_default() += f.share;
+            }
+        }
+        // ICBs partition England: no district is more than wholly in them.
+        for (lad, share) in icb_share {
+            assert!(share <= 1.0 + SHARE_TOLERANCE, "{lad}: {share}");
+        }
+    }
+
+    #[test]
+    fn overlaps_on_the_ground_are_the_combined_authorities_over_their_icbs() {
+        let r = Reference::load().unwrap();
+        let found: BTreeSet<(String, String, usize)> = overlaps(&r.footprints)
+            .into_iter()
+            .map(|o| (o.area_id, o.other_area_id, o.lad_codes.len()))
+            .collect();
+        let expected: BTreeSet<(String, String, usize)> = [
+            ("birmingham-and-solihull", "west-midlands", 2),
+            ("black-country", "west-midlands", 4),
+            (
+                "bristol-north-somerset-and-south-gloucestershire",
+                "west-of-england",
+                2,
+            ),
+            ("coventry-and-warwickshire", "west-midlands", 1),
+            (
+                "lancashire-and-south-cumbria",
+                "york-and-north-yorkshire",
+                1,
+            ),
+            ("london", "north-central-london", 5),
+            ("london", "north-west-london", 8),
+            ("north-east", "north-east-and-north-cumbria", 7),
+            ("north-east-and-north-cumbria", "tees-valley", 5),
+        ]
+        .into_iter()
+        .map(|(a, b, n)| (a.to_string(), b.to_string(), n))
+        .collect();
+        // Frimley and Surrey Heartlands split four districts between them
+        // and share none of their residents: not an overlap.
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn a_split_district_is_not_shared_and_a_whole_one_is() {
+        let row = |area: &str, share: f64| Footprint {
+            area_id: area.into(),
+            lad_code: "E07000089".into(),
+            lad_name: "Hart".into(),
+            share,
+            source: "test".into(),
+            source_date: chrono::NaiveDate::from_ymd_opt(2024, 4, 1).unwrap(),
+        };
+        assert!(overlaps(&[row("a", 0.7497), row("b", 0.2503)]).is_empty());
+        assert_eq!(
+            overlaps(&[row("b", 1.0), row("a", 0.2503)]),
+            vec![Overlap {
+                area_id: "a".into(),
+                other_area_id: "b".into(),
+                lad_codes: vec!["E07000089".into()],
+            }]
+        );
+    }
+}
