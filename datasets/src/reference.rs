@@ -122,7 +122,7 @@ impl Reference {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashSet;
+    use std::collections::{BTreeSet, HashMap, HashSet};
 
     #[test]
     fn reference_matches_the_published_allocations() {
@@ -163,5 +163,82 @@ mod tests {
                 .all(|ap| ids.contains(ap.area_id.as_str()))
         );
         assert_eq!(r.effects.len(), 4);
+    }
+
+    #[test]
+    fn every_area_has_a_footprint_and_the_districts_hold_together() {
+        let r = Reference::load().unwrap();
+        for area in &r.areas {
+            assert!(
+                r.footprints.iter().any(|f| f.area_id == area.area_id),
+                "{} has no footprint",
+                area.area_id
+            );
+            let codes: Vec<_> = r
+                .area_codes
+                .iter()
+                .filter(|c| c.area_id == area.area_id)
+                .collect();
+            assert_eq!(codes.len(), 1, "{}", area.area_id);
+        }
+        let mut icb_share: HashMap<&str, f64> = HashMap::new();
+        for f in &r.footprints {
+            assert!(f.share > 0.0 && f.share <= 1.0, "{f:?}");
+            assert!(
+                (f.lad_code.starts_with('E') || f.lad_code.starts_with('W'))
+                    && f.lad_code.len() == 9,
+                "{f:?}"
+            );
+            let kind = &r
+                .area_codes
+                .iter()
+                .find(|c| c.area_id == f.area_id)
+                .unwrap()
+                .kind;
+            if kind == "icb" {
+                *icb_share.entry(&f.lad_code).or_default() += f.share;
+            }
+        }
+        // ICBs partition England: no district is more than wholly in them.
+        for (lad, share) in icb_share {
+            assert!(
+                share <= 1.0 + crate::footprints::SHARE_TOLERANCE,
+                "{lad}: {share}"
+            );
+        }
+    }
+
+    #[test]
+    fn overlaps_on_the_ground_are_the_combined_authorities_over_their_icbs() {
+        let r = Reference::load().unwrap();
+        let found: BTreeSet<(String, String, usize)> = crate::footprints::overlaps(&r.footprints)
+            .into_iter()
+            .map(|o| (o.area_id, o.other_area_id, o.lad_codes.len()))
+            .collect();
+        let expected: BTreeSet<(String, String, usize)> = [
+            ("birmingham-and-solihull", "west-midlands", 2),
+            ("black-country", "west-midlands", 4),
+            (
+                "bristol-north-somerset-and-south-gloucestershire",
+                "west-of-england",
+                2,
+            ),
+            ("coventry-and-warwickshire", "west-midlands", 1),
+            (
+                "lancashire-and-south-cumbria",
+                "york-and-north-yorkshire",
+                1,
+            ),
+            ("london", "north-central-london", 5),
+            ("london", "north-west-london", 8),
+            ("north-east", "north-east-and-north-cumbria", 7),
+            ("north-east-and-north-cumbria", "tees-valley", 5),
+        ]
+        .into_iter()
+        .map(|(a, b, n)| (a.to_string(), b.to_string(), n))
+        .collect();
+        // Frimley and Surrey Heartlands split four districts between them
+        // and share none of their residents: not an overlap.
+        assert_eq!(found, expected);
     }
 }
