@@ -46,6 +46,18 @@ checks = {
             ("orphan_area_id", "p0.k IS NULL"),
         ],
     ),
+    # Optional (CONTRACT.md, "Footprints"): read as empty when left out.
+    "area_footprints": (
+        "area_id, lad_code",
+        [("area_id", "areas", "area_id")],
+        [
+            ("missing_lad_code", "t.lad_code IS NULL"),
+            ("missing_share", "t.share IS NULL"),
+            ("out_of_range_share", "t.share <= 0 OR t.share > 1"),
+            ("duplicate_area_id_and_lad_code", "d.n > 1"),
+            ("orphan_area_id", "p0.k IS NULL"),
+        ],
+    ),
     "people": (
         "person_id",
         [("area_id", "areas", "area_id")],
@@ -99,6 +111,9 @@ checks = {
 
 quality = []
 for table, (key, references, table_checks) in checks.items():
+    if table == "area_footprints" and not os.path.isdir(os.path.join(data, table)):
+        db.sql("CREATE VIEW area_footprints AS SELECT NULL::VARCHAR AS area_id, NULL::VARCHAR AS lad_code, NULL::DOUBLE AS share WHERE false")
+        continue
     keys = [k.strip() for k in key.split(",")]
     joins = f"LEFT JOIN (SELECT {key}, count(*) AS n FROM {src(table)} GROUP BY ALL) d ON " + " AND ".join(f"d.{k} = t.{k}" for k in keys)
     for i, (column, parent, parent_column) in enumerate(references):
@@ -114,10 +129,22 @@ for table, (key, references, table_checks) in checks.items():
         failed = db.sql(f"SELECT count(*) FROM checked_{table} WHERE list_contains(string_split(reason, '; '), '{name}')").fetchall()[0][0]
         quality.append((table, name, failed))
 
+# Areas that overlap on the ground (sharing a district whose shares sum to
+# more than 1.0001), and the comparison areas: no programme.
+db.sql(
+    """
+CREATE VIEW area_overlaps AS
+SELECT a.area_id, b.area_id AS other_area_id FROM area_footprints a
+JOIN area_footprints b ON a.lad_code = b.lad_code AND a.area_id <> b.area_id AND a.share + b.share > 1.0001;
+CREATE VIEW comparison_areas AS
+SELECT area_id FROM areas WHERE area_id NOT IN (SELECT area_id FROM area_programmes);
+"""
+)
+
 db.sql(
     """
 CREATE TEMP TABLE cohort AS
-WITH comparison_areas AS (SELECT area_id FROM areas WHERE area_id NOT IN (SELECT area_id FROM area_programmes)),
+WITH
 participants AS (
     -- The first referral: earliest date, ties by area_id, condition, source (never an id).
     SELECT r.programme, r.person_id,
@@ -214,7 +241,12 @@ WILSON = """
 db.sql(
     """
 CREATE TEMP TABLE matched AS
-WITH p AS (SELECT * FROM cohort WHERE arm = 'participant'),
+WITH p AS (
+    -- co_enrolment: a participant of another programme too.
+    SELECT *, CASE WHEN count(*) OVER (PARTITION BY person_id) > 1 THEN 'co-enrolled'
+                   ELSE 'this programme only' END AS co_enrolment
+    FROM cohort WHERE arm = 'participant'
+),
 groups AS (
     SELECT programme, 'all' AS dimension, 'all' AS value, * EXCLUDE (programme) FROM p
     UNION ALL SELECT programme, 'condition', condition, * EXCLUDE (programme) FROM p
@@ -222,6 +254,7 @@ groups AS (
     UNION ALL SELECT programme, 'age_band', age_band, * EXCLUDE (programme) FROM p
     UNION ALL SELECT programme, 'sex', sex, * EXCLUDE (programme) FROM p
     UNION ALL SELECT programme, 'imd_quintile', imd_quintile::VARCHAR, * EXCLUDE (programme) FROM p
+    UNION ALL SELECT programme, 'co_enrolment', co_enrolment, * EXCLUDE (programme) FROM p
 ),
 ps AS (
     SELECT programme, dimension, value, age_band, sex, imd_quintile, condition, baseline_status,
@@ -425,13 +458,18 @@ COPY (
 db.sql(
     f"""
 COPY (
-    WITH p AS (SELECT * FROM cohort WHERE arm = 'participant'),
+    WITH p AS (
+        SELECT *, CASE WHEN count(*) OVER (PARTITION BY person_id) > 1 THEN 'co-enrolled'
+                       ELSE 'this programme only' END AS co_enrolment
+        FROM cohort WHERE arm = 'participant'
+    ),
     groups AS (
         SELECT programme, 'condition' AS dimension, condition AS value, eligible, in_work_6m FROM p
         UNION ALL SELECT programme, 'referral_source', referral_source, eligible, in_work_6m FROM p
         UNION ALL SELECT programme, 'age_band', age_band, eligible, in_work_6m FROM p
         UNION ALL SELECT programme, 'sex', sex, eligible, in_work_6m FROM p
         UNION ALL SELECT programme, 'imd_quintile', imd_quintile::VARCHAR, eligible, in_work_6m FROM p
+        UNION ALL SELECT programme, 'co_enrolment', co_enrolment, eligible, in_work_6m FROM p
     ),
     counts AS (SELECT programme, dimension, value, count(*) FILTER (WHERE eligible) AS eligible,
                       count(*) FILTER (WHERE in_work_6m) AS in_work_6m FROM groups GROUP BY ALL)
@@ -457,7 +495,6 @@ db.sql(
     f"""
 COPY (
     WITH starts AS (SELECT programme, min(start_date) AS s FROM area_programmes GROUP BY programme),
-    comparison_areas AS (SELECT area_id FROM areas WHERE area_id NOT IN (SELECT area_id FROM area_programmes)),
     notes AS (
         SELECT st.programme, 'programme' AS side, st.s, f.issue_date, f.assessment
         FROM starts st JOIN area_programmes ap USING (programme) JOIN fit_notes f ON f.area_id = ap.area_id

@@ -2,9 +2,12 @@
 -- the programme (side 'programme', with its own start date) and every
 -- comparison area (side 'comparison'). The analysis window runs from 12
 -- months before the programme's earliest start to the last month with fit
--- notes. A programme area is clean when it runs no other programme whose
--- start date falls inside that window; `overlapping` names those others
--- ("programme from YYYY-MM-DD", in start order), null when clean.
+-- notes. A programme area is clean when no other programme starts inside
+-- that window in the area itself or in an area overlapping it on the
+-- ground (sql/area_overlaps.sql); `overlapping` names those others
+-- ("programme from YYYY-MM-DD" in the area itself, "programme in <area_id>
+-- from YYYY-MM-DD" in an overlapping one; in start order, then programme,
+-- then area id), null when clean.
 WITH last_month AS (
     SELECT max(month) AS last_month FROM fit_note_monthly
 ),
@@ -16,16 +19,23 @@ windows AS (
     FROM programme_starts s
     CROSS JOIN last_month l
 ),
+reach AS (
+    SELECT DISTINCT area_id, area_id AS other_area_id FROM area_programmes
+    UNION ALL
+    SELECT area_id, other_area_id FROM area_overlaps
+),
 others AS (
     SELECT
         ap.programme,
         ap.area_id,
         o.programme AS other,
+        o.area_id AS other_area_id,
         o.start_date AS other_start
     FROM area_programmes ap
     JOIN windows w ON w.programme = ap.programme
+    JOIN reach r ON r.area_id = ap.area_id
     JOIN area_programmes o
-        ON o.area_id = ap.area_id
+        ON o.area_id = r.other_area_id
         AND o.programme <> ap.programme
         AND o.start_date >= w.window_start
         AND o.start_date <= w.window_end
@@ -34,8 +44,11 @@ overlaps AS (
     SELECT
         programme,
         area_id,
-        string_agg(other || ' from ' || CAST(other_start AS VARCHAR), '; '
-            ORDER BY other_start, other) AS overlapping
+        string_agg(
+            other
+                || CASE WHEN other_area_id = area_id THEN '' ELSE ' in ' || other_area_id END
+                || ' from ' || CAST(other_start AS VARCHAR),
+            '; ' ORDER BY other_start, other, other_area_id) AS overlapping
     FROM others
     GROUP BY programme, area_id
 )

@@ -138,6 +138,9 @@ pub struct InputTable {
     pub key: &'static [&'static str],
     /// Foreign keys: (column, referenced table, referenced column).
     pub references: &'static [(&'static str, &'static str, &'static str)],
+    /// Whether a dataset root may leave the table out (or give it no rows):
+    /// it then reads as empty.
+    pub optional: bool,
 }
 
 impl InputTable {
@@ -172,6 +175,7 @@ pub fn input_tables() -> Vec<InputTable> {
             ],
             key: &["area_id"],
             references: &[],
+            optional: false,
         },
         InputTable {
             name: "programmes",
@@ -182,6 +186,7 @@ pub fn input_tables() -> Vec<InputTable> {
             ],
             key: &["programme"],
             references: &[],
+            optional: false,
         },
         InputTable {
             name: "area_programmes",
@@ -193,6 +198,20 @@ pub fn input_tables() -> Vec<InputTable> {
             ],
             key: &["area_id", "programme"],
             references: &[("area_id", "areas", "area_id")],
+            optional: false,
+        },
+        InputTable {
+            name: "area_footprints",
+            columns: vec![
+                col("area_id", Text),
+                col("lad_code", Text),
+                col("share", Float),
+                nullable("source", Text),
+                nullable("source_date", Date),
+            ],
+            key: &["area_id", "lad_code"],
+            references: &[("area_id", "areas", "area_id")],
+            optional: true,
         },
         InputTable {
             name: "people",
@@ -205,6 +224,7 @@ pub fn input_tables() -> Vec<InputTable> {
             ],
             key: &["person_id"],
             references: &[("area_id", "areas", "area_id")],
+            optional: false,
         },
         InputTable {
             name: "referrals",
@@ -223,6 +243,7 @@ pub fn input_tables() -> Vec<InputTable> {
                 ("person_id", "people", "person_id"),
                 ("area_id", "areas", "area_id"),
             ],
+            optional: false,
         },
         InputTable {
             name: "fit_notes",
@@ -244,6 +265,7 @@ pub fn input_tables() -> Vec<InputTable> {
                 ("person_id", "people", "person_id"),
                 ("area_id", "areas", "area_id"),
             ],
+            optional: false,
         },
         InputTable {
             name: "employment",
@@ -255,6 +277,7 @@ pub fn input_tables() -> Vec<InputTable> {
             ],
             key: &["person_id", "month"],
             references: &[("person_id", "people", "person_id")],
+            optional: false,
         },
     ]
 }

@@ -115,15 +115,18 @@ fn negative_control_strata_columns() -> Vec<(String, Kind)> {
 
 /// The metric queries in dependency order.
 pub const METRIC_QUERIES: &[MetricQuery] = &[
+    metric!("area_overlaps", false),
     metric!("comparison_areas", false),
     metric!("participants", false),
+    metric!("participant_exposure", true),
     metric!("comparison_pool", false),
     metric!("area_labour_markets", false),
     metric!("cohort", true),
     metric!("cohort_size", false, ["arm": Text, "people": Count, "eligible": Count]),
     metric!("programme_counts", false, [
         "programme": Text, "referrals": Count, "participants": Count, "eligible": Count,
-        "in_work_6m": Count, "funding_gbp": Int,
+        "in_work_6m": Count, "co_enrolled": Count, "exposed_to_another": Count,
+        "funding_gbp": Int,
     ]),
     metric!("site_counts", false, [
         "programme": Text, "area_id": Text, "participants": Count, "eligible": Count,

@@ -90,8 +90,15 @@ vocabulary! {
         AgeBand = "age_band",
         Sex = "sex",
         ImdQuintile = "imd_quintile",
+        /// Whether the participant is also a participant of another
+        /// programme (values `co-enrolled`, `this programme only`).
+        CoEnrolment = "co_enrolment",
     }
 }
+
+/// The `co_enrolment` subgroup's value for a participant who is also a
+/// participant of another programme (`sql/participant_strata.sql`).
+pub const CO_ENROLLED: &str = "co-enrolled";
 
 impl Dimension {
     /// The dimensions `subgroup_outcomes` reports (all but `all`).
@@ -178,7 +185,7 @@ mod tests {
             assert_eq!(Dimension::parse(d.as_str()), Some(*d));
         }
         assert_eq!(Arm::parse("Participant"), None, "matched exactly");
-        assert_eq!(Dimension::subgroups().count(), 5);
+        assert_eq!(Dimension::subgroups().count(), 6);
     }
 
     #[test]

@@ -44,6 +44,19 @@ pub struct Overlap {
     pub lad_codes: Vec<String>,
 }
 
+impl Overlap {
+    /// The other area of the pair, if `area_id` is one of them.
+    pub fn touches(&self, area_id: &str) -> Option<&str> {
+        if self.area_id == area_id {
+            Some(&self.other_area_id)
+        } else if self.other_area_id == area_id {
+            Some(&self.area_id)
+        } else {
+            None
+        }
+    }
+}
+
 /// The pairs of areas (each pair once, in area id order) that share
 /// residents: a district both cover with shares summing to more than 1
 /// (ICBs partition England, so two ICBs that split a district do not

@@ -108,7 +108,7 @@ impl Reference {
         })
     }
 
-    /// Areas that run no programme.
+    /// Areas that run no programme (sql/comparison_areas.sql).
     pub fn comparison_areas(&self) -> impl Iterator<Item = &Area> {
         self.areas.iter().filter(|a| {
             !self
@@ -116,6 +116,18 @@ impl Reference {
                 .iter()
                 .any(|ap| ap.area_id == a.area_id)
         })
+    }
+
+    /// Each area with the areas that overlap it on the ground (itself
+    /// first).
+    pub fn reach(&self, area_id: &str) -> Vec<String> {
+        let mut reach = vec![area_id.to_string()];
+        for o in crate::footprints::overlaps(&self.footprints) {
+            if let Some(other) = o.touches(area_id) {
+                reach.push(other.to_string());
+            }
+        }
+        reach
     }
 }
 

@@ -57,6 +57,20 @@ pub async fn load_table(
         .filter(|meta| is_data_file(&table_prefix, &meta.location))
         .collect();
     objects.sort_by(|a, b| a.location.cmp(&b.location));
+    if objects.is_empty() && table.optional {
+        // An optional table left out reads as empty.
+        let empty =
+            datafusion::datasource::MemTable::try_new(table.read_schema(), vec![vec![]]).context(
+                format!("registering the empty optional table `{}`", table.name),
+            )?;
+        ctx.register_table(format!("raw_{}", table.name), Arc::new(empty))
+            .context(format!("registering table `{}`", table.name))?;
+        return Ok(LoadedTable {
+            table: table.name.into(),
+            location,
+            files: Vec::new(),
+        });
+    }
     if objects.is_empty() {
         return Err(PipelineError::MissingTable {
             table: table.name.into(),
@@ -95,7 +109,7 @@ pub async fn load_table(
         location,
         files,
     };
-    if loaded.rows() == 0 {
+    if loaded.rows() == 0 && !table.optional {
         return Err(PipelineError::EmptyTable {
             table: table.name.into(),
             location: loaded.location,

@@ -17,6 +17,11 @@ output_table! {
         /// Participants whose 6-month outcome month is in the data.
         pub eligible: u64,
         pub in_work_6m: u64,
+        /// Participants who are also participants of another programme.
+        pub co_enrolled: u64,
+        /// Participants living where another programme runs (their area or
+        /// one overlapping it on the ground).
+        pub exposed_to_another: u64,
         pub rate: Option<f64>,
         pub rate_low: Option<f64>,
         pub rate_high: Option<f64>,
@@ -152,6 +157,8 @@ impl ProgrammeOutcome {
             participants: 0,
             eligible: 0,
             in_work_6m: 0,
+            co_enrolled: 0,
+            exposed_to_another: 0,
             rate: None,
             rate_low: None,
             rate_high: None,

@@ -13,6 +13,10 @@ pub struct Programme {
     pub participants: Count,
     pub eligible: Count,
     pub in_work_6m: Count,
+    /// Participants also in another programme, and those living where
+    /// another programme runs.
+    pub co_enrolled: Count,
+    pub exposed_to_another: Count,
     pub rate: Share,
     pub matched: Count,
     pub unmatched: Count,

@@ -21,6 +21,7 @@ pub fn dimension_label(dimension: Dimension) -> &'static str {
         Dimension::AgeBand => "Age band",
         Dimension::Sex => "Sex",
         Dimension::ImdQuintile => "Deprivation quintile",
+        Dimension::CoEnrolment => "Referred to another programme too",
     }
 }
 

@@ -106,6 +106,8 @@ serialise_as_map!(Programme, |p| {
     "participants" => p.participants,
     "eligible" => p.eligible,
     "in_work_6m" => p.in_work_6m,
+    "co_enrolled" => p.co_enrolled,
+    "exposed_to_another" => p.exposed_to_another,
     "rate" => p.rate,
     "matched" => p.matched,
     "unmatched" => p.unmatched,

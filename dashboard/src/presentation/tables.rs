@@ -48,6 +48,8 @@ pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
                     ("participants", p.participants.plain()),
                     ("eligible", p.eligible.plain()),
                     ("in_work_6m", p.in_work_6m.plain()),
+                    ("co_enrolled", p.co_enrolled.plain()),
+                    ("exposed_to_another", p.exposed_to_another.plain()),
                     ("rate", p.rate.plain()),
                     ("rate_low", p.rate.plain_low()),
                     ("rate_high", p.rate.plain_high()),

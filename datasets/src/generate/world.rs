@@ -190,7 +190,16 @@ impl World {
             area_programmes[area].push((p, start));
             programme_start[p] = programme_start[p].min(ap.start_date);
         }
-        let area_is_comparison = area_programmes.iter().map(Vec::is_empty).collect();
+        // As sql/comparison_areas.sql.
+        let comparison: Vec<&str> = reference
+            .comparison_areas()
+            .map(|a| a.area_id.as_str())
+            .collect();
+        let area_is_comparison = reference
+            .areas
+            .iter()
+            .map(|a| comparison.contains(&a.area_id.as_str()))
+            .collect();
         let mut rng = Pcg64Mcg::seed_from_u64(mix(seed ^ 0xA5EA));
         let area_offset = reference
             .areas

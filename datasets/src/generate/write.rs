@@ -149,6 +149,44 @@ pub(crate) fn write_reference(world: &World, out: &Path) -> Result<()> {
             ],
         )?,
     )?;
+    let mut source_date = Date32Builder::new();
+    for f in &r.footprints {
+        source_date.append_value(date32(f.source_date));
+    }
+    write_single(
+        out.join("area_footprints/part-0.parquet"),
+        &batch(
+            "area_footprints",
+            vec![
+                (
+                    "area_id",
+                    strings(r.footprints.iter().map(|f| f.area_id.as_str()).collect()),
+                ),
+                (
+                    "lad_code",
+                    strings(r.footprints.iter().map(|f| f.lad_code.as_str()).collect()),
+                ),
+                (
+                    "lad_name",
+                    strings(r.footprints.iter().map(|f| f.lad_name.as_str()).collect()),
+                ),
+                (
+                    "share",
+                    Arc::new(
+                        r.footprints
+                            .iter()
+                            .map(|f| f.share)
+                            .collect::<datafusion::arrow::array::Float64Array>(),
+                    ),
+                ),
+                (
+                    "source",
+                    strings(r.footprints.iter().map(|f| f.source.as_str()).collect()),
+                ),
+                ("source_date", Arc::new(source_date.finish())),
+            ],
+        )?,
+    )?;
     write_single(
         out.join("programmes/part-0.parquet"),
         &batch(

@@ -74,6 +74,8 @@ pub async fn programme_outcomes(
     let participants = r.counts("participants")?;
     let eligible = r.counts("eligible")?;
     let in_work = r.counts("in_work_6m")?;
+    let co_enrolled = r.counts("co_enrolled")?;
+    let exposed = r.counts("exposed_to_another")?;
     let funding = r.ints("funding_gbp")?;
     let mut effects = BTreeMap::new();
     let headline_group =
@@ -126,6 +128,8 @@ pub async fn programme_outcomes(
                 participants: participants[i],
                 eligible: eligible[i],
                 in_work_6m: in_work[i],
+                co_enrolled: co_enrolled[i],
+                exposed_to_another: exposed[i],
                 rate,
                 rate_low,
                 rate_high,

@@ -87,6 +87,11 @@ pub fn checks(table: &InputTable, as_of: NaiveDate) -> Vec<Check> {
                 .into(),
             Some("assessment"),
         ),
+        "area_footprints" => add(
+            "out_of_range_share".into(),
+            "(t.share <= 0 OR t.share > 1)".into(),
+            Some("share"),
+        ),
         "employment" => {
             add(
                 "month_not_first_day".into(),

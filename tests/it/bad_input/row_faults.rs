@@ -44,7 +44,7 @@ async fn an_employment_row_for_an_unknown_person_is_quarantined() {
 /// The range and consistency checks, each on rows broken to fail it alone.
 #[tokio::test]
 async fn values_out_of_range_or_inconsistent_are_quarantined() {
-    let cases: [(&str, RowFault, &[u64]); 5] = [
+    let cases: [(&str, RowFault, &[u64]); 6] = [
         (
             "people",
             RowFault::Set {
@@ -68,6 +68,14 @@ async fn values_out_of_range_or_inconsistent_are_quarantined() {
                 values: &[("funding_gbp", "-5")],
             },
             &[1],
+        ),
+        (
+            "area_footprints",
+            RowFault::Set {
+                check: "out_of_range_share",
+                values: &[("share", "1.5")],
+            },
+            &[2],
         ),
         (
             "fit_notes",
@@ -139,6 +147,38 @@ async fn a_programme_starting_after_the_data_end_runs_with_a_warning() {
         manifest(&base().evidence)["warnings"],
         serde_json::json!([])
     );
+}
+
+/// Footprints are optional: without them every area is its own footprint,
+/// so Birmingham and Solihull's WorkWell is clean again (with them it lies
+/// inside the West Midlands' Youth Guarantee Trailblazer).
+#[tokio::test]
+async fn a_dataset_root_without_footprints_runs_each_area_its_own() {
+    let case = case();
+    std::fs::remove_dir_all(case.data.join("area_footprints")).unwrap();
+    let output = run(&case.data, &case.evidence);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let clean = |evidence: &std::path::Path| {
+        let evidence = evidence.join("fit_note_areas.parquet");
+        async move {
+            let ctx = context();
+            ctx.register_parquet(
+                "a",
+                evidence.to_str().unwrap(),
+                ParquetReadOptions::default(),
+            )
+            .await
+            .unwrap();
+            let b = batches(
+                &ctx,
+                "SELECT CAST(clean AS VARCHAR) FROM a WHERE programme = 'WorkWell' AND area_id = 'birmingham-and-solihull'",
+            )
+            .await;
+            strings(&b, 0)
+        }
+    };
+    assert_eq!(clean(&case.evidence).await, ["true"]);
+    assert_eq!(clean(&base().evidence).await, ["false"]);
 }
 
 #[tokio::test]

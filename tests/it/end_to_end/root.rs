@@ -134,7 +134,9 @@ async fn every_contract_column_is_present_at_the_stated_grain() {
     );
     let values = {
         use contract::inputs::{AGE_BANDS, CONDITIONS, REFERRAL_SOURCES, SEXES};
-        AGE_BANDS.len() + SEXES.len() + CONDITIONS.len() + REFERRAL_SOURCES.len() + 5
+        // 5 deprivation quintiles; one co-enrolment value, `this programme
+        // only` (the generator refers each person to one programme).
+        AGE_BANDS.len() + SEXES.len() + CONDITIONS.len() + REFERRAL_SOURCES.len() + 5 + 1
     };
     let n = floats(&ctx, "SELECT count(*) FROM subgroup_outcomes").await;
     assert_eq!(
@@ -147,7 +149,10 @@ async fn every_contract_column_is_present_at_the_stated_grain() {
         "SELECT count(DISTINCT dimension) FROM subgroup_outcomes",
     )
     .await;
-    assert_eq!(n[0][0], Some(5.0));
+    assert_eq!(
+        n[0][0],
+        Some(contract::vocabulary::Dimension::subgroups().count() as f64)
+    );
     let flags = floats(
         &ctx,
         "SELECT count(*) FROM site_outcomes WHERE funnel_flag NOT IN ('above', 'below', 'within')",

@@ -67,6 +67,7 @@ pub fn control(exact: &Evidence) -> Published {
         })
         .collect();
     let mut subgroups = outcomes::subgroups(&t.subgroup_outcomes, &t.programme_outcomes);
+    outcomes::co_enrolled_as_subgroup(&mut programmes, &subgroups);
     outcomes::withhold_failed(&mut programmes, &mut subgroups);
     outcomes::adjust_programmes(&mut programmes);
     outcomes::adjust_subgroups(&mut subgroups);

@@ -9,6 +9,7 @@ use contract::formulas::multiplicity::{benjamini_hochberg, holm};
 use contract::formulas::value::{CostClaim, cost_claim, cost_interval};
 use contract::outcomes::Outcome;
 use contract::outputs::{ProgrammeOutcome, SubgroupOutcome};
+use contract::vocabulary::{CO_ENROLLED, Dimension};
 
 /// A rate published from rounded counts, before display rounding: what the
 /// funnel places.
@@ -118,6 +119,8 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         outcomes: Vec::new(),
         name: p.programme.clone(),
         referrals: Count::of(p.referrals),
+        co_enrolled: Count::of(p.co_enrolled),
+        exposed_to_another: Count::of(p.exposed_to_another),
         participants,
         eligible,
         in_work_6m,
@@ -284,6 +287,20 @@ pub fn subgroups(rows: &[SubgroupOutcome], programmes: &[ProgrammeOutcome]) -> V
             }
         })
         .collect()
+}
+
+/// A programme's co-enrolled participants are its `co_enrolment =
+/// co-enrolled` subgroup's participants: published as that subgroup's
+/// count is, so that where secondary suppression hides the subgroup (its
+/// other value is small), the programme's count cannot give it back.
+pub fn co_enrolled_as_subgroup(programmes: &mut [Programme], subgroups: &[Subgroup]) {
+    for p in programmes.iter_mut() {
+        if let Some(s) = subgroups.iter().find(|s| {
+            s.programme == p.name && s.dimension == Dimension::CoEnrolment && s.value == CO_ENROLLED
+        }) {
+            p.co_enrolled = s.participants;
+        }
+    }
 }
 
 /// Benjamini and Hochberg's adjustment across each programme's subgroups'

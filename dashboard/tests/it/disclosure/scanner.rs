@@ -4,8 +4,10 @@
 
 use super::*;
 
-pub(super) const COUNT_COLUMNS: [&str; 9] = [
+pub(super) const COUNT_COLUMNS: [&str; 11] = [
     "referrals",
+    "co_enrolled",
+    "exposed_to_another",
     "participants",
     "eligible",
     "in_work_6m",
