@@ -3,6 +3,11 @@
 `evidence run` is benchmarked against (scripts/bench).
 
 usage: scripts/duckdb_evidence.py <dataset root> <output folder> [--memory-limit 4GB]
+                                  [--own-area-cells]
+
+--own-area-cells also writes own_area_cells.parquet: the own-area design's
+kept cells (programme, n, x, m, y: eligible participants, of them in work,
+eligible own-area people, of them in work), for scripts/own-area-variance.
 
 It does the same work as `evidence run`: reads every table, applies the same
 row checks (quarantining failures), builds the cohort, and writes
@@ -286,12 +291,9 @@ GROUP BY t.programme, t.dimension, t.value, t.matched, t.unmatched, t.matched_in
 
 
 # The own-area design: cells are (area, stratum); each site's eligible
-# participants against the eligible own-area people of the same area and
-# stratum.
-db.sql(
-    """
-CREATE TEMP TABLE own_area AS
-WITH ps AS (
+# participants (n, x in work) against the eligible own-area people of the
+# same area and stratum (m, y; null when none).
+OWN_AREA_CELLS = """WITH ps AS (
     SELECT programme, site_area_id, age_band, sex, imd_quintile, condition, baseline_status,
            work_history, index_period, labour_market,
            count(*) FILTER (WHERE eligible) AS n, count(*) FILTER (WHERE in_work_6m) AS x
@@ -303,7 +305,12 @@ os AS (
     FROM cohort WHERE arm = 'own_area' AND eligible GROUP BY ALL
 ),
 joined AS (SELECT ps.*, os.m, os.y FROM ps LEFT JOIN os USING (site_area_id, age_band, sex, imd_quintile,
-    condition, baseline_status, work_history, index_period, labour_market) WHERE ps.n > 0),
+    condition, baseline_status, work_history, index_period, labour_market) WHERE ps.n > 0)"""
+
+db.sql(
+    f"""
+CREATE TEMP TABLE own_area AS
+{OWN_AREA_CELLS},
 totals AS (
     SELECT programme, coalesce(sum(n) FILTER (WHERE m > 0), 0) AS matched,
            coalesce(sum(n) FILTER (WHERE m IS NULL), 0) AS unmatched,
@@ -528,3 +535,13 @@ COPY (
 db.sql("CREATE TEMP TABLE quality (table_name VARCHAR, check_name VARCHAR, rows_failed BIGINT)")
 db.executemany("INSERT INTO quality VALUES (?, ?, ?)", quality)
 db.sql(f"COPY quality TO '{out}/data_quality.parquet'")
+
+if "--own-area-cells" in sys.argv:
+    db.sql(
+        f"""
+COPY (
+    {OWN_AREA_CELLS}
+    SELECT programme, n, x, m, y FROM joined WHERE m > 0
+) TO '{out}/own_area_cells.parquet'
+"""
+    )
