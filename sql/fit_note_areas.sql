@@ -4,7 +4,7 @@
 -- months before the programme's earliest start to the last month with fit
 -- notes. A programme area is clean when no other programme starts inside
 -- that window in the area itself or in an area overlapping it on the
--- ground (sql/area_overlaps.sql); `overlapping` names those others
+-- ground (sql/area_reach.sql); `overlapping` names those others
 -- ("programme from YYYY-MM-DD" in the area itself, "programme in <area_id>
 -- from YYYY-MM-DD" in an overlapping one; in start order, then programme,
 -- then area id), null when clean.
@@ -19,11 +19,6 @@ windows AS (
     FROM programme_starts s
     CROSS JOIN last_month l
 ),
-reach AS (
-    SELECT DISTINCT area_id, area_id AS other_area_id FROM area_programmes
-    UNION ALL
-    SELECT area_id, other_area_id FROM area_overlaps
-),
 others AS (
     SELECT
         ap.programme,
@@ -33,7 +28,7 @@ others AS (
         o.start_date AS other_start
     FROM area_programmes ap
     JOIN windows w ON w.programme = ap.programme
-    JOIN reach r ON r.area_id = ap.area_id
+    JOIN area_reach r ON r.area_id = ap.area_id
     JOIN area_programmes o
         ON o.area_id = r.other_area_id
         AND o.programme <> ap.programme

@@ -2,7 +2,7 @@
 -- participant of another programme (`co_enrolled`), and whether they live
 -- where another programme runs, in their own area (`people.area_id`) or in
 -- an area overlapping it on the ground (`exposed_to_another`,
--- sql/area_overlaps.sql), whatever that programme's start date.
+-- sql/area_reach.sql), whatever that programme's start date.
 -- Materialised: programme_counts and participant_strata read it.
 WITH p AS (
     SELECT programme, person_id FROM participants
@@ -10,20 +10,15 @@ WITH p AS (
 programmes_per_person AS (
     SELECT person_id, count(*) AS programmes FROM p GROUP BY person_id
 ),
-reach AS (
-    SELECT area_id, area_id AS other_area_id FROM areas
-    UNION ALL
-    SELECT area_id, other_area_id FROM area_overlaps
-),
 -- The programmes each area reaches, once each.
-area_reach AS (
+programmes_reached AS (
     SELECT r.area_id, ap.programme
-    FROM reach r
+    FROM area_reach r
     JOIN area_programmes ap ON ap.area_id = r.other_area_id
     GROUP BY r.area_id, ap.programme
 ),
 reach_count AS (
-    SELECT area_id, count(*) AS programmes FROM area_reach GROUP BY area_id
+    SELECT area_id, count(*) AS programmes FROM programmes_reached GROUP BY area_id
 )
 SELECT
     p.programme,
@@ -35,4 +30,4 @@ FROM p
 JOIN programmes_per_person n ON n.person_id = p.person_id
 JOIN people pe ON pe.person_id = p.person_id
 LEFT JOIN reach_count rc ON rc.area_id = pe.area_id
-LEFT JOIN area_reach own ON own.area_id = pe.area_id AND own.programme = p.programme
+LEFT JOIN programmes_reached own ON own.area_id = pe.area_id AND own.programme = p.programme

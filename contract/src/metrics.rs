@@ -116,6 +116,7 @@ fn negative_control_strata_columns() -> Vec<(String, Kind)> {
 /// The metric queries in dependency order.
 pub const METRIC_QUERIES: &[MetricQuery] = &[
     metric!("area_overlaps", false),
+    metric!("area_reach", false),
     metric!("comparison_areas", false),
     metric!("participants", false),
     metric!("participant_exposure", true),
