@@ -53,8 +53,9 @@ enum Command {
         /// The difficulties a real comparison faces to plant: `all`, `none`, or a comma-separated list of `dip`
         /// (people out of work were often in work in the year before, and are referred and return more),
         /// `trend` (the chance of being in work rises month by month), `regional` (regions differ in
-        /// employment and programmes run in the weaker ones) and `hidden` (an unobserved trait raises both
-        /// referral and work: a bias no matching removes).
+        /// employment and programmes run in the weaker ones), `hidden` (an unobserved trait raises both
+        /// referral and work: a bias no matching removes) and `co-enrolment` (a tenth of the participants
+        /// who could be are also referred to a second programme the same day).
         #[arg(long, default_value = "all", value_parser = datasets::Difficulties::parse)]
         difficulties: datasets::Difficulties,
         /// Plant one outlier site: `AREA_ID` or `AREA_ID:UPLIFT`. Its participants (of every programme the area

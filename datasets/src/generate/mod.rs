@@ -14,14 +14,24 @@
 //!   all of the selection;
 //! - in work 6 months later with a probability set by the same stratum
 //!   variables, plus the programme's planted uplift for participants;
+//! - the months of the work history (the year before the index month) as
+//!   the index month's status, or in work until a dip; every month before
+//!   that from one monthly process going back from it (`earlier`), so the
+//!   areas' levels, gaps and trends reach the months the negative controls
+//!   look at;
+//! - with `co-enrolment`, a tenth of the participants who could be (another
+//!   programme live in their area or in one overlapping it on the ground)
+//!   also referred to a second programme the same day;
 //! - fit notes from the anchor date on, `may_be_fit` with probability 7% plus
 //!   a small area offset and national trend, plus each programme's planted
 //!   lift in its areas from its start date.
 
 mod columns;
+mod earlier;
 mod faults;
 mod planted;
 mod simulation;
+mod truth;
 mod world;
 mod write;
 
@@ -39,6 +49,7 @@ use datafusion::arrow::array::{
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
+use earlier::*;
 use faults::*;
 use planted::*;
 use rand::{Rng, SeedableRng};
@@ -51,6 +62,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use truth::*;
 use world::*;
 use write::*;
 
@@ -173,6 +185,10 @@ pub struct Difficulties {
     /// An unobserved trait raises both referral and work (no stratum holds
     /// it: a bias matching cannot remove, for the E-value to speak to).
     pub hidden: bool,
+    /// Some participants are referred to a second programme the same day
+    /// (one live in their area or in an area overlapping it on the ground),
+    /// and are counted in both programmes' effects.
+    pub co_enrolment: bool,
 }
 
 impl Difficulties {
@@ -181,16 +197,18 @@ impl Difficulties {
         trend: true,
         regional: true,
         hidden: true,
+        co_enrolment: true,
     };
     pub const NONE: Difficulties = Difficulties {
         dip: false,
         trend: false,
         regional: false,
         hidden: false,
+        co_enrolment: false,
     };
 
     /// `all`, `none`, or a comma-separated list of `dip`, `trend`,
-    /// `regional`, `hidden`.
+    /// `regional`, `hidden`, `co-enrolment`.
     pub fn parse(text: &str) -> Result<Self, String> {
         match text.trim() {
             "all" => return Ok(Self::ALL),
@@ -204,9 +222,10 @@ impl Difficulties {
                 "trend" => d.trend = true,
                 "regional" => d.regional = true,
                 "hidden" => d.hidden = true,
+                "co-enrolment" => d.co_enrolment = true,
                 other => {
                     return Err(format!(
-                        "unknown difficulty `{other}`: use all, none, or a list of dip, trend, regional, hidden"
+                        "unknown difficulty `{other}`: use all, none, or a list of dip, trend, regional, hidden, co-enrolment"
                     ));
                 }
             }

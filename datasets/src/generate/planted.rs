@@ -63,6 +63,10 @@ pub struct PlantedProgramme {
     /// it applied to each note's probability.
     pub fit_note_pooled_did: f64,
     pub participants: u64,
+    /// Participants also referred to another programme the same day
+    /// (`difficulties.co_enrolment`): each programme's truth counts them
+    /// with the effect they got, the first programme's.
+    pub co_enrolled: u64,
     /// The true ATT of every outcome of `outcome_effects` (by its name),
     /// over the participants whose data reach it: what each interval is
     /// checked against. Proportions for the yes/no outcomes, months for
@@ -88,6 +92,7 @@ pub(crate) struct Tallies {
     outcomes: Vec<OutcomeTruth>,
     hidden_participants: Vec<u64>,
     hidden_not_referred: (u64, u64),
+    co_enrolled: Vec<u64>,
 }
 
 impl Tallies {
@@ -99,6 +104,7 @@ impl Tallies {
             outcomes: vec![OutcomeTruth::new(); programmes],
             hidden_participants: vec![0; programmes],
             hidden_not_referred: (0, 0),
+            co_enrolled: vec![0; programmes],
         }
     }
 
@@ -109,6 +115,7 @@ impl Tallies {
         add(&mut self.participants, &chunk.participants);
         add(&mut self.engaged, &chunk.engaged);
         add(&mut self.hidden_participants, &chunk.hidden_participants);
+        add(&mut self.co_enrolled, &chunk.co_enrolled);
         for (t, u) in self.uplift_realised.iter_mut().zip(&chunk.uplift_realised) {
             *t += u;
         }
@@ -134,6 +141,7 @@ pub(crate) fn planted(
         outcomes,
         hidden_participants,
         hidden_not_referred,
+        co_enrolled,
     } = tallies;
     let not_referred_share = hidden_not_referred.0 as f64 / hidden_not_referred.1.max(1) as f64;
     let staggered = fit_note_truth(world);
@@ -163,6 +171,7 @@ pub(crate) fn planted(
                     fit_note_clean_did: overall(AreaSet::Clean),
                     fit_note_pooled_did: pooled,
                     participants: participants[p],
+                    co_enrolled: co_enrolled[p],
                     outcomes: Outcome::ALL
                         .iter()
                         .filter_map(|&o| Some((o.as_str().to_string(), outcomes[p].att(o)?)))

@@ -4,35 +4,6 @@
 
 use super::*;
 
-/// Sums of true may_be_fit probabilities per (programme, side, period), for
-/// the planted DiD: index = programme·4 + side·2 + period.
-#[derive(Default, Clone)]
-pub(crate) struct DidTruth {
-    pub(crate) probability_sum: Vec<f64>,
-    pub(crate) notes: Vec<u64>,
-}
-
-impl DidTruth {
-    pub(crate) fn new(programmes: usize) -> Self {
-        DidTruth {
-            probability_sum: vec![0.0; programmes * 4],
-            notes: vec![0; programmes * 4],
-        }
-    }
-    pub(crate) fn add(&mut self, other: &DidTruth) {
-        for (a, b) in self.probability_sum.iter_mut().zip(&other.probability_sum) {
-            *a += b;
-        }
-        for (a, b) in self.notes.iter_mut().zip(&other.notes) {
-            *a += b;
-        }
-    }
-    pub(crate) fn share(&self, p: usize, side: usize, period: usize) -> f64 {
-        let i = p * 4 + side * 2 + period;
-        self.probability_sum[i] / self.notes[i].max(1) as f64
-    }
-}
-
 /// One chunk of people, all tables.
 pub(crate) struct Chunk {
     pub(crate) people: RecordBatch,
@@ -54,39 +25,8 @@ pub(crate) struct Chunk {
     /// (per programme) and among those never referred.
     pub(crate) hidden_participants: Vec<u64>,
     pub(crate) hidden_not_referred: (u64, u64),
-}
-
-/// Each outcome's (contract::outcomes::Outcome::ALL order) true effect per
-/// participant, summed, and how many participants' data reach it (their
-/// index month plus the outcome's horizon is in the window).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct OutcomeTruth {
-    pub(crate) sum: Vec<f64>,
-    pub(crate) reach: Vec<u64>,
-}
-
-impl OutcomeTruth {
-    pub(crate) fn new() -> Self {
-        OutcomeTruth {
-            sum: vec![0.0; Outcome::ALL.len()],
-            reach: vec![0; Outcome::ALL.len()],
-        }
-    }
-
-    pub(crate) fn add(&mut self, other: &OutcomeTruth) {
-        for (a, b) in self.sum.iter_mut().zip(&other.sum) {
-            *a += b;
-        }
-        for (a, b) in self.reach.iter_mut().zip(&other.reach) {
-            *a += b;
-        }
-    }
-
-    /// The true ATT of `outcome`, over the participants its data reach.
-    pub(crate) fn att(&self, outcome: Outcome) -> Option<f64> {
-        let i = Outcome::ALL.iter().position(|o| *o == outcome)?;
-        (self.reach[i] > 0).then(|| self.sum[i] / self.reach[i] as f64)
-    }
+    /// Per programme, participants also referred to another programme.
+    pub(crate) co_enrolled: Vec<u64>,
 }
 
 pub(crate) fn person_id(seed: u64, n: u64) -> String {
@@ -113,6 +53,7 @@ pub(crate) fn generate_chunk(
     let mut engaged_count = vec![0u64; world.programme_names.len()];
     let mut outcomes = vec![OutcomeTruth::new(); world.programme_names.len()];
     let mut hidden_participants = vec![0u64; world.programme_names.len()];
+    let mut co_enrolled = vec![0u64; world.programme_names.len()];
     let mut hidden_not_referred = (0u64, 0u64);
     let window_end = month_start(MONTHS) - chrono::Days::new(1);
 
@@ -129,25 +70,14 @@ pub(crate) fn generate_chunk(
         let anchor_date = month_start(anchor)
             + chrono::Days::new(rng.random_range(0..days_in_month(anchor)) as u64);
 
-        let deprivation_shift = 0.03 * (3.0 - quintile as f64)
-            - world.area_level[area]
-            - world.region_shift(area, anchor);
-        let status_weights = if age == 0 {
-            [
-                0.38 - deprivation_shift,
-                0.14,
-                0.20 + deprivation_shift,
-                0.28,
-            ]
-        } else {
-            [
-                0.58 - deprivation_shift,
-                0.10,
-                0.30 + deprivation_shift,
-                0.02,
-            ]
+        let weights_at = |month: usize| {
+            status_weights(
+                age,
+                quintile,
+                world.area_level[area] + world.region_shift(area, month),
+            )
         };
-        let true_status = pick(&mut rng, &status_weights);
+        let true_status = pick(&mut rng, &weights_at(anchor));
         let gap_at_anchor = rng.random_bool(0.03);
         let gap_at_outcome = rng.random_bool(0.04);
         let observed = if gap_at_anchor { UNKNOWN } else { true_status };
@@ -158,6 +88,12 @@ pub(crate) fn generate_chunk(
             } else {
                 0
             };
+        // Months before the work history's window: one monthly process back
+        // from the status 12 months before (in work for a dip).
+        let mut own = person_stream(seed, n);
+        let history_start = anchor.saturating_sub(12);
+        let at_history_start = if since > 0 { EMPLOYED } else { true_status };
+        let earlier = earlier_months(&mut own, history_start, at_history_start, weights_at);
 
         people.person_id.append_value(&id);
         people.area_id.append_value(area_id);
@@ -176,6 +112,7 @@ pub(crate) fn generate_chunk(
             .map(|(p, _)| *p)
             .collect();
         let mut programme = None;
+        let mut also: Option<usize> = None;
         if !live.is_empty() {
             let factors: Vec<f64> = live
                 .iter()
@@ -239,6 +176,32 @@ pub(crate) fn generate_chunk(
                     );
                 }
             }
+            // Co-enrolment: referred to a second programme the same day.
+            // The effect they get is the first programme's; each
+            // programme's truth counts them with it.
+            let options = world.co_enrolment_options(area, anchor, p);
+            if world.difficulties.co_enrolment
+                && !options.is_empty()
+                && own.random_bool(CO_ENROLMENT_SHARE)
+            {
+                let (q, site) = options[own.random_range(0..options.len())];
+                also = Some(q);
+                participants[q] += 1;
+                hidden_participants[q] += u64::from(hidden);
+                engaged_count[q] += u64::from(engaged);
+                co_enrolled[p] += 1;
+                co_enrolled[q] += 1;
+                referrals.push(
+                    &format!("R{id}-c"),
+                    &id,
+                    &world.programme_names[q],
+                    &areas[site].area_id,
+                    anchor_date,
+                    SOURCES[source],
+                    CONDITIONS[condition],
+                    engaged,
+                );
+            }
         }
 
         // Outcome six months after the anchor month.
@@ -258,6 +221,9 @@ pub(crate) fn generate_chunk(
                 probability = (without + world.uplift_in(p, area) / ENGAGED_SHARE).clamp(0.0, 1.0);
             }
             uplift_realised[p] += probability - without;
+            if let Some(q) = also {
+                uplift_realised[q] += probability - without;
+            }
         }
         // What the programme does for those who engage besides the 6-month
         // chance: an early job (months 3 to 5) for those out of work, a move
@@ -311,8 +277,10 @@ pub(crate) fn generate_chunk(
             };
             for (i, &outcome) in Outcome::ALL.iter().enumerate() {
                 if anchor + (outcome.horizon_months() as usize) < MONTHS {
-                    outcomes[p].sum[i] += truth.effect(outcome);
-                    outcomes[p].reach[i] += 1;
+                    for r in std::iter::once(p).chain(also) {
+                        outcomes[r].sum[i] += truth.effect(outcome);
+                        outcomes[r].reach[i] += 1;
+                    }
                 }
             }
         }
@@ -320,7 +288,9 @@ pub(crate) fn generate_chunk(
             if (gap_at_anchor && m == anchor) || (gap_at_outcome && m == anchor + 6) {
                 continue;
             }
-            let status = if since > 0 && m + since <= anchor {
+            let status = if m < history_start {
+                earlier[m]
+            } else if since > 0 && m + since <= anchor {
                 EMPLOYED
             } else if m < anchor + 3 {
                 true_status
@@ -403,79 +373,8 @@ pub(crate) fn generate_chunk(
         outcomes,
         hidden_participants,
         hidden_not_referred,
+        co_enrolled,
     })
-}
-
-/// What one participant's true effects are computed from: their chance of
-/// being in work 6 months on without and with the programme, their status
-/// in the index month, the early-job and education chances the programme
-/// gives them (0 unless they engaged), and their pay without and with it.
-struct OutcomeTruthInputs {
-    without: f64,
-    with: f64,
-    employed: bool,
-    education: bool,
-    early: f64,
-    education_shift: f64,
-    pay: f64,
-    pay_after: f64,
-}
-
-impl OutcomeTruthInputs {
-    /// The participant's expected outcome with the programme minus without.
-    fn effect(&self, outcome: Outcome) -> f64 {
-        let (p0, p1) = (self.without, self.with);
-        let e0 = f64::from(u8::from(self.employed));
-        let edu0 = f64::from(u8::from(self.education));
-        let eet0 = p0 + (1.0 - p0) * edu0;
-        let eet1 = p1 + (1.0 - p1) * (edu0 + (1.0 - edu0) * self.education_shift);
-        match outcome {
-            // Months 3 to 5: employed already, or the early job.
-            Outcome::InWork3m => self.early,
-            Outcome::InWork6m | Outcome::InWork12m | Outcome::InWork18m | Outcome::InWork24m => {
-                p1 - p0
-            }
-            Outcome::Eet6m | Outcome::Eet12m => eet1 - eet0,
-            // Months 1-2 as in the index month, 3-5 with the early job, 6-12
-            // the 6-month status.
-            Outcome::MonthsInWork12m => 3.0 * self.early + 7.0 * (p1 - p0),
-            Outcome::Earnings1To6m => {
-                let with = (2.0 * e0 + 3.0 * (e0 + self.early) + p1) * self.pay_after;
-                let without = (5.0 * e0 + p0) * self.pay;
-                (with - without) / 6.0
-            }
-            Outcome::Earnings7To12m => p1 * self.pay_after - p0 * self.pay,
-        }
-    }
-}
-
-pub(crate) fn record_truth(
-    world: &World,
-    truth: &mut DidTruth,
-    area: usize,
-    date: NaiveDate,
-    q: f64,
-) {
-    for (p, start) in world.programme_start.iter().enumerate() {
-        let side = if world.area_programmes[area].iter().any(|(ap, _)| *ap == p) {
-            0
-        } else if world.area_is_comparison[area] {
-            1
-        } else {
-            continue;
-        };
-        let pre_start = *start - Months::new(12);
-        let period = if date >= *start {
-            1
-        } else if date >= pre_start {
-            0
-        } else {
-            continue;
-        };
-        let i = p * 4 + side * 2 + period;
-        truth.probability_sum[i] += q;
-        truth.notes[i] += 1;
-    }
 }
 
 #[cfg(test)]

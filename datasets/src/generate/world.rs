@@ -94,6 +94,9 @@ pub(crate) struct World {
     pub(crate) outlier: Option<(usize, f64)>,
     /// Programme areas' systematic difference from comparison areas.
     pub(crate) region: super::RegionGap,
+    /// Per area: the areas overlapping it on the ground (from the
+    /// footprints), in reference order.
+    pub(crate) overlapping: Vec<Vec<usize>>,
 }
 
 /// How much each region's employment rate differs (a proportion): moves
@@ -264,7 +267,19 @@ impl World {
                     })
             })
             .transpose()?;
+        let area_index = |id: &str| reference.areas.iter().position(|a| a.area_id == id);
+        let mut overlapping = vec![Vec::new(); reference.areas.len()];
+        for o in crate::footprints::overlaps(&reference.footprints) {
+            if let (Some(a), Some(b)) = (area_index(&o.area_id), area_index(&o.other_area_id)) {
+                overlapping[a].push(b);
+                overlapping[b].push(a);
+            }
+        }
+        for areas in &mut overlapping {
+            areas.sort_unstable();
+        }
         Ok(World {
+            overlapping,
             outlier,
             difficulties,
             area_level,

@@ -134,9 +134,9 @@ async fn every_contract_column_is_present_at_the_stated_grain() {
     );
     let values = {
         use contract::inputs::{AGE_BANDS, CONDITIONS, REFERRAL_SOURCES, SEXES};
-        // 5 deprivation quintiles; one co-enrolment value, `this programme
-        // only` (the generator refers each person to one programme).
-        AGE_BANDS.len() + SEXES.len() + CONDITIONS.len() + REFERRAL_SOURCES.len() + 5 + 1
+        // 5 deprivation quintiles; two co-enrolment values (the generator
+        // refers some participants of every programme to a second one).
+        AGE_BANDS.len() + SEXES.len() + CONDITIONS.len() + REFERRAL_SOURCES.len() + 5 + 2
     };
     let n = floats(&ctx, "SELECT count(*) FROM subgroup_outcomes").await;
     assert_eq!(
