@@ -166,7 +166,8 @@ notes AS (
     FROM fit_notes f
     JOIN (SELECT person_id, issue_date, lag(issue_date) OVER (PARTITION BY person_id ORDER BY issue_date) AS previous_day
           FROM (SELECT DISTINCT person_id, issue_date FROM fit_notes)) d USING (person_id, issue_date)
-    WHERE f.person_id NOT IN (SELECT person_id FROM referrals)
+    -- No referral at all, valid or quarantined (a quarantined referral is still a referral).
+    WHERE f.person_id NOT IN (SELECT person_id FROM checked_referrals WHERE person_id IS NOT NULL)
 ),
 pool AS (
     SELECT n.person_id, date_trunc('month', n.issue_date)::DATE AS index_month,
