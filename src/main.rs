@@ -73,6 +73,10 @@ enum Command {
         /// a year apart), from the window's middle month.
         #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
         region_trend: f64,
+        /// Multiply every planted programme effect (in work, education, earnings, the fit-note lift) by this:
+        /// 0 plants none, for a size study of the p-values (VALIDATION.md). An outlier site's extra is not scaled.
+        #[arg(long, default_value_t = 1.0)]
+        effect_scale: f64,
     },
     /// Evaluate a dataset root and publish an evidence root.
     ///
@@ -214,18 +218,20 @@ async fn dispatch(command: Command) -> Result<()> {
             outlier_site,
             region_gap,
             region_trend,
-        } => commands::generate::generate(
-            &out,
+            effect_scale,
+        } => commands::generate::generate(datasets::GenerateOptions {
+            out,
             people,
             seed,
             area_sd,
             difficulties,
-            outlier_site,
-            datasets::RegionGap {
+            outlier: outlier_site,
+            region: datasets::RegionGap {
                 gap: region_gap,
                 trend_per_year: region_trend,
             },
-        ),
+            effect_scale,
+        }),
         Command::Run {
             data,
             out,

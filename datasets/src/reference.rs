@@ -51,6 +51,18 @@ pub struct SyntheticEffect {
     pub earnings_uplift: f64,
 }
 
+impl SyntheticEffect {
+    fn scaled(self, by: f64) -> Self {
+        SyntheticEffect {
+            in_work_6m_uplift: self.in_work_6m_uplift * by,
+            fit_note_may_be_fit_lift: self.fit_note_may_be_fit_lift * by,
+            education_uplift: self.education_uplift * by,
+            earnings_uplift: self.earnings_uplift * by,
+            ..self
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("reference file datasets/reference/{file}: {source}")]
 pub struct ReferenceError {
@@ -82,6 +94,13 @@ pub struct Reference {
 }
 
 impl Reference {
+    /// The same reference with every planted programme effect multiplied
+    /// by `by` (`GenerateOptions::effect_scale`).
+    pub fn with_effects_scaled(mut self, by: f64) -> Self {
+        self.effects = self.effects.into_iter().map(|e| e.scaled(by)).collect();
+        self
+    }
+
     pub fn load() -> Result<Self, ReferenceError> {
         Ok(Reference {
             areas: parse("areas.csv", include_str!("../reference/areas.csv"))?,

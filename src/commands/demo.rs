@@ -26,15 +26,16 @@ pub async fn demo(dir: &Path, people: u64, addr: SocketAddr, no_serve: bool) -> 
     if data.join("_planted.json").is_file() {
         eprintln!("Using the demo dataset in {}", data.display());
     } else {
-        super::generate::generate(
-            &data,
+        super::generate::generate(datasets::GenerateOptions {
+            out: data.clone(),
             people,
-            DEMO_SEED,
-            datasets::DEFAULT_AREA_SD,
-            datasets::Difficulties::ALL,
-            None,
-            datasets::RegionGap::default(),
-        )?;
+            seed: DEMO_SEED,
+            area_sd: datasets::DEFAULT_AREA_SD,
+            difficulties: datasets::Difficulties::ALL,
+            outlier: None,
+            region: datasets::RegionGap::default(),
+            effect_scale: 1.0,
+        })?;
     }
     let evidence = path_arg(&dir.join("evidence"))?;
     let data = path_arg(&data)?;

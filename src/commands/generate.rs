@@ -2,7 +2,6 @@
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::path::Path;
 
 struct GenerateBar(ProgressBar);
 
@@ -13,34 +12,16 @@ impl datasets::GenerateProgress for GenerateBar {
     }
 }
 
-pub fn generate(
-    out: &Path,
-    people: u64,
-    seed: u64,
-    area_sd: f64,
-    difficulties: datasets::Difficulties,
-    outlier: Option<datasets::OutlierSite>,
-    region: datasets::RegionGap,
-) -> Result<()> {
-    let bar = ProgressBar::new(people).with_style(
+pub fn generate(options: datasets::GenerateOptions) -> Result<()> {
+    let out = options.out.as_path();
+    let bar = ProgressBar::new(options.people).with_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {human_pos}/{human_len} people ({elapsed})")
             .expect("valid template")
             .progress_chars("=> "),
     );
     bar.set_message("Generating");
-    let planted = datasets::generate(
-        &datasets::GenerateOptions {
-            out: out.to_path_buf(),
-            people,
-            seed,
-            area_sd,
-            difficulties,
-            outlier,
-            region,
-        },
-        &GenerateBar(bar.clone()),
-    )
-    .with_context(|| format!("generating a dataset in {}", out.display()))?;
+    let planted = datasets::generate(&options, &GenerateBar(bar.clone()))
+        .with_context(|| format!("generating a dataset in {}", out.display()))?;
     bar.finish_and_clear();
     println!(
         "Synthetic dataset of {} people written to {}",

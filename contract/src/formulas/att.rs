@@ -198,6 +198,61 @@ pub fn t_975(df: f64) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// The interval's own two-sided p-value for no effect: with t* the
+/// critical value at which the limit nearer zero (`low` for a positive
+/// `att`, `high` for a negative one) reaches 0, p = 2·P(T_df > t*) (the
+/// normal's for infinite `df`); 1 when `att` is 0. `limits(t)` gives the
+/// interval at critical value t, whose limits move away from `att` as t
+/// grows, so t* is found by bisection (to 1e-12 of t*). `att_p_value` < α
+/// exactly when the 1 − α interval leaves out zero: a Wald p-value beside a
+/// Wilson–MOVER interval can disagree near zero (issue 27, item 6). For a
+/// mean outcome, whose interval is t·se on each side, it is the Wald
+/// p-value.
+pub fn interval_p_value(
+    att: f64,
+    df: f64,
+    limits: impl Fn(f64) -> Option<(f64, f64)>,
+) -> Option<f64> {
+    if !att.is_finite() {
+        return None;
+    }
+    if att == 0.0 {
+        return Some(1.0);
+    }
+    // How far the nearer limit is on att's side of zero: positive at t = 0.
+    let margin = |t: f64| limits(t).map(|(low, high)| if att > 0.0 { low } else { -high });
+    let (mut below, mut above) = (0.0, 1.0);
+    while margin(above)? > 0.0 {
+        below = above;
+        above *= 2.0;
+        if above > 1e12 {
+            return super::multiplicity::p_value(above, 1.0, df);
+        }
+    }
+    while above - below > 1e-12 * above {
+        let middle = 0.5 * (below + above);
+        if margin(middle)? > 0.0 {
+            below = middle;
+        } else {
+            above = middle;
+        }
+    }
+    super::multiplicity::p_value(0.5 * (below + above), 1.0, df)
+}
+
+/// [`interval_p_value`] of [`att`]'s or [`att_mean`]'s interval: `estimate`
+/// gives the ATT at a critical value (`parts.critical` replaced).
+pub fn att_p_value(
+    estimate: impl Fn(AttParts) -> Option<Att>,
+    parts: AttParts,
+    df: f64,
+) -> Option<f64> {
+    let at = estimate(parts)?;
+    interval_p_value(at.att, df, |critical| {
+        estimate(AttParts { critical, ..parts }).map(|a| (a.low, a.high))
+    })
+}
+
 /// The minimum detectable effect for one site of `n` eligible participants:
 /// the programme's rate `p` and comparison part, τ̂² for the site's own
 /// area (weight 1) and the comparison areas (`comparison_weight`), at the
@@ -327,6 +382,75 @@ mod tests {
         };
         let mde = minimum_detectable_effect(0.5, 1000, parts).unwrap();
         assert!((mde - 0.076_72).abs() < 1e-5, "{mde}");
+    }
+
+    /// The hand-worked example's interval reaches zero at z* = 2.024607
+    /// (bisection on Wilson's lower limit and 0.028087·z), so its p-value
+    /// is 2·(1 − Φ(2.024607)) = 0.042908, where the Wald p-value of
+    /// 0.1/0.049479 is 0.043273.
+    #[test]
+    fn the_p_value_is_the_intervals_own() {
+        let parts = AttParts::without_areas(1.3 / 3.0, 0.000_555_556 + 0.000_233_333);
+        let p = att_p_value(|parts| att(80, 150, parts), parts, f64::INFINITY).unwrap();
+        assert!((p - 0.042_908).abs() < 1e-6, "{p}");
+        let z = Normal::standard().inverse_cdf(1.0 - p / 2.0);
+        let at = att(
+            80,
+            150,
+            AttParts {
+                critical: z,
+                ..parts
+            },
+        )
+        .unwrap();
+        assert!(at.low.abs() < 1e-9, "{at:?}");
+        // A negative effect mirrors it; no effect at all is p = 1.
+        let mirrored = AttParts::without_areas(1.0 - 1.3 / 3.0, parts.comparison_variance);
+        let q = att_p_value(|parts| att(70, 150, parts), mirrored, f64::INFINITY).unwrap();
+        assert!((q - p).abs() < 1e-9, "{q} != {p}");
+        let none = AttParts::without_areas(0.5, 0.001);
+        assert_eq!(
+            att_p_value(|parts| att(50, 100, parts), none, 12.0),
+            Some(1.0)
+        );
+    }
+
+    /// With the areas and Student's t, p < 0.05 exactly when the 95%
+    /// interval leaves out zero, whatever the counts.
+    #[test]
+    fn p_below_five_percent_exactly_when_the_interval_leaves_out_zero() {
+        for (k, m, c) in [
+            (30, 60, 0.36),
+            (30, 60, 0.34),
+            (9, 10, 0.62),
+            (1, 40, 0.2),
+            (200, 300, 0.6),
+        ] {
+            let (parts, df) = AttParts::with_areas(k as f64 / m as f64, m, c, 0.002, 0.001, 4.0);
+            let a = att(k, m, parts).unwrap();
+            let p = att_p_value(|parts| att(k, m, parts), parts, df).unwrap();
+            assert_eq!(
+                p < 0.05,
+                a.low > 0.0 || a.high < 0.0,
+                "{k}/{m} vs {c}: {a:?}, p {p}"
+            );
+        }
+    }
+
+    /// A mean outcome's interval is ±t·se, so its own p-value is Wald's:
+    /// the worked mean example, 2/1.471960 on the normal, p = 0.174231.
+    #[test]
+    fn a_mean_outcomes_p_value_is_walds() {
+        let parts = AttParts::without_areas(3.0, 0.5);
+        let p = att_p_value(
+            |parts| att_mean(20.0, 120.0, 4, parts),
+            parts,
+            f64::INFINITY,
+        )
+        .unwrap();
+        let wald = super::super::multiplicity::p_value(2.0, 1.471_960_1, f64::INFINITY).unwrap();
+        assert!((p - wald).abs() < 1e-7, "{p} != {wald}");
+        assert!((p - 0.174_231).abs() < 1e-5, "{p}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! pp, £, `[c]`) is `crate::presentation`'s business.
 
 use super::policy::{THRESHOLD, round_share, round_to_base, three_significant_figures};
-use contract::formulas::{att, multiplicity, staggered, wilson};
+use contract::formulas::{att, staggered, wilson};
 pub use contract::vocabulary::Significance;
 
 /// Whether a rate of `numerator` in `denominator` may be shown: both, and
@@ -159,7 +159,7 @@ impl Effect {
         match att::att(k, m, parts) {
             Some(a) if a.att.is_finite() => Effect::shown(
                 [a.att, a.low, a.high],
-                multiplicity::p_value(a.att, a.se, df),
+                att::att_p_value(|parts| att::att(k, m, parts), parts, df),
             )
             .with_spread(a.se, parts.critical, df),
             _ => Effect(EffectState::NotEstimable),
@@ -185,10 +185,11 @@ impl Effect {
             return Effect(EffectState::Suppressed);
         };
         let (k, m) = (round_to_base(in_work), round_to_base(matched));
-        match att::att(k, m, att::AttParts::without_areas(c, v)) {
+        let parts = att::AttParts::without_areas(c, v);
+        match att::att(k, m, parts) {
             Some(a) if a.att.is_finite() => Effect::shown(
                 [a.att, a.low, a.high],
-                multiplicity::p_value(a.att, a.se, f64::INFINITY),
+                att::att_p_value(|parts| att::att(k, m, parts), parts, f64::INFINITY),
             ),
             _ => Effect(EffectState::NotEstimable),
         }
@@ -229,7 +230,7 @@ impl Effect {
         match att::att_mean(total, squares, m, parts) {
             Some(a) if a.att.is_finite() => Effect::shown(
                 [a.att, a.low, a.high],
-                multiplicity::p_value(a.att, a.se, df),
+                att::att_p_value(|parts| att::att_mean(total, squares, m, parts), parts, df),
             ),
             _ => Effect(EffectState::NotEstimable),
         }

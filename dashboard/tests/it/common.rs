@@ -40,6 +40,7 @@ pub fn evidence_root(people: u64, seed: u64) -> &'static Fixture {
                     difficulties: datasets::Difficulties::ALL,
                     outlier: None,
                     region: datasets::RegionGap::default(),
+                    effect_scale: 1.0,
                 },
                 &datasets::NoProgress,
             )

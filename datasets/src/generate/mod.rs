@@ -112,6 +112,12 @@ pub struct GenerateOptions {
     /// areas that no stratum holds (`evidence generate --region-gap
     /// --region-trend`).
     pub region: RegionGap,
+    /// Every planted programme effect (in work, education, earnings, the
+    /// fit-note lift) is multiplied by this: 1 plants them as
+    /// `datasets/reference/` declares, 0 plants none (the size studies of
+    /// VALIDATION.md; `evidence generate --effect-scale`). An outlier
+    /// site's extra uplift is not scaled.
+    pub effect_scale: f64,
 }
 
 /// How programme areas (any area that runs a programme) differ from
@@ -249,7 +255,7 @@ impl GenerateProgress for NoProgress {}
 /// Generate a dataset root at `options.out` and return what was planted.
 pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> Result<Planted> {
     let world = World::new(
-        Reference::load()?,
+        Reference::load()?.with_effects_scaled(options.effect_scale),
         options.seed,
         options.area_sd,
         options.difficulties,
@@ -340,6 +346,7 @@ mod tests {
                 difficulties: Difficulties::ALL,
                 outlier: None,
                 region: RegionGap::default(),
+                effect_scale: 1.0,
             },
             &NoProgress,
         )
@@ -356,5 +363,39 @@ mod tests {
         assert!(dir.path().join("_planted.json").is_file());
         assert_eq!(planted.programmes.len(), 4);
         assert!(planted.programmes.values().all(|p| p.participants > 0));
+    }
+
+    /// `effect_scale` 0 plants no effect at all: every true effect the
+    /// size studies test against is exactly zero (`fit_note_pooled_did`
+    /// is what an earlier estimator would see, shocks and all, not a
+    /// truth).
+    #[test]
+    fn effect_scale_zero_plants_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let planted = generate(
+            &GenerateOptions {
+                out: dir.path().to_path_buf(),
+                people: 3_000,
+                seed: 12,
+                area_sd: DEFAULT_AREA_SD,
+                difficulties: Difficulties::ALL,
+                outlier: None,
+                region: RegionGap::default(),
+                effect_scale: 0.0,
+            },
+            &NoProgress,
+        )
+        .unwrap();
+        assert_eq!(planted.effect_scale, 0.0);
+        for (name, p) in &planted.programmes {
+            assert!(p.participants > 0, "{name}");
+            let clean = p.fit_note_clean_did.unwrap_or(0.0);
+            for truth in [p.in_work_6m_att, p.fit_note_did, clean]
+                .into_iter()
+                .chain(p.outcomes.values().copied())
+            {
+                assert!(truth.abs() < 1e-15, "{name}: {p:?}");
+            }
+        }
     }
 }

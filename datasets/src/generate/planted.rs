@@ -26,6 +26,9 @@ pub struct Planted {
     /// Programme areas' systematic difference from comparison areas
     /// (`--region-gap`, `--region-trend`).
     pub region: super::RegionGap,
+    /// What every planted programme effect was multiplied by
+    /// (`--effect-scale`; 0: none planted).
+    pub effect_scale: f64,
     pub programmes: BTreeMap<String, PlantedProgramme>,
     /// Deliberately invalid rows added per table (each must be quarantined).
     pub invalid_rows: BTreeMap<String, u64>,
@@ -198,6 +201,7 @@ pub(crate) fn planted(
         difficulties: world.difficulties,
         outlier_site: options.outlier.clone(),
         region: options.region,
+        effect_scale: options.effect_scale,
         area_shocks: world
             .reference
             .areas

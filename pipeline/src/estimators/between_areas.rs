@@ -63,9 +63,9 @@ pub struct BetweenAreas {
     /// The programme areas' shares of the matched participants, largest
     /// first (the weights a placebo set is given).
     programme_weights: Vec<f64>,
-    /// Each comparison area's deviation from the pooled prediction and its
-    /// binomial variance, largest area first.
-    placebo_areas: Vec<(f64, f64)>,
+    /// Each comparison area as a placebo programme area (its deviation
+    /// from what the other comparison areas predict), largest area first.
+    placebo_areas: Vec<PlaceboArea>,
 }
 
 /// The method of moments' sums for one programme: Σ (observed − null) and
@@ -320,21 +320,71 @@ pub fn between_areas(
     result.weight = sum_w2 + result.comparison_weight;
     result.programme_weights = live.iter().map(|&a| w[a]).collect();
     result.programme_weights.sort_by(|a, b| b.total_cmp(a));
-    let mut live_comparison = StratumCounts::default();
-    for &b in &live_c {
-        live_comparison.add(comparison_totals[b]);
-    }
-    let unit_comparison = live_comparison.unit_variance();
-    let mut placebo: Vec<(u64, f64, f64)> = live_c
+    let mut placebo: Vec<(u64, PlaceboArea)> = live_c
         .iter()
-        .map(|&b| {
-            let m_b = comparison_totals[b].eligible;
-            (m_b, deviation[b], unit_comparison / m_b as f64)
+        .filter_map(|&b| {
+            let area = left_out(b, &by_area[b], &by_stratum, &pooled_s, &unit_s)?;
+            Some((comparison_totals[b].eligible, area))
         })
         .collect();
     placebo.sort_by_key(|a| std::cmp::Reverse(a.0));
-    result.placebo_areas = placebo.into_iter().map(|(_, e, v)| (e, v)).collect();
+    result.placebo_areas = placebo.into_iter().map(|(_, area)| area).collect();
     result
+}
+
+/// A comparison area as a placebo programme area: its people's outcome
+/// against what the *other* comparison areas' strata predict for them
+/// (leave-one-out: predicted by strata it is part of, its deviation is
+/// pulled towards zero and the placebo statistics come out too narrow).
+/// Strata where no other comparison area has people are left out of it;
+/// `None` when that leaves none of its people.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PlaceboArea {
+    /// e_b = Σₛ (Y_bs − m_bs ĉₛ₍₋b₎) / m*_b.
+    deviation: f64,
+    /// Its chance variance, Σₛ (m_bs/m*_b)² rₛ (1/m_bs + 1/(mₛ − m_bs)).
+    variance: f64,
+    /// τ²'s coefficient in its variance, 1 + Σ_{b'≠b} A'_bb'², with
+    /// A'_bb' = Σₛ (m_bs/m*_b)(m_b's/(mₛ − m_bs)).
+    shock: f64,
+}
+
+fn left_out(
+    b: usize,
+    cells: &[(usize, StratumCounts)],
+    by_stratum: &[Vec<(usize, u64)>],
+    pooled_s: &[StratumCounts],
+    unit_s: &[f64],
+) -> Option<PlaceboArea> {
+    let predictable = |&&(s, counts): &&(usize, StratumCounts)| {
+        counts.eligible > 0 && pooled_s[s].eligible > counts.eligible
+    };
+    let m_b: u64 = cells
+        .iter()
+        .filter(predictable)
+        .map(|(_, c)| c.eligible)
+        .sum();
+    if m_b == 0 {
+        return None;
+    }
+    let m_b = m_b as f64;
+    let (mut excess, mut variance) = (0.0, 0.0);
+    let mut shares = std::collections::BTreeMap::<usize, f64>::new();
+    for (s, counts) in cells.iter().filter(predictable) {
+        let m_bs = counts.eligible as f64;
+        let rest = (pooled_s[*s].eligible - counts.eligible) as f64;
+        let rest_rate = (pooled_s[*s].total - counts.total) as f64 / rest;
+        excess += counts.total as f64 - m_bs * rest_rate;
+        variance += (m_bs / m_b).powi(2) * unit_s[*s] * (1.0 / m_bs + 1.0 / rest);
+        for &(other, m_os) in by_stratum[*s].iter().filter(|(o, _)| *o != b) {
+            *shares.entry(other).or_default() += (m_bs / m_b) * (m_os as f64 / rest);
+        }
+    }
+    Some(PlaceboArea {
+        deviation: excess / m_b,
+        variance,
+        shock: 1.0 + shares.values().map(|a| a * a).sum::<f64>(),
+    })
 }
 
 impl BetweenAreas {
@@ -354,9 +404,9 @@ impl BetweenAreas {
         let statistic = |set: &[usize]| {
             let (mut effect, mut variance) = (0.0, 0.0);
             for (weight, &i) in self.programme_weights.iter().zip(set) {
-                let (e, v) = self.placebo_areas[i];
-                effect += weight * e;
-                variance += weight * weight * (v + tau2);
+                let area = self.placebo_areas[i];
+                effect += weight * area.deviation;
+                variance += weight * weight * (area.variance + tau2 * area.shock);
             }
             effect / variance.sqrt()
         };

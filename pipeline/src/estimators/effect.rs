@@ -10,8 +10,7 @@ use crate::estimators::between_areas::{AreaCell, BetweenAreas, between_areas};
 use crate::estimators::matching::{
     MatchedComparison, OutcomeKind, StratumCounts, coarsened_exact_match_of,
 };
-use contract::formulas::att::{AttParts, minimum_detectable_effect_of_variance};
-use contract::formulas::multiplicity::p_value;
+use contract::formulas::att::{AttParts, att_p_value, minimum_detectable_effect_of_variance};
 
 /// Counts by area and stratum: the participants' (by site) and the
 /// comparison people's (by comparison area). Strata are numbered in a fixed
@@ -138,7 +137,7 @@ pub fn estimate_with(cells: &Cells, given: Option<AreaVariance>, headline: bool)
         effect.att_low = Some(a.low);
         effect.att_high = Some(a.high);
         effect.se = Some(a.se);
-        effect.p_value = p_value(a.att, a.se, df);
+        effect.p_value = att_p_value(|parts| matching.estimate(cells.kind, parts), parts, df);
         // The placebo test is for a programme's headline effect only.
         if headline {
             effect.randomisation_p = effect.between.randomisation_p(a.att / a.se);

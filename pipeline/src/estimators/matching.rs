@@ -6,7 +6,7 @@
 //! `sql/comparison_strata.sql`); this module only weighs them. Only eligible
 //! people are counted on either side.
 
-use contract::formulas::att::{Att, AttParts, att, att_mean};
+use contract::formulas::att::{Att, AttParts, att, att_mean, att_p_value};
 
 /// What kind of outcome the counts hold: a proportion (each person 0 or 1,
 /// Wilson's interval for the participants) or a mean (months in work,
@@ -91,6 +91,9 @@ pub struct MatchedComparison {
     /// (`contract::formulas::att`); `crate::estimators::effect` adds the areas.
     pub att_low: Option<f64>,
     pub att_high: Option<f64>,
+    /// That interval's own p-value for no effect, on the normal
+    /// (`contract::formulas::att::att_p_value`).
+    pub att_p_value: Option<f64>,
 }
 
 impl MatchedComparison {
@@ -204,6 +207,8 @@ pub fn coarsened_exact_match_of(
         result.att_se = Some(a.se);
         result.att_low = Some(a.low);
         result.att_high = Some(a.high);
+        result.att_p_value =
+            att_p_value(|parts| result.estimate(kind, parts), parts, f64::INFINITY);
     }
     result
 }

@@ -9,7 +9,7 @@ use crate::estimators::effect::Effect;
 use contract::formulas::calibration::{Null, expected_absolute_systematic_error};
 use contract::formulas::diagnostics::{DiagnosticInputs, failures};
 use contract::formulas::evalue::att_e_values;
-use contract::formulas::multiplicity::{holm, p_value};
+use contract::formulas::multiplicity::holm;
 use contract::formulas::value::{
     CostClaim, CostInterval, cost_claim, cost_interval, outcomes_per_million, per_engaged,
 };
@@ -166,10 +166,7 @@ pub async fn programme_outcomes(
                 own_area_att: own.att,
                 own_area_att_low: own.att_low,
                 own_area_att_high: own.att_high,
-                own_area_att_p_value: own
-                    .att
-                    .zip(own.att_se)
-                    .and_then(|(att, se)| p_value(att, se, f64::INFINITY)),
+                own_area_att_p_value: own.att_p_value,
                 placebo_matched: pe.matching.matched,
                 placebo_matched_in_work: pe.matching.matched_in_work,
                 placebo_comparison_rate: pe.matching.comparison_rate,

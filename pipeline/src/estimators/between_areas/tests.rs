@@ -129,3 +129,52 @@ fn too_few_areas_cannot_estimate_it() {
     assert_eq!(b.tau2, None);
     assert_eq!(b.variance(), None);
 }
+
+/// The placebo-in-space check predicts each comparison area from the other
+/// comparison areas (leave-one-out). Programme areas 70/100 and 50/100;
+/// comparison areas 60/100, 40/100 and 50/100 in one stratum (r = 0.25).
+/// Left out: e = 0.6 − 90/200 = 0.15, 0.4 − 110/200 = −0.15 and 0;
+/// chance variance 0.25·(1/100 + 1/200) = 0.00375 each; shock coefficient
+/// 1 + 0.5² + 0.5² = 1.5. τ̂²: X_P = 2·(0.01 − 0.0012) = 0.0176 on C_P = 1;
+/// comparison e = ±0.1 and 0 around c = 0.5, null 0.25·(2/3)/100 each,
+/// g = 2/3 each: X_C = 0.02 − 0.005 = 0.015 on C_C = 2; τ̂² = 0.0326/3.
+/// The sets of two, weights ½ and ½: {0, 1} gives 0; {0, 2} and {1, 2}
+/// give ±0.075 over √(½·(0.00375 + 1.5τ̂²)) = ±0.749 (in-sample
+/// predictions would have given ±0.612).
+#[test]
+fn placebo_areas_are_predicted_from_the_other_comparison_areas() {
+    let treated = [cell(0, 0, 100, 70), cell(1, 0, 100, 50)];
+    let comparison = [
+        cell(0, 0, 100, 60),
+        cell(1, 0, 100, 40),
+        cell(2, 0, 100, 50),
+    ];
+    let b = between_areas(&treated, 2, &comparison, 3, 1);
+    assert!(
+        (b.tau2.unwrap() - 0.0326 / 3.0).abs() < 1e-12,
+        "{:?}",
+        b.tau2
+    );
+    let mut deviations: Vec<f64> = b.placebo_areas.iter().map(|a| a.deviation).collect();
+    deviations.sort_by(f64::total_cmp);
+    for (got, want) in deviations.iter().zip([-0.15, 0.0, 0.15]) {
+        assert!((got - want).abs() < 1e-12, "{deviations:?}");
+    }
+    for area in &b.placebo_areas {
+        assert!((area.variance - 0.003_75).abs() < 1e-12, "{area:?}");
+        assert!((area.shock - 1.5).abs() < 1e-12, "{area:?}");
+    }
+    assert_eq!(b.randomisation_p(0.0), Some(1.0));
+    assert_eq!(b.randomisation_p(0.74), Some(0.75));
+    assert_eq!(b.randomisation_p(0.76), Some(0.25));
+}
+
+/// A comparison area alone in its only stratum cannot be predicted by the
+/// others: it is no placebo area.
+#[test]
+fn an_area_no_other_area_can_predict_is_left_out() {
+    let treated = [cell(0, 0, 100, 70)];
+    let comparison = [cell(0, 0, 100, 60), cell(1, 0, 100, 40), cell(2, 1, 50, 20)];
+    let b = between_areas(&treated, 1, &comparison, 3, 2);
+    assert_eq!(b.placebo_areas.len(), 2);
+}
