@@ -11,16 +11,31 @@ fn cell(area: usize, stratum: usize, eligible: u64, total: u64) -> AreaCell {
     }
 }
 
+/// SplitMix64's published first outputs for seed 0 (the state advanced
+/// once, as `splitmix64(0)` does): 0xE220A8397B1DCDAF, then
+/// splitmix64(0x9E3779B97F4A7C15) = 0x6E789E6AA1B965F4.
 #[test]
-fn combinations_enumerate_and_thin_evenly() {
-    assert_eq!(combinations(4, 2, 100).len(), 6);
-    assert_eq!(combinations(4, 2, 100)[5], vec![2, 3]);
-    let thinned = combinations(20, 10, 1000);
-    assert!(
-        thinned.len() <= 1000 && thinned.len() > 900,
-        "{}",
-        thinned.len()
-    );
+fn draws_enumerate_or_follow_splitmix64() {
+    assert_eq!(splitmix64(0), 0xE220_A839_7B1D_CDAF);
+    assert_eq!(splitmix64(0x9E37_79B9_7F4A_7C15), 0x6E78_9E6A_A1B9_65F4);
+    let all = draws(4, 2, 100);
+    assert_eq!(all.len(), 16);
+    assert_eq!(all[1], vec![1, 0]);
+    assert_eq!(all[15], vec![3, 3]);
+    let sampled = draws(12, 15, 5_000);
+    assert_eq!(sampled.len(), 5_000);
+    assert_eq!(sampled[0][0], (splitmix64(0) % 12) as usize);
+    assert_eq!(sampled[2][3], (splitmix64(2 * 15 + 3) % 12) as usize);
+    // Every place reaches every area.
+    for j in 0..15 {
+        let mut seen = [false; 12];
+        for d in &sampled {
+            seen[d[j]] = true;
+        }
+        assert!(seen.iter().all(|&s| s), "place {j}");
+    }
+    // Too many to count (12^40 overflows): sampled, not enumerated.
+    assert_eq!(draws(12, 40, 10).len(), 10);
 }
 
 /// Two programme areas and two comparison areas, one stratum, worked by
@@ -42,7 +57,7 @@ fn hand_worked_example() {
     assert!((b.tau2.unwrap() - 0.017_55).abs() < 1e-9, "{:?}", b.tau2);
     assert!((b.weight - 1.0).abs() < 1e-12);
     assert_eq!(b.tau2_df, 2.0);
-    // Not more comparison areas than programme areas: no placebo test.
+    // Fewer than 3 placebo areas: no placebo test.
     assert_eq!(b.randomisation_p(2.0), None);
 }
 
@@ -95,10 +110,10 @@ fn identical_areas_have_no_between_area_variance() {
     let (df, critical) = satterthwaite(0.0004, b.variance().unwrap(), b.tau2_df);
     assert_eq!(df, f64::INFINITY);
     assert!((critical - 1.959_964).abs() < 1e-6);
-    // 20 sets of 3 from 6, all with no deviation: p = 21/21 for no
-    // effect, 1/21 for any effect at all.
+    // 6³ = 216 draws of 3 from 6, all with no deviation: p = 217/217 for
+    // no effect, 1/217 for any effect at all.
     assert_eq!(b.randomisation_p(0.0), Some(1.0));
-    assert_eq!(b.randomisation_p(0.5), Some(1.0 / 21.0));
+    assert_eq!(b.randomisation_p(0.5), Some(1.0 / 217.0));
 }
 
 /// Pooling the hand-worked example with a second programme of two areas
@@ -138,9 +153,11 @@ fn too_few_areas_cannot_estimate_it() {
 /// 1 + 0.5² + 0.5² = 1.5. τ̂²: X_P = 2·(0.01 − 0.0012) = 0.0176 on C_P = 1;
 /// comparison e = ±0.1 and 0 around c = 0.5, null 0.25·(2/3)/100 each,
 /// g = 2/3 each: X_C = 0.02 − 0.005 = 0.015 on C_C = 2; τ̂² = 0.0326/3.
-/// The sets of two, weights ½ and ½: {0, 1} gives 0; {0, 2} and {1, 2}
-/// give ±0.075 over √(½·(0.00375 + 1.5τ̂²)) = ±0.749 (in-sample
-/// predictions would have given ±0.612).
+/// The 3² = 9 draws with replacement, weights ½ and ½, each over
+/// √(½·(0.00375 + 1.5τ̂²)) = 0.100125: (0, 0) and (1, 1) give ±1.498;
+/// (0, 2), (2, 0), (1, 2) and (2, 1) give ±0.749 (in-sample predictions
+/// would have given ±0.612); (0, 1), (1, 0) and (2, 2) give 0. So
+/// p = (1 + 6)/10 at |t| = 0.74, (1 + 2)/10 at 0.76, 1/10 at 1.6.
 #[test]
 fn placebo_areas_are_predicted_from_the_other_comparison_areas() {
     let treated = [cell(0, 0, 100, 70), cell(1, 0, 100, 50)];
@@ -165,8 +182,9 @@ fn placebo_areas_are_predicted_from_the_other_comparison_areas() {
         assert!((area.shock - 1.5).abs() < 1e-12, "{area:?}");
     }
     assert_eq!(b.randomisation_p(0.0), Some(1.0));
-    assert_eq!(b.randomisation_p(0.74), Some(0.75));
-    assert_eq!(b.randomisation_p(0.76), Some(0.25));
+    assert_eq!(b.randomisation_p(0.74), Some(0.7));
+    assert_eq!(b.randomisation_p(0.76), Some(0.3));
+    assert_eq!(b.randomisation_p(1.6), Some(0.1));
 }
 
 /// A comparison area alone in its only stratum cannot be predicted by the
