@@ -114,15 +114,7 @@ pub(super) fn event_study(published: &Published, programme: &Programme) -> Optio
             series.push((name.into(), points));
         }
     }
-    let pretrend = match &d.pretrend {
-        Some(t) => format!(
-            " Joint test that the leads are zero ({} quarters before go-live): p = {}.",
-            t.quarters,
-            crate::presentation::p_value(t.p_value)
-        ),
-        None => " There are too few areas or months before go-live for a joint test of the leads."
-            .into(),
-    };
+    let pretrend = leads_test(d.pretrend.as_ref());
     Some(Chart {
         name: "event-study".into(),
         title: format!(
@@ -137,4 +129,48 @@ pub(super) fn event_study(published: &Published, programme: &Programme) -> Optio
         plot: Plot::EventStudy { series },
         table,
     })
+}
+
+/// The caption's sentence on the joint test of the leads, with a caution
+/// from p < 0.10 ([`crate::presentation::PRETREND_CAUTION`]).
+fn leads_test(pretrend: Option<&crate::disclosure::PreTrend>) -> String {
+    match pretrend {
+        Some(t) => format!(
+            " Joint test that the leads are zero ({} quarters before go-live): p = {}{}.",
+            t.quarters,
+            crate::presentation::p_value(t.p_value),
+            if t.p_value < crate::presentation::PRETREND_CAUTION {
+                ", below 0.10: the areas may not have moved in parallel before go-live, so treat the effect with caution"
+            } else {
+                ""
+            }
+        ),
+        None => " There are too few areas or months before go-live for a joint test of the leads."
+            .into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disclosure::PreTrend;
+
+    #[test]
+    fn the_leads_test_cautions_from_ten_percent() {
+        let at = |p_value| {
+            leads_test(Some(&PreTrend {
+                quarters: 4,
+                p_value,
+            }))
+        };
+        assert!(at(0.08).contains("p = 0.080, below 0.10"), "{}", at(0.08));
+        assert!(
+            at(0.0005).contains("p = < 0.001, below 0.10"),
+            "{}",
+            at(0.0005)
+        );
+        assert!(!at(0.10).contains("caution"), "{}", at(0.10));
+        assert!(!at(0.4).contains("caution"), "{}", at(0.4));
+        assert!(leads_test(None).contains("too few areas"));
+    }
 }

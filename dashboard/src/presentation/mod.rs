@@ -11,5 +11,5 @@ pub mod tables;
 
 pub use labels::dimension_label;
 pub use numbers::{percent, points, thousands};
-pub use serialise::p_value;
+pub use serialise::{PRETREND_CAUTION, p_value};
 pub use slugs::slug;

@@ -63,6 +63,12 @@ serialise_as_map!(Effect, |e| {
     "p_value" => e.p_value().map(p_value),
 });
 
+/// Below this p-value of the joint test of the leads, the pages caution
+/// that programme and comparison areas may not have moved in parallel
+/// before go-live (the test has few degrees of freedom with few areas:
+/// issue 27, item 5).
+pub const PRETREND_CAUTION: f64 = 0.10;
+
 /// A p-value as written: to 3 decimals, or "< 0.001".
 pub fn p_value(p: f64) -> String {
     if p < 0.001 {
@@ -283,6 +289,9 @@ serialise_as_map!(Did, |d| {
         std::collections::BTreeMap::from([
             ("quarters", t.quarters.to_string()),
             ("p_value", p_value(t.p_value)),
+            // The leads' test has few degrees of freedom with few areas, so
+            // the page cautions from p < 0.10, not only when it is tiny.
+            ("caution", if t.p_value < PRETREND_CAUTION { "yes" } else { "" }.to_string()),
         ])
     }),
     "overlaps" => d.overlaps,
