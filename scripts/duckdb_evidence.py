@@ -16,6 +16,7 @@ subgroup_outcomes, fit_note_monthly, fit_note_did and data_quality as Parquet.
 Figures agree with Evidence's; it is a benchmark, not a second implementation
 to maintain (it skips the manifest and the atomic publish).
 """
+import math
 import os
 import sys
 
@@ -390,8 +391,57 @@ def tau2_moments(cells):
         x_c += e * e - null
         c_c += (1 - share[b]) ** 2 + sum(share[o] ** 2 for o in m_bs if o != b)
     omega = {b: sum(W[s] * m_bs[b].get(s, 0) / m_s[s] for s in W) for b in m_bs}
+    # For the randomisation check: the people's part of the ATT's variance
+    # (p(1-p)/n + V), the programme areas' weights largest first, and each
+    # comparison area as a placebo area, predicted leave-one-out.
+    p = sum(y_a.values()) / n
+    placebo = []
+    for b, strata in m_bs.items():
+        kept = {s: k for s, k in strata.items() if k > 0 and m_s[s] > k}
+        mb_star = sum(kept.values())
+        if mb_star == 0:
+            continue
+        y_bs = {s: comparison_cells[(b, s)][1] for s in kept}
+        e = sum(y_bs[s] - k * (y_s[s] - y_bs[s]) / (m_s[s] - k) for s, k in kept.items()) / mb_star
+        var = sum((k / mb_star) ** 2 * r[s] * (1 / k + 1 / (m_s[s] - k)) for s, k in kept.items())
+        h = 1 + sum(
+            sum(k / mb_star * m_bs[o].get(s, 0) / (m_s[s] - k) for s, k in kept.items()) ** 2
+            for o in m_bs if o != b
+        )
+        placebo.append((-sum(strata.values()), b, e, var, h))
+    placebo.sort(key=lambda x: (x[0], x[1]))
     return dict(areas=len(n_a), comparison_areas=len(m_bs), x_p=x_p, c_p=c_p, x_c=x_c, c_c=c_c,
-                comparison_weight=sum(o * o for o in omega.values()))
+                comparison_weight=sum(o * o for o in omega.values()),
+                people_variance=p * (1 - p) / n + sum(W[s] ** 2 * v[s] for s in W), att=p - sum(W[s] * c[s] for s in W),
+                weights=sorted(w.values(), reverse=True), sum_w2=sw2,
+                placebo=[(e, var, h) for _, _, e, var, h in placebo])
+
+
+def splitmix64(x):
+    mask = (1 << 64) - 1
+    z = (x + 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return z ^ (z >> 31)
+
+
+def randomisation_p(mo, tau2):
+    """CONTRACT.md's randomisation check: placebo areas drawn with replacement."""
+    weights, placebo = mo["weights"], mo["placebo"]
+    k, n = len(weights), len(placebo)
+    if tau2 is None or k == 0 or n < 3:
+        return None
+    t = mo["att"] / math.sqrt(mo["people_variance"] + tau2 * (mo["sum_w2"] + mo["comparison_weight"]))
+    if n ** k <= 5000:
+        draws = [[(i // n ** j) % n for j in range(k)] for i in range(n ** k)]
+    else:
+        draws = [[splitmix64(r * k + j) % n for j in range(k)] for r in range(5000)]
+    at_least = 0
+    for draw in draws:
+        effect = sum(wt * placebo[b][0] for wt, b in zip(weights, draw))
+        variance = sum(wt * wt * (placebo[b][1] + tau2 * placebo[b][2]) for wt, b in zip(weights, draw))
+        at_least += abs(effect / math.sqrt(variance)) >= abs(t) - 1e-12
+    return (1 + at_least) / (1 + len(draws))
 
 
 ORDER = ["WorkWell", "Health and Growth Accelerator", "Inactivity Trailblazer", "Youth Guarantee Trailblazer"]
@@ -411,10 +461,11 @@ for p, mo in moments.items():
         for q in used:
             x, k, total, means = x + q["x_p"], k + q["c_p"], total + q["areas"], means + 1
         tau2, df = (max(0.0, x / k), total - means) if total > means and k > 0 else (None, None)
-    area_rows.append((p, tau2, float(df) if df is not None else None, mo["comparison_weight"] if tau2 is not None else None))
-db.sql("CREATE TEMP TABLE area_variance (programme VARCHAR, between_area_variance DOUBLE, between_area_df DOUBLE, comparison_area_weight DOUBLE)")
+    area_rows.append((p, tau2, float(df) if df is not None else None, mo["comparison_weight"] if tau2 is not None else None,
+                      randomisation_p(mo, tau2)))
+db.sql("CREATE TEMP TABLE area_variance (programme VARCHAR, between_area_variance DOUBLE, between_area_df DOUBLE, comparison_area_weight DOUBLE, randomisation_p DOUBLE)")
 if area_rows:
-    db.executemany("INSERT INTO area_variance VALUES (?, ?, ?, ?)", area_rows)
+    db.executemany("INSERT INTO area_variance VALUES (?, ?, ?, ?, ?)", area_rows)
 
 db.sql(
     f"""
@@ -431,7 +482,7 @@ COPY (
            -- Per participant (CONTRACT.md, cost per additional job outcome),
            -- without its Holm gate across the declared headlines.
            CASE WHEN m.att - 1.96 * m.se > 0 THEN pr.funding_gbp / (m.att * c.participants) END AS cost_per_additional_outcome,
-           v.between_area_variance, v.between_area_df, v.comparison_area_weight,
+           v.between_area_variance, v.between_area_df, v.comparison_area_weight, v.randomisation_p,
            o.own_area_matched, o.own_area_unmatched, o.own_area_att
     FROM counts c JOIN programmes pr USING (programme)
     LEFT JOIN matched m ON m.programme = c.programme AND m.dimension = 'all'

@@ -242,9 +242,12 @@ with tempfile.TemporaryDirectory() as other:
         return f"read_parquet('{other}/{name}.parquet')"
 
     # The between-area variance from CONTRACT.md's step-by-step text alone.
-    mine = {r[0]: r[1:] for r in rows(f"SELECT programme, between_area_variance, between_area_df, comparison_area_weight FROM {out('programme_outcomes')}")}
-    for programme, *theirs_tau in rows(f"SELECT programme, between_area_variance, between_area_df, comparison_area_weight FROM {theirs('programme_outcomes')}"):
-        for what, a, b in zip(["between_area_variance", "between_area_df", "comparison_area_weight"], mine.get(programme, (None,) * 3), theirs_tau):
+    # And the randomisation check (leave-one-out placebo areas, draws with
+    # replacement) from its paragraph.
+    columns = "between_area_variance, between_area_df, comparison_area_weight, randomisation_p"
+    mine = {r[0]: r[1:] for r in rows(f"SELECT programme, {columns} FROM {out('programme_outcomes')}")}
+    for programme, *theirs_tau in rows(f"SELECT programme, {columns} FROM {theirs('programme_outcomes')}"):
+        for what, a, b in zip(columns.split(", "), mine.get(programme, (None,) * 4), theirs_tau):
             close(a, b, f"{programme} {what} against duckdb_evidence", tol=1e-9)
     mine = {r[0]: r[1:] for r in rows(f"SELECT programme, matched, unmatched, att FROM {out('programme_outcomes')}")}
     for programme, matched, unmatched, att in rows(f"SELECT programme, matched, unmatched, att FROM {theirs('programme_outcomes')}"):
