@@ -258,7 +258,6 @@ pub fn between_areas(
     for c in comparison {
         by_area[c.area].push((c.stratum, c.counts));
     }
-    let mut deviation = vec![0.0; comparison_areas];
     let mut by_stratum: Vec<Vec<(usize, u64)>> = vec![Vec::new(); strata];
     for c in comparison {
         by_stratum[c.stratum].push((c.area, c.counts.eligible));
@@ -278,7 +277,6 @@ pub fn between_areas(
             }
         }
         let e = (comparison_totals[b].total as f64 - predicted) / m_b;
-        deviation[b] = e;
         let g: f64 = (0..comparison_areas)
             .map(|j| {
                 if j == b {
