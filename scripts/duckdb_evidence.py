@@ -380,16 +380,17 @@ def tau2_moments(cells):
     sw2 = sum(x * x for x in w.values())
     sw2sig = sum(w[a] ** 2 * sig2[a] for a in n_a)
     noise = {a: sum((n_as[a].get(s, 0) / n_a[a] - W[s]) ** 2 * v[s] for s in W) for a in n_a}
-    x_p = sum((d[a] - dbar) ** 2 - (sig2[a] * (1 - 2 * w[a]) + sw2sig + noise[a]) for a in n_a)
-    c_p = sum(1 - 2 * w[a] + sw2 for a in n_a)
-    x_c = c_c = 0.0
+    # Each area's (observed square, null, coefficient): the moment sums of
+    # step 5 are X = sum(observed - null), C = sum(k), N = sum(null) and
+    # Q = sum(null^2 / k) over areas with k > 0.
+    prog = [((d[a] - dbar) ** 2, sig2[a] * (1 - 2 * w[a]) + sw2sig + noise[a], 1 - 2 * w[a] + sw2) for a in n_a]
+    comp = []
     for b, strata in m_bs.items():
         mb = sum(strata.values())
         e = (y_b[b] - sum(k * c[s] for s, k in strata.items())) / mb
         null = sum(k * r[s] * (1 - k / m_s[s]) for s, k in strata.items()) / mb ** 2
         share = {o: sum(k / mb * m_bs[o].get(s, 0) / m_s[s] for s, k in strata.items()) for o in m_bs}
-        x_c += e * e - null
-        c_c += (1 - share[b]) ** 2 + sum(share[o] ** 2 for o in m_bs if o != b)
+        comp.append((e * e, null, (1 - share[b]) ** 2 + sum(share[o] ** 2 for o in m_bs if o != b)))
     omega = {b: sum(W[s] * m_bs[b].get(s, 0) / m_s[s] for s in W) for b in m_bs}
     # For the randomisation check: the people's part of the ATT's variance
     # (p(1-p)/n + V), the programme areas' weights largest first, and each
@@ -410,11 +411,34 @@ def tau2_moments(cells):
         )
         placebo.append((-sum(strata.values()), b, e, var, h))
     placebo.sort(key=lambda x: (x[0], x[1]))
-    return dict(areas=len(n_a), comparison_areas=len(m_bs), x_p=x_p, c_p=c_p, x_c=x_c, c_c=c_c,
+    return dict(areas=len(n_a), comparison_areas=len(m_bs), prog=sums(prog), comp=sums(comp),
                 comparison_weight=sum(o * o for o in omega.values()),
                 people_variance=p * (1 - p) / n + sum(W[s] ** 2 * v[s] for s in W), att=p - sum(W[s] * c[s] for s in W),
                 weights=sorted(w.values(), reverse=True), sum_w2=sw2,
                 placebo=[(e, var, h) for _, _, e, var, h in placebo])
+
+
+def sums(terms):
+    kept = [(o, n, k) for o, n, k in terms if k > 0]
+    return (sum(o - n for o, n, _ in kept), sum(k for _, _, k in kept),
+            sum(n for _, n, _ in kept), sum(n * n / k for _, n, k in kept))
+
+
+def tau2_for_interval(s):
+    """Step 5: the moment estimate, its standard error, the interval's tau2
+    (the mean of a normal truncated at 0) and its degrees of freedom."""
+    x, c, n, q = s
+    m = x / c
+    se = math.sqrt(2 * (max(m, 0) ** 2 * c + 2 * max(m, 0) * n + q)) / c
+    if se == 0:
+        t = max(m, 0.0)
+    elif m / se < -30:
+        t = se * se / -m
+    else:
+        z = m / se
+        t = m + se * math.exp(-z * z / 2) / math.sqrt(2 * math.pi) / (0.5 * math.erfc(-z / math.sqrt(2)))
+    spread = t * t * c + 2 * t * n + q
+    return m, se, t, ((t * c) ** 2 / spread if spread > 0 else math.inf)
 
 
 def splitmix64(x):
@@ -447,25 +471,29 @@ def randomisation_p(mo, tau2):
 ORDER = ["WorkWell", "Health and Growth Accelerator", "Inactivity Trailblazer", "Youth Guarantee Trailblazer"]
 moments = {p: tau2_moments(cells) for p, cells in programme_cells.items()}
 moments = {p: mo for p, mo in moments.items() if mo is not None}
+def add(a, b):
+    return tuple(x + y for x, y in zip(a, b))
+
+
 area_rows = []
 for p, mo in moments.items():
     areas = mo["areas"] + mo["comparison_areas"]
-    denominator = mo["c_p"] + mo["c_c"]
-    if areas >= 3 and denominator > 0:
-        tau2, df = max(0.0, (mo["x_p"] + mo["x_c"]) / denominator), areas - 2
+    own = add(mo["prog"], mo["comp"])
+    if areas >= 3 and own[1] > 0:
+        moment, se, tau2, df = tau2_for_interval(own)
     else:
         used = [moments[q] for q in ORDER if q in moments]
         first = used[0]
-        x, k = first["x_c"], first["c_c"]
-        total, means = first["comparison_areas"], 1
+        pooled, total, means = first["comp"], first["comparison_areas"], 1
         for q in used:
-            x, k, total, means = x + q["x_p"], k + q["c_p"], total + q["areas"], means + 1
-        tau2, df = (max(0.0, x / k), total - means) if total > means and k > 0 else (None, None)
-    area_rows.append((p, tau2, float(df) if df is not None else None, mo["comparison_weight"] if tau2 is not None else None,
-                      randomisation_p(mo, tau2)))
-db.sql("CREATE TEMP TABLE area_variance (programme VARCHAR, between_area_variance DOUBLE, between_area_df DOUBLE, comparison_area_weight DOUBLE, randomisation_p DOUBLE)")
+            pooled, total, means = add(pooled, q["prog"]), total + q["areas"], means + 1
+        moment, se, tau2, df = tau2_for_interval(pooled) if total > means and pooled[1] > 0 else (None,) * 4
+    area_rows.append((p, tau2, moment, se, float(df) if df is not None else None,
+                      mo["comparison_weight"] if tau2 is not None else None, randomisation_p(mo, tau2)))
+db.sql("CREATE TEMP TABLE area_variance (programme VARCHAR, between_area_variance DOUBLE, between_area_moment DOUBLE, "
+       "between_area_moment_se DOUBLE, between_area_df DOUBLE, comparison_area_weight DOUBLE, randomisation_p DOUBLE)")
 if area_rows:
-    db.executemany("INSERT INTO area_variance VALUES (?, ?, ?, ?, ?)", area_rows)
+    db.executemany("INSERT INTO area_variance VALUES (?, ?, ?, ?, ?, ?, ?)", area_rows)
 
 db.sql(
     f"""
@@ -482,7 +510,8 @@ COPY (
            -- Per participant (CONTRACT.md, cost per additional job outcome),
            -- without its Holm gate across the declared headlines.
            CASE WHEN m.att - 1.96 * m.se > 0 THEN pr.funding_gbp / (m.att * c.participants) END AS cost_per_additional_outcome,
-           v.between_area_variance, v.between_area_df, v.comparison_area_weight, v.randomisation_p,
+           v.between_area_variance, v.between_area_moment, v.between_area_moment_se, v.between_area_df,
+           v.comparison_area_weight, v.randomisation_p,
            o.own_area_matched, o.own_area_unmatched, o.own_area_att
     FROM counts c JOIN programmes pr USING (programme)
     LEFT JOIN matched m ON m.programme = c.programme AND m.dimension = 'all'

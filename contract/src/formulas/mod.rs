@@ -15,6 +15,7 @@ pub mod did;
 pub mod evalue;
 pub mod fit_note_effects;
 pub mod funnel;
+pub mod heterogeneity;
 pub mod multiplicity;
 pub mod overdispersion;
 pub mod site_effects;

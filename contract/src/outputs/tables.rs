@@ -42,10 +42,15 @@ output_table! {
         /// The binomial-only standard error, the interval's basis before the
         /// areas were counted (att ± 1.96·se).
         pub att_se_within: Option<f64>,
-        /// τ̂², the between-area variance of the chance of being in work;
-        /// null where there are too few areas to estimate it.
+        /// τ̃², the between-area variance of the chance of being in work
+        /// that the intervals use; null where there are too few areas to
+        /// estimate it.
         pub between_area_variance: Option<f64>,
-        /// The degrees of freedom τ̂² was estimated with (areas − 2).
+        /// The untruncated moment estimate τ̂²ₘ it comes from, and its
+        /// standard error.
+        pub between_area_moment: Option<f64>,
+        pub between_area_moment_se: Option<f64>,
+        /// τ̃²'s degrees of freedom (Satterthwaite's, from its own variance).
         pub between_area_df: Option<f64>,
         /// Σ ω_b²: how much of τ² reaches the ATT through the comparison
         /// areas (a site's own area adds 1).
@@ -174,6 +179,8 @@ impl ProgrammeOutcome {
             att_high: None,
             att_se_within: None,
             between_area_variance: None,
+            between_area_moment: None,
+            between_area_moment_se: None,
             between_area_df: None,
             comparison_area_weight: None,
             att_area_variance: None,

@@ -10,20 +10,24 @@
 //!   a programme area's matched difference from the programme's ATT, and a
 //!   comparison area's rate from what the pooled comparison strata predict
 //!   for its people; each deviation's expected square is its binomial part
-//!   (known) plus τ² times a known coefficient;
+//!   (known) plus τ² times a known coefficient. The interval takes the τ²
+//!   of `contract::formulas::heterogeneity` from those moments: never 0
+//!   while the estimate is uncertain, on degrees of freedom from the
+//!   estimate's own variance;
 //! - the ATT's shock part is Σₐ wₐ uₐ − Σ_b ω_b u_b (wₐ: an area's share of
 //!   the matched participants; ω_b: a comparison area's weight in the
 //!   comparison rate), so it adds τ²·S with S = Σ wₐ² + Σ ω_b²;
 //! - the critical value is Student's t with Satterthwaite's degrees of
-//!   freedom, τ̂² carrying (areas − 2) of them, so that few areas widen the
-//!   interval and no area variation leaves it normal (Conley and Taber 2011
-//!   and Ferman and Pinto 2019 on inference with few treated groups).
+//!   freedom, so that few areas, or areas whose chance variation swamps
+//!   their shocks, widen the interval (Conley and Taber 2011 and Ferman and
+//!   Pinto 2019 on inference with few treated groups).
 //!
 //! A placebo-in-space p-value cross-checks it: sets of comparison areas as
 //! many as the programme's are treated as if they had run it.
 
 use crate::estimators::matching::{StratumCounts, stratum_variance};
 pub use contract::formulas::att::{satterthwaite, t_975};
+use contract::formulas::heterogeneity::{MomentSums, Tau2};
 
 /// The between-area variance an interval uses: the group's own (a
 /// programme), or its programme's (a subgroup: areas move every subgroup
@@ -31,8 +35,24 @@ pub use contract::formulas::att::{satterthwaite, t_975};
 /// pooled over programmes ([`pooled_tau2`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AreaVariance {
+    /// τ̃², the τ² intervals use.
     pub tau2: f64,
+    /// Its degrees of freedom.
     pub df: f64,
+    /// The untruncated moment estimate and its standard error.
+    pub moment: f64,
+    pub moment_se: f64,
+}
+
+impl From<Tau2> for AreaVariance {
+    fn from(t: Tau2) -> Self {
+        AreaVariance {
+            tau2: t.for_interval,
+            df: t.df,
+            moment: t.moment,
+            moment_se: t.se,
+        }
+    }
 }
 
 /// One area's eligible people in one stratum.
@@ -48,13 +68,16 @@ pub struct AreaCell {
 pub struct BetweenAreas {
     pub treated_areas: usize,
     pub comparison_areas: usize,
-    /// τ̂², the between-area variance of the chance of being in work.
+    /// τ̃², the between-area variance of the chance of being in work that
+    /// intervals use (`contract::formulas::heterogeneity`).
     pub tau2: Option<f64>,
+    /// The untruncated moment estimate τ̂²ₘ and its standard error.
+    pub tau2_moment: Option<(f64, f64)>,
     /// S = Σ wₐ² + Σ ω_b²: how much of τ² reaches the ATT.
     pub weight: f64,
     /// Σ ω_b², the comparison side's part of S.
     pub comparison_weight: f64,
-    /// Degrees of freedom of τ̂² (areas − 2).
+    /// Degrees of freedom of τ̃² (Satterthwaite's, from its own variance).
     pub tau2_df: f64,
     /// The method of moments' parts: the programme areas' and the
     /// comparison areas' observed-minus-null squares and τ² coefficients,
@@ -68,44 +91,61 @@ pub struct BetweenAreas {
     placebo_areas: Vec<PlaceboArea>,
 }
 
-/// The method of moments' sums for one programme: Σ (observed − null) and
-/// Σ coefficient over its areas, and the same over the comparison areas.
+/// The method of moments' sums for one programme over its areas, and the
+/// same over the comparison areas.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Moments {
-    pub programme: (f64, f64),
-    pub comparison: (f64, f64),
+    pub programme: MomentSums,
+    pub comparison: MomentSums,
 }
 
 /// τ̂² pooled over programmes that share one comparison pool: every
 /// programme's areas' moments and the comparison areas' once (areas are
 /// areas: the shocks to local labour markets are one process). Degrees of
-/// freedom: all areas less one per programme mean and one for the
-/// comparison pool's. `None` without areas enough. Used only for a
+/// freedom: from the pooled moments' own variance. `None` without more
+/// areas than means (one per programme and one for the comparison pool). Used only for a
 /// programme whose own areas cannot give a τ̂²: the moments are summed
 /// unweighted, so one programme of sparse strata, whose deviations are
 /// mostly chance, can drag the pooled value to 0 for all (seen on generated
 /// data, VALIDATION.md), while its own estimate stays its own.
 pub fn pooled_tau2(parts: &[&BetweenAreas]) -> Option<AreaVariance> {
     let first = parts.iter().find(|p| p.comparison_areas > 0)?;
-    let (mut excess, mut coefficient) = first.moments.comparison;
+    let mut sums = first.moments.comparison;
     let mut areas = first.comparison_areas;
     let mut means = 1;
     for p in parts.iter().filter(|p| p.treated_areas > 0) {
-        excess += p.moments.programme.0;
-        coefficient += p.moments.programme.1;
+        sums = sums.plus(p.moments.programme);
         areas += p.treated_areas;
         means += 1;
     }
-    (areas > means && coefficient > 0.0).then(|| AreaVariance {
-        tau2: (excess / coefficient).max(0.0),
-        df: (areas - means) as f64,
-    })
+    if areas <= means {
+        return None;
+    }
+    sums.estimate().map(AreaVariance::from)
 }
 
 impl BetweenAreas {
-    /// τ̂²·S, the variance the areas add to the ATT.
+    /// τ̃²·S, the variance the areas add to the ATT.
     pub fn variance(&self) -> Option<f64> {
         self.tau2.map(|t| t * self.weight)
+    }
+
+    /// Takes `a` as its τ² (its own, or one pooled over programmes).
+    pub fn set_tau2(&mut self, a: AreaVariance) {
+        self.tau2 = Some(a.tau2);
+        self.tau2_df = a.df;
+        self.tau2_moment = Some((a.moment, a.moment_se));
+    }
+
+    /// The τ² it uses, for subgroups to borrow.
+    pub fn area_variance(&self) -> Option<AreaVariance> {
+        let (moment, moment_se) = self.tau2_moment?;
+        Some(AreaVariance {
+            tau2: self.tau2?,
+            df: self.tau2_df,
+            moment,
+            moment_se,
+        })
     }
 }
 
@@ -240,14 +280,14 @@ pub fn between_areas(
                     .sum::<f64>()
         })
         .collect();
-    let (mut excess, mut coefficient) = (0.0, 0.0);
     for &a in &live {
         let observed = (d[a] - d_bar).powi(2);
         let null = sigma2[a] * (1.0 - 2.0 * w[a]) + sum_w2_sigma2 + comparison_noise[a];
-        excess += observed - null;
-        coefficient += 1.0 - 2.0 * w[a] + sum_w2;
+        result
+            .moments
+            .programme
+            .add(observed, null, 1.0 - 2.0 * w[a] + sum_w2);
     }
-    result.moments.programme = (excess, coefficient);
 
     // Comparison areas: e_b = r̂_b − ĉ_b, the pooled strata's prediction
     // for its own people (which it is part of).
@@ -286,21 +326,16 @@ pub fn between_areas(
                 }
             })
             .sum();
-        excess += e * e - null;
-        coefficient += g;
+        result.moments.comparison.add(e * e, null, g);
     }
-    result.moments.comparison = (
-        excess - result.moments.programme.0,
-        coefficient - result.moments.programme.1,
-    );
     result.treated_areas = live.len();
     result.comparison_areas = live_c.len();
     let areas = live.len() + live_c.len();
     // Too few areas for a τ̂² of its own: the weights below still say how
     // much of a pooled one reaches the ATT.
-    if areas >= 3 && coefficient > 0.0 {
-        result.tau2 = Some((excess / coefficient).max(0.0));
-        result.tau2_df = (areas - 2) as f64;
+    let all = result.moments.programme.plus(result.moments.comparison);
+    if let Some(t) = all.estimate().filter(|_| areas >= 3) {
+        result.set_tau2(t.into());
     }
 
     // ω_b = Σ_s w_s m_bs / m_s, with w_s the matched participants' share.

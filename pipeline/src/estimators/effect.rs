@@ -50,10 +50,7 @@ pub struct Effect {
 impl Effect {
     /// The τ̂² a subgroup of this programme borrows.
     pub fn area_variance_for_subgroups(&self) -> Option<AreaVariance> {
-        self.between.tau2.map(|tau2| AreaVariance {
-            tau2,
-            df: self.between.tau2_df,
-        })
+        self.between.area_variance()
     }
 }
 
@@ -106,15 +103,10 @@ pub fn estimate_with(cells: &Cells, given: Option<AreaVariance>, headline: bool)
         matching,
         ..Effect::default()
     };
-    let own = between.tau2.map(|tau2| AreaVariance {
-        tau2,
-        df: between.tau2_df,
-    });
-    let areas = given.or(own);
+    let areas = given.or(between.area_variance());
     effect.between = between;
     if let (true, Some(a)) = (headline, given) {
-        effect.between.tau2 = Some(a.tau2);
-        effect.between.tau2_df = a.df;
+        effect.between.set_tau2(a);
     }
     let (Some(areas), Some(comparison_rate), Some(comparison_variance)) = (
         areas,

@@ -145,6 +145,8 @@ pub async fn programme_outcomes(
                 att_high: e.att_high,
                 att_se_within: e.att_se_within,
                 between_area_variance: e.between.tau2,
+                between_area_moment: e.between.tau2_moment.map(|m| m.0),
+                between_area_moment_se: e.between.tau2_moment.map(|m| m.1),
                 between_area_df: e.between.tau2.map(|_| e.between.tau2_df),
                 comparison_area_weight: e.between.tau2.map(|_| e.between.comparison_weight),
                 att_area_variance: e.area_variance,
