@@ -411,7 +411,14 @@ def tau2_moments(cells):
         )
         placebo.append((-sum(strata.values()), b, e, var, h))
     placebo.sort(key=lambda x: (x[0], x[1]))
-    return dict(areas=len(n_a), comparison_areas=len(m_bs), prog=sums(prog), comp=sums(comp),
+    # The participants' design effect (CONTRACT.md, the ATT's interval).
+    within = sum(yp_s[s] - yp_s[s] ** 2 / n_s[s] for s in n_s if n_s[s] >= 2)
+    dof = sum(n_s[s] - 1 for s in n_s if n_s[s] >= 2)
+    y_all = sum(yp_s.values())
+    whole = (y_all - y_all ** 2 / n) / (n - 1) if n >= 2 else 0.0
+    design = within / dof / whole if dof > 0 and whole > 0 else 1.0
+    design = design if 0 < design <= 1 else 1.0
+    return dict(areas=len(n_a), comparison_areas=len(m_bs), prog=sums(prog), comp=sums(comp), design_effect=design,
                 comparison_weight=sum(o * o for o in omega.values()),
                 people_variance=p * (1 - p) / n + sum(W[s] ** 2 * v[s] for s in W), att=p - sum(W[s] * c[s] for s in W),
                 weights=sorted(w.values(), reverse=True), sum_w2=sw2,
@@ -489,11 +496,13 @@ for p, mo in moments.items():
             pooled, total, means = add(pooled, q["prog"]), total + q["areas"], means + 1
         moment, se, tau2, df = tau2_for_interval(pooled) if total > means and pooled[1] > 0 else (None,) * 4
     area_rows.append((p, tau2, moment, se, float(df) if df is not None else None,
-                      mo["comparison_weight"] if tau2 is not None else None, randomisation_p(mo, tau2)))
+                      mo["comparison_weight"] if tau2 is not None else None, randomisation_p(mo, tau2),
+                      mo["design_effect"]))
 db.sql("CREATE TEMP TABLE area_variance (programme VARCHAR, between_area_variance DOUBLE, between_area_moment DOUBLE, "
-       "between_area_moment_se DOUBLE, between_area_df DOUBLE, comparison_area_weight DOUBLE, randomisation_p DOUBLE)")
+       "between_area_moment_se DOUBLE, between_area_df DOUBLE, comparison_area_weight DOUBLE, randomisation_p DOUBLE, "
+       "att_design_effect DOUBLE)")
 if area_rows:
-    db.executemany("INSERT INTO area_variance VALUES (?, ?, ?, ?, ?, ?, ?)", area_rows)
+    db.executemany("INSERT INTO area_variance VALUES (?, ?, ?, ?, ?, ?, ?, ?)", area_rows)
 
 db.sql(
     f"""
@@ -511,7 +520,7 @@ COPY (
            -- without its Holm gate across the declared headlines.
            CASE WHEN m.att - 1.96 * m.se > 0 THEN pr.funding_gbp / (m.att * c.participants) END AS cost_per_additional_outcome,
            v.between_area_variance, v.between_area_moment, v.between_area_moment_se, v.between_area_df,
-           v.comparison_area_weight, v.randomisation_p,
+           v.comparison_area_weight, v.randomisation_p, v.att_design_effect,
            o.own_area_matched, o.own_area_unmatched, o.own_area_att
     FROM counts c JOIN programmes pr USING (programme)
     LEFT JOIN matched m ON m.programme = c.programme AND m.dimension = 'all'

@@ -243,12 +243,12 @@ with tempfile.TemporaryDirectory() as other:
 
     # The between-area variance from CONTRACT.md's step-by-step text alone.
     # And the randomisation check (leave-one-out placebo areas, draws with
-    # replacement) from its paragraph.
+    # replacement) from its paragraph, and the participants' design effect.
     columns = ("between_area_variance, between_area_moment, between_area_moment_se, between_area_df, "
-               "comparison_area_weight, randomisation_p")
+               "comparison_area_weight, randomisation_p, att_design_effect")
     mine = {r[0]: r[1:] for r in rows(f"SELECT programme, {columns} FROM {out('programme_outcomes')}")}
     for programme, *theirs_tau in rows(f"SELECT programme, {columns} FROM {theirs('programme_outcomes')}"):
-        for what, a, b in zip(columns.split(", "), mine.get(programme, (None,) * 6), theirs_tau):
+        for what, a, b in zip(columns.split(", "), mine.get(programme, (None,) * 7), theirs_tau):
             close(a, b, f"{programme} {what} against duckdb_evidence", tol=1e-9)
     mine = {r[0]: r[1:] for r in rows(f"SELECT programme, matched, unmatched, att FROM {out('programme_outcomes')}")}
     for programme, matched, unmatched, att in rows(f"SELECT programme, matched, unmatched, att FROM {theirs('programme_outcomes')}"):

@@ -6,8 +6,11 @@
 //! method 10; Zou and Donner 2008's MOVER) each part's distance to its own
 //! limit at the same critical value t:
 //!
-//! - the participants' rate: its Wilson interval (l, u) at t, so a rate of
-//!   0 or 1 still has a width;
+//! - the participants' rate: its Wilson interval (l, u) at t on the
+//!   effective size m/d, so a rate of 0 or 1 still has a width; d, the
+//!   design effect, is the participants' variance within their strata over
+//!   their whole variance (≤ 1): the matching holds the strata fixed, so
+//!   only the spread within them is chance;
 //! - the comparison rate: c ± t·√V, V = Σₛ wₛ² cₛ(1−cₛ)/mₛ;
 //! - the areas: ± t·√A, A = τ²·S (see `pipeline::estimators::between_areas`);
 //!
@@ -15,7 +18,7 @@
 //! With no area part and t = 1.96 this is Newcombe's interval for a
 //! difference of proportions with a Wald comparison side.
 
-use super::wilson::wilson_interval;
+use super::wilson::wilson_interval_at;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 /// The normal critical value the contract's intervals use where the areas
@@ -44,6 +47,10 @@ pub struct AttParts {
     pub area_variance: f64,
     /// The two-sided 95% critical value.
     pub critical: f64,
+    /// The participants' design effect d: their variance within strata
+    /// over their whole variance, in (0, 1]; 1 counts the spread between
+    /// strata as chance.
+    pub design_effect: f64,
 }
 
 impl AttParts {
@@ -79,13 +86,36 @@ impl AttParts {
         area_variance: f64,
         tau2_df: f64,
     ) -> (Self, f64) {
-        let within = unit_variance / matched.max(1) as f64 + comparison_variance;
+        Self::within_strata(
+            unit_variance,
+            1.0,
+            matched,
+            (comparison_rate, comparison_variance),
+            area_variance,
+            tau2_df,
+        )
+    }
+
+    /// [`AttParts::with_areas_of_variance`] with the participants' design
+    /// effect `design_effect` (the people's part of the variance is
+    /// d·`unit_variance`/m + V).
+    pub fn within_strata(
+        unit_variance: f64,
+        design_effect: f64,
+        matched: u64,
+        (comparison_rate, comparison_variance): (f64, f64),
+        area_variance: f64,
+        tau2_df: f64,
+    ) -> (Self, f64) {
+        let d = design_effect_or_one(design_effect);
+        let within = d * unit_variance / matched.max(1) as f64 + comparison_variance;
         let (df, critical) = satterthwaite(within, area_variance, tau2_df);
         let parts = AttParts {
             comparison_rate,
             comparison_variance,
             area_variance,
             critical,
+            design_effect: d,
         };
         (parts, df)
     }
@@ -97,8 +127,52 @@ impl AttParts {
             comparison_variance,
             area_variance: 0.0,
             critical: Z_ATT,
+            design_effect: 1.0,
         }
     }
+
+    /// The same parts with the participants' design effect `d`.
+    pub fn with_design_effect(self, d: f64) -> Self {
+        AttParts {
+            design_effect: design_effect_or_one(d),
+            ..self
+        }
+    }
+}
+
+/// A design effect as the formulas use it: d in (0, 1], and 1 for anything
+/// else (no spread within strata to go on, or none given).
+pub fn design_effect_or_one(d: f64) -> f64 {
+    if d > 0.0 && d <= 1.0 { d } else { 1.0 }
+}
+
+/// The participants' design effect from their strata: the spread within
+/// strata pooled over the strata of two or more, Σₛ(Qₛ − Tₛ²/nₛ) /
+/// Σₛ(nₛ − 1), over their whole variance (Q − T²/m)/(m − 1) (nₛ, Tₛ, Qₛ a
+/// stratum's participants and the sum of their values and of their
+/// squares; m, T, Q the same over all), as [`design_effect_or_one`] takes
+/// it: 1 when either is 0 or missing (strata that are all in work or all
+/// out say nothing of their chance spread) or when it would exceed 1.
+pub fn design_effect(strata: impl IntoIterator<Item = (u64, f64, f64)>) -> f64 {
+    let (mut within, mut df, mut m, mut total, mut squares) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (n, t, q) in strata {
+        let n_f = n as f64;
+        if n >= 2 {
+            within += (q - t * t / n_f).max(0.0);
+            df += n_f - 1.0;
+        }
+        m += n_f;
+        total += t;
+        squares += q;
+    }
+    if df == 0.0 || m < 2.0 {
+        return 1.0;
+    }
+    let whole = (squares - total * total / m).max(0.0) / (m - 1.0);
+    if whole <= 0.0 {
+        return 1.0;
+    }
+    design_effect_or_one(within / df / whole)
 }
 
 /// Square and add: the limits of `estimate` = a − b from each part's own
@@ -120,7 +194,8 @@ pub fn att(in_work: u64, matched: u64, parts: AttParts) -> Option<Att> {
     let m = matched as f64;
     let p = in_work as f64 / m;
     let att = p - parts.comparison_rate;
-    let (l, u) = wilson_interval(in_work, matched, parts.critical)?;
+    let d = design_effect_or_one(parts.design_effect);
+    let (l, u) = wilson_interval_at(p, m / d, parts.critical)?;
     let t = parts.critical;
     let others = [
         t * parts.comparison_variance.max(0.0).sqrt(),
@@ -134,7 +209,7 @@ pub fn att(in_work: u64, matched: u64, parts: AttParts) -> Option<Att> {
     Some(Att {
         participant_rate: p,
         att,
-        se: (p * (1.0 - p) / m + parts.comparison_variance + parts.area_variance).sqrt(),
+        se: (d * p * (1.0 - p) / m + parts.comparison_variance + parts.area_variance).sqrt(),
         low,
         high,
     })
@@ -153,7 +228,8 @@ pub fn att_mean(total: f64, squares: f64, matched: u64, parts: AttParts) -> Opti
     }
     let m = matched as f64;
     let mean = total / m;
-    let variance = ((squares - total * total / m) / (m - 1.0)).max(0.0);
+    let variance = design_effect_or_one(parts.design_effect)
+        * ((squares - total * total / m) / (m - 1.0)).max(0.0);
     let att = mean - parts.comparison_rate;
     let t = parts.critical;
     let own = t * (variance / m).sqrt();
@@ -288,16 +364,18 @@ pub fn minimum_detectable_effect_of_variance(
     m: u64,
     parts: AttParts,
 ) -> Option<f64> {
+    let d = design_effect_or_one(parts.design_effect);
     (m > 0 && parts.critical.is_finite()).then(|| {
         (parts.critical + Z_80)
-            * (unit_variance / m as f64 + parts.comparison_variance + parts.area_variance).sqrt()
+            * (d * unit_variance / m as f64 + parts.comparison_variance + parts.area_variance)
+                .sqrt()
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formulas::wilson::wilson_95;
+    use crate::formulas::wilson::{wilson_95, wilson_interval};
 
     /// Newcombe R.G. (1998) "Interval estimation for the difference between
     /// independent proportions: comparison of eleven methods", Statistics
@@ -484,5 +562,39 @@ mod tests {
         .unwrap();
         assert!(base.high - base.low < areas.high - areas.low);
         assert!(areas.high - areas.low < t.high - t.low);
+    }
+
+    /// Two strata of 10 participants, 8 and 2 in work, and one of a single
+    /// participant (in work): within, (8 − 6.4) + (2 − 0.4) = 3.2 on 9 + 9
+    /// degrees of freedom, 0.177778; whole, m = 21, T = Q = 11:
+    /// (11 − 121/21)/20 = 0.261905; d = 0.678788.
+    #[test]
+    fn design_effect_pools_the_spread_within_strata() {
+        let d = design_effect([(10, 8.0, 8.0), (10, 2.0, 2.0), (1, 1.0, 1.0)]);
+        assert!((d - 0.678_788).abs() < 1e-6, "{d}");
+        // No stratum of two: nothing to pool, 1.
+        assert_eq!(design_effect([(1, 1.0, 1.0), (1, 0.0, 0.0)]), 1.0);
+        // Strata that hold all the spread's opposite: never above 1.
+        assert_eq!(design_effect([(2, 1.0, 1.0), (2, 1.0, 1.0)]), 1.0);
+        // Pure strata: 0 within, which says nothing of their chance
+        // spread: 1 rather than an interval of no width.
+        assert_eq!(design_effect([(5, 5.0, 5.0), (5, 0.0, 0.0)]), 1.0);
+        assert_eq!(design_effect_or_one(0.0), 1.0);
+    }
+
+    /// The participants' part shrinks by d: se² = d·p(1−p)/m + V, and the
+    /// Wilson limits are those at the effective size m/d.
+    #[test]
+    fn the_design_effect_narrows_the_participants_part() {
+        let parts = AttParts::without_areas(0.4, 0.0002);
+        let whole = att(10, 20, parts).unwrap();
+        let within = att(10, 20, parts.with_design_effect(0.5)).unwrap();
+        assert!((within.se.powi(2) - (0.5 * 0.25 / 20.0 + 0.0002)).abs() < 1e-15);
+        assert!((whole.se.powi(2) - (0.25 / 20.0 + 0.0002)).abs() < 1e-15);
+        // Wilson(20 of 40) at 1.96: the participants' lower distance.
+        let (l, _) = crate::formulas::wilson::wilson_interval(20, 40, Z_ATT).unwrap();
+        let expected = 0.1 - ((0.5 - l).powi(2) + Z_ATT * Z_ATT * 0.0002).sqrt();
+        assert!((within.low - expected).abs() < 1e-12, "{within:?}");
+        assert!(within.high - within.low < whole.high - whole.low);
     }
 }

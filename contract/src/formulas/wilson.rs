@@ -15,8 +15,16 @@ pub fn wilson_interval(successes: u64, n: u64, z: f64) -> Option<(f64, f64)> {
     if n == 0 {
         return None;
     }
-    let n = n as f64;
-    let p = successes as f64 / n;
+    wilson_interval_at(successes as f64 / n as f64, n as f64, z)
+}
+
+/// The Wilson interval for a proportion `p` observed on an effective
+/// sample size `n` (Kish's: the count over the design effect), which
+/// need not be whole; `None` unless `n` > 0.
+pub fn wilson_interval_at(p: f64, n: f64, z: f64) -> Option<(f64, f64)> {
+    if n.is_nan() || n <= 0.0 {
+        return None;
+    }
     let z2 = z * z;
     let denominator = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denominator;

@@ -60,6 +60,10 @@ output_table! {
         pub att_low: Option<f64>,
         pub att_high: Option<f64>,
         pub att_se: Option<f64>,
+        /// The participants' design effect d (their variance within
+        /// strata over their whole variance) the interval used.
+        pub att_design_effect: Option<f64>,
+
         /// The rest of the programme: the matched-weighted mean effect of
         /// the programme's other sites on the effect funnel.
         pub effect_target: Option<f64>,
@@ -125,6 +129,7 @@ impl SiteOutcome {
             att_low: None,
             att_high: None,
             att_se: None,
+            att_design_effect: None,
             effect_target: None,
             effect_z: None,
             effect_limit998_low: None,

@@ -42,6 +42,9 @@ output_table! {
         /// The binomial-only standard error, the interval's basis before the
         /// areas were counted (att ± 1.96·se).
         pub att_se_within: Option<f64>,
+        /// The participants' design effect d (their variance within
+        /// strata over their whole variance) the interval used.
+        pub att_design_effect: Option<f64>,
         /// τ̃², the between-area variance of the chance of being in work
         /// that the intervals use; null where there are too few areas to
         /// estimate it.
@@ -89,6 +92,7 @@ output_table! {
         pub own_area_att_low: Option<f64>,
         pub own_area_att_high: Option<f64>,
         pub own_area_att_p_value: Option<f64>,
+        pub own_area_design_effect: Option<f64>,
         /// The placebo outcome, in work 6 months before the index month,
         /// matched and estimated exactly as the real effect (its own τ̂²).
         pub placebo_matched: u64,
@@ -178,6 +182,7 @@ impl ProgrammeOutcome {
             att_low: None,
             att_high: None,
             att_se_within: None,
+            att_design_effect: None,
             between_area_variance: None,
             between_area_moment: None,
             between_area_moment_se: None,
@@ -203,6 +208,7 @@ impl ProgrammeOutcome {
             own_area_att_low: None,
             own_area_att_high: None,
             own_area_att_p_value: None,
+            own_area_design_effect: None,
             placebo_matched: 0,
             placebo_matched_in_work: 0,
             placebo_comparison_rate: None,
@@ -297,6 +303,9 @@ output_table! {
         pub att: Option<f64>,
         pub att_low: Option<f64>,
         pub att_high: Option<f64>,
+        /// The participants' design effect d (their variance within
+        /// strata over their whole variance) the interval used.
+        pub att_design_effect: Option<f64>,
         pub between_area_variance: Option<f64>,
         pub between_area_df: Option<f64>,
         pub att_area_variance: Option<f64>,
@@ -348,7 +357,10 @@ output_table! {
         pub att_low: Option<f64>,
         pub att_high: Option<f64>,
         pub att_se_within: Option<f64>,
-        /// The programme's τ̂² times this subgroup's own area weights.
+        /// The participants' design effect d (their variance within
+        /// strata over their whole variance) the interval used.
+        pub att_design_effect: Option<f64>,
+        /// The programme's τ̃² times this subgroup's own area weights.
         pub att_area_variance: Option<f64>,
         pub att_df: Option<f64>,
         pub att_critical: Option<f64>,

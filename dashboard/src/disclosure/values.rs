@@ -136,6 +136,8 @@ pub(super) struct AttSide {
     pub area_variance: Option<f64>,
     /// The degrees of freedom τ̂² was estimated with.
     pub tau2_df: Option<f64>,
+    /// The participants' design effect (1 where not given).
+    pub design_effect: Option<f64>,
 }
 
 impl Effect {
@@ -155,7 +157,9 @@ impl Effect {
             return Effect(EffectState::NotEstimable);
         };
         let p = k as f64 / m as f64;
-        let (parts, df) = att::AttParts::with_areas(p, m, c, v, area_variance, tau2_df);
+        let d = side.design_effect.unwrap_or(1.0);
+        let (parts, df) =
+            att::AttParts::within_strata(p * (1.0 - p), d, m, (c, v), area_variance, tau2_df);
         match att::att(k, m, parts) {
             Some(a) if a.att.is_finite() => Effect::shown(
                 [a.att, a.low, a.high],
@@ -177,6 +181,7 @@ impl Effect {
         matched: u64,
         c: Option<f64>,
         v: Option<f64>,
+        design_effect: Option<f64>,
     ) -> Effect {
         if hidden || !rate_is_safe(in_work, matched) {
             return Effect(EffectState::Suppressed);
@@ -185,7 +190,8 @@ impl Effect {
             return Effect(EffectState::Suppressed);
         };
         let (k, m) = (round_to_base(in_work), round_to_base(matched));
-        let parts = att::AttParts::without_areas(c, v);
+        let parts =
+            att::AttParts::without_areas(c, v).with_design_effect(design_effect.unwrap_or(1.0));
         match att::att(k, m, parts) {
             Some(a) if a.att.is_finite() => Effect::shown(
                 [a.att, a.low, a.high],
@@ -225,8 +231,9 @@ impl Effect {
         let total = mean * m as f64;
         let squares = (exact_variance + mean * mean) * m as f64;
         let unit_variance = exact_variance;
+        let d = side.design_effect.unwrap_or(1.0);
         let (parts, df) =
-            att::AttParts::with_areas_of_variance(unit_variance, m, c, v, area_variance, tau2_df);
+            att::AttParts::within_strata(unit_variance, d, m, (c, v), area_variance, tau2_df);
         match att::att_mean(total, squares, m, parts) {
             Some(a) if a.att.is_finite() => Effect::shown(
                 [a.att, a.low, a.high],
@@ -471,6 +478,7 @@ mod tests {
             comparison_variance: Some(0.0001),
             area_variance: None,
             tau2_df: None,
+            design_effect: None,
         };
         let e = Effect::att(false, 60, 100, side);
         assert!(e.is_not_estimable() && !e.is_suppressed() && e.value().is_none());

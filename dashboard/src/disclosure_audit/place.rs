@@ -27,6 +27,7 @@ pub fn effect(
     comparison_variance: Option<f64>,
     area_variance: Option<f64>,
     tau2_df: Option<f64>,
+    design_effect: Option<f64>,
 ) -> [Option<f64>; 3] {
     let (Some(c), Some(v)) = (comparison_rate, comparison_variance) else {
         return [None; 3];
@@ -38,7 +39,9 @@ pub fn effect(
     let (Some(area_variance), Some(tau2_df)) = (area_variance, tau2_df) else {
         return [Some(p - c), None, None];
     };
-    let (parts, _) = att::AttParts::with_areas(p, m, c, v, area_variance, tau2_df);
+    let d = design_effect.unwrap_or(1.0);
+    let (parts, _) =
+        att::AttParts::within_strata(p * (1.0 - p), d, m, (c, v), area_variance, tau2_df);
     match att::att(k, m, parts) {
         Some(a) => [Some(a.att), Some(a.low), Some(a.high)],
         None => [None; 3],
@@ -61,6 +64,7 @@ pub(super) fn set_programme_matched(e: &mut Evidence, i: usize, k: u64, m: u64) 
         p.comparison_variance,
         p.att_area_variance,
         p.between_area_df,
+        p.att_design_effect,
     );
 }
 
@@ -103,6 +107,7 @@ pub(super) fn set_subgroup_matched(e: &mut Evidence, i: usize, k: u64, m: u64) {
         s.comparison_variance,
         s.att_area_variance,
         tau2_df,
+        s.att_design_effect,
     );
 }
 
@@ -161,6 +166,7 @@ pub(super) fn set_site_matched(e: &mut Evidence, i: usize, k: u64, m: u64) {
         s.comparison_variance,
         Some(0.0),
         Some(f64::INFINITY),
+        s.att_design_effect,
     );
 }
 
@@ -184,6 +190,7 @@ pub(super) fn set_outcome(e: &mut Evidence, i: usize, k: u64, m: u64) {
             o.comparison_variance,
             o.att_area_variance,
             tau2_df,
+            o.att_design_effect,
         );
     } else {
         o.att = o

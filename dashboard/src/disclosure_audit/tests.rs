@@ -45,6 +45,7 @@ impl Cell {
             Some(0.0001),
             Some(AREA_VARIANCE),
             Some(TAU2_DF),
+            None,
         )
     }
 }
@@ -173,6 +174,7 @@ fn evidence_of(people: &[Person]) -> Evidence {
                     att_low,
                     att_high,
                     att_se_within: None,
+                    att_design_effect: None,
                     att_area_variance: Some(AREA_VARIANCE),
                     att_df: None,
                     att_critical: None,

@@ -117,11 +117,11 @@ pub fn estimate_with(cells: &Cells, given: Option<AreaVariance>, headline: bool)
     };
     let unit_variance = matching.unit_variance();
     let area_variance = areas.tau2 * effect.between.weight;
-    let (parts, df) = AttParts::with_areas_of_variance(
+    let (parts, df) = AttParts::within_strata(
         unit_variance,
+        matching.design_effect,
         matching.matched,
-        comparison_rate,
-        comparison_variance,
+        (comparison_rate, comparison_variance),
         area_variance,
         areas.df,
     );

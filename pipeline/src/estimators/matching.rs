@@ -6,7 +6,7 @@
 //! `sql/comparison_strata.sql`); this module only weighs them. Only eligible
 //! people are counted on either side.
 
-use contract::formulas::att::{Att, AttParts, att, att_mean, att_p_value};
+use contract::formulas::att::{Att, AttParts, att, att_mean, att_p_value, design_effect};
 
 /// What kind of outcome the counts hold: a proportion (each person 0 or 1,
 /// Wilson's interval for the participants) or a mean (months in work,
@@ -85,7 +85,12 @@ pub struct MatchedComparison {
     pub comparison_variance: Option<f64>,
     /// participant_rate − comparison_rate.
     pub att: Option<f64>,
-    /// √(p(1−p)/n + comparison_variance): the binomial-only standard error.
+    /// The matched participants' design effect d: their variance within
+    /// strata over their whole variance (`contract::formulas::att::design_effect`;
+    /// 0 before matching, which the formulas read as 1).
+    pub design_effect: f64,
+    /// √(d·p(1−p)/n + comparison_variance): the standard error from the
+    /// people alone.
     pub att_se: Option<f64>,
     /// The interval from the people alone (no areas), at z = 1.96
     /// (`contract::formulas::att`); `crate::estimators::effect` adds the areas.
@@ -145,7 +150,7 @@ pub fn stratum_variance(comparison: StratumCounts, pooled: f64) -> f64 {
 /// one stratum's (participants, comparison) counts; a stratum missing on one
 /// side has zero counts there.
 ///
-/// se² = p(1−p)/n + Σₛ wₛ² vₛ, where p and n are the matched participants'
+/// se² = d·p(1−p)/n + Σₛ wₛ² vₛ, where p and n are the matched participants'
 /// rate and count, wₛ = nₛ/n, and vₛ = cₛ(1−cₛ)/(mₛ−1) with cₛ, mₛ the
 /// comparison rate and count in stratum s ([`stratum_variance`]); the
 /// interval is `contract::formulas::att`'s. A mean outcome has s² in place
@@ -200,7 +205,12 @@ pub fn coarsened_exact_match_of(
     }
     result.comparison_rate = Some(comparison_rate);
     result.comparison_variance = Some(comparison_variance);
-    let parts = AttParts::without_areas(comparison_rate, comparison_variance);
+    result.design_effect = design_effect(kept.iter().map(|(participants, _)| {
+        let p = participants;
+        (p.eligible, p.total as f64, p.squares as f64)
+    }));
+    let parts = AttParts::without_areas(comparison_rate, comparison_variance)
+        .with_design_effect(result.design_effect);
     if let Some(a) = result.estimate(kind, parts) {
         result.participant_rate = Some(a.participant_rate);
         result.att = Some(a.att);
@@ -228,10 +238,12 @@ mod tests {
     ///   D: no participants,     comparison 10/50   → ignored
     /// n = 150, p = 80/150 = 0.533333, w = (2/3, 1/3),
     /// comparison rate = 2/3·0.5 + 1/3·0.3 = 0.433333, att = 0.1,
-    /// each comparison stratum's variance unbiased, c(1−c)/(m−1):
-    /// se² = 0.533333·0.466667/150 + (4/9)·0.25/199 + (1/9)·0.21/99
-    ///     = 0.00165926 + 0.00055835 + 0.00023569 = 0.00245330,
-    /// se = 0.0495308 (the interval squares and adds, below).
+    /// each comparison stratum's variance unbiased, c(1−c)/(m−1); the
+    /// participants' design effect d = ((60 − 36) + (20 − 8))/148 over
+    /// (80 − 6400/150)/149 = 0.243243/0.250559 = 0.970801:
+    /// se² = d·0.533333·0.466667/150 + (4/9)·0.25/199 + (1/9)·0.21/99
+    ///     = 0.00161081 + 0.00055835 + 0.00023569 = 0.00240485,
+    /// se = 0.0490393 (the interval squares and adds, below).
     #[test]
     fn hand_worked_example() {
         let m = coarsened_exact_match([
@@ -249,14 +261,16 @@ mod tests {
         assert!(close(m.participant_rate, 0.533_333_3));
         assert!(close(m.comparison_rate, 0.433_333_3));
         assert!(close(m.att, 0.1));
-        assert!(close(m.att_se, 0.049_530_8));
+        assert!((m.design_effect - 0.970_801).abs() < 1e-6);
+        assert!(close(m.att_se, 0.049_039_3));
         assert!(close(m.comparison_variance, 0.000_794_04));
         // The people-only interval squares and adds (contract::formulas::att):
-        // Wilson(80, 150) at z = 1.96 and 1.96²·0.00079404, so
-        // 0.1 − √((p − l)² + 0.0030504) = 0.0030565 and
-        // 0.1 + √((u − p)² + 0.0030504) = 0.1955801.
-        assert!(close(m.att_low, 0.003_056_5));
-        assert!(close(m.att_high, 0.195_580_1));
+        // Wilson(p = 80/150) on 150/d = 154.512 at z = 1.96, (0.454816,
+        // 0.610233), and 1.96²·0.00079404, so
+        // 0.1 − √((p − l)² + 0.0030504) = 0.0040035 and
+        // 0.1 + √((u − p)² + 0.0030504) = 0.1946783.
+        assert!(close(m.att_low, 0.004_003_5));
+        assert!(close(m.att_high, 0.194_678_3));
     }
 
     /// Unequal participant/comparison ratios across strata, so weighting by
@@ -265,8 +279,9 @@ mod tests {
     ///   B: participants 20/50,  comparison 60/200 (c = 0.3)
     /// participant weights (2/3, 1/3): c = 0.433333, att = 0.1; the pooled
     /// comparison rate 85/250 = 0.34 would give 0.193333.
-    /// se² = 0.533333·0.466667/150 + (4/9)·0.25/49 + (1/9)·0.21/199
-    ///     = 0.00165926 + 0.00226757 + 0.00011725 = 0.00404409.
+    /// se² = d·0.533333·0.466667/150 + (4/9)·0.25/49 + (1/9)·0.21/199
+    ///     = 0.00161081 + 0.00226757 + 0.00011725 = 0.00399564 (d =
+    /// 0.970801, as in the example above).
     #[test]
     fn strata_are_weighted_by_the_participants() {
         let m = coarsened_exact_match([
@@ -276,7 +291,7 @@ mod tests {
         let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 5e-7;
         assert!(close(m.comparison_rate, 0.433_333_3));
         assert!(close(m.att, 0.1));
-        assert!(close(m.att_se, 0.004_044_09_f64.sqrt()));
+        assert!(close(m.att_se, 0.003_995_64_f64.sqrt()));
     }
 
     /// A stratum of one comparison person borrows the matched comparison

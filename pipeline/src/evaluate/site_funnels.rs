@@ -161,6 +161,7 @@ pub(super) fn site_funnels(
             row.att_low = m.att_low;
             row.att_high = m.att_high;
             row.att_se = m.att_se;
+            row.att_design_effect = m.att.map(|_| m.design_effect);
         }
     }
     // z and s on each funnel, per programme in order.

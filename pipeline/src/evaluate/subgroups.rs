@@ -44,6 +44,7 @@ pub fn subgroup_outcomes(
                 att_low: e.att_low,
                 att_high: e.att_high,
                 att_se_within: e.att_se_within,
+                att_design_effect: m.att.map(|_| m.design_effect),
                 att_area_variance: e.area_variance,
                 att_df: e.df,
                 att_critical: e.critical,

@@ -227,7 +227,8 @@ async fn estimators_on_the_hand_worked_fixture() {
     );
     // The limits: MOVER at t(0.975; 0.860345 → 1) with Wilson(2, 3) at that
     // t, the comparison and area parts at t too (contract::formulas::att).
-    let tau2 = contract::formulas::heterogeneity::truncated_normal_mean(29.0 / 144.0, 0.45_f64.sqrt());
+    let tau2 =
+        contract::formulas::heterogeneity::truncated_normal_mean(29.0 / 144.0, 0.45_f64.sqrt());
     assert!((tau2 - 0.615_352).abs() < 1e-6, "{tau2}");
     let area: f64 = tau2 * 10.0 / 9.0;
     let within: f64 = 17.0 / 81.0;

@@ -22,6 +22,7 @@ fn row(o: &OutcomeEffect, outcome: Outcome) -> OutcomeRow {
         comparison_variance: o.comparison_variance,
         area_variance: o.att_area_variance,
         tau2_df: o.between_area_df,
+        design_effect: o.att_design_effect,
     };
     let unit = outcome.unit();
     let (participant, effect) = match unit {
@@ -124,6 +125,7 @@ mod tests {
             att: None,
             att_low: None,
             att_high: None,
+            att_design_effect: None,
             between_area_variance: Some(0.0),
             between_area_df: Some(10.0),
             att_area_variance: Some(0.0001),

@@ -64,6 +64,7 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
             comparison_variance: p.comparison_variance,
             area_variance: p.att_area_variance,
             tau2_df: p.between_area_df,
+            design_effect: p.att_design_effect,
         },
     );
     let own_area = Effect::att_within_areas(
@@ -72,6 +73,7 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         p.own_area_matched,
         p.own_area_comparison_rate,
         p.own_area_comparison_variance,
+        p.own_area_design_effect,
     );
     let participants = Count::of(p.participants);
     let jobs_per_million = match (att.published(), participants.value(), p.funding_gbp) {
@@ -90,7 +92,15 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
             k.zip(m).and_then(|(k, m)| {
                 let rate = k as f64 / m as f64;
                 let area_variance = p.att_area_variance.unwrap_or(tau2);
-                let (parts, _) = AttParts::with_areas(rate, m, f64::NAN, v, area_variance, df);
+                let d = p.att_design_effect.unwrap_or(1.0);
+                let (parts, _) = AttParts::within_strata(
+                    rate * (1.0 - rate),
+                    d,
+                    m,
+                    (f64::NAN, v),
+                    area_variance,
+                    df,
+                );
                 contract::formulas::att::minimum_detectable_effect(rate, m, parts)
             })
         }
@@ -267,6 +277,7 @@ pub fn subgroups(rows: &[SubgroupOutcome], programmes: &[ProgrammeOutcome]) -> V
                     comparison_variance: s.comparison_variance,
                     area_variance: s.att_area_variance,
                     tau2_df: programme.and_then(|p| p.between_area_df),
+                    design_effect: s.att_design_effect,
                 },
             );
             Subgroup {

@@ -142,6 +142,7 @@ pub fn sites(
                     comparison_variance: s.comparison_variance,
                     area_variance: Some(0.0),
                     tau2_df: Some(f64::INFINITY),
+                    design_effect: s.att_design_effect,
                 },
             );
             let mine: Vec<&SiteQuarter> = site_quarters
