@@ -433,19 +433,17 @@ def sums(terms):
 
 def tau2_for_interval(s):
     """Step 5: the moment estimate, its standard error, the interval's tau2
-    (the mean of a normal truncated at 0) and its degrees of freedom."""
+    (the Bayes modal estimate) and its degrees of freedom (C)."""
     x, c, n, q = s
     m = x / c
     se = math.sqrt(2 * (max(m, 0) ** 2 * c + 2 * max(m, 0) * n + q)) / c
     if se == 0:
         t = max(m, 0.0)
-    elif m / se < -30:
-        t = se * se / -m
+    elif m < 0:
+        t = se * se / (math.sqrt(m * m + 2 * se * se) - m)
     else:
-        z = m / se
-        t = m + se * math.exp(-z * z / 2) / math.sqrt(2 * math.pi) / (0.5 * math.erfc(-z / math.sqrt(2)))
-    spread = t * t * c + 2 * t * n + q
-    return m, se, t, ((t * c) ** 2 / spread if spread > 0 else math.inf)
+        t = (m + math.sqrt(m * m + 2 * se * se)) / 2
+    return m, se, t, c
 
 
 def splitmix64(x):

@@ -152,16 +152,14 @@ async fn estimators_on_the_hand_worked_fixture() {
     // (145/648)/(10/9) = 29/144; the nulls 43/648 and 43/162 give
     // N = 215/648 and Q = (43/648)²/(2/9) + (43/162)²/(8/9) = 9245/93312,
     // so s = √(2(τ̂⁴·10/9 + 2τ̂²N + Q))/(10/9) = √0.45 = 0.670820 and
-    // τ̃² = τ̂²ₘ + s·φ(z)/Φ(z) = 0.615352 on τ̃⁴C²/(τ̃⁴C + 2τ̃²N + Q) =
-    // 0.503672 df (two areas say almost nothing about τ²); ω = (2/3, 1/3),
-    // S = 10/9, A = τ̃²S = 0.683725; Satterthwaite df = (17/81 + A)² /
-    // (A²/0.503672) = 0.860345, and t is Student's on 1 df (the least the
-    // contract's t takes), 12.706205.
+    // τ̃² = (τ̂²ₘ + √(τ̂²ₘ² + 2s²))/2 = 0.585606 on C = 10/9 df (two areas
+    // say almost nothing about τ²); ω = (2/3, 1/3), S = 10/9, A = τ̃²S =
+    // 0.650674; Satterthwaite df = (17/81 + A)² / (A²/(10/9)) = 1.943495.
     // Inactivity Trailblazer: p3 only, 0/1, matched to c4 (0/1): att 0, no
     // chance part, and its one site and one comparison area carry the pooled
-    // τ̃² with S = 1 + 1: A = 1.230705 on 0.503672 df (t = 12.706205), so
-    // 0 − t·√A to √(Wilson's upper limit² + t²A): one person says almost
-    // nothing, and the interval says so.
+    // τ̃² with S = 1 + 1: A = 1.171212 on 10/9 df, so 0 − t·√A to
+    // √(Wilson's upper limit² + t²A): one person says almost nothing, and
+    // the interval says so.
     let outcomes = query(
         &evidence,
         "programme_outcomes.parquet",
@@ -186,8 +184,8 @@ async fn estimators_on_the_hand_worked_fixture() {
                 "0",
                 "0.0",
                 "0.0",
-                "-14.0959",
-                "14.130892",
+                "-10.891607",
+                "10.936528",
                 "125000000",
                 "NULL"
             ]),
@@ -203,8 +201,8 @@ async fn estimators_on_the_hand_worked_fixture() {
                 "0",
                 "0.333333",
                 "0.333333",
-                "-11.188144",
-                "11.840744",
+                "-3.637336",
+                "4.270217",
                 "64000000",
                 "NULL"
             ]),
@@ -222,18 +220,16 @@ async fn estimators_on_the_hand_worked_fixture() {
     assert_eq!(
         areas,
         vec![row(&[
-            "0.458123", "0.615352", "0.503672", "0.555556", "0.683725", "0.860345", "2", "2"
+            "0.458123", "0.585606", "1.111111", "0.555556", "0.650674", "1.943495", "2", "2"
         ])]
     );
-    // The limits: MOVER at t(0.975; 0.860345 → 1) with Wilson(2, 3) at that
+    // The limits: MOVER at t(0.975; 1.943495) with Wilson(2, 3) at that
     // t, the comparison and area parts at t too (contract::formulas::att).
-    let tau2 =
-        contract::formulas::heterogeneity::truncated_normal_mean(29.0 / 144.0, 0.45_f64.sqrt());
-    assert!((tau2 - 0.615_352).abs() < 1e-6, "{tau2}");
+    let tau2 = contract::formulas::heterogeneity::bayes_modal(29.0 / 144.0, 0.45_f64.sqrt());
+    assert!((tau2 - 0.585_606).abs() < 1e-6, "{tau2}");
     let area: f64 = tau2 * 10.0 / 9.0;
     let within: f64 = 17.0 / 81.0;
-    let t = contract::formulas::att::t_975((within + area).powi(2) / (area * area / 0.503_672));
-    assert!((t - 12.706_205).abs() < 1e-6, "{t}");
+    let t = contract::formulas::att::t_975((within + area).powi(2) / (area * area / (10.0 / 9.0)));
     let (l, u) = contract::formulas::wilson::wilson_interval(2, 3, t).unwrap();
     let others = t * t * (11.0 / 81.0 + area);
     let (low, high) = (
@@ -241,7 +237,7 @@ async fn estimators_on_the_hand_worked_fixture() {
         1.0 / 3.0 + ((u - 2.0 / 3.0).powi(2) + others).sqrt(),
     );
     assert!(
-        (low + 11.188_144).abs() < 1e-5 && (high - 11.840_744).abs() < 1e-5,
+        (low + 3.637_336).abs() < 1e-5 && (high - 4.270_217).abs() < 1e-5,
         "{low} {high}"
     );
 
