@@ -60,8 +60,7 @@ output_table! {
         pub att_low: Option<f64>,
         pub att_high: Option<f64>,
         pub att_se: Option<f64>,
-        /// The participants' design effect d (their variance within
-        /// strata over their whole variance) the interval used.
+        /// The participants' design effect d the interval used.
         pub att_design_effect: Option<f64>,
 
         /// The rest of the programme: the matched-weighted mean effect of

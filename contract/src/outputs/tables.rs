@@ -42,15 +42,13 @@ output_table! {
         /// The binomial-only standard error, the interval's basis before the
         /// areas were counted (att ± 1.96·se).
         pub att_se_within: Option<f64>,
-        /// The participants' design effect d (their variance within
-        /// strata over their whole variance) the interval used.
+        /// The participants' design effect d the interval used.
         pub att_design_effect: Option<f64>,
         /// τ̃², the between-area variance of the chance of being in work
         /// that the intervals use; null where there are too few areas to
         /// estimate it.
         pub between_area_variance: Option<f64>,
-        /// The untruncated moment estimate τ̂²ₘ it comes from, and its
-        /// standard error.
+        /// The untruncated moment estimate τ̂²ₘ it comes from, and its se.
         pub between_area_moment: Option<f64>,
         pub between_area_moment_se: Option<f64>,
         /// τ̃²'s degrees of freedom (Satterthwaite's, from its own variance).
@@ -303,8 +301,7 @@ output_table! {
         pub att: Option<f64>,
         pub att_low: Option<f64>,
         pub att_high: Option<f64>,
-        /// The participants' design effect d (their variance within
-        /// strata over their whole variance) the interval used.
+        /// The participants' design effect d the interval used.
         pub att_design_effect: Option<f64>,
         pub between_area_variance: Option<f64>,
         pub between_area_df: Option<f64>,
@@ -357,8 +354,7 @@ output_table! {
         pub att_low: Option<f64>,
         pub att_high: Option<f64>,
         pub att_se_within: Option<f64>,
-        /// The participants' design effect d (their variance within
-        /// strata over their whole variance) the interval used.
+        /// The participants' design effect d the interval used.
         pub att_design_effect: Option<f64>,
         /// The programme's τ̃² times this subgroup's own area weights.
         pub att_area_variance: Option<f64>,
