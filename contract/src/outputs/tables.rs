@@ -51,7 +51,7 @@ output_table! {
         /// The untruncated moment estimate τ̂²ₘ it comes from, and its se.
         pub between_area_moment: Option<f64>,
         pub between_area_moment_se: Option<f64>,
-        /// τ̃²'s degrees of freedom (Satterthwaite's, from its own variance).
+        /// τ̃²'s degrees of freedom (the moments' Σkᵢ).
         pub between_area_df: Option<f64>,
         /// Σ ω_b²: how much of τ² reaches the ATT through the comparison
         /// areas (a site's own area adds 1).

@@ -134,7 +134,7 @@ pub(super) struct AttSide {
     pub comparison_variance: Option<f64>,
     /// τ̂²·S; `None` where too few areas to estimate τ̂².
     pub area_variance: Option<f64>,
-    /// The degrees of freedom τ̂² was estimated with.
+    /// The degrees of freedom of τ̃², the τ² the interval used.
     pub tau2_df: Option<f64>,
     /// The participants' design effect (1 where not given).
     pub design_effect: Option<f64>,

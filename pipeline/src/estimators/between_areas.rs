@@ -12,15 +12,14 @@
 //!   for its people; each deviation's expected square is its binomial part
 //!   (known) plus τ² times a known coefficient. The interval takes the τ²
 //!   of `contract::formulas::heterogeneity` from those moments: never 0
-//!   while the estimate is uncertain, on degrees of freedom from the
-//!   estimate's own variance;
+//!   while the estimate is uncertain, on the moments' Σkᵢ degrees of
+//!   freedom (the areas less the means);
 //! - the ATT's shock part is Σₐ wₐ uₐ − Σ_b ω_b u_b (wₐ: an area's share of
 //!   the matched participants; ω_b: a comparison area's weight in the
 //!   comparison rate), so it adds τ²·S with S = Σ wₐ² + Σ ω_b²;
 //! - the critical value is Student's t with Satterthwaite's degrees of
-//!   freedom, so that few areas, or areas whose chance variation swamps
-//!   their shocks, widen the interval (Conley and Taber 2011 and Ferman and
-//!   Pinto 2019 on inference with few treated groups).
+//!   freedom, so that few areas widen the interval (Conley and Taber 2011
+//!   and Ferman and Pinto 2019 on inference with few treated groups).
 //!
 //! A placebo-in-space p-value cross-checks it: sets of comparison areas as
 //! many as the programme's are treated as if they had run it.
@@ -29,8 +28,6 @@ use crate::estimators::matching::{StratumCounts, stratum_variance};
 pub use contract::formulas::att::{satterthwaite, t_975};
 use contract::formulas::heterogeneity::{MomentSums, Tau2};
 use draws::draws;
-#[cfg(test)]
-use draws::splitmix64;
 
 mod draws;
 
@@ -73,17 +70,15 @@ pub struct AreaCell {
 pub struct BetweenAreas {
     pub treated_areas: usize,
     pub comparison_areas: usize,
-    /// τ̃², the between-area variance of the chance of being in work that
-    /// intervals use (`contract::formulas::heterogeneity`).
-    pub tau2: Option<f64>,
-    /// The untruncated moment estimate τ̂²ₘ and its standard error.
-    pub tau2_moment: Option<(f64, f64)>,
+    /// The between-area variance of the chance of being in work that
+    /// intervals use, with its degrees of freedom and the moment estimate
+    /// it comes from (`contract::formulas::heterogeneity`); `None` with too
+    /// few areas.
+    pub area: Option<AreaVariance>,
     /// S = Σ wₐ² + Σ ω_b²: how much of τ² reaches the ATT.
     pub weight: f64,
     /// Σ ω_b², the comparison side's part of S.
     pub comparison_weight: f64,
-    /// Degrees of freedom of τ̃² (Satterthwaite's, from its own variance).
-    pub tau2_df: f64,
     /// The method of moments' parts: the programme areas' and the
     /// comparison areas' observed-minus-null squares and τ² coefficients,
     /// for pooling τ̂² over programmes ([`pooled_tau2`]).
@@ -107,7 +102,7 @@ pub struct Moments {
 /// τ̂² pooled over programmes that share one comparison pool: every
 /// programme's areas' moments and the comparison areas' once (areas are
 /// areas: the shocks to local labour markets are one process). Degrees of
-/// freedom: from the pooled moments' own variance. `None` without more
+/// freedom: the pooled moments' Σkᵢ. `None` without more
 /// areas than means (one per programme and one for the comparison pool). Used only for a
 /// programme whose own areas cannot give a τ̂²: the moments are summed
 /// unweighted, so one programme of sparse strata, whose deviations are
@@ -130,27 +125,14 @@ pub fn pooled_tau2(parts: &[&BetweenAreas]) -> Option<AreaVariance> {
 }
 
 impl BetweenAreas {
+    /// τ̃², the between-area variance intervals use.
+    pub fn tau2(&self) -> Option<f64> {
+        self.area.map(|a| a.tau2)
+    }
+
     /// τ̃²·S, the variance the areas add to the ATT.
     pub fn variance(&self) -> Option<f64> {
-        self.tau2.map(|t| t * self.weight)
-    }
-
-    /// Takes `a` as its τ² (its own, or one pooled over programmes).
-    pub fn set_tau2(&mut self, a: AreaVariance) {
-        self.tau2 = Some(a.tau2);
-        self.tau2_df = a.df;
-        self.tau2_moment = Some((a.moment, a.moment_se));
-    }
-
-    /// The τ² it uses, for subgroups to borrow.
-    pub fn area_variance(&self) -> Option<AreaVariance> {
-        let (moment, moment_se) = self.tau2_moment?;
-        Some(AreaVariance {
-            tau2: self.tau2?,
-            df: self.tau2_df,
-            moment,
-            moment_se,
-        })
+        self.tau2().map(|t| t * self.weight)
     }
 }
 
@@ -339,9 +321,10 @@ pub fn between_areas(
     // Too few areas for a τ̂² of its own: the weights below still say how
     // much of a pooled one reaches the ATT.
     let all = result.moments.programme.plus(result.moments.comparison);
-    if let Some(t) = all.estimate().filter(|_| areas >= 3) {
-        result.set_tau2(t.into());
-    }
+    result.area = all
+        .estimate()
+        .filter(|_| areas >= 3)
+        .map(AreaVariance::from);
 
     // ω_b = Σ_s w_s m_bs / m_s, with w_s the matched participants' share.
     let mut w_s = vec![0.0; strata];
@@ -438,7 +421,7 @@ impl BetweenAreas {
     /// programme's `t` (the programme's own counted among them). `None`
     /// without τ̂² or with fewer than 3 placebo areas.
     pub fn randomisation_p(&self, t: f64) -> Option<f64> {
-        let tau2 = self.tau2?;
+        let tau2 = self.tau2()?;
         let k = self.programme_weights.len();
         if k == 0 || self.placebo_areas.len() < 3 || !t.is_finite() {
             return None;

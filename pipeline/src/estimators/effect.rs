@@ -50,7 +50,7 @@ pub struct Effect {
 impl Effect {
     /// The τ̂² a subgroup of this programme borrows.
     pub fn area_variance_for_subgroups(&self) -> Option<AreaVariance> {
-        self.between.area_variance()
+        self.between.area
     }
 }
 
@@ -103,10 +103,10 @@ pub fn estimate_with(cells: &Cells, given: Option<AreaVariance>, headline: bool)
         matching,
         ..Effect::default()
     };
-    let areas = given.or(between.area_variance());
+    let areas = given.or(between.area);
     effect.between = between;
     if let (true, Some(a)) = (headline, given) {
-        effect.between.set_tau2(a);
+        effect.between.area = Some(a);
     }
     let (Some(areas), Some(comparison_rate), Some(comparison_variance)) = (
         areas,

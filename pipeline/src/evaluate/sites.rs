@@ -26,9 +26,9 @@ fn site_mde(effect: &Effect, n: u64) -> Option<f64> {
         m.participant_rate?,
         n,
         m.comparison_variance?,
-        effect.between.tau2?,
+        effect.between.tau2()?,
         effect.between.comparison_weight,
-        effect.between.tau2_df,
+        effect.between.area?.df,
     )
 }
 

@@ -309,7 +309,7 @@ pub fn headline_effects<'a, K: Ord>(
         .collect();
     let pooled = own
         .iter()
-        .any(|(_, _, e)| e.between.tau2.is_none())
+        .any(|(_, _, e)| e.between.area.is_none())
         .then(|| {
             crate::estimators::between_areas::pooled_tau2(
                 &own.iter().map(|(_, _, e)| &e.between).collect::<Vec<_>>(),
@@ -317,7 +317,7 @@ pub fn headline_effects<'a, K: Ord>(
         })
         .flatten();
     own.into_iter()
-        .map(|(key, g, effect)| match (effect.between.tau2, pooled) {
+        .map(|(key, g, effect)| match (effect.between.area, pooled) {
             (None, Some(pooled)) => (key, estimate_with(&g.cells(comparison), Some(pooled), true)),
             _ => (key, effect),
         })
