@@ -105,6 +105,44 @@ enum Command {
         #[arg(long, value_name = "MIB")]
         memory_limit_mib: Option<usize>,
     },
+    /// The fit-note effect from the published statistics alone (no records needed).
+    ///
+    /// Reads the CSV files of NHS England's *Fit Notes Issued by GP Practices, England* downloaded into
+    /// --published (sub-ICB location by month, as CONTRACT.md's "Published fit-note statistics" lays out), takes
+    /// each month from the latest release, sums sub-ICB locations into the pilots' areas and writes the fit-note
+    /// tables (fit_note_monthly, fit_note_did, fit_note_group_time, fit_note_event_study, fit_note_areas,
+    /// fit_note_trend) to --out, which `evidence serve` shows on its fit-notes page.
+    FitNotes {
+        /// The folder the release CSV files were downloaded into (names as published, e.g.
+        /// gp-fit-note-eng-csv-sicbl-dec-25.csv).
+        #[arg(long, value_name = "FOLDER")]
+        published: PathBuf,
+        /// The evidence root to write (local folder, file:// or s3://).
+        #[arg(long)]
+        out: String,
+    },
+    /// Write a fixture in the published fit-note statistics' layout with planted lifts.
+    ///
+    /// Two releases of every sub-ICB location's notes by month, fitness for work, diagnosis and duration, counts
+    /// of 1 to 4 shown as `*`, the later release revising the earlier's last months; the effects the staggered
+    /// difference in differences should recover are in <OUT>/_planted.json.
+    GenerateFitNotes {
+        /// Folder to write the release files into (created if absent).
+        #[arg(long)]
+        out: PathBuf,
+        /// Random seed; the same seed gives the same files.
+        #[arg(long, default_value_t = 2024)]
+        seed: u64,
+        /// Each sub-ICB location-month's shock to the may-be-fit chance has half this standard deviation.
+        #[arg(long, default_value_t = datasets::DEFAULT_AREA_SD)]
+        area_sd: f64,
+        /// Multiply every planted lift by this (0 plants none).
+        #[arg(long, default_value_t = 1.0)]
+        effect_scale: f64,
+        /// Notes per location and month are about 400 to 3,000 times this.
+        #[arg(long, default_value_t = 1.0)]
+        size: f64,
+    },
     /// Start a Ballista scheduler (Ballista's own) with Evidence's object stores.
     Scheduler {
         /// Port for the scheduler's gRPC service.
@@ -248,6 +286,22 @@ async fn dispatch(command: Command) -> Result<()> {
             )
             .await
         }
+        Command::FitNotes { published, out } => {
+            commands::fit_notes::published(published, out).await
+        }
+        Command::GenerateFitNotes {
+            out,
+            seed,
+            area_sd,
+            effect_scale,
+            size,
+        } => commands::fit_notes::generate(datasets::PublishedFixtureOptions {
+            out,
+            seed,
+            area_sd,
+            effect_scale,
+            size,
+        }),
         Command::Scheduler { port, bind } => cluster::scheduler(&bind, port).await,
         Command::Executor(options) => cluster::executor(options).await,
         Command::Serve {

@@ -83,6 +83,57 @@ pub struct Timings {
     pub total: u128,
 }
 
+/// One release file of the published fit-note statistics a run read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublishedRelease {
+    pub file: String,
+    /// The release, as its file name gives it: the last month it covers
+    /// (`YYYY-MM`).
+    pub release: String,
+    pub rows: u64,
+    /// Months of the panel taken from this release (every month comes from
+    /// the latest release that covers it).
+    pub months_used: u64,
+}
+
+/// A programme's fit-note effects with every suppressed cell at the ends of
+/// its range (1 and 4): how far the suppression rule can move them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuppressionBounds {
+    pub programme: String,
+    pub did_if_one: Option<f64>,
+    pub did_if_four: Option<f64>,
+    pub clean_did_if_one: Option<f64>,
+    pub clean_did_if_four: Option<f64>,
+}
+
+/// Where the fit-note tables of a root built from the published statistics
+/// (`evidence fit-notes --published`) came from, and what reading them did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublishedFitNotes {
+    pub publication: String,
+    pub publisher: String,
+    pub url: String,
+    pub releases: Vec<PublishedRelease>,
+    /// The sub-ICB location → area table and its source.
+    pub geography: String,
+    pub suppression_rule: String,
+    /// Cells shown as `*` in the releases used.
+    pub suppressed_cells: u64,
+    /// Cells of the releases used whose value differs from an earlier
+    /// release's (revisions).
+    pub revised_cells: u64,
+    /// Notes in rows the publication could not place in a sub-ICB location
+    /// ("Not allocated"): read and counted, in no area.
+    pub unallocated_fit_notes: u64,
+    /// Notes of sub-ICB locations that fall in no pilot or comparison area.
+    pub fit_notes_outside_areas: u64,
+    /// Areas with no sub-ICB location mapped to them (Wales: the
+    /// publication covers England only).
+    pub areas_not_covered: Vec<String>,
+    pub suppression_bounds: Vec<SuppressionBounds>,
+}
+
 /// `run.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -106,6 +157,10 @@ pub struct Manifest {
     pub warnings: Vec<String>,
     #[serde(default)]
     pub timings_ms: Timings,
+    /// Set when the fit-note tables come from the published statistics
+    /// rather than records; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_fit_notes: Option<PublishedFitNotes>,
 }
 
 impl Manifest {

@@ -230,7 +230,33 @@ pub fn metric_query(name: &str) -> Option<&'static MetricQuery> {
 /// `materialize` are written there as Parquet and read back; without it all
 /// are plain views.
 pub async fn register_metric_views(ctx: &SessionContext, work_dir: Option<&str>) -> Result<()> {
-    for query in METRIC_QUERIES {
+    register(ctx, work_dir, METRIC_QUERIES.iter()).await
+}
+
+/// Register only the metric queries named (as plain views, in the order the
+/// contract declares them), for a run whose inputs are not records: the
+/// published fit-note statistics register `fit_note_monthly` as a table and
+/// the views over it and the programmes' design.
+pub async fn register_named_metric_views(ctx: &SessionContext, names: &[&str]) -> Result<()> {
+    if let Some(unknown) = names.iter().find(|n| metric_query(n).is_none()) {
+        return Err(ContractError::Invalid(format!(
+            "no metric query sql/{unknown}.sql"
+        )));
+    }
+    register(
+        ctx,
+        None,
+        METRIC_QUERIES.iter().filter(|q| names.contains(&q.name)),
+    )
+    .await
+}
+
+async fn register(
+    ctx: &SessionContext,
+    work_dir: Option<&str>,
+    queries: impl Iterator<Item = &'static MetricQuery>,
+) -> Result<()> {
+    for query in queries {
         match work_dir {
             Some(dir) if query.materialize => {
                 let location = format!("{}/{}/", dir.trim_end_matches('/'), query.name);

@@ -91,6 +91,22 @@ pub struct Reference {
     /// Each area's districts (`crate::footprints`).
     pub footprints: Vec<crate::footprints::Footprint>,
     pub area_codes: Vec<crate::footprints::AreaCode>,
+    /// Each sub-ICB location (April 2024) with the share of its residents
+    /// in each area's footprint, for the published fit-note statistics.
+    pub sub_icb_locations: Vec<SubIcbLocation>,
+}
+
+/// One row of `sub_icb_locations.csv`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SubIcbLocation {
+    pub sub_icb_code: String,
+    pub sub_icb_ons_code: String,
+    pub sub_icb_name: String,
+    pub icb_code: String,
+    pub area_id: String,
+    pub share: f64,
+    pub source: String,
+    pub source_date: chrono::NaiveDate,
 }
 
 impl Reference {
@@ -123,6 +139,10 @@ impl Reference {
             area_codes: parse(
                 "area_codes.csv",
                 include_str!("../reference/area_codes.csv"),
+            )?,
+            sub_icb_locations: parse(
+                "sub_icb_locations.csv",
+                include_str!("../reference/sub_icb_locations.csv"),
             )?,
         })
     }

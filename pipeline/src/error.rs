@@ -57,6 +57,14 @@ pub enum PipelineError {
         source: std::io::Error,
     },
 
+    /// A file of the published fit-note statistics that cannot be used.
+    #[error("{file}{}: {problem}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    Published {
+        file: String,
+        line: Option<u64>,
+        problem: String,
+    },
+
     #[error("{0}")]
     Invalid(String),
 

@@ -11,6 +11,7 @@ pub mod error;
 pub mod estimators;
 pub mod evaluate;
 pub mod load;
+pub mod published;
 pub mod run;
 pub mod validate;
 

@@ -119,11 +119,7 @@ const STEPS: usize = 5;
 pub async fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunReport> {
     let started = Instant::now();
     let started_at = Utc::now();
-    let run_id = format!(
-        "{}-{}",
-        started_at.format("%Y%m%dT%H%M%S%.3fZ"),
-        std::process::id()
-    );
+    let run_id = run_id(started_at);
     let as_of = options.as_of.unwrap_or_else(|| started_at.date_naive());
     let data = Root::parse(&options.data)?;
     let out = Root::parse(&options.out)?;
@@ -151,20 +147,43 @@ pub async fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunRep
                 manifest,
             })
         }
-        Err(e) => {
-            let left = staging.abandon().await;
-            let mut aftermath = format!(
-                "Nothing was published to {}: the evidence root there (if any) is unchanged.",
-                out.as_str().trim_end_matches('/')
-            );
-            if let Some(left) = left {
-                aftermath = format!("{aftermath} {left}");
-            }
-            Err(PipelineError::RunFailed {
-                failure: crate::error::with_causes(&e),
-                aftermath,
-            })
-        }
+        Err(e) => Err(abandon(staging, &out, e).await),
+    }
+}
+
+/// A run's id: when it started, and the process.
+pub(crate) fn run_id(started_at: chrono::DateTime<Utc>) -> String {
+    format!(
+        "{}-{}",
+        started_at.format("%Y%m%dT%H%M%S%.3fZ"),
+        std::process::id()
+    )
+}
+
+/// Every output table's entry in `run.json`.
+pub(crate) fn outputs() -> Vec<OutputManifest> {
+    OUTPUT_TABLES
+        .iter()
+        .map(|t| OutputManifest {
+            table: t.to_string(),
+            file: format!("{t}.parquet"),
+        })
+        .collect()
+}
+
+/// Clear a failed run's staging; the failure with what was left where.
+pub(crate) async fn abandon(staging: Staging, out: &Root, e: PipelineError) -> PipelineError {
+    let left = staging.abandon().await;
+    let mut aftermath = format!(
+        "Nothing was published to {}: the evidence root there (if any) is unchanged.",
+        out.as_str().trim_end_matches('/')
+    );
+    if let Some(left) = left {
+        aftermath = format!("{aftermath} {left}");
+    }
+    PipelineError::RunFailed {
+        failure: crate::error::with_causes(&e),
+        aftermath,
     }
 }
 
@@ -278,15 +297,10 @@ impl Run<'_> {
             evidence_root: self.out.as_str().to_string(),
             inputs,
             cohort: evaluation.cohort,
-            outputs: OUTPUT_TABLES
-                .iter()
-                .map(|t| OutputManifest {
-                    table: t.to_string(),
-                    file: format!("{t}.parquet"),
-                })
-                .collect(),
+            outputs: outputs(),
             warnings: evaluation.warnings,
             timings_ms: timings,
+            published_fit_notes: None,
         };
         staging.put(MANIFEST, manifest.to_json()?).await?;
         Ok((tables.programme_outcomes, tables.data_quality, manifest))

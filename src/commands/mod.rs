@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod disclosure_audit;
+pub mod fit_notes;
 pub mod generate;
 pub mod run;
 pub mod serve;

@@ -29,7 +29,7 @@
 mod columns;
 mod earlier;
 mod faults;
-mod planted;
+pub(crate) mod planted;
 mod simulation;
 mod truth;
 mod world;

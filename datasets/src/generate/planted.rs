@@ -230,20 +230,34 @@ pub(crate) fn planted(
 /// ground starts between 12 months before the programme's earliest start
 /// and the last month; then the comparison areas.
 pub(crate) fn fit_note_design(world: &World) -> Vec<FitNoteArea> {
-    let areas = &world.reference.areas;
-    let last = month_start(MONTHS - 1);
+    design_of(&world.reference, month_start(MONTHS - 1))
+}
+
+/// The same from the reference alone, with the panel's last month `last`.
+pub(crate) fn design_of(reference: &Reference, last: NaiveDate) -> Vec<FitNoteArea> {
+    let comparison: Vec<&str> = reference
+        .comparison_areas()
+        .map(|a| a.area_id.as_str())
+        .collect();
     let mut design = Vec::new();
-    for (p, name) in world.programme_names.iter().enumerate() {
-        let window_start = world.programme_start[p] - Months::new(12);
-        for ap in world
-            .reference
+    for name in reference.programmes.iter().map(|p| &p.programme) {
+        let Some(start) = reference
+            .area_programmes
+            .iter()
+            .filter(|ap| &ap.programme == name)
+            .map(|ap| ap.start_date)
+            .min()
+        else {
+            continue;
+        };
+        let window_start = start - Months::new(12);
+        for ap in reference
             .area_programmes
             .iter()
             .filter(|ap| &ap.programme == name)
         {
-            let reach = world.reference.reach(&ap.area_id);
-            let mut others: Vec<_> = world
-                .reference
+            let reach = reference.reach(&ap.area_id);
+            let mut others: Vec<_> = reference
                 .area_programmes
                 .iter()
                 .filter(|o| reach.contains(&o.area_id) && &o.programme != name)
@@ -276,8 +290,8 @@ pub(crate) fn fit_note_design(world: &World) -> Vec<FitNoteArea> {
                 overlapping: (!others.is_empty()).then(|| others.join("; ")),
             });
         }
-        for (a, area) in areas.iter().enumerate() {
-            if world.area_is_comparison[a] {
+        for area in reference.areas.iter() {
+            if comparison.contains(&area.area_id.as_str()) {
                 design.push(FitNoteArea {
                     programme: name.clone(),
                     area_id: area.area_id.clone(),

@@ -23,7 +23,7 @@ fn month(view: &str, days: Option<i32>) -> Result<chrono::NaiveDate> {
     })
 }
 
-pub async fn fit_note_monthly(ctx: &SessionContext) -> Result<Vec<FitNoteMonthly>> {
+async fn fit_note_monthly(ctx: &SessionContext) -> Result<Vec<FitNoteMonthly>> {
     let r = query(ctx, "fit_note_monthly").await?;
     let (area_id, months) = (r.strings("area_id")?, r.dates("month")?);
     let (notes, may_be_fit) = (r.counts("fit_notes")?, r.counts("may_be_fit")?);
@@ -43,7 +43,7 @@ pub async fn fit_note_monthly(ctx: &SessionContext) -> Result<Vec<FitNoteMonthly
     Ok(rows)
 }
 
-pub async fn fit_note_trend(ctx: &SessionContext) -> Result<Vec<FitNoteTrend>> {
+async fn fit_note_trend(ctx: &SessionContext) -> Result<Vec<FitNoteTrend>> {
     let r = query(ctx, "fit_note_trend").await?;
     let (programme, side, months) = (
         r.strings("programme")?,
@@ -70,7 +70,7 @@ pub async fn fit_note_trend(ctx: &SessionContext) -> Result<Vec<FitNoteTrend>> {
     Ok(rows)
 }
 
-pub async fn fit_note_areas(ctx: &SessionContext) -> Result<Vec<FitNoteArea>> {
+async fn fit_note_areas(ctx: &SessionContext) -> Result<Vec<FitNoteArea>> {
     let view = "fit_note_areas";
     let r = query(ctx, view).await?;
     let (programme, area_id, side) = (
@@ -111,7 +111,7 @@ pub fn effects(monthly: &[FitNoteMonthly], design: &[FitNoteArea]) -> Vec<Progra
     fit_note_effects(monthly, design, |n| n)
 }
 
-pub fn group_time(effects: &[ProgrammeEffects]) -> Vec<FitNoteGroupTime> {
+fn group_time(effects: &[ProgrammeEffects]) -> Vec<FitNoteGroupTime> {
     let mut rows = Vec::new();
     for p in effects {
         for set in &p.sets {
@@ -132,7 +132,7 @@ pub fn group_time(effects: &[ProgrammeEffects]) -> Vec<FitNoteGroupTime> {
     rows
 }
 
-pub fn event_study(effects: &[ProgrammeEffects]) -> Vec<FitNoteEventStudy> {
+fn event_study(effects: &[ProgrammeEffects]) -> Vec<FitNoteEventStudy> {
     let mut rows = Vec::new();
     for p in effects {
         for set in &p.sets {
@@ -155,9 +155,47 @@ pub fn event_study(effects: &[ProgrammeEffects]) -> Vec<FitNoteEventStudy> {
     rows
 }
 
-pub async fn fit_note_did(
+/// Every fit-note table, from the views `fit_note_monthly` (a metric view
+/// over records, or a table of the published statistics), `fit_note_areas`,
+/// `fit_note_trend` and `fit_note_did_counts`; `starts` gives each
+/// programme's earliest start date.
+pub struct FitNoteTables {
+    pub monthly: Vec<FitNoteMonthly>,
+    pub areas: Vec<FitNoteArea>,
+    pub did: Vec<FitNoteDid>,
+    pub trend: Vec<FitNoteTrend>,
+    pub group_time: Vec<FitNoteGroupTime>,
+    pub event_study: Vec<FitNoteEventStudy>,
+}
+
+pub async fn fit_note_tables(
     ctx: &SessionContext,
-    coverage: &[Coverage],
+    starts: &[(String, chrono::NaiveDate)],
+) -> Result<FitNoteTables> {
+    let monthly = fit_note_monthly(ctx).await?;
+    let areas = fit_note_areas(ctx).await?;
+    let effects = effects(&monthly, &areas);
+    Ok(FitNoteTables {
+        did: fit_note_did(ctx, starts, &effects).await?,
+        group_time: group_time(&effects),
+        event_study: event_study(&effects),
+        trend: fit_note_trend(ctx).await?,
+        monthly,
+        areas,
+    })
+}
+
+/// Each programme's earliest start date, from `coverage`.
+pub fn starts(coverage: &[Coverage]) -> Vec<(String, chrono::NaiveDate)> {
+    coverage
+        .iter()
+        .filter_map(|c| Some((c.programme.clone(), c.start_date?)))
+        .collect()
+}
+
+async fn fit_note_did(
+    ctx: &SessionContext,
+    starts: &[(String, chrono::NaiveDate)],
     effects: &[ProgrammeEffects],
 ) -> Result<Vec<FitNoteDid>> {
     let r = query(ctx, "fit_note_did_counts").await?;
@@ -187,9 +225,9 @@ pub async fn fit_note_did(
             .copied()
             .unwrap_or_default()
     };
-    let mut starts: Vec<_> = coverage
+    let mut starts: Vec<_> = starts
         .iter()
-        .filter_map(|c| Some((programme_order(&c.programme), c.start_date?)))
+        .map(|(p, start)| (programme_order(p), *start))
         .collect();
     starts.sort();
     Ok(starts

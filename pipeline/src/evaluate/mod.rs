@@ -8,7 +8,7 @@
 
 mod balance;
 mod coverage;
-mod fit_notes;
+pub mod fit_notes;
 mod negative_controls;
 mod outcomes;
 mod programmes;
@@ -117,13 +117,7 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
     let mut outcome_effects = outcomes::outcome_effects(ctx, &names, &nulls).await?;
     programmes::adjust_headlines(&mut programme_outcomes, &mut outcome_effects);
     let coverage = coverage::programme_coverage(ctx).await?;
-    let fit_note_monthly = fit_notes::fit_note_monthly(ctx).await?;
-    let fit_note_areas = fit_notes::fit_note_areas(ctx).await?;
-    let effects = fit_notes::effects(&fit_note_monthly, &fit_note_areas);
-    let fit_note_did = fit_notes::fit_note_did(ctx, &coverage, &effects).await?;
-    let fit_note_group_time = fit_notes::group_time(&effects);
-    let fit_note_event_study = fit_notes::event_study(&effects);
-    let fit_note_trend = fit_notes::fit_note_trend(ctx).await?;
+    let notes = fit_notes::fit_note_tables(ctx, &fit_notes::starts(&coverage)).await?;
     let warnings = coverage::warnings(&coverage, &programme_outcomes);
     let cohort = coverage::cohort_size(ctx).await?;
     Ok(Evaluation {
@@ -134,12 +128,12 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
             site_funnels: sites.funnels,
             site_quarters: sites.quarters,
             subgroup_outcomes,
-            fit_note_monthly,
-            fit_note_did,
-            fit_note_trend,
-            fit_note_areas,
-            fit_note_group_time,
-            fit_note_event_study,
+            fit_note_monthly: notes.monthly,
+            fit_note_did: notes.did,
+            fit_note_trend: notes.trend,
+            fit_note_areas: notes.areas,
+            fit_note_group_time: notes.group_time,
+            fit_note_event_study: notes.event_study,
             balance,
             outcome_effects,
             negative_controls,
