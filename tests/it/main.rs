@@ -12,4 +12,5 @@ mod common;
 mod end_to_end;
 mod faults;
 mod object_store;
+mod published;
 mod site_funnels;

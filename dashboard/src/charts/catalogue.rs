@@ -13,6 +13,10 @@ pub enum Scope<'a> {
     Overview,
     Programme(&'a Programme),
     Site(&'a Programme, &'a Site),
+    /// A programme's fit-note charts on the fit-notes page, by name: a root
+    /// built from the published statistics has fit-note rows for
+    /// programmes it has no outcomes for.
+    FitNotes(&'a str),
 }
 
 impl Scope<'_> {
@@ -30,6 +34,7 @@ impl Scope<'_> {
                 "event-study",
             ],
             Scope::Site(..) => &["spine", "rates", "trend", "fit-notes"],
+            Scope::FitNotes(_) => &["fit-notes", "event-study"],
         }
     }
 
@@ -39,6 +44,7 @@ impl Scope<'_> {
             Scope::Overview => "/charts".to_string(),
             Scope::Programme(p) => format!("/programme/{}/charts", slug(&p.name)),
             Scope::Site(p, s) => format!("/programme/{}/site/{}/charts", slug(&p.name), s.area_id),
+            Scope::FitNotes(name) => format!("/fit-notes/{}/charts", slug(name)),
         }
     }
 }
@@ -57,8 +63,10 @@ pub fn chart(published: &Published, scope: Scope, name: &str) -> Option<Chart> {
         (Scope::Programme(p), "funnel") => super::sites::funnel(published, p),
         (Scope::Programme(p), "site-effects") => super::sites::site_effects(published, p),
         (Scope::Programme(p), "subgroups") => subgroups(published, p),
-        (Scope::Programme(p), "fit-notes") => programme_notes(published, p),
-        (Scope::Programme(p), "event-study") => event_study(published, p)?,
+        (Scope::Programme(p), "fit-notes") => programme_notes(published, &p.name),
+        (Scope::Programme(p), "event-study") => event_study(published, &p.name)?,
+        (Scope::FitNotes(name), "fit-notes") => programme_notes(published, name),
+        (Scope::FitNotes(name), "event-study") => event_study(published, name)?,
         (Scope::Site(p, s), "spine") => super::sites::spine(published, p, s),
         (Scope::Site(p, s), "rates") => site_rates(p, s),
         (Scope::Site(p, s), "trend") => super::sites::trend(p, s),
@@ -276,22 +284,21 @@ const NOTES_CAPTION: &str = "Each point is the share of that month's fit notes t
 person \"may be fit for work\" rather than \"not fit\". Comparison areas run none of the \
 programmes. Shares are not adjusted for case mix.";
 
-fn programme_notes(published: &Published, programme: &Programme) -> Chart {
+fn programme_notes(published: &Published, programme: &str) -> Chart {
     let empty = [Vec::new(), Vec::new()];
-    let sides = published
-        .programme_notes
-        .get(&programme.name)
-        .unwrap_or(&empty);
+    let sides = published.programme_notes.get(programme).unwrap_or(&empty);
+    let start = published
+        .did
+        .iter()
+        .find(|d| d.programme == programme)
+        .and_then(|d| d.start_date);
     let (table, lines, hidden) = notes_table(&[
         ("Programme areas", &sides[0]),
         ("Comparison areas", &sides[1]),
     ]);
     Chart {
         name: "fit-notes".into(),
-        title: format!(
-            "{}: fit notes saying \"may be fit for work\"",
-            programme.name
-        ),
+        title: format!("{programme}: fit notes saying \"may be fit for work\""),
         x_label: "Month the fit note was issued".into(),
         y_label: "May be fit for work (% of fit notes)".into(),
         caption: format!(
@@ -300,8 +307,7 @@ fn programme_notes(published: &Published, programme: &Programme) -> Chart {
         ),
         plot: Plot::Trend {
             lines,
-            markers: programme
-                .start_date
+            markers: start
                 .map(|d| (d, "Programme starts".to_string()))
                 .into_iter()
                 .collect(),

@@ -3,7 +3,7 @@
 
 use super::catalogue::{INTERVAL_95, suppressed_note};
 use super::{Chart, DataTable, EventPoint, ForestRow, Plot};
-use crate::disclosure::{Programme, Published};
+use crate::disclosure::Published;
 use contract::vocabulary::AreaSet;
 
 pub(super) fn did(published: &Published) -> Chart {
@@ -72,11 +72,8 @@ pub(super) fn did(published: &Published) -> Chart {
     }
 }
 
-pub(super) fn event_study(published: &Published, programme: &Programme) -> Option<Chart> {
-    let d = published
-        .did
-        .iter()
-        .find(|d| d.programme == programme.name)?;
+pub(super) fn event_study(published: &Published, programme: &str) -> Option<Chart> {
+    let d = published.did.iter().find(|d| d.programme == programme)?;
     let mut table = DataTable::new(&[
         "areas",
         "event_month",
@@ -117,10 +114,7 @@ pub(super) fn event_study(published: &Published, programme: &Programme) -> Optio
     let pretrend = leads_test(d.pretrend.as_ref());
     Some(Chart {
         name: "event-study".into(),
-        title: format!(
-            "{}: \"may be fit\" share by months since go-live",
-            programme.name
-        ),
+        title: format!("{programme}: \"may be fit\" share by months since go-live"),
         x_label: "Months since the area's go-live (negative: before)".into(),
         y_label: "Difference from comparison areas (pp)".into(),
         caption: format!(

@@ -340,6 +340,9 @@ pub struct Run {
     pub inputs: Vec<Input>,
     /// The run's plain-English warnings; they carry no counts.
     pub warnings: Vec<String>,
+    /// Where the fit-note tables came from, when from the published
+    /// statistics (public counts, not records).
+    pub published_fit_notes: Option<contract::manifest::PublishedFitNotes>,
 }
 
 #[derive(Clone, Debug)]

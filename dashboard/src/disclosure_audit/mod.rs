@@ -138,6 +138,7 @@ pub fn downloads(published: &Published) -> Vec<String> {
         scopes.push(Scope::Programme(p));
         scopes.extend(published.sites_of(p).map(|s| Scope::Site(p, s)));
     }
+    scopes.extend(published.did.iter().map(|d| Scope::FitNotes(&d.programme)));
     for scope in scopes {
         for chart in catalogue::charts(published, scope) {
             out.push(format!(

@@ -7,9 +7,11 @@ pub mod labels;
 pub mod numbers;
 pub mod serialise;
 pub mod slugs;
+pub mod source;
 pub mod tables;
 
 pub use labels::dimension_label;
 pub use numbers::{percent, points, thousands};
 pub use serialise::{PRETREND_CAUTION, p_value};
 pub use slugs::slug;
+pub use source::source;

@@ -98,6 +98,31 @@ pub async fn programme_chart(
     )?)
 }
 
+/// A programme's fit-note chart on the fit-notes page (every programme
+/// with a `fit_note_did` row, outcomes or not).
+pub async fn fit_notes_chart(
+    State(state): State<AppState>,
+    Path((slug, file)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let published = state.published().await?;
+    let name = published
+        .did
+        .iter()
+        .map(|d| d.programme.as_str())
+        .find(|p| crate::presentation::slug(p) == slug)
+        .ok_or_else(|| {
+            DashboardError::NotFound(format!(
+                "No programme `{slug}` has fit-note figures in this evidence root."
+            ))
+        })?;
+    Ok(respond(
+        &published,
+        Scope::FitNotes(name),
+        &file,
+        &format!("{slug}-"),
+    )?)
+}
+
 pub async fn site_chart(
     State(state): State<AppState>,
     Path((slug, area, file)): Path<(String, String, String)>,

@@ -53,6 +53,11 @@ pub fn routes() -> Vec<(&'static str, Access, MethodRouter<AppState>)> {
         ("/programme/{slug}/site/{area}", SignedIn, get(pages::site)),
         ("/charts/{file}", SignedIn, get(charts::overview_chart)),
         (
+            "/fit-notes/{slug}/charts/{file}",
+            SignedIn,
+            get(charts::fit_notes_chart),
+        ),
+        (
             "/programme/{slug}/archive.zip",
             SignedIn,
             get(charts::programme_archive),

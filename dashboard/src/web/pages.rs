@@ -280,8 +280,8 @@ pub async fn fit_notes(State(state): State<AppState>, viewer: Viewer) -> PageRes
         .transpose()?;
     let mut trends = Vec::new();
     let mut event_studies = Vec::new();
-    for p in &published.programmes {
-        let scope = Scope::Programme(p);
+    for d in &published.did {
+        let scope = Scope::FitNotes(&d.programme);
         if let Some(c) = catalogue::chart(&published, scope, "fit-notes") {
             trends.push(figure(&scope, c)?);
         }
@@ -295,6 +295,7 @@ pub async fn fit_notes(State(state): State<AppState>, viewer: Viewer) -> PageRes
             title => "Fit notes",
             nav => "fit-notes",
             did => published.did,
+            source => published.run.published_fit_notes.as_ref().map(crate::presentation::source),
             did_chart,
             trends,
             event_studies,

@@ -157,12 +157,10 @@ pub async fn run_published(
             .collect(),
         geography: design.geography.clone(),
         suppression_rule: format!(
-            "a suppressed count (*) is one of {} to {}; the estimates take it as {}, and suppression_bounds gives each effect with every suppressed count at {} and at {}",
+            "a suppressed count (*) is one of {} to {}, and the estimates take it as {}",
             layout::SUPPRESSED_RANGE.0,
             layout::SUPPRESSED_RANGE.1,
-            layout::SUPPRESSED_AS,
-            layout::SUPPRESSED_RANGE.0,
-            layout::SUPPRESSED_RANGE.1
+            layout::SUPPRESSED_AS
         ),
         suppressed_cells: chosen
             .cells

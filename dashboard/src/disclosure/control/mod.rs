@@ -26,6 +26,7 @@ fn run(m: &contract::Manifest) -> Run {
         as_of: m.as_of.clone(),
         data_root: m.data_root.clone(),
         warnings: m.warnings.clone(),
+        published_fit_notes: m.published_fit_notes.clone(),
         inputs: m
             .inputs
             .iter()
