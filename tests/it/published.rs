@@ -201,8 +201,9 @@ fn bad_published_files_stop_the_run_naming_file_and_line() {
     let before = std::fs::read(root.join("run.json")).unwrap();
     let file = data.join("gp-fit-note-eng-csv-sicbl-mar-26.csv");
     let original = std::fs::read_to_string(&file).unwrap();
-    let mut lines: Vec<String> = original.lines().map(String::from).collect();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<String>)>, &str)> = vec![
+    let lines: Vec<String> = original.lines().map(String::from).collect();
+    type Change = Box<dyn Fn(&mut Vec<String>)>;
+    let cases: Vec<(&str, Change, &str)> = vec![
         (
             "a missing column",
             Box::new(|l: &mut Vec<String>| {
@@ -248,6 +249,5 @@ fn bad_published_files_stop_the_run_naming_file_and_line() {
             "{what}: the root changed"
         );
     }
-    lines.clear();
     std::fs::write(&file, original).unwrap();
 }
