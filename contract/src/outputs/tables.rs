@@ -421,6 +421,12 @@ output_table! {
         pub pretrend_quarters: u64,
         pub pretrend_f: Option<f64>,
         pub pretrend_p_value: Option<f64>,
+        /// The same test over the clean areas and the comparison areas, the
+        /// set `clean_did` is estimated on; null without a clean area or
+        /// where they are too few.
+        pub clean_pretrend_quarters: u64,
+        pub clean_pretrend_f: Option<f64>,
+        pub clean_pretrend_p_value: Option<f64>,
     }
 }
 

@@ -273,6 +273,8 @@ pub struct Did {
     pub clean: Option<Effect>,
     pub clean_areas: usize,
     pub pretrend: Option<PreTrend>,
+    /// The same test on the clean areas (the set `clean` is estimated on).
+    pub clean_pretrend: Option<PreTrend>,
     /// The programme's areas that run another programme starting inside the
     /// analysis window.
     pub overlaps: Vec<Overlap>,

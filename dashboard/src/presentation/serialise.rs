@@ -274,6 +274,24 @@ serialise_as_map!(NotesMonth, |m| {
     "share" => m.share,
 });
 
+fn pretrend(t: &crate::disclosure::PreTrend) -> std::collections::BTreeMap<&'static str, String> {
+    std::collections::BTreeMap::from([
+        ("quarters", t.quarters.to_string()),
+        ("p_value", p_value(t.p_value)),
+        // The leads' test has few degrees of freedom with few areas, so
+        // the page cautions from p < 0.10, not only when it is tiny.
+        (
+            "caution",
+            if t.p_value < PRETREND_CAUTION {
+                "yes"
+            } else {
+                ""
+            }
+            .to_string(),
+        ),
+    ])
+}
+
 serialise_as_map!(Did, |d| {
     "programme" => d.programme,
     "slug" => slug(&d.programme),
@@ -285,15 +303,8 @@ serialise_as_map!(Did, |d| {
     "comparison_areas" => d.comparison_areas,
     "clean" => d.clean,
     "clean_areas" => d.clean_areas,
-    "pretrend" => d.pretrend.as_ref().map(|t| {
-        std::collections::BTreeMap::from([
-            ("quarters", t.quarters.to_string()),
-            ("p_value", p_value(t.p_value)),
-            // The leads' test has few degrees of freedom with few areas, so
-            // the page cautions from p < 0.10, not only when it is tiny.
-            ("caution", if t.p_value < PRETREND_CAUTION { "yes" } else { "" }.to_string()),
-        ])
-    }),
+    "pretrend" => d.pretrend.as_ref().map(pretrend),
+    "clean_pretrend" => d.clean_pretrend.as_ref().map(pretrend),
     "overlaps" => d.overlaps,
     "bundled" => d.overlaps.iter().any(|o| o.same_start),
 });

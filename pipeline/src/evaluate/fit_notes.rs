@@ -247,6 +247,9 @@ async fn fit_note_did(
                 .and_then(|e| e.set(AreaSet::Clean))
                 .and_then(|s| s.overall);
             let pretrend = all.and_then(|s| s.pretrend);
+            let clean_pretrend = e
+                .and_then(|e| e.set(AreaSet::Clean))
+                .and_then(|s| s.pretrend);
             FitNoteDid {
                 programme: p,
                 start_date: Some(start),
@@ -278,6 +281,9 @@ async fn fit_note_did(
                 pretrend_quarters: pretrend.map_or(0, |t| t.quarters as u64),
                 pretrend_f: pretrend.map(|t| t.f),
                 pretrend_p_value: pretrend.map(|t| t.p_value),
+                clean_pretrend_quarters: clean_pretrend.map_or(0, |t| t.quarters as u64),
+                clean_pretrend_f: clean_pretrend.map(|t| t.f),
+                clean_pretrend_p_value: clean_pretrend.map(|t| t.p_value),
             }
         })
         .collect())

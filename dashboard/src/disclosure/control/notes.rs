@@ -207,14 +207,23 @@ pub fn did(d: &FitNoteDid, effects: &[ProgrammeEffects], design: &[FitNoteArea])
         comparison_areas: overall.map_or(0, |o| o.comparison_areas),
         clean: set(AreaSet::Clean).map(|s| Effect::staggered(small, s.overall)),
         clean_areas: effects.map_or(0, |e| e.clean_areas),
-        pretrend: all
-            .and_then(|s| s.pretrend)
-            .filter(|_| !small)
-            .map(|t| PreTrend {
-                quarters: t.quarters,
-                p_value: (t.p_value * 1000.0).round() / 1000.0,
-            }),
+        pretrend: pretrend(all, small),
+        clean_pretrend: pretrend(set(AreaSet::Clean), small),
         overlaps,
         event_study,
     }
+}
+
+/// The joint test of the leads of one set of areas, from the rounded
+/// counts, its p-value to 3 decimal places; none for small cells.
+fn pretrend(
+    set: Option<&contract::formulas::staggered::Staggered>,
+    small: bool,
+) -> Option<PreTrend> {
+    set.and_then(|s| s.pretrend)
+        .filter(|_| !small)
+        .map(|t| PreTrend {
+            quarters: t.quarters,
+            p_value: (t.p_value * 1000.0).round() / 1000.0,
+        })
 }

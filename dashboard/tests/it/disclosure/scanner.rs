@@ -18,7 +18,7 @@ pub(super) const COUNT_COLUMNS: [&str; 11] = [
     "rows_failed",
 ];
 
-pub(super) const PROPORTION_COLUMNS: [&str; 47] = [
+pub(super) const PROPORTION_COLUMNS: [&str; 48] = [
     "rate",
     "rate_low",
     "rate_high",
@@ -46,6 +46,7 @@ pub(super) const PROPORTION_COLUMNS: [&str; 47] = [
     "clean_did_low",
     "clean_did_high",
     "pretrend_p_value",
+    "clean_pretrend_p_value",
     "estimate",
     "low",
     "high",
