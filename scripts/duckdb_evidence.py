@@ -465,10 +465,13 @@ def randomisation_p(mo, tau2):
         draws = [[(i // n ** j) % n for j in range(k)] for i in range(n ** k)]
     else:
         draws = [[splitmix64(r * k + j) % n for j in range(k)] for r in range(5000)]
+    # The placebo statistics are standardised with the placebo areas' own
+    # tau2: max(0, sum(e^2 - v) / sum(h)).
+    own = max(0.0, sum(e * e - v for e, v, _ in placebo) / sum(h for _, _, h in placebo))
     at_least = 0
     for draw in draws:
         effect = sum(wt * placebo[b][0] for wt, b in zip(weights, draw))
-        variance = sum(wt * wt * (placebo[b][1] + tau2 * placebo[b][2]) for wt, b in zip(weights, draw))
+        variance = sum(wt * wt * (placebo[b][1] + own * placebo[b][2]) for wt, b in zip(weights, draw))
         at_least += abs(effect / math.sqrt(variance)) >= abs(t) - 1e-12
     return (1 + at_least) / (1 + len(draws))
 

@@ -193,11 +193,13 @@ fn too_few_areas_cannot_estimate_it() {
 /// comparison e = ±0.1 and 0 around c = 0.5, null 0.25·(2/3)/100 each,
 /// g = 2/3 each: X_C = 0.02 − 0.005 = 0.015 on C_C = 2; τ̂²ₘ = 0.0326/3,
 /// se 0.0108867 (Σn = 0.0074, Σn²/k = 0.00001826), τ̃² = 0.0148557.
+/// The placebo areas' own τ²: (0.045 − 3·0.00375)/(3·1.5) = 0.0075.
 /// The 3² = 9 draws with replacement, weights ½ and ½, each over
-/// √(½·(0.00375 + 1.5τ̃²)) = 0.114091: (0, 0) and (1, 1) give ±1.315;
-/// (0, 2), (2, 0), (1, 2) and (2, 1) give ±0.657 (in-sample predictions
-/// would have given less); (0, 1), (1, 0) and (2, 2) give 0. So
-/// p = (1 + 6)/10 at |t| = 0.65, (1 + 2)/10 at 0.66, 1/10 at 1.4.
+/// √(½·(0.00375 + 1.5·0.0075)) = 0.0866025: (0, 0) and (1, 1) give
+/// ±1.732; (0, 2), (2, 0), (1, 2) and (2, 1) give ±0.866 (in-sample
+/// predictions would have given less); (0, 1), (1, 0) and (2, 2) give 0.
+/// So p = (1 + 6)/10 at |t| = 0.86, (1 + 2)/10 at 0.87 and at 1.7, 1/10
+/// at 1.74.
 #[test]
 fn placebo_areas_are_predicted_from_the_other_comparison_areas() {
     let treated = [cell(0, 0, 100, 70), cell(1, 0, 100, 50)];
@@ -221,10 +223,12 @@ fn placebo_areas_are_predicted_from_the_other_comparison_areas() {
         assert!((area.variance - 0.003_75).abs() < 1e-12, "{area:?}");
         assert!((area.shock - 1.5).abs() < 1e-12, "{area:?}");
     }
+    assert!((b.placebo_tau2() - 0.0075).abs() < 1e-12);
     assert_eq!(b.randomisation_p(0.0), Some(1.0));
-    assert_eq!(b.randomisation_p(0.65), Some(0.7));
-    assert_eq!(b.randomisation_p(0.66), Some(0.3));
-    assert_eq!(b.randomisation_p(1.4), Some(0.1));
+    assert_eq!(b.randomisation_p(0.86), Some(0.7));
+    assert_eq!(b.randomisation_p(0.87), Some(0.3));
+    assert_eq!(b.randomisation_p(1.7), Some(0.3));
+    assert_eq!(b.randomisation_p(1.74), Some(0.1));
 }
 
 /// A comparison area alone in its only stratum cannot be predicted by the
