@@ -420,7 +420,8 @@ def tau2_moments(cells):
     design = design if 0 < design <= 1 else 1.0
     return dict(areas=len(n_a), comparison_areas=len(m_bs), prog=sums(prog), comp=sums(comp), design_effect=design,
                 comparison_weight=sum(o * o for o in omega.values()),
-                people_variance=p * (1 - p) / n + sum(W[s] ** 2 * v[s] for s in W), att=p - sum(W[s] * c[s] for s in W),
+                participants_variance=p * (1 - p) / n, comparison_part=sum(W[s] ** 2 * v[s] for s in W),
+                att=p - sum(W[s] * c[s] for s in W),
                 weights=sorted(w.values(), reverse=True), sum_w2=sw2,
                 placebo=[(e, var, h) for _, _, e, var, h in placebo])
 
@@ -460,7 +461,10 @@ def randomisation_p(mo, tau2):
     k, n = len(weights), len(placebo)
     if tau2 is None or k == 0 or n < 3:
         return None
-    t = mo["att"] / math.sqrt(mo["people_variance"] + tau2 * (mo["sum_w2"] + mo["comparison_weight"]))
+    # The programme's t: its att over the interval's se, the participants'
+    # part with the design effect d (CONTRACT.md).
+    people = mo["design_effect"] * mo["participants_variance"] + mo["comparison_part"]
+    t = mo["att"] / math.sqrt(people + tau2 * (mo["sum_w2"] + mo["comparison_weight"]))
     if n ** k <= 5000:
         draws = [[(i // n ** j) % n for j in range(k)] for i in range(n ** k)]
     else:

@@ -8,11 +8,13 @@
 //! it): the writer and every reader pick it up.
 
 mod cell;
+mod fit_notes;
 mod negative_controls;
 mod sites;
 mod tables;
 
 pub use cell::{Cell, days};
+pub use fit_notes::*;
 pub use negative_controls::*;
 pub use sites::*;
 pub use tables::*;

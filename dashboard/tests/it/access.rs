@@ -18,6 +18,8 @@ fn request(path: &str, token: Option<&str>, cookie: Option<&str>) -> Request<Bod
                 "rates.csv"
             } else if path.starts_with("/programme") {
                 "funnel.csv"
+            } else if path.starts_with("/fit-notes/") {
+                "event-study.csv"
             } else {
                 "att.csv"
             },
