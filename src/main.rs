@@ -181,6 +181,10 @@ enum Command {
         /// Audit only these exact tables (repeatable); all of them by default.
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(dashboard::disclosure_audit::TABLES))]
         table: Vec<String>,
+        /// Instead, count the effects whose significance mark differs between the exact interval and the one
+        /// published from rounded counts (programmes, subgroups, every outcome).
+        #[arg(long)]
+        flips: bool,
     },
     /// Manage the users who may sign in (see `evidence user add --help`).
     #[command(subcommand)]
@@ -310,8 +314,16 @@ async fn dispatch(command: Command) -> Result<()> {
             addr,
             access,
         } => commands::serve::serve(&evidence, data.as_deref(), addr, &access).await,
-        Command::DisclosureAudit { evidence, table } => {
-            commands::disclosure_audit::disclosure_audit(&evidence, &table).await
+        Command::DisclosureAudit {
+            evidence,
+            table,
+            flips,
+        } => {
+            if flips {
+                commands::disclosure_audit::flips(&evidence).await
+            } else {
+                commands::disclosure_audit::disclosure_audit(&evidence, &table).await
+            }
         }
         Command::User(UserCommand::Add {
             name,

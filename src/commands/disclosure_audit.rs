@@ -4,15 +4,40 @@
 use anyhow::{Context, Result};
 use datafusion::prelude::SessionContext;
 
-pub async fn disclosure_audit(evidence: &str, only: &[String]) -> Result<()> {
+async fn read(evidence: &str) -> Result<contract::Evidence> {
     let root = contract::Root::parse(evidence)?;
     let ctx = SessionContext::new_with_config_rt(
         Default::default(),
         contract::store::runtime_env().context("setting up the object stores")?,
     );
-    let exact = contract::Evidence::read(&ctx, &root)
+    contract::Evidence::read(&ctx, &root)
         .await
-        .with_context(|| format!("reading the evidence root {evidence}"))?;
+        .with_context(|| format!("reading the evidence root {evidence}"))
+}
+
+/// `--flips`: one line per kind of figure, tab-separated (figure, compared,
+/// flipped, unpublished), then a few flips.
+pub async fn flips(evidence: &str) -> Result<()> {
+    let exact = read(evidence).await?;
+    let published = dashboard::disclosure::control(&exact);
+    let marks = dashboard::disclosure_audit::flips::significance_flips(&exact, &published);
+    println!("figure\tcompared\tflipped\tunpublished");
+    for m in &marks {
+        println!(
+            "{}\t{}\t{}\t{}",
+            m.figure, m.compared, m.flipped, m.unpublished
+        );
+    }
+    for m in &marks {
+        for e in &m.examples {
+            println!("flip: {e}");
+        }
+    }
+    Ok(())
+}
+
+pub async fn disclosure_audit(evidence: &str, only: &[String]) -> Result<()> {
+    let exact = read(evidence).await?;
     let tables: Vec<&'static str> = dashboard::disclosure_audit::TABLES
         .into_iter()
         .filter(|t| only.is_empty() || only.iter().any(|o| o == t))

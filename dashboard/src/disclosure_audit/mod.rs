@@ -29,6 +29,7 @@
 //! too; a mean outcome's total is varied by ±2 around the truth, so a row
 //! reported unpinned has at least two consistent candidates.
 
+pub mod flips;
 mod pairs;
 mod place;
 

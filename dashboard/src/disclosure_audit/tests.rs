@@ -318,3 +318,39 @@ proptest::proptest! {
         }
     }
 }
+
+/// The flips count: every effect with an exact interval is compared or
+/// counted as unpublished, and an exact mark the published one cannot
+/// have (a negative interval for a positive effect) is a flip.
+#[test]
+fn significance_flips_compare_every_exact_mark() {
+    use super::flips::significance_flips;
+    // One programme, 400 eligible matched people, 60% in work against a
+    // comparison rate of 40%.
+    let people: Vec<Person> = (0..400)
+        .map(|i| (0, i % 4, i % 2, i % 3, true, i % 5 < 3, true))
+        .collect();
+    let mut exact = evidence_of(&people);
+    let with_interval = |e: &Evidence| {
+        e.tables
+            .programme_outcomes
+            .iter()
+            .filter(|p| p.att_low.is_some())
+            .count()
+            + e.tables
+                .subgroup_outcomes
+                .iter()
+                .filter(|s| s.att_low.is_some())
+                .count()
+    };
+    let marks = significance_flips(&exact, &control(&exact));
+    let counted: usize = marks.iter().map(|m| m.compared + m.unpublished).sum();
+    assert_eq!(counted, with_interval(&exact), "{marks:?}");
+    assert_eq!(marks[0].compared, 1, "{marks:?}");
+    assert_eq!(marks[0].flipped, 0, "{marks:?}");
+    exact.tables.programme_outcomes[0].att_low = Some(-0.9);
+    exact.tables.programme_outcomes[0].att_high = Some(-0.8);
+    let marks = significance_flips(&exact, &control(&exact));
+    assert_eq!(marks[0].flipped, 1, "{marks:?}");
+    assert!(marks[0].examples[0].contains("Below ->"), "{marks:?}");
+}
