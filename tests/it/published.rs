@@ -188,6 +188,14 @@ async fn the_published_statistics_give_the_planted_fit_note_lifts() {
     assert_eq!(csv.status(), 200);
     let overview = get("/").await.unwrap().text().await.unwrap();
     assert!(overview.contains("built from the published fit-note statistics alone"));
+    // Only the fit-note chart: the effects on work have no data here.
+    // (the page escapes `/` in attributes as `&#x2f;`)
+    let link = |name: &str| {
+        overview.contains(&format!("&#x2f;{name}.png"))
+            || overview.contains(&format!("/{name}.png"))
+    };
+    assert!(!link("att") && !link("rates"), "{overview}");
+    assert!(link("fit-note-did"), "{overview}");
 }
 
 #[test]
