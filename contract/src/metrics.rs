@@ -162,7 +162,7 @@ pub const METRIC_QUERIES: &[MetricQuery] = &[
         "earnings_sum": Float, "earnings_squares": Float, "fit_notes_sum": Float,
         "fit_notes_squares": Float,
     ]),
-    metric!("programme_starts", false),
+    metric!("programme_starts", false, ["programme": Text, "start_date": Date]),
     metric!("fit_note_monthly", false, [
         "area_id": Text, "month": Date, "fit_notes": Count, "may_be_fit": Count,
         "may_be_fit_share": Float,

@@ -2,15 +2,7 @@
 //! statistics, and `evidence generate-fit-notes`: a fixture in their layout.
 
 use anyhow::{Context, Result};
-use std::io::Write;
 use std::path::PathBuf;
-
-struct Lines;
-impl pipeline::Progress for Lines {
-    fn step(&self, index: usize, total: usize, message: &str) {
-        let _ = writeln!(std::io::stderr(), "[{index}/{total}] {message}");
-    }
-}
 
 /// The programmes' design from the built-in reference.
 fn design(reference: &datasets::Reference) -> pipeline::published::Design {
@@ -54,14 +46,15 @@ pub async fn published(folder: PathBuf, out: String) -> Result<()> {
         out,
         design: design(&reference),
     };
-    let manifest = pipeline::published::run_published(&options, &Lines)
-        .await
-        .with_context(|| {
-            format!(
-                "evaluating the published fit-note statistics in {}",
-                folder.display()
-            )
-        })?;
+    let progress = super::run::RunProgress::start();
+    let manifest = pipeline::published::run_published(&options, &progress).await;
+    progress.finish();
+    let manifest = manifest.with_context(|| {
+        format!(
+            "evaluating the published fit-note statistics in {}",
+            folder.display()
+        )
+    })?;
     let source = manifest
         .published_fit_notes
         .as_ref()

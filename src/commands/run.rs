@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// A spinner on a terminal; elsewhere (a log, CI, a test reading the
 /// run's progress) one line per step on stderr, `[i/n] step`.
-enum RunProgress {
+pub(crate) enum RunProgress {
     Spinner(ProgressBar),
     Lines,
 }
@@ -27,6 +27,29 @@ impl pipeline::Progress for RunProgress {
     }
 }
 
+impl RunProgress {
+    /// A spinner on a terminal, else lines.
+    pub(crate) fn start() -> Self {
+        if std::io::stderr().is_terminal() {
+            let spinner = ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .expect("valid template"),
+            );
+            spinner.enable_steady_tick(Duration::from_millis(120));
+            RunProgress::Spinner(spinner)
+        } else {
+            RunProgress::Lines
+        }
+    }
+
+    /// Clear the spinner before the summary is printed.
+    pub(crate) fn finish(&self) {
+        if let RunProgress::Spinner(spinner) = self {
+            spinner.finish_and_clear();
+        }
+    }
+}
+
 pub async fn run(
     data: String,
     out: String,
@@ -34,15 +57,7 @@ pub async fn run(
     ballista: Option<String>,
     memory_limit: Option<usize>,
 ) -> Result<()> {
-    let progress = if std::io::stderr().is_terminal() {
-        let spinner = ProgressBar::new_spinner().with_style(
-            ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid template"),
-        );
-        spinner.enable_steady_tick(Duration::from_millis(120));
-        RunProgress::Spinner(spinner)
-    } else {
-        RunProgress::Lines
-    };
+    let progress = RunProgress::start();
     let options = pipeline::RunOptions {
         data: data.clone(),
         out,
@@ -51,9 +66,7 @@ pub async fn run(
         memory_limit,
     };
     let report = pipeline::run(&options, &progress).await;
-    if let RunProgress::Spinner(spinner) = &progress {
-        spinner.finish_and_clear();
-    }
+    progress.finish();
     let report = report.with_context(|| format!("evaluating {data}"))?;
     print!("{}", crate::summary::render(&report));
     Ok(())

@@ -51,6 +51,24 @@ pub fn run(data: &Path, out: &Path) {
     ]);
 }
 
+/// The evidence root at `root` holds exactly the contract's output tables
+/// as `<table>.parquet`, no more and no fewer.
+pub fn assert_declared_tables(root: &Path) {
+    let mut written: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .filter_map(|f| f.ok())
+        .map(|f| f.file_name().to_string_lossy().to_string())
+        .filter(|name| name.ends_with(".parquet"))
+        .collect();
+    written.sort();
+    let mut declared: Vec<String> = contract::OUTPUT_TABLES
+        .iter()
+        .map(|t| format!("{t}.parquet"))
+        .collect();
+    declared.sort();
+    assert_eq!(written, declared);
+}
+
 /// Start `evidence serve` as `command` describes (its arguments, before
 /// `--addr`), on a free port; its URL (no trailing `/`) from its first line.
 pub fn serve(mut command: Command) -> (Running, String) {

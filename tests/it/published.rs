@@ -85,19 +85,7 @@ async fn the_published_statistics_give_the_planted_fit_note_lifts() {
     assert!(stdout.contains("release 2026-03"), "{stdout}");
 
     // Exactly the declared tables, the fit-note ones filled.
-    let mut written: Vec<String> = std::fs::read_dir(&root)
-        .unwrap()
-        .filter_map(|f| f.ok())
-        .map(|f| f.file_name().to_string_lossy().to_string())
-        .filter(|n| n.ends_with(".parquet"))
-        .collect();
-    written.sort();
-    let mut declared: Vec<String> = contract::OUTPUT_TABLES
-        .iter()
-        .map(|t| format!("{t}.parquet"))
-        .collect();
-    declared.sort();
-    assert_eq!(written, declared);
+    crate::common::assert_declared_tables(&root);
 
     // Each programme's effect within 3 standard errors of the truth the
     // generator computed on expected shares (seed fixed: this is a check

@@ -4,7 +4,6 @@
 //! (`fit_note_group_time`, `fit_note_event_study`); and `fit_note_did`, its
 //! overall effects beside the pooled cells around each programme's start.
 
-use super::coverage::Coverage;
 use super::{parse, programme_order, query};
 use crate::error::Result;
 use contract::formulas::did::{NoteCounts, difference_in_differences};
@@ -157,8 +156,8 @@ fn event_study(effects: &[ProgrammeEffects]) -> Vec<FitNoteEventStudy> {
 
 /// Every fit-note table, from the views `fit_note_monthly` (a metric view
 /// over records, or a table of the published statistics), `fit_note_areas`,
-/// `fit_note_trend` and `fit_note_did_counts`; `starts` gives each
-/// programme's earliest start date.
+/// `fit_note_trend`, `fit_note_did_counts` and `programme_starts` (each
+/// programme's earliest start date).
 pub struct FitNoteTables {
     pub monthly: Vec<FitNoteMonthly>,
     pub areas: Vec<FitNoteArea>,
@@ -168,15 +167,13 @@ pub struct FitNoteTables {
     pub event_study: Vec<FitNoteEventStudy>,
 }
 
-pub async fn fit_note_tables(
-    ctx: &SessionContext,
-    starts: &[(String, chrono::NaiveDate)],
-) -> Result<FitNoteTables> {
+pub async fn fit_note_tables(ctx: &SessionContext) -> Result<FitNoteTables> {
+    let starts = programme_starts(ctx).await?;
     let monthly = fit_note_monthly(ctx).await?;
     let areas = fit_note_areas(ctx).await?;
     let effects = effects(&monthly, &areas);
     Ok(FitNoteTables {
-        did: fit_note_did(ctx, starts, &effects).await?,
+        did: fit_note_did(ctx, &starts, &effects).await?,
         group_time: group_time(&effects),
         event_study: event_study(&effects),
         trend: fit_note_trend(ctx).await?,
@@ -185,11 +182,20 @@ pub async fn fit_note_tables(
     })
 }
 
-/// Each programme's earliest start date, from `coverage`.
-pub fn starts(coverage: &[Coverage]) -> Vec<(String, chrono::NaiveDate)> {
-    coverage
-        .iter()
-        .filter_map(|c| Some((c.programme.clone(), c.start_date?)))
+/// Each programme's earliest start date (`sql/programme_starts.sql`).
+async fn programme_starts(ctx: &SessionContext) -> Result<Vec<(String, chrono::NaiveDate)>> {
+    let view = "programme_starts";
+    let r = query(ctx, view).await?;
+    let (programme, start) = (r.strings("programme")?, r.dates("start_date")?);
+    (0..r.num_rows())
+        .map(|i| {
+            let start = start[i].and_then(date32).ok_or_else(|| {
+                crate::PipelineError::Invalid(format!(
+                    "sql/{view}.sql wrote a row with no start_date"
+                ))
+            })?;
+            Ok((programme[i].clone().unwrap_or_default(), start))
+        })
         .collect()
 }
 

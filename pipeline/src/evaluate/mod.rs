@@ -117,7 +117,7 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
     let mut outcome_effects = outcomes::outcome_effects(ctx, &names, &nulls).await?;
     programmes::adjust_headlines(&mut programme_outcomes, &mut outcome_effects);
     let coverage = coverage::programme_coverage(ctx).await?;
-    let notes = fit_notes::fit_note_tables(ctx, &fit_notes::starts(&coverage)).await?;
+    let notes = fit_notes::fit_note_tables(ctx).await?;
     let warnings = coverage::warnings(&coverage, &programme_outcomes);
     let cohort = coverage::cohort_size(ctx).await?;
     Ok(Evaluation {

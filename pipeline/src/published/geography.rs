@@ -2,7 +2,7 @@
 //! towards every area holding at least half of its residents
 //! (`datasets/reference/sub_icb_locations.csv`, CONTRACT.md).
 
-use super::layout::NOT_ALLOCATED;
+use super::layout::{Count, NOT_ALLOCATED};
 use super::read::Chosen;
 use crate::error::{PipelineError, Result};
 use chrono::NaiveDate;
@@ -25,12 +25,62 @@ pub struct Location {
     pub share: f64,
 }
 
-/// The area × month counts, and the notes that reach no area.
+/// Notes counted as published: the exact counts' sum, and how many cells
+/// were `*` (whose value the rule for suppressed counts decides).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Tally {
+    pub exact: u64,
+    pub suppressed: u64,
+}
+
+impl Tally {
+    fn add(&mut self, count: Count) {
+        match count {
+            Count::Exact(n) => self.exact += n,
+            Count::Suppressed => self.suppressed += 1,
+        }
+    }
+
+    /// The notes with each suppressed cell taken as `suppressed`.
+    pub fn at(self, suppressed: u64) -> u64 {
+        self.exact + self.suppressed * suppressed
+    }
+}
+
+/// The area × month counts (all notes, may-be-fit notes), and the notes
+/// that reach no area, read once; [`AreaMonths::monthly`] gives the panel
+/// for any value of a suppressed count.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AreaMonths {
-    pub monthly: Vec<FitNoteMonthly>,
-    pub unallocated: u64,
-    pub outside: u64,
+    cells: BTreeMap<(String, NaiveDate), [Tally; 2]>,
+    pub unallocated: Tally,
+    pub outside: Tally,
+}
+
+impl AreaMonths {
+    /// `fit_note_monthly`, each suppressed count taken as `suppressed`; an
+    /// area-month with no notes has no row.
+    pub fn monthly(&self, suppressed: u64) -> Vec<FitNoteMonthly> {
+        self.cells
+            .iter()
+            .map(|((area_id, month), [notes, may_be_fit])| {
+                (
+                    area_id,
+                    *month,
+                    notes.at(suppressed),
+                    may_be_fit.at(suppressed),
+                )
+            })
+            .filter(|(_, _, notes, _)| *notes > 0)
+            .map(|(area_id, month, fit_notes, may_be_fit)| FitNoteMonthly {
+                area_id: area_id.clone(),
+                month,
+                fit_notes,
+                may_be_fit,
+                may_be_fit_share: Some(may_be_fit as f64 / fit_notes as f64),
+            })
+            .collect()
+    }
 }
 
 /// Areas of `areas` that no location reaches.
@@ -46,13 +96,12 @@ pub fn not_covered(locations: &[Location], areas: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// `chosen`'s cells summed per area and month, a suppressed count taken as
-/// `suppressed`.
+/// `chosen`'s cells summed per area and month, each location checked
+/// against `locations`.
 pub fn area_months(
     chosen: &Chosen,
     locations: &[Location],
     areas: &[String],
-    suppressed: u64,
 ) -> Result<AreaMonths> {
     let known: BTreeMap<&str, &str> = locations
         .iter()
@@ -65,12 +114,11 @@ pub fn area_months(
             assigned.entry(&l.code).or_default().push(&l.area_id);
         }
     }
-    let mut sums: BTreeMap<(&str, NaiveDate), (u64, u64)> = BTreeMap::new();
-    let (mut unallocated, mut outside) = (0u64, 0u64);
+    let mut cells: BTreeMap<(String, NaiveDate), [Tally; 2]> = BTreeMap::new();
+    let (mut unallocated, mut outside) = (Tally::default(), Tally::default());
     for ((month, code, may_be_fit, _, _), cell) in &chosen.cells {
-        let n = cell.count.value(suppressed);
         if code.eq_ignore_ascii_case(NOT_ALLOCATED) {
-            unallocated += n;
+            unallocated.add(cell.count);
             continue;
         }
         let Some(ons) = known.get(code.as_str()) else {
@@ -95,33 +143,20 @@ pub fn area_months(
             });
         }
         match assigned.get(code.as_str()) {
-            None => outside += n,
+            None => outside.add(cell.count),
             Some(areas) => {
                 for area in areas {
-                    let s = sums.entry((area, *month)).or_default();
-                    s.0 += n;
+                    let sums = cells.entry((area.to_string(), *month)).or_default();
+                    sums[0].add(cell.count);
                     if *may_be_fit {
-                        s.1 += n;
+                        sums[1].add(cell.count);
                     }
                 }
             }
         }
     }
-    let monthly = sums
-        .into_iter()
-        .filter(|(_, (notes, _))| *notes > 0)
-        .map(
-            |((area_id, month), (fit_notes, may_be_fit))| FitNoteMonthly {
-                area_id: area_id.to_string(),
-                month,
-                fit_notes,
-                may_be_fit,
-                may_be_fit_share: Some(may_be_fit as f64 / fit_notes as f64),
-            },
-        )
-        .collect();
     Ok(AreaMonths {
-        monthly,
+        cells,
         unallocated,
         outside,
     })

@@ -57,13 +57,6 @@ pub fn column(header: &str) -> Option<Column> {
         .map(|(c, _, _)| *c)
 }
 
-pub fn header_of(column: Column) -> &'static str {
-    COLUMNS
-        .iter()
-        .find(|(c, _, _)| *c == column)
-        .map_or("", |(_, name, _)| name)
-}
-
 const MONTHS: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 ];

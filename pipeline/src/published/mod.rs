@@ -21,7 +21,7 @@ use chrono::{NaiveDate, Utc};
 use contract::manifest::{
     Manifest, PublishedFitNotes, PublishedRelease, SuppressionBounds, Timings,
 };
-use contract::outputs::FitNoteMonthly;
+use contract::outputs::{FitNoteMonthly, days};
 use contract::root::Root;
 use contract::vocabulary::AreaSet;
 use contract::{QueryContext, Tables};
@@ -89,13 +89,9 @@ pub async fn run_published(
     progress.step(1, STEPS, "reading the published files");
     let files = read::read_folder(&options.folder)?;
     let chosen = read::choose(&files)?;
-    let panel = area_months(
-        &chosen,
-        &design.locations,
-        &design.areas,
-        layout::SUPPRESSED_AS,
-    )?;
-    if panel.monthly.is_empty() {
+    let panel = area_months(&chosen, &design.locations, &design.areas)?;
+    let monthly = panel.monthly(layout::SUPPRESSED_AS);
+    if monthly.is_empty() {
         return Err(PipelineError::Published {
             file: options.folder.display().to_string(),
             line: None,
@@ -109,17 +105,12 @@ pub async fn run_published(
     let out = Root::parse(&options.out)?;
     let ctx = session_context(None, None).await?;
     contract::store::connect(&ctx, &out).await?;
-    register(&ctx, design, &panel.monthly)?;
+    register(&ctx, design, &monthly)?;
     contract::metrics::register_named_metric_views(&ctx, &VIEWS).await?;
-    let tables = fit_notes::fit_note_tables(&ctx, &starts(design)).await?;
+    let tables = fit_notes::fit_note_tables(&ctx).await?;
     let mut suppression_bounds = Vec::new();
-    let bounds: Vec<_> = [layout::SUPPRESSED_RANGE.0, layout::SUPPRESSED_RANGE.1]
-        .iter()
-        .map(|s| {
-            let m = area_months(&chosen, &design.locations, &design.areas, *s)?;
-            Ok(fit_notes::effects(&m.monthly, &tables.areas))
-        })
-        .collect::<Result<_>>()?;
+    let bounds = [layout::SUPPRESSED_RANGE.0, layout::SUPPRESSED_RANGE.1]
+        .map(|s| fit_notes::effects(&panel.monthly(s), &tables.areas));
     for d in &tables.did {
         let at = |k: usize, set: AreaSet| {
             bounds[k]
@@ -168,8 +159,8 @@ pub async fn run_published(
             .filter(|c| c.count == layout::Count::Suppressed)
             .count() as u64,
         revised_cells: chosen.revised,
-        unallocated_fit_notes: panel.unallocated,
-        fit_notes_outside_areas: panel.outside,
+        unallocated_fit_notes: panel.unallocated.at(layout::SUPPRESSED_AS),
+        fit_notes_outside_areas: panel.outside.at(layout::SUPPRESSED_AS),
         areas_not_covered: not_covered(&design.locations, &design.areas),
         suppression_bounds,
     };
@@ -240,24 +231,8 @@ fn warnings(source: &PublishedFitNotes) -> Vec<String> {
     w
 }
 
-/// Each programme's earliest start date (as `sql/programme_starts.sql`).
-fn starts(design: &Design) -> Vec<(String, NaiveDate)> {
-    let mut starts: Vec<(String, NaiveDate)> = Vec::new();
-    for (_, p, d) in &design.area_programmes {
-        match starts.iter_mut().find(|(q, _)| q == p) {
-            Some((_, s)) => *s = (*s).min(*d),
-            None => starts.push((p.clone(), *d)),
-        }
-    }
-    starts
-}
-
 fn strings(values: impl Iterator<Item = String>) -> ArrayRef {
     Arc::new(StringArray::from(values.collect::<Vec<_>>()))
-}
-
-fn days(d: NaiveDate) -> i32 {
-    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32
 }
 
 fn table(

@@ -264,11 +264,14 @@ pub struct Chosen {
 }
 
 pub fn choose(files: &[ReleaseFile]) -> Result<Chosen> {
-    // Files of one release are one release: no key twice.
-    let mut releases: BTreeMap<NaiveDate, BTreeMap<Key, Cell>> = BTreeMap::new();
+    // Per release, its cells by month. Files of one release are one
+    // release: no key twice.
+    type Months = BTreeMap<NaiveDate, BTreeMap<Key, Cell>>;
+    let mut releases: BTreeMap<NaiveDate, Months> = BTreeMap::new();
     for f in files {
-        let cells = releases.entry(f.release).or_default();
+        let months = releases.entry(f.release).or_default();
         for (key, cell) in &f.cells {
+            let cells = months.entry(key.0).or_default();
             if let Some(other) = cells.get(key) {
                 return Err(bad(
                     &f.file,
@@ -282,38 +285,25 @@ pub fn choose(files: &[ReleaseFile]) -> Result<Chosen> {
             cells.insert(key.clone(), cell.clone());
         }
     }
-    let months_of = |cells: &BTreeMap<Key, Cell>| -> BTreeSet<NaiveDate> {
-        cells.keys().map(|k| k.0).collect()
-    };
     let mut chosen = Chosen {
         cells: BTreeMap::new(),
         months_from: files.iter().map(|f| (f.file.clone(), 0)).collect(),
         revised: 0,
     };
-    let all_months: BTreeSet<NaiveDate> = releases.values().flat_map(months_of).collect();
+    let all_months: BTreeSet<NaiveDate> =
+        releases.values().flat_map(|m| m.keys().copied()).collect();
     for month in all_months {
-        let mut covering = releases
-            .values()
-            .rev()
-            .filter(|cells| cells.keys().any(|k| k.0 == month));
+        let mut covering = releases.values().rev().filter_map(|m| m.get(&month));
         let latest = covering.next().expect("some release covers the month");
-        let in_month = |cells: &BTreeMap<Key, Cell>| -> BTreeMap<Key, Count> {
-            cells
-                .iter()
-                .filter(|(k, _)| k.0 == month)
-                .map(|(k, c)| (k.clone(), c.count))
-                .collect()
-        };
         if let Some(earlier) = covering.next() {
-            let (now, before) = (in_month(latest), in_month(earlier));
-            chosen.revised += now
+            chosen.revised += latest
                 .iter()
-                .filter(|(k, c)| before.get(*k) != Some(c))
+                .filter(|(k, c)| earlier.get(*k).map(|o| o.count) != Some(c.count))
                 .count() as u64;
-            chosen.revised += before.keys().filter(|k| !now.contains_key(*k)).count() as u64;
+            chosen.revised += earlier.keys().filter(|k| !latest.contains_key(*k)).count() as u64;
         }
         let mut files_used = BTreeSet::new();
-        for (k, c) in latest.iter().filter(|(k, _)| k.0 == month) {
+        for (k, c) in latest {
             files_used.insert(c.file.clone());
             chosen.cells.insert(k.clone(), c.clone());
         }

@@ -253,19 +253,7 @@ fn another_engine_reads_the_same_figures() {
 #[tokio::test]
 async fn the_evidence_root_holds_exactly_the_declared_tables_and_reads_back_as_written() {
     let e = evaluated();
-    let mut written: Vec<String> = std::fs::read_dir(&e.evidence)
-        .unwrap()
-        .filter_map(|f| f.ok())
-        .map(|f| f.file_name().to_string_lossy().to_string())
-        .filter(|name| name.ends_with(".parquet"))
-        .collect();
-    written.sort();
-    let mut declared: Vec<String> = contract::OUTPUT_TABLES
-        .iter()
-        .map(|t| format!("{t}.parquet"))
-        .collect();
-    declared.sort();
-    assert_eq!(written, declared);
+    crate::common::assert_declared_tables(&e.evidence);
     // Every table reads back through its declared type, and the run.json
     // read back names the tables and the same run id as the files.
     let ctx = SessionContext::new();
