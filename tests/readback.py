@@ -152,8 +152,8 @@ for programme, *written in rows(
         close(value, shares.get((programme, side, period)), f"{programme} {side} {period} share")
 
 # The staggered DiD's group-time effects over all areas, recomputed: each
-# cohort's change from its base month (the month before go-live from then on,
-# the month before otherwise) minus the comparison areas' change.
+# cohort's change from its base month (the month before go-live, for every
+# month: the universal base) minus the comparison areas' change.
 group_time = rows(
     """
     WITH monthly AS (
@@ -169,9 +169,9 @@ group_time = rows(
     comparison AS (SELECT area_id FROM areas WHERE area_id NOT IN (SELECT area_id FROM area_programmes)),
     cells AS (
         SELECT DISTINCT t.programme, t.g, m.month AS t,
-               CASE WHEN m.month >= t.g THEN (t.g - INTERVAL 1 MONTH)::DATE ELSE (m.month - INTERVAL 1 MONTH)::DATE END AS b
-        FROM treated t, (SELECT DISTINCT month FROM monthly) m, bounds
-        WHERE m.month > first AND m.month >= (t.g - INTERVAL 12 MONTH)
+               (t.g - INTERVAL 1 MONTH)::DATE AS b
+        FROM treated t, (SELECT DISTINCT month FROM monthly) m
+        WHERE m.month >= (t.g - INTERVAL 12 MONTH)
     ),
     tr AS (
         SELECT c.programme, c.g, c.t, avg(yt.y - yb.y) AS d

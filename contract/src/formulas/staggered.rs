@@ -9,8 +9,12 @@
 //!
 //! ATT(g, t) = mean over cohort g of (Y_t − Y_b) − mean over comparison areas of (Y_t − Y_b)
 //!
-//! with base period b = g − 1 from go-live on, and b = t − 1 before it (R
-//! `did`'s default "varying" base, so each lead is a one-period change).
+//! with base period b = g − 1 for every t (R `did`'s "universal" base: each
+//! lead is the long difference to the month before go-live, as each lag is,
+//! so a steady pre-trend shows as a slope rather than as a row of small
+//! one-period changes; Roth 2024). The cell t = g − 1 is the reference, 0
+//! by construction, with no interval. R `did`'s default "varying" base
+//! (b = t − 1 before go-live) is kept for the check against its README.
 //! Cohorts are aggregated as R `did`'s `aggte` does: by event time
 //! e = t − g with weights proportional to cohort size ("dynamic"), and to one
 //! overall effect by averaging each cohort's post-start effects and weighting
@@ -27,12 +31,22 @@
 //! area. Then Var θ = σ²·Σλ_i² + s²_q/n_C, with Satterthwaite's degrees of
 //! freedom and a t critical value. The joint test of the leads averages them
 //! by quarter before go-live and uses Hotelling's T² with the same pooled
-//! covariance, as an F test on ν = n_T + n_C − 2 degrees of freedom.
+//! covariance, as an F test on ν = n_T + n_C − 2 degrees of freedom. The
+//! event study also gets a simultaneous (sup-t) band (`band`).
 
 use nalgebra::DVector;
 use spread::Spread;
 use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
 use std::collections::BTreeMap;
+
+/// The base period of a group-time effect before go-live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base {
+    /// b = g − 1 for every period (published).
+    Universal,
+    /// b = t − 1 before go-live, g − 1 from it (R `did`'s default).
+    Varying,
+}
 
 /// One area's outcomes by period.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +115,10 @@ pub struct Staggered {
     /// `None` where no lead is observed or the areas are too few for the
     /// joint test.
     pub pretrend: Option<PreTrend>,
+    /// The sup-t critical value of the event study's simultaneous band: every
+    /// event time with an interval gets estimate ± critical × se. `None`
+    /// where no event time has an interval.
+    pub band_critical: Option<f64>,
 }
 
 /// One group-time cell: each observed area's change, and the comparison
@@ -147,7 +165,7 @@ struct Estimator<'a> {
 }
 
 impl<'a> Estimator<'a> {
-    fn new(panel: &'a Panel) -> Self {
+    fn new(panel: &'a Panel, base: Base) -> Self {
         let t_max = panel.periods;
         let mut sizes = BTreeMap::new();
         for u in &panel.units {
@@ -164,8 +182,15 @@ impl<'a> Estimator<'a> {
         };
         let mut cells = BTreeMap::new();
         for &g in sizes.keys() {
-            for t in 1..t_max {
-                let b = if t >= g { g - 1 } else { t - 1 };
+            let first = match base {
+                Base::Universal => 0,
+                Base::Varying => 1,
+            };
+            for t in first..t_max {
+                let b = match base {
+                    Base::Varying if t < g => t - 1,
+                    _ => g - 1,
+                };
                 let treated: Vec<(usize, f64)> = (0..panel.units.len())
                     .filter(|&i| panel.units[i].cohort == Some(g))
                     .filter_map(|i| Some((i, change(i, t, b)?)))
@@ -302,7 +327,7 @@ impl<'a> Estimator<'a> {
             treated_areas: c.treated.len(),
             comparison_areas: c.series.len(),
         };
-        let Some(spread) = Spread::of(std::slice::from_ref(&c)) else {
+        let Some(spread) = Spread::of(&[&c]) else {
             return Some(estimate);
         };
         let (a, b) = (spread.area[(0, 0)] * spread.lambda2, spread.series[(0, 0)]);
@@ -349,7 +374,7 @@ impl<'a> Estimator<'a> {
             quarters.push(c);
         }
         while !quarters.is_empty() {
-            let spread = Spread::of(&quarters)?;
+            let spread = Spread::of(&quarters.iter().collect::<Vec<_>>())?;
             let k = quarters.len() as f64;
             let nu = spread.df;
             if nu - k + 1.0 < 1.0 {
@@ -375,10 +400,22 @@ impl<'a> Estimator<'a> {
     }
 }
 
-/// Group-time effects, their event-study and overall aggregates, and the
-/// joint test of up to `leads` leads.
+/// Group-time effects with the universal base, their event-study and
+/// overall aggregates, the event study's simultaneous band, and the joint
+/// test of up to `leads` leads.
 pub fn callaway_santanna(panel: &Panel, leads: usize) -> Staggered {
-    let estimator = Estimator::new(panel);
+    callaway_santanna_based(panel, leads, Base::Universal, band::DRAWS)
+}
+
+/// The same with either base period, and the band from `band_draws` draws
+/// (none with 0).
+pub fn callaway_santanna_based(
+    panel: &Panel,
+    leads: usize,
+    base: Base,
+    band_draws: usize,
+) -> Staggered {
+    let estimator = Estimator::new(panel, base);
     let lead = |g: usize, t: usize| t as i64 - g as i64 >= -(leads as i64);
     let group_time = estimator
         .cells
@@ -427,10 +464,12 @@ pub fn callaway_santanna(panel: &Panel, leads: usize) -> Staggered {
         overall: estimator.estimate(&estimator.group_weights()),
         dynamic_overall: (!lags.is_empty()).then(|| mean(lags.into_iter())),
         pretrend: estimator.pretrend(leads),
+        band_critical: estimator.band(&event_study, band_draws),
         event_study,
     }
 }
 
+pub mod band;
 mod spread;
 #[cfg(test)]
 mod tests;

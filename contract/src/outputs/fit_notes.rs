@@ -117,6 +117,11 @@ output_table! {
         pub df: Option<f64>,
         pub low: Option<f64>,
         pub high: Option<f64>,
+        /// The simultaneous 95% band: estimate ∓ band_critical × se.
+        pub band_low: Option<f64>,
+        pub band_high: Option<f64>,
+        /// The sup-t critical value, one per (programme, area set).
+        pub band_critical: Option<f64>,
         pub treated_areas: u64,
         pub comparison_areas: u64,
     }

@@ -11,6 +11,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 pub(super) const FONT: &str = "sans-serif";
 pub(super) const INK: RGBColor = RGBColor(11, 12, 12);
 pub(super) const GRID: RGBColor = RGBColor(222, 224, 226);
+/// Opacity of a simultaneous band behind its pointwise intervals.
+const BAND_ALPHA: f64 = 0.22;
 
 pub(super) fn colour(i: usize) -> RGBColor {
     let (r, g, b) = PALETTE[i % PALETTE.len()];
@@ -87,6 +89,8 @@ pub(super) enum Key {
     /// A filled circle or triangle.
     Dot(RGBColor),
     Triangle(RGBColor),
+    /// A pale bar: a simultaneous band.
+    Band(RGBColor),
 }
 
 /// The title and the legend above the plotting area, so a legend can never
@@ -133,6 +137,10 @@ pub(super) fn header<DB: DrawingBackend>(
             }
             Key::Dot(c) => top.draw(&Circle::new((x + 12, y), 6, c.filled()))?,
             Key::Triangle(c) => top.draw(&TriangleMarker::new((x + 12, y), 7, c.filled()))?,
+            Key::Band(c) => top.draw(&Rectangle::new(
+                [(x + 6, y - 9), (x + 18, y + 9)],
+                c.mix(BAND_ALPHA).filled(),
+            ))?,
         }
         top.draw(&Text::new(label.clone(), (x + 32, y - 8), font.clone()))?;
     }
@@ -295,6 +303,8 @@ fn event_study<DB: DrawingBackend>(
             Some(p.value),
             p.interval.map(|i| i.0),
             p.interval.map(|i| i.1),
+            p.band.map(|b| b.0),
+            p.band.map(|b| b.1),
         ]
         .into_iter()
         .flatten()
@@ -305,7 +315,15 @@ fn event_study<DB: DrawingBackend>(
     let keys: Vec<(String, Key)> = series
         .iter()
         .enumerate()
-        .map(|(i, (name, _))| (name.clone(), Key::Dot(colour(i))))
+        .flat_map(|(i, (name, points))| {
+            let band = points.iter().any(|p| p.band.is_some()).then(|| {
+                (
+                    format!("{name}: 95% simultaneous band"),
+                    Key::Band(colour(i)),
+                )
+            });
+            std::iter::once((name.clone(), Key::Dot(colour(i)))).chain(band)
+        })
         .collect();
     let plot = header(root, &chart.title, &keys)?;
     let mut c = ChartBuilder::on(&plot)
@@ -346,6 +364,15 @@ fn event_study<DB: DrawingBackend>(
     for (i, (_, estimates)) in series.iter().enumerate() {
         let style = colour(i);
         let dx = offset(i);
+        // The band first, pale and wider, so each interval sits inside it.
+        c.draw_series(estimates.iter().filter_map(|p| {
+            let (l, h) = p.band?;
+            let x = p.event_month as f64 + dx;
+            Some(Rectangle::new(
+                [(x - 0.1, l), (x + 0.1, h)],
+                style.mix(BAND_ALPHA).filled(),
+            ))
+        }))?;
         c.draw_series(estimates.iter().filter_map(|p| {
             let (l, h) = p.interval?;
             let x = p.event_month as f64 + dx;

@@ -80,6 +80,8 @@ pub(super) fn event_study(published: &Published, programme: &str) -> Option<Char
         "estimate",
         "low",
         "high",
+        "band_low",
+        "band_high",
         "programme_areas",
     ]);
     let mut series: Vec<(String, Vec<EventPoint>)> = Vec::new();
@@ -87,12 +89,15 @@ pub(super) fn event_study(published: &Published, programme: &str) -> Option<Char
         let mut points = Vec::new();
         for e in d.event_study.iter().filter(|e| e.areas == areas) {
             let [v, l, h] = e.effect.plain();
+            let [_, bl, bh] = e.band.plain();
             table.push(vec![
                 areas.as_str().into(),
                 e.event_month.to_string(),
                 v,
                 l,
                 h,
+                bl,
+                bh,
                 e.treated_areas.to_string(),
             ]);
             if let Some(value) = e.effect.value() {
@@ -100,6 +105,7 @@ pub(super) fn event_study(published: &Published, programme: &str) -> Option<Char
                     event_month: e.event_month,
                     value,
                     interval: e.effect.interval(),
+                    band: e.band.interval(),
                 });
             }
         }
@@ -118,7 +124,7 @@ pub(super) fn event_study(published: &Published, programme: &str) -> Option<Char
         x_label: "Months since the area's go-live (negative: before)".into(),
         y_label: "Difference from comparison areas (pp)".into(),
         caption: format!(
-            "Event study (Callaway and Sant'Anna 2021): for each month before and after each area's own go-live, the change in its may-be-fit share minus the change in comparison areas, averaged over areas weighted by cohort size; before go-live each point is a one-month change, so points near zero mean the areas moved in parallel. Computed from the rounded monthly counts. {INTERVAL_95}{pretrend}"
+            "Event study (Callaway and Sant'Anna 2021): for each month before and after each area's own go-live, the change in its may-be-fit share since the month before go-live minus the same change in comparison areas, averaged over areas weighted by cohort size; the month before go-live (−1) is the reference, 0 by construction, and points before it near zero mean the areas moved in parallel. Computed from the rounded monthly counts. {INTERVAL_95} The pale band is simultaneous: it holds every month's true difference at once in 95% of samples (a sup-t band), so read a pattern across months against the band, not the pointwise intervals.{pretrend}"
         ),
         plot: Plot::EventStudy { series },
         table,

@@ -145,6 +145,8 @@ pub struct EventPoint {
     pub event_month: i64,
     pub value: f64,
     pub interval: Option<(f64, f64)>,
+    /// The simultaneous band at this event month.
+    pub band: Option<(f64, f64)>,
 }
 
 /// One covariate level of a Love plot.

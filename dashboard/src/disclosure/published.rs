@@ -305,6 +305,8 @@ pub struct EventPoint {
     pub areas: AreaSet,
     pub event_month: i64,
     pub effect: Effect,
+    /// The simultaneous band, as `effect`'s interval.
+    pub band: Effect,
     pub treated_areas: usize,
 }
 

@@ -110,6 +110,8 @@ enum EffectState {
     /// The programme's diagnostics failed: the design's estimate is not
     /// shown (`contract::formulas::diagnostics`).
     Withheld,
+    /// An event study's reference month: 0 by construction, no interval.
+    Reference,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -247,6 +249,15 @@ impl Effect {
     /// monthly counts (`control::notes`): suppressed where `small` (one of
     /// the pooled cells it summarises is too small to show); not estimable
     /// where the areas cannot support an interval.
+    /// An event study's reference month (e = −1 with the universal base).
+    pub(super) fn reference(small: bool) -> Effect {
+        Effect(if small {
+            EffectState::Suppressed
+        } else {
+            EffectState::Reference
+        })
+    }
+
     pub(super) fn staggered(small: bool, estimate: Option<staggered::Estimate>) -> Effect {
         if small {
             return Effect(EffectState::Suppressed);
@@ -340,7 +351,14 @@ impl Effect {
         }
     }
     pub fn value(self) -> Option<f64> {
-        self.shown_part().map(|e| e.display[0])
+        match self.0 {
+            EffectState::Reference => Some(0.0),
+            _ => self.shown_part().map(|e| e.display[0]),
+        }
+    }
+    /// An event study's reference month (0 by construction).
+    pub fn is_reference(self) -> bool {
+        self.0 == EffectState::Reference
     }
     pub fn interval(self) -> Option<(f64, f64)> {
         self.shown_part().map(|e| (e.display[1], e.display[2]))

@@ -99,10 +99,12 @@ impl Share {
 }
 
 impl Effect {
-    /// Machine-readable: a difference of proportions to 3 decimals, or `[c]`.
+    /// Machine-readable: a difference of proportions to 3 decimals, or `[c]`;
+    /// an event study's reference month is 0 with no interval.
     pub fn plain(self) -> [String; 3] {
         match (self.value(), self.interval()) {
             (Some(v), Some((l, h))) => [v, l, h].map(|v| format!("{v:.3}")),
+            _ if self.is_reference() => ["0.000".into(), String::new(), String::new()],
             _ if self.is_withheld() => std::array::from_fn(|_| WITHHELD.to_string()),
             _ => std::array::from_fn(|_| SUPPRESSED.to_string()),
         }

@@ -162,6 +162,7 @@ pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
             .flat_map(|d| {
                 d.event_study.iter().map(|e| {
                     let [estimate, low, high] = e.effect.plain();
+                    let [_, band_low, band_high] = e.band.plain();
                     row(vec![
                         ("programme", d.programme.clone()),
                         ("areas", e.areas.as_str().to_string()),
@@ -169,6 +170,8 @@ pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
                         ("estimate", estimate),
                         ("low", low),
                         ("high", high),
+                        ("band_low", band_low),
+                        ("band_high", band_high),
                         ("treated_areas", e.treated_areas.to_string()),
                     ])
                 })

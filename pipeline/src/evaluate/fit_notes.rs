@@ -135,7 +135,11 @@ fn event_study(effects: &[ProgrammeEffects]) -> Vec<FitNoteEventStudy> {
     let mut rows = Vec::new();
     for p in effects {
         for set in &p.sets {
+            let critical = set.estimates.band_critical;
             for (e, x) in &set.estimates.event_study {
+                let band = critical
+                    .zip(x.se)
+                    .map(|(c, se)| (x.estimate - c * se, x.estimate + c * se));
                 rows.push(FitNoteEventStudy {
                     programme: p.programme.clone(),
                     areas: set.areas,
@@ -145,6 +149,9 @@ fn event_study(effects: &[ProgrammeEffects]) -> Vec<FitNoteEventStudy> {
                     df: x.df,
                     low: x.low,
                     high: x.high,
+                    band_low: band.map(|b| b.0),
+                    band_high: band.map(|b| b.1),
+                    band_critical: critical,
                     treated_areas: x.treated_areas as u64,
                     comparison_areas: x.comparison_areas as u64,
                 });

@@ -65,6 +65,27 @@ async fn a_programme_page_shows_its_diagnostics_and_withholds_a_failing_effect()
             calibration.contains("Calibrated for it, the effect's interval is"),
             "{calibration}"
         );
+        // The fit-note event study draws its simultaneous band behind the
+        // pointwise intervals, names it in the legend, and its data carry it.
+        let event_study = browser.find(Locator::Css("#chart-event-study svg")).await?;
+        let svg = event_study.html(false).await?;
+        assert!(
+            svg.contains("95% simultaneous band"),
+            "no band in the legend"
+        );
+        assert!(
+            svg.contains("opacity=\"0.22\""),
+            "no pale band drawn behind the intervals"
+        );
+        let data = browser
+            .find(Locator::Css("#chart-event-study table"))
+            .await?
+            .html(false)
+            .await?;
+        assert!(
+            data.contains("band_low") && data.contains("band_high"),
+            "{data}"
+        );
         std::fs::write(
             screenshots.join("diagnostics-pass.png"),
             browser.screenshot().await?,

@@ -15,7 +15,7 @@ pub(super) struct Spread {
 }
 
 impl Spread {
-    pub(super) fn of(aggregates: &[Contributions]) -> Option<Spread> {
+    pub(super) fn of(aggregates: &[&Contributions]) -> Option<Spread> {
         let k = aggregates.len();
         let first = aggregates.first()?;
         let treated: Vec<usize> = first
@@ -32,7 +32,10 @@ impl Spread {
             .collect();
         let (n_t, n_c) = (treated.len(), comparison.len());
         let df = (n_t.saturating_sub(1) + n_c.saturating_sub(1)) as f64;
-        if n_t == 0 || n_c < 2 || df < 1.0 {
+        // No shared treated area is allowed (two event times of different
+        // cohorts still share the comparison areas); fewer than 2
+        // comparison areas are not.
+        if n_c < 2 || df < 1.0 {
             return None;
         }
         let outer = |v: &DVector<f64>| v * v.transpose();

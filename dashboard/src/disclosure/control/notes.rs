@@ -177,7 +177,17 @@ pub fn did(d: &FitNoteDid, effects: &[ProgrammeEffects], design: &[FitNoteArea])
             s.event_study.iter().map(move |(e, x)| EventPoint {
                 areas,
                 event_month: *e,
-                effect: Effect::staggered(small, Some(*x)),
+                // The universal base's reference month: 0 by construction.
+                effect: if reference(*e, x) {
+                    Effect::reference(small)
+                } else {
+                    Effect::staggered(small, Some(*x))
+                },
+                band: if reference(*e, x) {
+                    Effect::reference(small)
+                } else {
+                    Effect::staggered(small, band(s.band_critical, x))
+                },
                 treated_areas: x.treated_areas,
             })
         })
@@ -212,6 +222,26 @@ pub fn did(d: &FitNoteDid, effects: &[ProgrammeEffects], design: &[FitNoteArea])
         overlaps,
         event_study,
     }
+}
+
+/// The event study's reference month (the universal base's e = −1, 0 with
+/// no interval).
+fn reference(event_month: i64, x: &contract::formulas::staggered::Estimate) -> bool {
+    event_month == -1 && x.se.is_none()
+}
+
+/// An event-study estimate with its simultaneous band in place of its
+/// interval; none without a band or a standard error.
+fn band(
+    critical: Option<f64>,
+    x: &contract::formulas::staggered::Estimate,
+) -> Option<contract::formulas::staggered::Estimate> {
+    let (c, se) = critical.zip(x.se)?;
+    Some(contract::formulas::staggered::Estimate {
+        low: Some(x.estimate - c * se),
+        high: Some(x.estimate + c * se),
+        ..*x
+    })
 }
 
 /// The joint test of the leads of one set of areas, from the rounded
