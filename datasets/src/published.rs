@@ -66,6 +66,16 @@ pub struct PublishedTruth {
     pub lift: f64,
     pub did: Option<f64>,
     pub clean_did: Option<f64>,
+    /// The event study on the expected shares: what each event month of
+    /// `fit_note_event_study` (and its simultaneous band) should hold.
+    pub event_study: Vec<EventTruth>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventTruth {
+    pub areas: &'static str,
+    pub event_month: i64,
+    pub truth: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -327,6 +337,17 @@ fn truth(
                 .set(AreaSet::Clean)
                 .and_then(|s| s.overall)
                 .map(|o| o.estimate),
+            event_study: e
+                .sets
+                .iter()
+                .flat_map(|s| {
+                    s.estimates.event_study.iter().map(|(m, x)| EventTruth {
+                        areas: s.areas.as_str(),
+                        event_month: *m,
+                        truth: x.estimate,
+                    })
+                })
+                .collect(),
         })
         .collect()
 }

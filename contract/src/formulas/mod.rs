@@ -16,6 +16,7 @@ pub mod evalue;
 pub mod fit_note_effects;
 pub mod funnel;
 pub mod heterogeneity;
+pub mod honest;
 pub mod multiplicity;
 pub mod overdispersion;
 pub mod site_effects;
