@@ -30,6 +30,17 @@ fn medicaid() -> (DVector<f64>, DMatrix<f64>) {
     (beta, sigma)
 }
 
+/// The FLCI for the first post-period effect, 5 pre-periods.
+fn first_post(m: f64) -> Flci {
+    let (beta, sigma) = medicaid();
+    let study = EventStudy {
+        beta: &beta,
+        sigma: &sigma,
+        pre: 5,
+    };
+    flci(&study, &DVector::from_vec(vec![1.0, 0.0]), m).unwrap()
+}
+
 /// `createSensitivityResults(betahat, sigma, numPrePeriods = 5,
 /// numPostPeriods = 2, Mvec = seq(0, 0.05, by = 0.01))`, the FLCI for
 /// Δ^SD(M) as the README's cache holds it (6 decimals).
@@ -47,13 +58,6 @@ fn medicaid() -> (DVector<f64>, DMatrix<f64>) {
 /// open: reproduce with R at hand. The test pins the agreement we have.
 #[test]
 fn close_to_the_honestdid_readme_smoothness_bounds() {
-    let (beta, sigma) = medicaid();
-    let study = EventStudy {
-        beta: &beta,
-        sigma: &sigma,
-        pre: 5,
-    };
-    let l = DVector::from_vec(vec![1.0, 0.0]);
     let published = [
         (0.00, 0.025941, 0.060726),
         (0.01, 0.013197, 0.078671),
@@ -63,7 +67,7 @@ fn close_to_the_honestdid_readme_smoothness_bounds() {
         (0.05, -0.027143, 0.120716),
     ];
     for (m, low, high) in published {
-        let f = flci(&study, &l, m).unwrap();
+        let f = first_post(m);
         eprintln!(
             "M = {m}: ({:.6}, {:.6}) published ({low}, {high})",
             f.low, f.high
@@ -80,7 +84,7 @@ fn close_to_the_honestdid_readme_smoothness_bounds() {
         );
         if m >= 0.02 {
             // Worst-case bias exactly M: the half-length is M + 1.645 × sd.
-            let next = flci(&study, &l, m + 0.01).unwrap();
+            let next = first_post(m + 0.01);
             assert!((next.half_length - f.half_length - 0.01).abs() < 1e-5);
         }
     }
@@ -98,14 +102,8 @@ fn folded_normal_quantiles_by_hand() {
 /// half-length at M = 0.02 (worst-case bias Σ|w₁ + … + wᵢ|, sd from Σ).
 #[test]
 fn no_estimator_beats_ours() {
-    let (beta, sigma) = medicaid();
-    let study = EventStudy {
-        beta: &beta,
-        sigma: &sigma,
-        pre: 5,
-    };
-    let l = DVector::from_vec(vec![1.0, 0.0]);
-    let ours = flci(&study, &l, 0.02).unwrap().half_length;
+    let (_, sigma) = medicaid();
+    let ours = first_post(0.02).half_length;
     let mut d = DMatrix::identity(5, 5);
     for i in 1..5 {
         d[(i, i - 1)] = -1.0;
