@@ -32,13 +32,15 @@ use nalgebra::{DMatrix, DVector};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// The FLCI for θ under Δ^SD(M).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Flci {
     pub low: f64,
     pub high: f64,
     /// The affine estimate at the interval's centre.
     pub estimate: f64,
     pub half_length: f64,
+    /// Its weights: l_pre (the pre estimates') then l.
+    pub weights: Vec<f64>,
 }
 
 /// An event study as HonestDiD takes it: `beta` = pre estimates (oldest
@@ -242,6 +244,7 @@ pub fn flci(study: &EventStudy, l: &DVector<f64>, m: f64) -> Option<Flci> {
             high: estimate + half_length,
             estimate,
             half_length,
+            weights: l_pre.iter().chain(l.iter()).copied().collect(),
         }
     };
     let w_min = problem.least_variance()?;

@@ -119,6 +119,10 @@ pub struct Staggered {
     /// event time with an interval gets estimate ± critical × se. `None`
     /// where no event time has an interval.
     pub band_critical: Option<f64>,
+    /// The first year's mean effect (event months 0–11) robust to any
+    /// straight-line difference in trends (`robust`). `None` where the
+    /// months or areas cannot support it.
+    pub robust: Option<Robust>,
 }
 
 /// One group-time cell: each observed area's change, and the comparison
@@ -465,11 +469,14 @@ pub fn callaway_santanna_based(
         dynamic_overall: (!lags.is_empty()).then(|| mean(lags.into_iter())),
         pretrend: estimator.pretrend(leads),
         band_critical: estimator.band(&event_study, band_draws),
+        robust: estimator.robust(&event_study, leads),
         event_study,
     }
 }
 
 pub mod band;
+mod robust;
 mod spread;
+pub use robust::{FIRST_YEAR, Robust};
 #[cfg(test)]
 mod tests;

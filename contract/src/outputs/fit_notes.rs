@@ -58,6 +58,15 @@ output_table! {
         pub clean_did_low: Option<f64>,
         pub clean_did_high: Option<f64>,
         pub clean_did_df: Option<f64>,
+        /// The first year's mean effect robust to any straight-line
+        /// difference in trends (HonestDiD's Δ^SD(0)), all areas and clean
+        /// areas; null where the months or areas cannot support it.
+        pub robust_did: Option<f64>,
+        pub robust_did_low: Option<f64>,
+        pub robust_did_high: Option<f64>,
+        pub clean_robust_did: Option<f64>,
+        pub clean_robust_did_low: Option<f64>,
+        pub clean_robust_did_high: Option<f64>,
         /// Hotelling's joint test of the leads (all areas), averaged by
         /// quarter; null where there are too few areas or no leads.
         pub pretrend_quarters: u64,

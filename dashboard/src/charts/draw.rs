@@ -12,7 +12,7 @@ pub(super) const FONT: &str = "sans-serif";
 pub(super) const INK: RGBColor = RGBColor(11, 12, 12);
 pub(super) const GRID: RGBColor = RGBColor(222, 224, 226);
 /// Opacity of a simultaneous band behind its pointwise intervals.
-const BAND_ALPHA: f64 = 0.22;
+pub(super) const BAND_ALPHA: f64 = 0.22;
 
 pub(super) fn colour(i: usize) -> RGBColor {
     let (r, g, b) = PALETTE[i % PALETTE.len()];
@@ -71,7 +71,9 @@ fn draw<DB: DrawingBackend>(
         Plot::Spine { rows } => super::spine::draw(chart, &root, rows),
         Plot::Result { line, points } => super::result::draw(chart, &root, *line, points),
         Plot::Trend { lines, markers } => trend(chart, &root, lines, markers),
-        Plot::EventStudy { series } => event_study(chart, &root, series),
+        Plot::EventStudy { series, robust } => {
+            super::fit_notes::draw_event_study(chart, &root, series, robust)
+        }
         Plot::Love { rows } => super::balance::draw(chart, &root, rows),
     };
     result.map_err(|e| fail(&e))?;
@@ -287,107 +289,6 @@ fn month_label(v: f64) -> String {
     NaiveDate::from_ymd_opt(v.div_euclid(12), v.rem_euclid(12) as u32 + 1, 1)
         .map(|d| d.format("%b %Y").to_string())
         .unwrap_or_default()
-}
-
-fn event_study<DB: DrawingBackend>(
-    chart: &Chart,
-    root: &DrawingArea<DB, Shift>,
-    series: &[(String, Vec<super::EventPoint>)],
-) -> DrawResult<DB> {
-    let all = || series.iter().flat_map(|(_, p)| p.iter());
-    let (x0, x1) = all().fold((-1.0_f64, 1.0_f64), |(a, b), p| {
-        (a.min(p.event_month as f64), b.max(p.event_month as f64))
-    });
-    let ys = all().flat_map(|p| {
-        [
-            Some(p.value),
-            p.interval.map(|i| i.0),
-            p.interval.map(|i| i.1),
-            p.band.map(|b| b.0),
-            p.band.map(|b| b.1),
-        ]
-        .into_iter()
-        .flatten()
-    });
-    let (y0, y1) = ys.fold((0.0_f64, 0.0_f64), |(a, b), v| (a.min(v), b.max(v)));
-    let pad = ((y1 - y0) * 0.08).max(0.005);
-    let (y0, y1) = (y0 - pad, y1 + pad);
-    let keys: Vec<(String, Key)> = series
-        .iter()
-        .enumerate()
-        .flat_map(|(i, (name, points))| {
-            let band = points.iter().any(|p| p.band.is_some()).then(|| {
-                (
-                    format!("{name}: 95% simultaneous band"),
-                    Key::Band(colour(i)),
-                )
-            });
-            std::iter::once((name.clone(), Key::Dot(colour(i)))).chain(band)
-        })
-        .collect();
-    let plot = header(root, &chart.title, &keys)?;
-    let mut c = ChartBuilder::on(&plot)
-        .margin(16)
-        .margin_right(40)
-        .x_label_area_size(48)
-        .y_label_area_size(72)
-        .build_cartesian_2d((x0 - 0.5)..(x1 + 0.5), y0..y1)?;
-    c.configure_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(GRID)
-        .x_desc(&chart.x_label)
-        .y_desc(&chart.y_label)
-        .x_label_formatter(&|v| format!("{:+}", v.round() as i64))
-        .y_label_formatter(&|v| points(*v))
-        .label_style((FONT, 14).into_font().color(&INK))
-        .axis_desc_style((FONT, 15).into_font().color(&INK))
-        .draw()?;
-    c.draw_series(LineSeries::new(
-        vec![(x0 - 0.5, 0.0), (x1 + 0.5, 0.0)],
-        INK.stroke_width(1),
-    ))?;
-    c.draw_series(DashedLineSeries::new(
-        vec![(-0.5, y0), (-0.5, y1)],
-        4,
-        4,
-        INK.stroke_width(1),
-    ))?;
-    c.draw_series(std::iter::once(Text::new(
-        "go-live".to_string(),
-        (-0.4, y1),
-        (FONT, 13)
-            .into_font()
-            .color(&INK)
-            .pos(Pos::new(HPos::Left, VPos::Top)),
-    )))?;
-    let offset = |i: usize| (i as f64 - (series.len() as f64 - 1.0) / 2.0) * 0.25;
-    for (i, (_, estimates)) in series.iter().enumerate() {
-        let style = colour(i);
-        let dx = offset(i);
-        // The band first, pale and wider, so each interval sits inside it.
-        c.draw_series(estimates.iter().filter_map(|p| {
-            let (l, h) = p.band?;
-            let x = p.event_month as f64 + dx;
-            Some(Rectangle::new(
-                [(x - 0.1, l), (x + 0.1, h)],
-                style.mix(BAND_ALPHA).filled(),
-            ))
-        }))?;
-        c.draw_series(estimates.iter().filter_map(|p| {
-            let (l, h) = p.interval?;
-            let x = p.event_month as f64 + dx;
-            Some(PathElement::new(
-                vec![(x, l), (x, h)],
-                style.stroke_width(2),
-            ))
-        }))?;
-        c.draw_series(
-            estimates
-                .iter()
-                .map(|p| Circle::new((p.event_month as f64 + dx, p.value), 4, style.filled())),
-        )?;
-    }
-    Ok(())
 }
 
 fn trend<DB: DrawingBackend>(

@@ -189,6 +189,8 @@ pub enum Plot {
     /// intervals, a zero line and go-live marked between months −1 and 0.
     EventStudy {
         series: Vec<(String, Vec<EventPoint>)>,
+        /// Per series, the first year's robust interval (`Did::robust`).
+        robust: Vec<Option<(f64, f64)>>,
     },
     /// Standardised differences before and after matching, one row per
     /// covariate level, with lines at 0 and ±0.1 (a Love plot).

@@ -272,6 +272,10 @@ pub struct Did {
     /// The overall effect over its clean areas; `None` without one.
     pub clean: Option<Effect>,
     pub clean_areas: usize,
+    /// The first year's effect robust to a straight-line difference in
+    /// trends (HonestDiD's Δ^SD(0)), all areas then clean areas.
+    pub robust: Effect,
+    pub clean_robust: Option<Effect>,
     pub pretrend: Option<PreTrend>,
     /// The same test on the clean areas (the set `clean` is estimated on).
     pub clean_pretrend: Option<PreTrend>,

@@ -245,19 +245,14 @@ impl Effect {
         }
     }
 
+    /// An event study's reference month (e = −1, the universal base).
+    pub(super) fn reference(small: bool) -> Effect {
+        Effect([EffectState::Reference, EffectState::Suppressed][usize::from(small)])
+    }
     /// A fit-note effect from the staggered estimator over the *rounded*
     /// monthly counts (`control::notes`): suppressed where `small` (one of
     /// the pooled cells it summarises is too small to show); not estimable
     /// where the areas cannot support an interval.
-    /// An event study's reference month (e = −1 with the universal base).
-    pub(super) fn reference(small: bool) -> Effect {
-        Effect(if small {
-            EffectState::Suppressed
-        } else {
-            EffectState::Reference
-        })
-    }
-
     pub(super) fn staggered(small: bool, estimate: Option<staggered::Estimate>) -> Effect {
         if small {
             return Effect(EffectState::Suppressed);
@@ -351,10 +346,7 @@ impl Effect {
         }
     }
     pub fn value(self) -> Option<f64> {
-        match self.0 {
-            EffectState::Reference => Some(0.0),
-            _ => self.shown_part().map(|e| e.display[0]),
-        }
+        (self.is_reference().then_some(0.0)).or(self.shown_part().map(|e| e.display[0]))
     }
     /// An event study's reference month (0 by construction).
     pub fn is_reference(self) -> bool {

@@ -303,6 +303,8 @@ serialise_as_map!(Did, |d| {
     "comparison_areas" => d.comparison_areas,
     "clean" => d.clean,
     "clean_areas" => d.clean_areas,
+    "robust" => d.robust,
+    "clean_robust" => d.clean_robust,
     "pretrend" => d.pretrend.as_ref().map(pretrend),
     "clean_pretrend" => d.clean_pretrend.as_ref().map(pretrend),
     "overlaps" => d.overlaps,

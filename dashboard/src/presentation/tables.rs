@@ -129,9 +129,12 @@ pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
             .iter()
             .map(|d| {
                 let [did, did_low, did_high] = d.did.plain();
-                let [clean_did, clean_did_low, clean_did_high] = d
-                    .clean
-                    .map_or_else(|| std::array::from_fn(|_| String::new()), |c| c.plain());
+                let blank = || std::array::from_fn(|_| String::new());
+                let [clean_did, clean_did_low, clean_did_high] =
+                    d.clean.map_or_else(blank, |c| c.plain());
+                let [robust, robust_low, robust_high] = d.robust.plain();
+                let [clean_robust, clean_robust_low, clean_robust_high] =
+                    d.clean_robust.map_or_else(blank, |c| c.plain());
                 row(vec![
                     ("programme", d.programme.clone()),
                     ("pre_share", d.shares[0].plain()),
@@ -147,6 +150,12 @@ pub fn rows(published: &Published, name: &str) -> Option<Vec<Row>> {
                     ("clean_did", clean_did),
                     ("clean_did_low", clean_did_low),
                     ("clean_did_high", clean_did_high),
+                    ("robust_did", robust),
+                    ("robust_did_low", robust_low),
+                    ("robust_did_high", robust_high),
+                    ("clean_robust_did", clean_robust),
+                    ("clean_robust_did_low", clean_robust_low),
+                    ("clean_robust_did_high", clean_robust_high),
                     (
                         "pretrend_p_value",
                         d.pretrend

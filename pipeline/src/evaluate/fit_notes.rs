@@ -260,6 +260,8 @@ async fn fit_note_did(
                 .and_then(|e| e.set(AreaSet::Clean))
                 .and_then(|s| s.overall);
             let pretrend = all.and_then(|s| s.pretrend);
+            let robust = all.and_then(|s| s.robust);
+            let clean_robust = e.and_then(|e| e.set(AreaSet::Clean)).and_then(|s| s.robust);
             let clean_pretrend = e
                 .and_then(|e| e.set(AreaSet::Clean))
                 .and_then(|s| s.pretrend);
@@ -291,6 +293,12 @@ async fn fit_note_did(
                 clean_did_low: clean.and_then(|o| o.low),
                 clean_did_high: clean.and_then(|o| o.high),
                 clean_did_df: clean.and_then(|o| o.df),
+                robust_did: robust.map(|r| r.estimate),
+                robust_did_low: robust.map(|r| r.low),
+                robust_did_high: robust.map(|r| r.high),
+                clean_robust_did: clean_robust.map(|r| r.estimate),
+                clean_robust_did_low: clean_robust.map(|r| r.low),
+                clean_robust_did_high: clean_robust.map(|r| r.high),
                 pretrend_quarters: pretrend.map_or(0, |t| t.quarters as u64),
                 pretrend_f: pretrend.map(|t| t.f),
                 pretrend_p_value: pretrend.map(|t| t.p_value),

@@ -73,6 +73,12 @@ async fn a_programme_page_shows_its_diagnostics_and_withholds_a_failing_effect()
             svg.contains("95% simultaneous band"),
             "no band in the legend"
         );
+        // And HonestDiD's bound: the first year's effect robust to a
+        // straight-line difference in trends, dashed, named in the legend.
+        assert!(
+            svg.contains("first year, robust to a straight-line trend"),
+            "no HonestDiD bound in the legend"
+        );
         assert!(
             svg.contains("opacity=\"0.22\""),
             "no pale band drawn behind the intervals"
@@ -86,6 +92,9 @@ async fn a_programme_page_shows_its_diagnostics_and_withholds_a_failing_effect()
             data.contains("band_low") && data.contains("band_high"),
             "{data}"
         );
+        assert!(data.contains("robust_first_year_low"), "{data}");
+        let page = browser.source().await?;
+        assert!(page.contains("with any straight-line difference in trends"));
         std::fs::write(
             screenshots.join("diagnostics-pass.png"),
             browser.screenshot().await?,

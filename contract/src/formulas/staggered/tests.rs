@@ -405,3 +405,48 @@ fn the_band_covers_the_whole_event_study() {
         );
     }
 }
+
+/// The first-year effect robust to a straight-line difference in trends:
+/// programme areas drifting `drift` points a month faster than comparison
+/// areas from the start. The event study's own first-year mean counts the
+/// drift since go-live; the robust estimate extrapolates the leads' line.
+/// Its interval must hold the planted 2 points in 93–97% of 400
+/// replications for 7 areas, at no drift and at 0.3 points a month (Monte
+/// Carlo error 1.1 points; measured 93.8% at both, the unadjusted mean
+/// 2.03 and 3.98 points).
+#[test]
+fn the_robust_interval_survives_a_linear_pre_trend() {
+    use rand::SeedableRng;
+    for drift in [0.0, 0.003] {
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(77);
+        let (mut covered, mut naive, n) = (0, 0.0, 400);
+        for _ in 0..n {
+            let mut panel = simulated(&mut rng, 7);
+            for u in panel.units.iter_mut().filter(|u| u.cohort.is_some()) {
+                for (t, y) in u.outcomes.iter_mut().enumerate() {
+                    *y = y.map(|y| y + drift * t as f64);
+                }
+            }
+            let s = callaway_santanna_based(&panel, 12, Base::Universal, 0);
+            let r = s.robust.unwrap();
+            if r.low <= 0.02 && 0.02 <= r.high {
+                covered += 1;
+            }
+            let first_year: Vec<f64> = s
+                .event_study
+                .iter()
+                .filter(|(e, _)| (0..FIRST_YEAR).contains(e))
+                .map(|(_, x)| x.estimate)
+                .collect();
+            naive += first_year.iter().sum::<f64>() / first_year.len() as f64 / n as f64;
+        }
+        let coverage = covered as f64 / n as f64;
+        eprintln!(
+            "drift {drift}: robust interval covers {coverage:.3}; unadjusted first-year mean {naive:.4}"
+        );
+        assert!(
+            (0.93..=0.97).contains(&coverage),
+            "drift {drift}: {coverage}"
+        );
+    }
+}

@@ -18,8 +18,16 @@ pub(super) const COUNT_COLUMNS: [&str; 11] = [
     "rows_failed",
 ];
 
-pub(super) const PROPORTION_COLUMNS: [&str; 48] = [
+pub(super) const PROPORTION_COLUMNS: [&str; 56] = [
     "rate",
+    "robust_did",
+    "robust_did_low",
+    "robust_did_high",
+    "clean_robust_did",
+    "clean_robust_did_low",
+    "clean_robust_did_high",
+    "band_low",
+    "band_high",
     "rate_low",
     "rate_high",
     "comparison_rate",
