@@ -18,8 +18,10 @@ pub(super) const COUNT_COLUMNS: [&str; 11] = [
     "rows_failed",
 ];
 
-pub(super) const PROPORTION_COLUMNS: [&str; 56] = [
+pub(super) const PROPORTION_COLUMNS: [&str; 58] = [
     "rate",
+    "robust_first_year_low",
+    "robust_first_year_high",
     "robust_did",
     "robust_did_low",
     "robust_did_high",
