@@ -226,6 +226,79 @@ for programme, did in rows(f"SELECT programme, did FROM {out('fit_note_did')}"):
     )
     close(did, expected_did, f"{programme} did")
 
+# The first year's effect robust to a straight-line trend (robust_did), from
+# CONTRACT.md's steps alone: months, least-variance weights under I + J with
+# Σ lₘ(m + 1) = 0, each area's contrast, cohorts weighted by their areas.
+import numpy as np  # noqa: E402
+
+shares = {}
+for area, month, y in rows(
+    """SELECT area_id, date_trunc('month', issue_date)::DATE,
+              avg(CASE WHEN assessment = 'may_be_fit' THEN 1.0 ELSE 0.0 END)
+       FROM fit_notes GROUP BY ALL"""
+):
+    shares[(area, month)] = y
+all_months = sorted({m for (_, m) in shares})
+index = {m: i for i, m in enumerate(all_months)}
+comparison = [a for (a,) in rows("SELECT area_id FROM areas WHERE area_id NOT IN (SELECT area_id FROM area_programmes)")]
+
+
+def y(area, i):
+    return shares.get((area, all_months[i])) if 0 <= i < len(all_months) else None
+
+
+for programme, written in rows(f"SELECT programme, robust_did FROM {out('fit_note_did')}"):
+    cohorts = {}
+    for area, start in rows(
+        f"SELECT area_id, date_trunc('month', start_date)::DATE FROM area_programmes WHERE programme = '{programme}'"
+    ):
+        if start in index and index[start] > 0:
+            cohorts.setdefault(index[start], []).append(area)
+
+    def has_cell(g, m):
+        t = g + m
+        both = lambda a: y(a, t) is not None and y(a, g - 1) is not None  # noqa: E731
+        return any(both(a) for a in cohorts[g]) and any(both(c) for c in comparison)
+
+    usable = lambda m: all(has_cell(g, m) for g in cohorts)  # noqa: E731
+    post = []
+    for m in range(12):
+        if not usable(m):
+            break
+        post.append(m)
+    pre = []
+    for m in range(-2, -13, -1):
+        if not usable(m):
+            break
+        pre.insert(0, m)
+    if not cohorts or not pre or not post:
+        close(written, None, f"{programme} robust_did")
+        continue
+    months = pre + post
+    k, kp = len(months), len(pre)
+    cov = np.eye(k) + np.ones((k, k))
+    lp = np.full(len(post), 1.0 / len(post))
+    a = np.array([m + 1.0 for m in pre])
+    kkt = np.zeros((kp + 1, kp + 1))
+    kkt[:kp, :kp] = 2 * cov[:kp, :kp]
+    kkt[:kp, kp] = a
+    kkt[kp, :kp] = a
+    rhs = np.concatenate([-2 * cov[:kp, kp:] @ lp, [-sum(l * (m + 1.0) for l, m in zip(lp, post))]])
+    weights = list(np.linalg.solve(kkt, rhs)[:kp]) + list(lp)
+    total = sum(len(v) for v in cohorts.values())
+    theta = 0.0
+    for g, areas in cohorts.items():
+        def contrast(area):
+            values = [y(area, g + m) for m in months]
+            base = y(area, g - 1)
+            if base is None or any(v is None for v in values):
+                return None
+            return sum(w * (v - base) for w, v in zip(weights, values))
+        treated = [c for c in map(contrast, areas) if c is not None]
+        placebo = [c for c in map(contrast, comparison) if c is not None]
+        theta += len(areas) / total * (sum(treated) / len(treated) - sum(placebo) / len(placebo))
+    close(written, theta, f"{programme} robust_did", tol=1e-9)
+
 # The matched comparison, recomputed by a second implementation written in
 # DuckDB SQL (scripts/duckdb_evidence.py: its own checks, cohort, risk sets,
 # strata and matching): every programme's and subgroup's matched and
