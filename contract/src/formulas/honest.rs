@@ -32,15 +32,13 @@ use nalgebra::{DMatrix, DVector};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// The FLCI for θ under Δ^SD(M).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Flci {
     pub low: f64,
     pub high: f64,
     /// The affine estimate at the interval's centre.
     pub estimate: f64,
     pub half_length: f64,
-    /// Its weights: l_pre (the pre estimates') then l.
-    pub weights: Vec<f64>,
 }
 
 /// An event study as HonestDiD takes it: `beta` = pre estimates (oldest
@@ -71,6 +69,8 @@ pub fn folded_normal_quantile(level: f64, mu: f64) -> f64 {
 
 struct Problem {
     k: usize,
+    /// l_pre = D·w: 1 on the diagonal, −1 below it.
+    d: DMatrix<f64>,
     /// Σ_t t·l_t: what the weights must sum to.
     total: f64,
     constant: f64,
@@ -85,16 +85,18 @@ struct Problem {
 }
 
 impl Problem {
-    fn new(study: &EventStudy, l: &DVector<f64>) -> Option<Problem> {
-        let (k, t_bar) = (study.pre, l.len());
-        if k == 0 || study.beta.len() != k + t_bar {
+    /// Over `pre` pre-period estimates then `l.len()` post ones, covariance
+    /// `sigma`.
+    fn new(sigma: &DMatrix<f64>, k: usize, l: &DVector<f64>) -> Option<Problem> {
+        let t_bar = l.len();
+        if k == 0 || sigma.nrows() != k + t_bar {
             return None;
         }
-        let scale = (0..k + t_bar).map(|i| study.sigma[(i, i)]).sum::<f64>() / (k + t_bar) as f64;
+        let scale = (0..k + t_bar).map(|i| sigma[(i, i)]).sum::<f64>() / (k + t_bar) as f64;
         if scale <= 0.0 || !scale.is_finite() {
             return None;
         }
-        let sigma = study.sigma / scale;
+        let sigma = sigma / scale;
         let pre = sigma.view((0, 0), (k, k)).into_owned();
         let cross = sigma.view((0, k), (k, t_bar)).into_owned();
         let post = sigma.view((k, k), (t_bar, t_bar)).into_owned();
@@ -125,6 +127,7 @@ impl Problem {
             constant,
             quadratic: d.transpose() * &pre * &d,
             linear: 2.0 * d.transpose() * (&cross * l),
+            d,
             r,
             r0,
             floor,
@@ -225,18 +228,31 @@ impl Problem {
     }
 }
 
+/// The weights of the least-variance estimator unbiased under any
+/// straight-line δ (the FLCI's at M = 0): l_pre on the `pre` pre-period
+/// estimates, then `l`, for covariance `sigma`. `None` where Σ_pre is not
+/// positive definite.
+pub fn least_variance_weights(
+    sigma: &DMatrix<f64>,
+    pre: usize,
+    l: &DVector<f64>,
+) -> Option<Vec<f64>> {
+    let problem = Problem::new(sigma, pre, l)?;
+    let l_pre = &problem.d * problem.least_variance()?;
+    Some(l_pre.iter().chain(l.iter()).copied().collect())
+}
+
 /// The 95% FLCI for θ = l′τ_post under Δ^SD(`m`). `None` where Σ_pre is
 /// not positive definite or the cone programmes fail.
 pub fn flci(study: &EventStudy, l: &DVector<f64>, m: f64) -> Option<Flci> {
-    let problem = Problem::new(study, l)?;
+    if study.beta.len() != study.sigma.nrows() {
+        return None;
+    }
+    let problem = Problem::new(study.sigma, study.pre, l)?;
     let k = problem.k;
     let level = 0.95;
     let finish = |w: &DVector<f64>, half_length: f64| {
-        let mut d = DMatrix::identity(k, k);
-        for i in 1..k {
-            d[(i, i - 1)] = -1.0;
-        }
-        let l_pre = d * w;
+        let l_pre = &problem.d * w;
         let estimate = (l_pre.transpose() * study.beta.rows(0, k))[(0, 0)]
             + (l.transpose() * study.beta.rows(k, l.len()))[(0, 0)];
         Flci {
@@ -244,7 +260,6 @@ pub fn flci(study: &EventStudy, l: &DVector<f64>, m: f64) -> Option<Flci> {
             high: estimate + half_length,
             estimate,
             half_length,
-            weights: l_pre.iter().chain(l.iter()).copied().collect(),
         }
     };
     let w_min = problem.least_variance()?;

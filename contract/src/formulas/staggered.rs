@@ -90,6 +90,15 @@ pub struct Estimate {
     pub comparison_areas: usize,
 }
 
+impl Estimate {
+    /// The simultaneous band at this estimate: estimate ∓ `critical` × se
+    /// (`band`); `None` without a critical value or a standard error.
+    pub fn band(&self, critical: Option<f64>) -> Option<(f64, f64)> {
+        let (c, se) = critical.zip(self.se)?;
+        Some((self.estimate - c * se, self.estimate + c * se))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PreTrend {
     /// Quarters of leads tested jointly.
@@ -122,7 +131,7 @@ pub struct Staggered {
     /// The first year's mean effect (event months 0–11) robust to any
     /// straight-line difference in trends (`robust`). `None` where the
     /// months or areas cannot support it.
-    pub robust: Option<Robust>,
+    pub robust: Option<Estimate>,
 }
 
 /// One group-time cell: each observed area's change, and the comparison
@@ -477,6 +486,6 @@ pub fn callaway_santanna_based(
 pub mod band;
 mod robust;
 mod spread;
-pub use robust::{FIRST_YEAR, Robust};
+pub use robust::FIRST_YEAR;
 #[cfg(test)]
 mod tests;

@@ -105,6 +105,12 @@ pub(super) fn event_study(published: &Published, programme: &str) -> Option<Char
         for e in d.event_study.iter().filter(|e| e.areas == areas) {
             let [v, l, h] = e.effect.plain();
             let [_, bl, bh] = e.band.plain();
+            // The robust first-year interval, on the months it averages.
+            let (robust_low, robust_high) = if (0..FIRST_YEAR).contains(&e.event_month) {
+                (rl.clone(), rh.clone())
+            } else {
+                Default::default()
+            };
             table.push(vec![
                 areas.as_str().into(),
                 e.event_month.to_string(),
@@ -113,16 +119,8 @@ pub(super) fn event_study(published: &Published, programme: &str) -> Option<Char
                 h,
                 bl,
                 bh,
-                if (0..FIRST_YEAR).contains(&e.event_month) {
-                    rl.clone()
-                } else {
-                    String::new()
-                },
-                if (0..FIRST_YEAR).contains(&e.event_month) {
-                    rh.clone()
-                } else {
-                    String::new()
-                },
+                robust_low,
+                robust_high,
                 e.treated_areas.to_string(),
             ]);
             if let Some(value) = e.effect.value() {

@@ -137,9 +137,7 @@ fn event_study(effects: &[ProgrammeEffects]) -> Vec<FitNoteEventStudy> {
         for set in &p.sets {
             let critical = set.estimates.band_critical;
             for (e, x) in &set.estimates.event_study {
-                let band = critical
-                    .zip(x.se)
-                    .map(|(c, se)| (x.estimate - c * se, x.estimate + c * se));
+                let band = x.band(critical);
                 rows.push(FitNoteEventStudy {
                     programme: p.programme.clone(),
                     areas: set.areas,
@@ -294,11 +292,11 @@ async fn fit_note_did(
                 clean_did_high: clean.and_then(|o| o.high),
                 clean_did_df: clean.and_then(|o| o.df),
                 robust_did: robust.map(|r| r.estimate),
-                robust_did_low: robust.map(|r| r.low),
-                robust_did_high: robust.map(|r| r.high),
+                robust_did_low: robust.and_then(|r| r.low),
+                robust_did_high: robust.and_then(|r| r.high),
                 clean_robust_did: clean_robust.map(|r| r.estimate),
-                clean_robust_did_low: clean_robust.map(|r| r.low),
-                clean_robust_did_high: clean_robust.map(|r| r.high),
+                clean_robust_did_low: clean_robust.and_then(|r| r.low),
+                clean_robust_did_high: clean_robust.and_then(|r| r.high),
                 pretrend_quarters: pretrend.map_or(0, |t| t.quarters as u64),
                 pretrend_f: pretrend.map(|t| t.f),
                 pretrend_p_value: pretrend.map(|t| t.p_value),

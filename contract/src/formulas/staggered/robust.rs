@@ -27,8 +27,8 @@
 //!    Var = σ²·Σ_g s_g²/n_g + var(Q_c)/n_C with Q_c = Σ_g s_g·b_{c,g};
 //!    Student's t on Satterthwaite's degrees of freedom.
 
-use super::super::honest::{EventStudy, flci};
-use super::{Estimate, Estimator};
+use super::super::honest::least_variance_weights;
+use super::{Estimate, Estimator, mean};
 use nalgebra::{DMatrix, DVector};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::BTreeMap;
@@ -36,27 +36,16 @@ use std::collections::BTreeMap;
 /// Months after go-live averaged into θ.
 pub const FIRST_YEAR: i64 = 12;
 
-/// The robust first-year effect and its interval.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Robust {
-    pub estimate: f64,
-    pub se: f64,
-    pub df: f64,
-    pub low: f64,
-    pub high: f64,
-}
-
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
-}
-
 fn squares(v: &[f64]) -> f64 {
-    let m = mean(v);
+    let m = mean(v.iter().copied());
     v.iter().map(|x| (x - m).powi(2)).sum()
 }
 
 impl Estimator<'_> {
-    pub(super) fn robust(&self, event: &[(i64, Estimate)], leads: usize) -> Option<Robust> {
+    /// The robust first-year effect with its interval (no p-value: none is
+    /// published); `treated_areas` and `comparison_areas` are those with
+    /// every month.
+    pub(super) fn robust(&self, event: &[(i64, Estimate)], leads: usize) -> Option<Estimate> {
         let usable = |m: i64| {
             event
                 .iter()
@@ -81,30 +70,16 @@ impl Estimator<'_> {
         // from the same areas, then falls short (88% coverage for 7 areas).
         let k = months.len();
         let sigma = DMatrix::identity(k, k) + DMatrix::from_element(k, k, 1.0);
-        let beta = DVector::from_iterator(
-            k,
-            months.iter().map(|m| {
-                event
-                    .iter()
-                    .find(|(e, _)| e == m)
-                    .map_or(0.0, |x| x.1.estimate)
-            }),
-        );
         let l = DVector::from_element(post.len(), 1.0 / post.len() as f64);
-        let study = EventStudy {
-            beta: &beta,
-            sigma: &sigma,
-            pre: pre.len(),
-        };
-        let weights = flci(&study, &l, 0.0)?.weights;
+        let weights = least_variance_weights(&sigma, pre.len(), &l)?;
         self.contrast(&months, &weights)
     }
 
     /// θ_R and its interval for `weights` on `months` (steps 3 and 4).
-    fn contrast(&self, months: &[i64], weights: &[f64]) -> Option<Robust> {
+    fn contrast(&self, months: &[i64], weights: &[f64]) -> Option<Estimate> {
         let total: usize = self.sizes.values().sum();
         let mut theta = 0.0;
-        let (mut ss, mut df_treated, mut var_treated) = (0.0, 0usize, 0.0);
+        let (mut ss, mut df_treated, mut var_treated, mut treated) = (0.0, 0usize, 0.0, 0);
         let mut series: BTreeMap<usize, f64> = BTreeMap::new();
         let mut placebo = 0.0;
         let mut comparison_count = None;
@@ -132,8 +107,9 @@ impl Estimator<'_> {
                 return None;
             }
             let b_values: Vec<f64> = b.values().copied().collect();
-            theta += share * (mean(&a) - mean(&b_values));
+            theta += share * (mean(a.iter().copied()) - mean(b_values.iter().copied()));
             ss += squares(&a);
+            treated += a.len();
             df_treated += a.len() - 1;
             var_treated += share * share / a.len() as f64;
             placebo += share * squares(&b_values);
@@ -161,12 +137,15 @@ impl Estimator<'_> {
         let df = variance.powi(2) / (a.powi(2) / df_area + b.powi(2) / (q.len() - 1) as f64);
         let se = variance.sqrt();
         let t = StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(0.975);
-        Some(Robust {
+        Some(Estimate {
             estimate: theta,
-            se,
-            df,
-            low: theta - t * se,
-            high: theta + t * se,
+            se: Some(se),
+            df: Some(df),
+            low: Some(theta - t * se),
+            high: Some(theta + t * se),
+            p_value: None,
+            treated_areas: treated,
+            comparison_areas: n_c,
         })
     }
 }

@@ -217,32 +217,13 @@ pub fn did(d: &FitNoteDid, effects: &[ProgrammeEffects], design: &[FitNoteArea])
         comparison_areas: overall.map_or(0, |o| o.comparison_areas),
         clean: set(AreaSet::Clean).map(|s| Effect::staggered(small, s.overall)),
         clean_areas: effects.map_or(0, |e| e.clean_areas),
-        robust: robust(all, small),
-        clean_robust: set(AreaSet::Clean).map(|s| robust(Some(s), small)),
+        robust: Effect::staggered(small, all.and_then(|s| s.robust)),
+        clean_robust: set(AreaSet::Clean).map(|s| Effect::staggered(small, s.robust)),
         pretrend: pretrend(all, small),
         clean_pretrend: pretrend(set(AreaSet::Clean), small),
         overlaps,
         event_study,
     }
-}
-
-/// The first year's effect robust to a straight-line trend difference, as
-/// the rounded counts give it.
-fn robust(set: Option<&contract::formulas::staggered::Staggered>, small: bool) -> Effect {
-    let r = set.and_then(|s| s.robust);
-    Effect::staggered(
-        small,
-        r.map(|r| contract::formulas::staggered::Estimate {
-            estimate: r.estimate,
-            se: Some(r.se),
-            df: Some(r.df),
-            low: Some(r.low),
-            high: Some(r.high),
-            p_value: None,
-            treated_areas: 0,
-            comparison_areas: 0,
-        }),
-    )
 }
 
 /// The event study's reference month (the universal base's e = −1, 0 with
@@ -257,10 +238,10 @@ fn band(
     critical: Option<f64>,
     x: &contract::formulas::staggered::Estimate,
 ) -> Option<contract::formulas::staggered::Estimate> {
-    let (c, se) = critical.zip(x.se)?;
+    let (low, high) = x.band(critical)?;
     Some(contract::formulas::staggered::Estimate {
-        low: Some(x.estimate - c * se),
-        high: Some(x.estimate + c * se),
+        low: Some(low),
+        high: Some(high),
         ..*x
     })
 }
