@@ -34,9 +34,8 @@
 //! covariance, as an F test on ν = n_T + n_C − 2 degrees of freedom. The
 //! event study also gets a simultaneous (sup-t) band (`band`).
 
-use nalgebra::DVector;
 use spread::Spread;
-use statrs::distribution::{ContinuousCDF, FisherSnedecor, StudentsT};
+use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::BTreeMap;
 
 /// The base period of a group-time effect before go-live.
@@ -175,6 +174,9 @@ struct Estimator<'a> {
     /// Treated areas per cohort.
     sizes: BTreeMap<usize, usize>,
     comparison: Vec<usize>,
+    /// Each unit's noise scale and its degrees of freedom
+    /// (`spread::scales`).
+    scales: spread::Scales,
 }
 
 impl<'a> Estimator<'a> {
@@ -226,11 +228,15 @@ impl<'a> Estimator<'a> {
                 );
             }
         }
+        let scales = spread::scales(panel, &comparison, |i| {
+            panel.units[i].cohort.is_none_or(|g| sizes.contains_key(&g))
+        });
         Estimator {
             panel,
             cells,
             sizes,
             comparison,
+            scales,
         }
     }
 
@@ -340,7 +346,7 @@ impl<'a> Estimator<'a> {
             treated_areas: c.treated.len(),
             comparison_areas: c.series.len(),
         };
-        let Some(spread) = Spread::of(&[&c]) else {
+        let Some(spread) = Spread::of(&[&c], &self.scales.value) else {
             return Some(estimate);
         };
         let (a, b) = (spread.area[(0, 0)] * spread.lambda2, spread.series[(0, 0)]);
@@ -348,8 +354,14 @@ impl<'a> Estimator<'a> {
         if variance <= 0.0 || !variance.is_finite() {
             return Some(estimate);
         }
+        let terms: Vec<(usize, f64)> = c
+            .treated
+            .iter()
+            .map(|(i, (l, _))| (*i, l * l * self.scales.value[*i]))
+            .collect();
+        let df_area = self.scales.product_df(spread.df, &terms);
         let df = variance.powi(2)
-            / (a.powi(2) / spread.df + b.powi(2) / (spread.comparison_areas - 1) as f64);
+            / (a.powi(2) / df_area + b.powi(2) / (spread.comparison_areas - 1) as f64);
         let se = variance.sqrt();
         let t = StudentsT::new(0.0, 1.0, df).ok()?;
         let critical = t.inverse_cdf(0.975);
@@ -359,57 +371,6 @@ impl<'a> Estimator<'a> {
         estimate.high = Some(c.theta + critical * se);
         estimate.p_value = Some(2.0 * (1.0 - t.cdf((c.theta / se).abs())));
         Some(estimate)
-    }
-
-    /// Hotelling's T² on the leads averaged by quarter (−3…−1, −6…−4, …),
-    /// up to `leads` months, keeping quarters observed for every treated
-    /// area and no more quarters than the areas allow.
-    fn pretrend(&self, leads: usize) -> Option<PreTrend> {
-        let all_treated: usize = self.sizes.values().sum();
-        let mut quarters: Vec<Contributions> = Vec::new();
-        for q in 0..leads.div_ceil(3) {
-            let months: Vec<i64> = (1..=3)
-                .map(|m| -(3 * q as i64 + m))
-                .filter(|e| -*e <= leads as i64)
-                .collect();
-            let per_month: Vec<Weights> = months.iter().map(|e| self.event_weights(*e)).collect();
-            if per_month.iter().any(Vec::is_empty) {
-                break;
-            }
-            let weights: Weights = per_month
-                .iter()
-                .flat_map(|w| w.iter().map(|(cell, w)| (*cell, w / months.len() as f64)))
-                .collect();
-            let c = self.contributions(&weights);
-            if c.treated.len() < all_treated {
-                break;
-            }
-            quarters.push(c);
-        }
-        while !quarters.is_empty() {
-            let spread = Spread::of(&quarters.iter().collect::<Vec<_>>())?;
-            let k = quarters.len() as f64;
-            let nu = spread.df;
-            if nu - k + 1.0 < 1.0 {
-                quarters.pop();
-                continue;
-            }
-            let theta = DVector::from_iterator(quarters.len(), quarters.iter().map(|c| c.theta));
-            let v = &spread.area * spread.lambda2 + &spread.series;
-            let inverse = v.try_inverse()?;
-            let t2 = (theta.transpose() * inverse * &theta)[(0, 0)];
-            let f = (nu - k + 1.0) / (nu * k) * t2;
-            let (df1, df2) = (k, nu - k + 1.0);
-            let p_value = 1.0 - FisherSnedecor::new(df1, df2).ok()?.cdf(f);
-            return Some(PreTrend {
-                quarters: quarters.len(),
-                f,
-                df1,
-                df2,
-                p_value,
-            });
-        }
-        None
     }
 }
 
@@ -484,6 +445,9 @@ pub fn callaway_santanna_based(
 }
 
 pub mod band;
+#[cfg(test)]
+mod coverage;
+mod pretrend;
 mod robust;
 mod spread;
 pub use robust::FIRST_YEAR;

@@ -8,9 +8,10 @@
 //! 1. The event times E with an interval (se > 0; not the reference month).
 //! 2. Their correlations, pair by pair, from the same pooled spread as each
 //!    interval (`Spread` over the two aggregates, on the areas both have):
-//!    Cov(θ̂ₐ, θ̂_b) = σ²ₐ_b·Σᵢλᵢₐλᵢ_b + S_ab, where σ²ₐ_b is the pooled
-//!    spread's covariance, the sum runs over treated areas in both and S is
-//!    the comparison mean's covariance; each variance the same with λ² over
+//!    Cov(θ̂ₐ, θ̂_b) = σ²ₐ_b·Σᵢλᵢₐλᵢ_bsᵢ + S_ab, where σ²ₐ_b is the pooled
+//!    spread's covariance, the sum runs over treated areas in both (sᵢ each
+//!    area's noise scale, `spread`) and S is the comparison mean's
+//!    covariance; each variance the same with λ²s over
 //!    the aggregate's own areas; ρ = Cov/√(VₐV_b), kept within [−1, 1].
 //! 3. The nearest correlation matrix with no negative eigenvalue: R = QΛQᵀ,
 //!    negative eigenvalues set to 0, L = QΛ^½ with each row rescaled to
@@ -28,7 +29,7 @@
 //! the estimates exactly; c itself to within its Monte Carlo error (about
 //! 0.01 with 20,000 draws).
 
-use super::spread::Spread;
+use super::spread::{Spread, weighted_cross};
 use super::{Contributions, Estimate, Estimator};
 use nalgebra::{DMatrix, SymmetricEigen};
 use rand::SeedableRng;
@@ -64,27 +65,23 @@ impl Estimator<'_> {
             .iter()
             .map(|(e, _)| self.contributions(&self.event_weights(*e)))
             .collect();
-        let factor = root_of(&correlations(&contributions))?;
+        let factor = root_of(&correlations(&contributions, &self.scales.value))?;
         Some(sup_t_quantile(&factor, nu, draws).max(pointwise))
     }
 }
 
 /// The event times' correlation matrix (step 2).
-fn correlations(contributions: &[Contributions]) -> DMatrix<f64> {
+fn correlations(contributions: &[Contributions], scales: &[f64]) -> DMatrix<f64> {
     let k = contributions.len();
-    let lambda2 = |c: &Contributions| c.treated.values().map(|(l, _)| l * l).sum::<f64>();
+    let lambda2 = |c: &Contributions| weighted_cross(c, c, scales);
     let mut r = DMatrix::identity(k, k);
     for a in 0..k {
         for b in a + 1..k {
             let (ca, cb) = (&contributions[a], &contributions[b]);
-            let Some(s) = Spread::of(&[ca, cb]) else {
+            let Some(s) = Spread::of(&[ca, cb], scales) else {
                 continue;
             };
-            let cross: f64 = ca
-                .treated
-                .iter()
-                .filter_map(|(i, (la, _))| Some(la * cb.treated.get(i)?.0))
-                .sum();
+            let cross = weighted_cross(ca, cb, scales);
             let cov = s.area[(0, 1)] * cross + s.series[(0, 1)];
             let va = s.area[(0, 0)] * lambda2(ca) + s.series[(0, 0)];
             let vb = s.area[(1, 1)] * lambda2(cb) + s.series[(1, 1)];

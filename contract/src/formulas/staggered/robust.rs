@@ -22,10 +22,13 @@
 //!    aᵢ = Σₘ cₘ·(Y_{g+m} − Y_{g−1}), each comparison area c the same
 //!    b_{c,g} on cohort g's months; θ_R = Σ_g s_g·(mean aᵢ − mean b_{c,g})
 //!    (areas with every month only).
-//! 4. Spread pooled as for every aggregate: σ² = [Σ_g Σ_{i∈g}(aᵢ − ā_g)² +
-//!    Σ_g s_g Σ_c(b_{c,g} − b̄_g)²] / [Σ_g(n_g − 1) + n_C − 1];
-//!    Var = σ²·Σ_g s_g²/n_g + var(Q_c)/n_C with Q_c = Σ_g s_g·b_{c,g};
-//!    Student's t on Satterthwaite's degrees of freedom.
+//! 4. Spread pooled as for every aggregate, each area's deviation divided by
+//!    its noise scale rᵢ (`spread`): σ² = [Σ_g Σ_{i∈g}(aᵢ − ā_g)²/rᵢ +
+//!    Σ_g s_g Σ_c(b_{c,g} − b̄_g)²/r_c] / [Σ_g(n_g − 1) + n_C − 1];
+//!    Var = σ²·Σ_g (s_g/n_g)²·Σ_{i∈g} rᵢ + var(Q_c)/n_C with
+//!    Q_c = Σ_g s_g·b_{c,g}; Student's t on Satterthwaite's degrees of
+//!    freedom, the first part's own degrees of freedom counting the
+//!    scales' (`spread::Scales::product_df`).
 
 use super::super::honest::least_variance_weights;
 use super::{Estimate, Estimator, mean};
@@ -39,6 +42,12 @@ pub const FIRST_YEAR: i64 = 12;
 fn squares(v: &[f64]) -> f64 {
     let m = mean(v.iter().copied());
     v.iter().map(|x| (x - m).powi(2)).sum()
+}
+
+/// Σ (vᵢ − v̄)²/rᵢ over the areas of `v`, r their noise scales.
+fn scaled_squares(v: &BTreeMap<usize, f64>, scales: &[f64]) -> f64 {
+    let m = mean(v.values().copied());
+    v.iter().map(|(i, x)| (x - m).powi(2) / scales[*i]).sum()
 }
 
 impl Estimator<'_> {
@@ -79,7 +88,8 @@ impl Estimator<'_> {
     fn contrast(&self, months: &[i64], weights: &[f64]) -> Option<Estimate> {
         let total: usize = self.sizes.values().sum();
         let mut theta = 0.0;
-        let (mut ss, mut df_treated, mut var_treated, mut treated) = (0.0, 0usize, 0.0, 0);
+        let (mut ss, mut df_treated, mut treated) = (0.0, 0usize, 0);
+        let mut terms: Vec<(usize, f64)> = Vec::new();
         let mut series: BTreeMap<usize, f64> = BTreeMap::new();
         let mut placebo = 0.0;
         let mut comparison_count = None;
@@ -101,18 +111,22 @@ impl Estimator<'_> {
                     .map(|(i, (s, _))| (i, s))
                     .collect::<BTreeMap<usize, f64>>()
             };
-            let a: Vec<f64> = contrast(&|c| &c.treated).into_values().collect();
+            let a = contrast(&|c| &c.treated);
             let b = contrast(&|c| &c.comparison);
             if a.is_empty() || b.len() < 2 {
                 return None;
             }
             let b_values: Vec<f64> = b.values().copied().collect();
-            theta += share * (mean(a.iter().copied()) - mean(b_values.iter().copied()));
-            ss += squares(&a);
+            theta += share * (mean(a.values().copied()) - mean(b_values.iter().copied()));
+            ss += scaled_squares(&a, &self.scales.value);
             treated += a.len();
             df_treated += a.len() - 1;
-            var_treated += share * share / a.len() as f64;
-            placebo += share * squares(&b_values);
+            let n = a.len() as f64;
+            terms.extend(
+                a.keys()
+                    .map(|i| (*i, (share / n).powi(2) * self.scales.value[*i])),
+            );
+            placebo += share * scaled_squares(&b, &self.scales.value);
             for (c, v) in b {
                 *series.entry(c).or_insert(0.0) += share * v;
             }
@@ -126,6 +140,7 @@ impl Estimator<'_> {
         let df_area = (df_treated + n_c - 1) as f64;
         let sigma2 = (ss + placebo) / df_area;
         let q: Vec<f64> = series.into_values().collect();
+        let var_treated: f64 = terms.iter().map(|(_, t)| t).sum();
         let (a, b) = (
             sigma2 * var_treated,
             squares(&q) / (q.len() - 1) as f64 / q.len() as f64,
@@ -134,7 +149,8 @@ impl Estimator<'_> {
         if variance <= 0.0 || !variance.is_finite() {
             return None;
         }
-        let df = variance.powi(2) / (a.powi(2) / df_area + b.powi(2) / (q.len() - 1) as f64);
+        let df_a = self.scales.product_df(df_area, &terms);
+        let df = variance.powi(2) / (a.powi(2) / df_a + b.powi(2) / (q.len() - 1) as f64);
         let se = variance.sqrt();
         let t = StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(0.975);
         Some(Estimate {

@@ -294,154 +294,41 @@ fn the_joint_test_of_the_leads_catches_a_pre_trend() {
     assert!(drifting.p_value < 0.001, "{drifting:?}");
 }
 
-/// 36 months of `treated` areas in four cohorts (months 15, 17, 19, 21) and
-/// 12 comparison areas: each area's own level (sd 2 points about 10%), a
-/// common trend of 0.05 points a month, independent area-month shocks (sd
-/// 1.5 points) and a lift of 2 points from each treated area's own start.
-fn simulated(rng: &mut rand_pcg::Pcg64Mcg, treated: usize) -> Panel {
-    use rand_distr::{Distribution, Normal};
-    let shock = Normal::new(0.0, 0.015).unwrap();
-    let level = Normal::new(0.0, 0.02).unwrap();
-    let units = (0..treated + 12)
-        .map(|a| {
-            let cohort = (a < treated).then_some(15 + 2 * (a % 4));
-            let base = 0.1 + level.sample(rng);
-            let outcomes = (0..36)
-                .map(|t| {
-                    let lift = if cohort.is_some_and(|g| t >= g) {
-                        0.02
-                    } else {
-                        0.0
-                    };
-                    Some(base + 0.0005 * t as f64 + lift + shock.sample(rng))
-                })
-                .collect();
-            Unit { cohort, outcomes }
-        })
-        .collect();
-    Panel { periods: 36, units }
-}
-
-/// Estimator-level coverage: area × month panels with each area's own level,
-/// independent area-month shocks (sd 1.5 points) and a planted effect of 2
-/// points from each treated area's own start (staggered over four cohorts),
-/// against 12 comparison areas. The overall interval must contain the
-/// planted effect in 93–97% of 500 replications for 1, 3, 7 and 15 treated
-/// areas (Monte Carlo error of 95% over 500: 1.0 point).
+/// Each area's noise scale, worked by hand: 8 months, comparison areas
+/// C1–C3, a programme area P going live in month 7 (its changes in months
+/// 1–6 only). P's changes 0, 1, 0, 1, 0, 1 less the comparison areas' mean
+/// changes 1, −1/3, 1, −1, 1, 0 are −1, 4/3, −1, 2, −1, 1: mean 2/9,
+/// variance 256/135. Each comparison area's changes are taken less the
+/// other two's mean, over months 1–7. With P going live in month 6 it has 5
+/// changes, fewer than 6, and every scale is 1.
 #[test]
-fn overall_intervals_cover_the_planted_effect() {
-    use rand::SeedableRng;
-    for treated in [1usize, 3, 7, 15] {
-        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(treated as u64);
-        let replications = 500;
-        let mut covered = 0;
-        for _ in 0..replications {
-            let o = callaway_santanna_based(&simulated(&mut rng, treated), 12, Base::Universal, 0)
-                .overall
-                .unwrap();
-            if o.low.unwrap() <= 0.02 && 0.02 <= o.high.unwrap() {
-                covered += 1;
-            }
-        }
-        let coverage = covered as f64 / replications as f64;
-        eprintln!("{treated} treated areas: coverage {coverage:.3} over {replications}");
-        assert!(
-            (0.93..=0.97).contains(&coverage),
-            "{treated} treated areas: coverage {coverage}"
-        );
+fn hand_worked_noise_scales() {
+    let panel = |g: usize| Panel {
+        periods: 8,
+        units: vec![
+            unit(None, &[0., 1., 1., 3., 2., 2., 4., 5.]),
+            unit(None, &[0., 0., 1., 0., 0., 1., 1., 0.]),
+            unit(None, &[0., 2., 0., 2., 0., 2., 0., 2.]),
+            unit(Some(g), &[0., 0., 1., 1., 2., 2., 3., 9.]),
+        ],
+    };
+    let scales = super::spread::scales(&panel(7), &[0, 1, 2], |_| true);
+    let expected = [41.0 / 21.0, 11.0 / 3.0, 395.0 / 84.0, 256.0 / 135.0];
+    for (s, e) in scales.value.iter().zip(expected) {
+        assert!((s - e).abs() < 1e-12, "{scales:?}");
     }
-}
-
-/// Estimator-level coverage of the event study's simultaneous band: the same
-/// panels as above (leads' true effect 0, lags' 2 points), the band must
-/// hold every event time's true effect at once in 93–97% of 400
-/// replications for 3, 7 and 15 treated areas (Monte Carlo error 1.1
-/// points); the pointwise intervals' joint coverage is printed beside it.
-#[test]
-fn the_band_covers_the_whole_event_study() {
-    use rand::SeedableRng;
-    for treated in [3usize, 7, 15] {
-        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(100 + treated as u64);
-        let replications = 400;
-        let (mut band, mut pointwise, mut width) = (0, 0, 0.0);
-        for _ in 0..replications {
-            let s =
-                callaway_santanna_based(&simulated(&mut rng, treated), 12, Base::Universal, 2_000);
-            let c = s.band_critical.unwrap();
-            width += c;
-            let truth = |e: i64| if e >= 0 { 0.02 } else { 0.0 };
-            let shown: Vec<(i64, f64, f64, f64)> = s
-                .event_study
-                .iter()
-                .filter_map(|(e, x)| Some((*e, x.estimate, x.se?, x.low?)))
-                .collect();
-            if shown
-                .iter()
-                .all(|(e, x, se, _)| (x - truth(*e)).abs() <= c * se)
-            {
-                band += 1;
-            }
-            if shown
-                .iter()
-                .all(|(e, x, _, low)| (x - truth(*e)).abs() <= x - low)
-            {
-                pointwise += 1;
-            }
-        }
-        let coverage = band as f64 / replications as f64;
-        eprintln!(
-            "{treated} treated areas: band covers {coverage:.3}, pointwise intervals all cover {:.3}, mean c {:.2}",
-            pointwise as f64 / replications as f64,
-            width / replications as f64
-        );
-        assert!(
-            (0.93..=0.97).contains(&coverage),
-            "{treated} treated areas: {coverage}"
-        );
-    }
-}
-
-/// The first-year effect robust to a straight-line difference in trends:
-/// programme areas drifting `drift` points a month faster than comparison
-/// areas from the start. The event study's own first-year mean counts the
-/// drift since go-live; the robust estimate extrapolates the leads' line.
-/// Its interval must hold the planted 2 points in 93–97% of 400
-/// replications for 7 areas, at no drift and at 0.3 points a month (Monte
-/// Carlo error 1.1 points; measured 93.8% at both, the unadjusted mean
-/// 2.03 and 3.98 points).
-#[test]
-fn the_robust_interval_survives_a_linear_pre_trend() {
-    use rand::SeedableRng;
-    for drift in [0.0, 0.003] {
-        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(77);
-        let (mut covered, mut naive, n) = (0, 0.0, 400);
-        for _ in 0..n {
-            let mut panel = simulated(&mut rng, 7);
-            for u in panel.units.iter_mut().filter(|u| u.cohort.is_some()) {
-                for (t, y) in u.outcomes.iter_mut().enumerate() {
-                    *y = y.map(|y| y + drift * t as f64);
-                }
-            }
-            let s = callaway_santanna_based(&panel, 12, Base::Universal, 0);
-            let r = s.robust.unwrap();
-            if r.low.unwrap() <= 0.02 && 0.02 <= r.high.unwrap() {
-                covered += 1;
-            }
-            let first_year: Vec<f64> = s
-                .event_study
-                .iter()
-                .filter(|(e, _)| (0..FIRST_YEAR).contains(e))
-                .map(|(_, x)| x.estimate)
-                .collect();
-            naive += first_year.iter().sum::<f64>() / first_year.len() as f64 / n as f64;
-        }
-        let coverage = covered as f64 / n as f64;
-        eprintln!(
-            "drift {drift}: robust interval covers {coverage:.3}; unadjusted first-year mean {naive:.4}"
-        );
-        assert!(
-            (0.93..=0.97).contains(&coverage),
-            "drift {drift}: {coverage}"
-        );
-    }
+    assert_eq!(scales.df, vec![6.0, 6.0, 6.0, 5.0]);
+    // σ² on 20 degrees of freedom times λ² = 1/4 and 3/4 of P's and C1's
+    // scales: 1/[1/20 + (t_P²/5 + t_C1²/6)/(t_P + t_C1)²].
+    let (tp, tc) = (0.25 * 256.0 / 135.0, 0.75 * 41.0 / 21.0);
+    let df = scales.product_df(20.0, &[(3, tp), (0, tc)]);
+    let by_hand = 1.0 / (1.0 / 20.0 + (tp * tp / 5.0 + tc * tc / 6.0) / (tp + tc).powi(2));
+    assert!((df - by_hand).abs() < 1e-12 && df < 20.0, "{df}");
+    let ones = super::spread::scales(&panel(6), &[0, 1, 2], |_| true);
+    assert_eq!(ones.value, vec![1.0; 4]);
+    assert_eq!(ones.product_df(20.0, &[(3, 1.0)]), 20.0);
+    // An area outside the estimate keeps scale 1 and does not count.
+    let outside = super::spread::scales(&panel(6), &[0, 1, 2], |i| i < 3);
+    assert_eq!(outside.value[3], 1.0);
+    assert!(outside.value[0] != 1.0);
 }
