@@ -123,10 +123,10 @@ pub struct Staggered {
     /// `None` where no lead is observed or the areas are too few for the
     /// joint test.
     pub pretrend: Option<PreTrend>,
-    /// The sup-t critical value of the event study's simultaneous band: every
-    /// event time with an interval gets estimate ± critical × se. `None`
-    /// where no event time has an interval.
-    pub band_critical: Option<f64>,
+    /// The critical values of the event study's simultaneous band, by event
+    /// time: each event time with an interval gets estimate ± its critical
+    /// value × se (`band`). Empty where no event time has an interval.
+    pub band_critical: BTreeMap<i64, f64>,
     /// The first year's mean effect (event months 0–11) robust to any
     /// straight-line difference in trends (`robust`). `None` where the
     /// months or areas cannot support it.

@@ -135,8 +135,8 @@ fn event_study(effects: &[ProgrammeEffects]) -> Vec<FitNoteEventStudy> {
     let mut rows = Vec::new();
     for p in effects {
         for set in &p.sets {
-            let critical = set.estimates.band_critical;
             for (e, x) in &set.estimates.event_study {
+                let critical = set.estimates.band_critical.get(e).copied();
                 let band = x.band(critical);
                 rows.push(FitNoteEventStudy {
                     programme: p.programme.clone(),

@@ -186,7 +186,7 @@ pub fn did(d: &FitNoteDid, effects: &[ProgrammeEffects], design: &[FitNoteArea])
                 band: if reference(*e, x) {
                     Effect::reference(small)
                 } else {
-                    Effect::staggered(small, band(s.band_critical, x))
+                    Effect::staggered(small, band(s.band_critical.get(e).copied(), x))
                 },
                 treated_areas: x.treated_areas,
             })
