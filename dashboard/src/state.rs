@@ -62,7 +62,19 @@ struct Inner {
     archives: Mutex<Archives>,
     /// One archive is drawn at a time (seven charts at 300 dpi each).
     drawing: tokio::sync::Semaphore,
+    /// Chart images drawn at once (`MOST_DRAWINGS`), and admitted at all
+    /// (`MOST_DRAWINGS + MOST_WAITING_DRAWINGS`).
+    drawings: tokio::sync::Semaphore,
+    admitted: tokio::sync::Semaphore,
 }
+
+/// Chart images (SVG or PNG downloads) drawn at once, each on the blocking
+/// pool so drawing never holds a worker that serves pages.
+pub const MOST_DRAWINGS: usize = 2;
+/// Chart images that may wait for a drawing slot; beyond them a request is
+/// told to try again (429) at once, so a flood of downloads costs neither
+/// CPU nor memory without bound.
+pub const MOST_WAITING_DRAWINGS: usize = 32;
 
 impl AppState {
     /// State over an evidence root (and optionally the dataset root it came
@@ -97,6 +109,8 @@ impl AppState {
                 reload: tokio::sync::Mutex::new(()),
                 archives: Mutex::new(std::collections::HashMap::new()),
                 drawing: tokio::sync::Semaphore::new(1),
+                drawings: tokio::sync::Semaphore::new(MOST_DRAWINGS),
+                admitted: tokio::sync::Semaphore::new(MOST_DRAWINGS + MOST_WAITING_DRAWINGS),
             }),
         })
     }
@@ -156,7 +170,16 @@ impl AppState {
         let result = match self.cached() {
             Some(p) if Manifest::read(ctx, root).await?.run_id == p.run.run_id => Ok(p),
             _ => match Evidence::read(ctx, root).await {
-                Ok(exact) => Ok(Arc::new(disclosure::control(&exact))),
+                // Disclosure control re-estimates every effect from rounded
+                // counts (seconds on a large run): on the blocking pool, so
+                // no worker that serves other requests is held meanwhile.
+                Ok(exact) => tokio::task::spawn_blocking(move || disclosure::control(&exact))
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| DashboardError::Evidence {
+                        location: root.as_str().to_string(),
+                        problem: format!("disclosure control stopped: {e}"),
+                    }),
                 Err(e) => Err(DashboardError::from(e)),
             },
         };
@@ -219,6 +242,34 @@ impl AppState {
             archives.insert(key, bytes.clone());
         }
         Ok(bytes)
+    }
+
+    /// `draw` (the chart `chart`'s image) on the blocking pool, at most
+    /// `MOST_DRAWINGS` at once; `TooMany` at once when
+    /// `MOST_WAITING_DRAWINGS` more already wait.
+    pub async fn draw<T, F>(&self, chart: &str, draw: F) -> Result<T, DashboardError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T, DashboardError> + Send + 'static,
+    {
+        let failed = |problem: String| DashboardError::Chart {
+            chart: chart.to_string(),
+            problem,
+        };
+        let _admitted = self.inner.admitted.try_acquire().map_err(|_| {
+            DashboardError::TooMany(format!(
+                "The server is drawing {MOST_DRAWINGS} charts and {MOST_WAITING_DRAWINGS} more are waiting; try again in a moment."
+            ))
+        })?;
+        let _drawing = self
+            .inner
+            .drawings
+            .acquire()
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        tokio::task::spawn_blocking(draw)
+            .await
+            .map_err(|e| failed(e.to_string()))?
     }
 
     fn cached(&self) -> Option<Arc<Published>> {

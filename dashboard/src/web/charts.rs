@@ -37,9 +37,12 @@ fn parse(file: &str) -> Result<(&str, Form), DashboardError> {
     Ok((name, form))
 }
 
-fn respond(
+/// The chart `file` of `scope`; images are drawn through
+/// [`AppState::draw`] (bounded, off the page-serving workers).
+async fn respond(
+    state: &AppState,
     published: &Published,
-    scope: Scope,
+    scope: Scope<'_>,
     file: &str,
     download_prefix: &str,
 ) -> Result<Response, DashboardError> {
@@ -54,7 +57,7 @@ fn respond(
     Ok(match form {
         Form::Svg => (
             [(header::CONTENT_TYPE, "image/svg+xml".to_string())],
-            chart.svg()?,
+            state.draw(name, move || chart.svg()).await?,
         )
             .into_response(),
         Form::Png => (
@@ -62,7 +65,7 @@ fn respond(
                 (header::CONTENT_TYPE, "image/png".to_string()),
                 (header::CONTENT_DISPOSITION, attachment("png")),
             ],
-            chart.png()?,
+            state.draw(name, move || chart.png()).await?,
         )
             .into_response(),
         Form::Csv => (
@@ -81,7 +84,7 @@ pub async fn overview_chart(
     Path(file): Path<String>,
 ) -> Result<Response, PageError> {
     let published = state.published().await?;
-    Ok(respond(&published, Scope::Overview, &file, "evidence-")?)
+    Ok(respond(&state, &published, Scope::Overview, &file, "evidence-").await?)
 }
 
 pub async fn programme_chart(
@@ -91,11 +94,13 @@ pub async fn programme_chart(
     let published = state.published().await?;
     let programme = programme_of(&published, &slug)?;
     Ok(respond(
+        &state,
         &published,
         Scope::Programme(programme),
         &file,
         &format!("{slug}-"),
-    )?)
+    )
+    .await?)
 }
 
 /// A programme's fit-note chart on the fit-notes page (every programme
@@ -116,11 +121,13 @@ pub async fn fit_notes_chart(
             ))
         })?;
     Ok(respond(
+        &state,
         &published,
         Scope::FitNotes(name),
         &file,
         &format!("{slug}-"),
-    )?)
+    )
+    .await?)
 }
 
 pub async fn site_chart(
@@ -131,11 +138,13 @@ pub async fn site_chart(
     let programme = programme_of(&published, &slug)?;
     let site = site_of(&published, programme, &area)?;
     Ok(respond(
+        &state,
         &published,
         Scope::Site(programme, site),
         &file,
         &format!("{slug}-{area}-"),
-    )?)
+    )
+    .await?)
 }
 
 /// Every chart of a programme in one zip, for a funding paper: each as SVG,

@@ -7,5 +7,6 @@ mod access;
 mod attacks;
 mod common;
 mod disclosure;
+mod drawing;
 mod guard_fuzz;
 mod router;
