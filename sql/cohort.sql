@@ -59,96 +59,8 @@
 --             labour_market ('-' for a missing part), so that every query
 --             that matches groups by this one column (the stratum's parts
 --             are listed here and nowhere else in sql/).
-WITH index_events AS (
-    SELECT
-        'participant' AS arm,
-        programme,
-        person_id,
-        site_area_id,
-        index_month,
-        condition,
-        referral_source,
-        engaged,
-        age_band,
-        sex,
-        imd_decile,
-        imd_quintile
-    FROM participants
-    UNION ALL
-    SELECT
-        pool AS arm,
-        CAST(NULL AS VARCHAR) AS programme,
-        person_id,
-        area_id AS site_area_id,
-        index_month,
-        condition,
-        CAST(NULL AS VARCHAR) AS referral_source,
-        CAST(NULL AS BOOLEAN) AS engaged,
-        age_band,
-        sex,
-        imd_decile,
-        imd_quintile
-    FROM comparison_pool
-),
-last_month AS (
+WITH last_month AS (
     SELECT max(month) AS last_month FROM employment
-),
--- Statuses from 12 months before to 6 months after the index month, in one
--- pass over employment (at most one valid row per person and month:
--- duplicates are quarantined).
-statuses AS (
-    SELECT
-        e.arm,
-        COALESCE(e.programme, '') AS programme_key,
-        e.person_id,
-        e.index_month,
-        max(CASE WHEN m.month = e.index_month THEN m.status END) AS baseline,
-        max(CASE WHEN m.month = CAST(e.index_month + INTERVAL '6 months' AS DATE) THEN m.status END) AS outcome,
-        max(CASE WHEN m.month = CAST(e.index_month + INTERVAL '3 months' AS DATE) THEN m.status END) AS after_3m,
-        max(CASE WHEN m.month = CAST(e.index_month + INTERVAL '12 months' AS DATE) THEN m.status END) AS after_12m,
-        max(CASE WHEN m.month = CAST(e.index_month + INTERVAL '18 months' AS DATE) THEN m.status END) AS after_18m,
-        max(CASE WHEN m.month = CAST(e.index_month + INTERVAL '24 months' AS DATE) THEN m.status END) AS after_24m,
-        count(CASE WHEN m.month > e.index_month
-            AND m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE) THEN 1 END) AS months_after,
-        sum(CASE WHEN m.month > e.index_month
-            AND m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE)
-            AND m.status = 'employed' THEN 1 ELSE 0 END) AS months_employed_after,
-        count(CASE WHEN m.month > e.index_month
-            AND m.month <= CAST(e.index_month + INTERVAL '6 months' AS DATE) THEN 1 END) AS months_1_6,
-        sum(CASE WHEN m.month > e.index_month
-            AND m.month <= CAST(e.index_month + INTERVAL '6 months' AS DATE)
-            THEN CASE WHEN m.status = 'employed' THEN CAST(round(COALESCE(m.earnings_gbp, 0.0) * 100) AS BIGINT) ELSE 0 END END) AS earnings_pence_1_6,
-        count(CASE WHEN m.month > CAST(e.index_month + INTERVAL '6 months' AS DATE)
-            AND m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE) THEN 1 END) AS months_7_12,
-        sum(CASE WHEN m.month > CAST(e.index_month + INTERVAL '6 months' AS DATE)
-            AND m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE)
-            THEN CASE WHEN m.status = 'employed' THEN CAST(round(COALESCE(m.earnings_gbp, 0.0) * 100) AS BIGINT) ELSE 0 END END) AS earnings_pence_7_12,
-        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '3 months' AS DATE) THEN m.status END) AS before_3m,
-        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '6 months' AS DATE) THEN m.status END) AS before_6m,
-        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '12 months' AS DATE) THEN m.status END) AS before_12m,
-        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '9 months' AS DATE) THEN m.status END) AS before_9m,
-        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '15 months' AS DATE) THEN m.status END) AS before_15m,
-        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '18 months' AS DATE) THEN m.status END) AS before_18m,
-        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '21 months' AS DATE) THEN m.status END) AS before_21m,
-        max(CASE WHEN m.month = CAST(e.index_month - INTERVAL '24 months' AS DATE) THEN m.status END) AS before_24m,
-        sum(CASE WHEN m.month < e.index_month AND m.status = 'employed' THEN 1 ELSE 0 END) AS months_employed_before,
-        -- In whole pence, summed as integers: the same on any engine and
-        -- in any order.
-        sum(CASE WHEN m.month < e.index_month
-            THEN CASE WHEN m.status = 'employed' THEN CAST(round(COALESCE(m.earnings_gbp, 0.0) * 100) AS BIGINT) ELSE 0 END END) AS earnings_pence_before,
-        count(CASE WHEN m.month < e.index_month THEN 1 END) AS months_before
-    FROM index_events e
-    JOIN employment m
-        ON m.person_id = e.person_id
-        AND ((m.month >= CAST(e.index_month - INTERVAL '12 months' AS DATE)
-                AND m.month <= CAST(e.index_month + INTERVAL '12 months' AS DATE))
-            OR m.month = CAST(e.index_month + INTERVAL '18 months' AS DATE)
-            OR m.month = CAST(e.index_month + INTERVAL '24 months' AS DATE)
-            OR m.month = CAST(e.index_month - INTERVAL '15 months' AS DATE)
-            OR m.month = CAST(e.index_month - INTERVAL '18 months' AS DATE)
-            OR m.month = CAST(e.index_month - INTERVAL '21 months' AS DATE)
-            OR m.month = CAST(e.index_month - INTERVAL '24 months' AS DATE))
-    GROUP BY e.arm, COALESCE(e.programme, ''), e.person_id, e.index_month
 ),
 prior_notes AS (
     SELECT
@@ -182,9 +94,9 @@ cohort_rows AS (
         CASE
             WHEN s.baseline IS NULL OR s.before_3m IS NULL
                 OR s.before_6m IS NULL OR s.before_12m IS NULL THEN 'unknown'
-            WHEN (s.before_3m = 'employed') = (s.baseline = 'employed')
-                AND (s.before_6m = 'employed') = (s.baseline = 'employed')
-                AND (s.before_12m = 'employed') = (s.baseline = 'employed') THEN 'steady'
+            WHEN (s.before_3m = 2) = (s.baseline = 'employed')
+                AND (s.before_6m = 2) = (s.baseline = 'employed')
+                AND (s.before_12m = 2) = (s.baseline = 'employed') THEN 'steady'
             ELSE 'changed'
         END AS work_history,
         CAST(date_part('year', e.index_month) AS BIGINT) || '-Q'
@@ -200,22 +112,22 @@ cohort_rows AS (
             AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm_last.last_month) AS eligible,
         (s.outcome IS NOT NULL
             AND CAST(e.index_month + INTERVAL '6 months' AS DATE) <= lm_last.last_month
-            AND s.outcome = 'employed') AS in_work_6m,
+            AND s.outcome = 2) AS in_work_6m,
         s.before_6m IS NOT NULL AS placebo_eligible,
-        (s.before_6m IS NOT NULL AND s.before_6m = 'employed') AS in_work_before_6m,
-        CASE WHEN s.before_9m IS NOT NULL THEN s.before_9m = 'employed' END AS in_work_before_9m,
-        CASE WHEN s.before_15m IS NOT NULL THEN s.before_15m = 'employed' END AS in_work_before_15m,
-        CASE WHEN s.before_18m IS NOT NULL THEN s.before_18m = 'employed' END AS in_work_before_18m,
-        CASE WHEN s.before_21m IS NOT NULL THEN s.before_21m = 'employed' END AS in_work_before_21m,
-        CASE WHEN s.before_24m IS NOT NULL THEN s.before_24m = 'employed' END AS in_work_before_24m,
-        CASE WHEN s.after_3m IS NOT NULL THEN s.after_3m = 'employed' END AS in_work_3m,
-        CASE WHEN s.after_12m IS NOT NULL THEN s.after_12m = 'employed' END AS in_work_12m,
-        CASE WHEN s.after_18m IS NOT NULL THEN s.after_18m = 'employed' END AS in_work_18m,
-        CASE WHEN s.after_24m IS NOT NULL THEN s.after_24m = 'employed' END AS in_work_24m,
+        (s.before_6m IS NOT NULL AND s.before_6m = 2) AS in_work_before_6m,
+        CASE WHEN s.before_9m IS NOT NULL THEN s.before_9m = 2 END AS in_work_before_9m,
+        CASE WHEN s.before_15m IS NOT NULL THEN s.before_15m = 2 END AS in_work_before_15m,
+        CASE WHEN s.before_18m IS NOT NULL THEN s.before_18m = 2 END AS in_work_before_18m,
+        CASE WHEN s.before_21m IS NOT NULL THEN s.before_21m = 2 END AS in_work_before_21m,
+        CASE WHEN s.before_24m IS NOT NULL THEN s.before_24m = 2 END AS in_work_before_24m,
+        CASE WHEN s.after_3m IS NOT NULL THEN s.after_3m = 2 END AS in_work_3m,
+        CASE WHEN s.after_12m IS NOT NULL THEN s.after_12m = 2 END AS in_work_12m,
+        CASE WHEN s.after_18m IS NOT NULL THEN s.after_18m = 2 END AS in_work_18m,
+        CASE WHEN s.after_24m IS NOT NULL THEN s.after_24m = 2 END AS in_work_24m,
         CASE WHEN s.outcome IS NOT NULL
-            THEN s.outcome IN ('employed', 'education_or_training') END AS eet_6m,
+            THEN s.outcome >= 1 END AS eet_6m,
         CASE WHEN s.after_12m IS NOT NULL
-            THEN s.after_12m IN ('employed', 'education_or_training') END AS eet_12m,
+            THEN s.after_12m >= 1 END AS eet_12m,
         CASE WHEN s.months_after = 12 THEN s.months_employed_after END AS months_in_work_12m,
         CASE WHEN s.months_1_6 = 6
             THEN CAST(round(CAST(s.earnings_pence_1_6 AS DOUBLE) / 600.0) AS BIGINT) END AS earnings_1_6m,
@@ -223,7 +135,7 @@ cohort_rows AS (
             THEN CAST(round(CAST(s.earnings_pence_7_12 AS DOUBLE) / 600.0) AS BIGINT) END AS earnings_7_12m
     FROM index_events e
     CROSS JOIN last_month lm_last
-    LEFT JOIN statuses s
+    LEFT JOIN event_statuses s
         ON s.arm = e.arm
         AND s.programme_key = COALESCE(e.programme, '')
         AND s.person_id = e.person_id

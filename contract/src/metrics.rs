@@ -121,7 +121,9 @@ pub const METRIC_QUERIES: &[MetricQuery] = &[
     metric!("participants", false),
     metric!("participant_exposure", true),
     metric!("comparison_pool", false),
-    metric!("area_labour_markets", false),
+    metric!("area_labour_markets", true),
+    metric!("index_events", true),
+    metric!("event_statuses", true),
     metric!("cohort", true),
     metric!("cohort_size", false, ["arm": Text, "people": Count, "eligible": Count]),
     metric!("programme_counts", false, [
@@ -259,19 +261,46 @@ async fn register(
     for query in queries {
         match work_dir {
             Some(dir) if query.materialize => {
+                let started = std::time::Instant::now();
                 let location = format!("{}/{}/", dir.trim_end_matches('/'), query.name);
-                ctx.sql(query.sql)
+                let frame = ctx
+                    .sql(query.sql)
                     .await
-                    .context(format!("planning sql/{}.sql", query.name))?
+                    .context(format!("planning sql/{}.sql", query.name))?;
+                let schema = frame.schema().inner().clone();
+                let written = frame
                     .write_parquet(&location, DataFrameWriteOptions::new(), None)
                     .await
                     .context(format!("computing sql/{}.sql", query.name))?;
-                ctx.register_parquet(query.name, &location, ParquetReadOptions::default())
+                // An empty result writes no file: read it back as an empty
+                // table of the query's own schema.
+                let rows: u64 = written
+                    .iter()
+                    .filter_map(|b| {
+                        b.column(0)
+                            .as_any()
+                            .downcast_ref::<datafusion::arrow::array::UInt64Array>()
+                    })
+                    .flat_map(|counts| counts.iter().flatten())
+                    .sum();
+                let options = ParquetReadOptions::default();
+                let options = if rows == 0 {
+                    options.schema(&schema)
+                } else {
+                    options
+                };
+                ctx.register_parquet(query.name, &location, options)
                     .await
                     .context(format!(
                         "reading back sql/{}.sql from {location}",
                         query.name
                     ))?;
+                tracing::info!(
+                    target: "evidence::profile",
+                    query = query.name,
+                    ms = started.elapsed().as_millis() as u64,
+                    "materialised"
+                );
             }
             _ => {
                 let view = format!("CREATE VIEW {} AS {}", query.name, query.sql);

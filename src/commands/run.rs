@@ -57,6 +57,10 @@ pub async fn run(
     ballista: Option<String>,
     memory_limit: Option<usize>,
 ) -> Result<()> {
+    // `RUST_LOG=evidence::profile=info` prints each metric query's time.
+    if std::env::var_os("RUST_LOG").is_some() {
+        crate::cluster::init_logging();
+    }
     let progress = RunProgress::start();
     let options = pipeline::RunOptions {
         data: data.clone(),

@@ -29,6 +29,7 @@ use datafusion::prelude::SessionContext;
 /// Collect one metric view (small: counts per group).
 async fn query(ctx: &SessionContext, view: &str) -> Result<SmallResult> {
     let what = format!("sql/{view}.sql");
+    let started = std::time::Instant::now();
     let frame = ctx
         .sql(&format!("SELECT * FROM {view}"))
         .await
@@ -39,6 +40,12 @@ async fn query(ctx: &SessionContext, view: &str) -> Result<SmallResult> {
     if batches.is_empty() {
         batches.push(RecordBatch::new_empty(schema));
     }
+    tracing::info!(
+        target: "evidence::profile",
+        query = view,
+        ms = started.elapsed().as_millis() as u64,
+        "collected"
+    );
     Ok(SmallResult::of_view(&batches, view)?)
 }
 
