@@ -78,10 +78,13 @@ SELECT
     max(CASE WHEN k = -18 THEN work END) AS before_18m,
     max(CASE WHEN k = -21 THEN work END) AS before_21m,
     max(CASE WHEN k = -24 THEN work END) AS before_24m,
-    sum(CASE WHEN k < 0 AND work = 2 THEN 1 ELSE 0 END) AS months_employed_before,
+    -- The balance covariates look back over the 12 months before the index
+    -- month only (not the negative controls' months 15 to 24 before,
+    -- which the window also holds).
+    sum(CASE WHEN k BETWEEN -12 AND -1 AND work = 2 THEN 1 ELSE 0 END) AS months_employed_before,
     -- In whole pence, summed as integers: the same on any engine and in
     -- any order.
-    sum(CASE WHEN k < 0 THEN pay_pence END) AS earnings_pence_before,
-    count(CASE WHEN k < 0 THEN 1 END) AS months_before
+    sum(CASE WHEN k BETWEEN -12 AND -1 THEN pay_pence END) AS earnings_pence_before,
+    count(CASE WHEN k BETWEEN -12 AND -1 THEN 1 END) AS months_before
 FROM window_rows
 GROUP BY arm, programme_key, person_id, index_month
