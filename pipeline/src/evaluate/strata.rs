@@ -14,7 +14,7 @@ use contract::outcomes::{Outcome, Unit};
 use contract::small::SmallResult;
 use contract::vocabulary::{Arm, Dimension};
 use datafusion::prelude::SessionContext;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 mod own_area;
 
@@ -172,16 +172,20 @@ pub fn number_strata<'a>(
 ) {
     let comparisons: Vec<&mut Comparison> = comparisons.into_iter().collect();
     let groups: Vec<&mut Group> = groups.into_iter().collect();
-    let mut keys: Vec<&StratumKey> = comparisons
+    // The distinct keys first (a hash set: cells repeat strata many times
+    // over), then sorted: the numbers follow key order whatever order the
+    // cells came in.
+    let distinct: HashSet<&StratumKey> = comparisons
         .iter()
         .flat_map(|c| c.cells.iter().map(|c| &c.1))
         .chain(groups.iter().flat_map(|g| g.cells.iter().map(|c| &c.1)))
         .chain(groups.iter().flat_map(|g| g.engaged.keys()))
         .collect();
-    keys.sort();
-    keys.dedup();
-    let sorted: Vec<StratumKey> = keys.into_iter().cloned().collect();
-    let number = |k: &StratumKey| sorted.binary_search(k).unwrap_or_default();
+    let mut sorted: Vec<StratumKey> = distinct.into_iter().cloned().collect();
+    sorted.sort_unstable();
+    let numbers: HashMap<&StratumKey, usize> =
+        sorted.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    let number = |k: &StratumKey| numbers.get(k).copied().unwrap_or_default();
     let strata = sorted.len();
     for c in comparisons {
         c.ids = c.cells.iter().map(|cell| number(&cell.1)).collect();
