@@ -198,7 +198,8 @@ impl AppState {
     }
 
     /// The archive of (`run_id`, `slug`), made by `make` at most once per
-    /// run and one at a time; archives of earlier runs are dropped.
+    /// run and one at a time, in one of the drawing slots chart images use;
+    /// archives of earlier runs are dropped.
     pub async fn archive<F>(
         &self,
         run_id: &str,
@@ -231,12 +232,7 @@ impl AppState {
         if let Some(bytes) = cached(self) {
             return Ok(bytes);
         }
-        let bytes = Arc::new(tokio::task::spawn_blocking(make).await.map_err(|e| {
-            DashboardError::Chart {
-                chart: "archive".into(),
-                problem: e.to_string(),
-            }
-        })??);
+        let bytes = Arc::new(self.drawn("archive", make).await?);
         if let Ok(mut archives) = self.inner.archives.lock() {
             archives.retain(|(run, _), _| run == run_id);
             archives.insert(key, bytes.clone());
@@ -252,15 +248,26 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce() -> Result<T, DashboardError> + Send + 'static,
     {
-        let failed = |problem: String| DashboardError::Chart {
-            chart: chart.to_string(),
-            problem,
-        };
         let _admitted = self.inner.admitted.try_acquire().map_err(|_| {
             DashboardError::TooMany(format!(
                 "The server is drawing {MOST_DRAWINGS} charts and {MOST_WAITING_DRAWINGS} more are waiting; try again in a moment."
             ))
         })?;
+        self.drawn(chart, draw).await
+    }
+
+    /// `draw` on the blocking pool once one of the `MOST_DRAWINGS` drawing
+    /// slots is free: chart images and archives share them, so no more
+    /// than that many drawings run at once whatever is asked for.
+    async fn drawn<T, F>(&self, chart: &str, draw: F) -> Result<T, DashboardError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T, DashboardError> + Send + 'static,
+    {
+        let failed = |problem: String| DashboardError::Chart {
+            chart: chart.to_string(),
+            problem,
+        };
         let _drawing = self
             .inner
             .drawings
