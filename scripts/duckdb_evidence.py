@@ -136,14 +136,18 @@ for table, (key, references, table_checks) in checks.items():
         quality.append((table, name, failed))
 
 # Areas that overlap on the ground (sharing a district whose shares sum to
-# more than 1.0001), and the comparison areas: no programme.
+# more than 1.0001), and the comparison areas: no programme row (valid or
+# quarantined) and no overlap with an area that has one.
 db.sql(
     """
 CREATE VIEW area_overlaps AS
 SELECT a.area_id, b.area_id AS other_area_id FROM area_footprints a
 JOIN area_footprints b ON a.lad_code = b.lad_code AND a.area_id <> b.area_id AND a.share + b.share > 1.0001;
 CREATE VIEW comparison_areas AS
-SELECT area_id FROM areas WHERE area_id NOT IN (SELECT area_id FROM area_programmes);
+WITH p AS (SELECT area_id FROM checked_area_programmes WHERE area_id IS NOT NULL)
+SELECT area_id FROM areas
+WHERE area_id NOT IN (SELECT area_id FROM p)
+    AND area_id NOT IN (SELECT o.area_id FROM area_overlaps o JOIN p ON p.area_id = o.other_area_id);
 """
 )
 

@@ -117,7 +117,7 @@ fn negative_control_strata_columns() -> Vec<(String, Kind)> {
 pub const METRIC_QUERIES: &[MetricQuery] = &[
     metric!("area_overlaps", false),
     metric!("area_reach", false),
-    metric!("comparison_areas", false),
+    metric!("comparison_areas", true),
     metric!("participants", false),
     metric!("participant_exposure", true),
     metric!("comparison_pool", false),

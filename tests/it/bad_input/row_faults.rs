@@ -158,27 +158,21 @@ async fn a_dataset_root_without_footprints_runs_each_area_its_own() {
     std::fs::remove_dir_all(case.data.join("area_footprints")).unwrap();
     let output = run(&case.data, &case.evidence);
     assert!(output.status.success(), "{}", stderr(&output));
-    let clean = |evidence: &std::path::Path| {
-        let evidence = evidence.join("fit_note_areas.parquet");
-        async move {
-            let ctx = context();
-            ctx.register_parquet(
-                "a",
-                evidence.to_str().unwrap(),
-                ParquetReadOptions::default(),
-            )
-            .await
-            .unwrap();
-            let b = batches(
-                &ctx,
-                "SELECT CAST(clean AS VARCHAR) FROM a WHERE programme = 'WorkWell' AND area_id = 'birmingham-and-solihull'",
-            )
-            .await;
-            strings(&b, 0)
-        }
-    };
-    assert_eq!(clean(&case.evidence).await, ["true"]);
-    assert_eq!(clean(&base().evidence).await, ["false"]);
+    let clean = "SELECT CAST(clean AS VARCHAR) FROM a \
+        WHERE programme = 'WorkWell' AND area_id = 'birmingham-and-solihull'";
+    assert_eq!(fit_note_areas(&case.evidence, clean).await, ["true"]);
+    assert_eq!(fit_note_areas(&base().evidence, clean).await, ["false"]);
+}
+
+/// The first column of `sql` over an evidence root's `fit_note_areas`
+/// (registered as `a`).
+async fn fit_note_areas(evidence: &std::path::Path, sql: &str) -> Vec<String> {
+    let ctx = context();
+    let file = evidence.join("fit_note_areas.parquet");
+    ctx.register_parquet("a", file.to_str().unwrap(), ParquetReadOptions::default())
+        .await
+        .unwrap();
+    strings(&batches(&ctx, sql).await, 0)
 }
 
 #[tokio::test]
@@ -226,4 +220,36 @@ async fn a_table_split_over_many_files_gives_the_same_figures() {
             "{output} differs"
         );
     }
+}
+
+/// An area that runs no programme but shares residents with one that does
+/// is no comparison area (CONTRACT.md, Comparison areas): Kent and Medway,
+/// given a footprint in Birmingham (where WorkWell runs), leaves every
+/// programme's comparison side.
+#[tokio::test]
+async fn an_area_overlapping_a_programme_area_is_no_comparison_area() {
+    let case = case();
+    rewrite_table(
+        &case.data,
+        "area_footprints",
+        "SELECT * FROM t UNION ALL \
+         SELECT 'kent-and-medway' AS area_id, * EXCLUDE (area_id) FROM t \
+         WHERE area_id = 'birmingham-and-solihull' AND lad_code = 'E08000025'",
+    )
+    .await;
+    let output = run(&case.data, &case.evidence);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let comparison_sides =
+        "SELECT DISTINCT area_id FROM a WHERE side = 'comparison' ORDER BY area_id";
+    let before = fit_note_areas(&base().evidence, comparison_sides).await;
+    let after = fit_note_areas(&case.evidence, comparison_sides).await;
+    assert!(
+        before.contains(&"kent-and-medway".to_string()),
+        "{before:?}"
+    );
+    let expected: Vec<String> = before
+        .into_iter()
+        .filter(|a| a != "kent-and-medway")
+        .collect();
+    assert_eq!(after, expected);
 }
