@@ -3,11 +3,16 @@
 `evidence run` is benchmarked against (scripts/bench).
 
 usage: scripts/duckdb_evidence.py <dataset root> <output folder> [--memory-limit 4GB]
-                                  [--own-area-cells]
+                                  [--own-area-cells] [--matched-participants]
 
 --own-area-cells also writes own_area_cells.parquet: the own-area design's
 kept cells (programme, n, x, m, y: eligible participants, of them in work,
 eligible own-area people, of them in work), for scripts/own-area-variance.
+
+--matched-participants also writes matched_participants.parquet: the
+eligible participants each design matched (design `comparison` or
+`own_area`, programme, person_id), for scripts/coverage to average the
+generator's per-participant truth over exactly them.
 
 It does the same work as `evidence run`: reads every table, applies the same
 row checks (quarantining failures), builds the cohort, and writes
@@ -642,5 +647,29 @@ COPY (
     {OWN_AREA_CELLS}
     SELECT programme, n, x, m, y FROM joined WHERE m > 0
 ) TO '{out}/own_area_cells.parquet'
+"""
+    )
+
+if "--matched-participants" in sys.argv:
+    db.sql(
+        f"""
+COPY (
+    WITH p AS (SELECT * FROM cohort WHERE arm = 'participant' AND eligible),
+    cs AS (
+        SELECT DISTINCT age_band, sex, imd_quintile, condition, baseline_status, work_history,
+               index_period, labour_market
+        FROM cohort WHERE arm = 'comparison' AND eligible
+    ),
+    os AS (
+        SELECT DISTINCT site_area_id, age_band, sex, imd_quintile, condition, baseline_status,
+               work_history, index_period, labour_market
+        FROM cohort WHERE arm = 'own_area' AND eligible
+    )
+    SELECT 'comparison' AS design, programme, person_id FROM p SEMI JOIN cs USING (age_band, sex,
+        imd_quintile, condition, baseline_status, work_history, index_period, labour_market)
+    UNION ALL
+    SELECT 'own_area', programme, person_id FROM p SEMI JOIN os USING (site_area_id, age_band, sex,
+        imd_quintile, condition, baseline_status, work_history, index_period, labour_market)
+) TO '{out}/matched_participants.parquet'
 """
     )

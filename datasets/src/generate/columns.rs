@@ -234,3 +234,49 @@ pub(crate) fn batch(table: &'static str, columns: Vec<(&str, ArrayRef)>) -> Resu
     RecordBatch::try_from_iter_with_nullable(columns.into_iter().map(|(n, a)| (n, a, true)))
         .map_err(|source| GenerateError::Arrow { table, source })
 }
+
+/// `_planted_participants.parquet`: each participant's true effect on every
+/// outcome (`Outcome::ALL`, one column each, null where their data do not
+/// reach it), once per programme they were referred to, so a coverage study
+/// can take the truth over exactly the participants a design matched.
+pub(crate) struct ParticipantTruthCols {
+    pub(crate) person_id: StringBuilder,
+    pub(crate) programme: StringBuilder,
+    pub(crate) effects: Vec<Float64Builder>,
+}
+
+impl ParticipantTruthCols {
+    pub(crate) fn new() -> Self {
+        ParticipantTruthCols {
+            person_id: StringBuilder::new(),
+            programme: StringBuilder::new(),
+            effects: Outcome::ALL.iter().map(|_| Float64Builder::new()).collect(),
+        }
+    }
+    pub(crate) fn push(&mut self, person: &str, programme: &str, effects: &[Option<f64>]) {
+        self.person_id.append_value(person);
+        self.programme.append_value(programme);
+        for (builder, effect) in self.effects.iter_mut().zip(effects) {
+            builder.append_option(*effect);
+        }
+    }
+    pub(crate) fn finish(mut self) -> Result<RecordBatch> {
+        let mut columns = vec![
+            (
+                "person_id".to_string(),
+                Arc::new(self.person_id.finish()) as ArrayRef,
+            ),
+            ("programme".to_string(), Arc::new(self.programme.finish())),
+        ];
+        for (outcome, builder) in Outcome::ALL.iter().zip(self.effects.iter_mut()) {
+            columns.push((outcome.as_str().to_string(), Arc::new(builder.finish())));
+        }
+        batch(
+            "_planted_participants",
+            columns
+                .iter()
+                .map(|(n, a)| (n.as_str(), a.clone()))
+                .collect(),
+        )
+    }
+}

@@ -1,6 +1,9 @@
 //! The synthetic dataset generator: a dataset root in the data contract,
 //! realistic enough to exercise the whole evaluation, with known (planted)
-//! effects written to `_planted.json`.
+//! effects written to `_planted.json` (per programme) and
+//! `_planted_participants.parquet` (each participant's true effect on every
+//! outcome, so a study can average the truth over the participants a design
+//! matched).
 //!
 //! The model, per person:
 //! - an area (by working-age population), age band, sex, IMD decile and main
@@ -313,6 +316,10 @@ pub fn generate(options: &GenerateOptions, progress: &dyn GenerateProgress) -> R
                     batch,
                 )?;
             }
+            writers.write(
+                out.join("_planted_participants.parquet"),
+                &chunk.participant_truth,
+            )?;
             truth.add(&chunk.truth);
             tallies.add(&chunk);
             done += count;
@@ -363,6 +370,58 @@ mod tests {
         assert!(dir.path().join("_planted.json").is_file());
         assert_eq!(planted.programmes.len(), 4);
         assert!(planted.programmes.values().all(|p| p.participants > 0));
+        participants_file_agrees_with_planted(dir.path(), &planted);
+    }
+
+    /// `_planted_participants.parquet` holds one row per participant and
+    /// programme, and its effects average to `_planted.json`'s truths.
+    fn participants_file_agrees_with_planted(out: &Path, planted: &Planted) {
+        use datafusion::arrow::array::{Array, AsArray, Float64Array};
+        use datafusion::arrow::datatypes::Float64Type;
+        use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+        let file = File::open(out.join("_planted_participants.parquet")).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+        // Per programme: rows, and per outcome the sum and count of effects.
+        let mut seen: BTreeMap<String, (u64, Vec<(f64, u64)>)> = BTreeMap::new();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let programmes = batch.column(1).as_string::<i32>();
+            let effects: Vec<&Float64Array> = (2..batch.num_columns())
+                .map(|c| batch.column(c).as_primitive::<Float64Type>())
+                .collect();
+            for row in 0..batch.num_rows() {
+                let entry = seen
+                    .entry(programmes.value(row).to_string())
+                    .or_insert_with(|| (0, vec![(0.0, 0); Outcome::ALL.len()]));
+                entry.0 += 1;
+                for (i, column) in effects.iter().enumerate() {
+                    if column.is_valid(row) {
+                        entry.1[i].0 += column.value(row);
+                        entry.1[i].1 += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(seen.len(), planted.programmes.len());
+        for (name, p) in &planted.programmes {
+            let (rows, sums) = &seen[name];
+            assert_eq!(*rows, p.participants, "{name}");
+            for (outcome, (sum, count)) in Outcome::ALL.iter().zip(sums) {
+                let truth = p.outcomes.get(outcome.as_str());
+                match truth {
+                    Some(truth) => {
+                        assert!(
+                            (sum / *count as f64 - truth).abs() < 1e-9,
+                            "{name} {outcome:?}"
+                        )
+                    }
+                    None => assert_eq!(*count, 0, "{name} {outcome:?}"),
+                }
+            }
+        }
     }
 
     /// `effect_scale` 0 plants no effect at all: every true effect the

@@ -27,6 +27,8 @@ pub(crate) struct Chunk {
     pub(crate) hidden_not_referred: (u64, u64),
     /// Per programme, participants also referred to another programme.
     pub(crate) co_enrolled: Vec<u64>,
+    /// Each participant's true effects (`_planted_participants.parquet`).
+    pub(crate) participant_truth: RecordBatch,
 }
 
 pub(crate) fn person_id(seed: u64, n: u64) -> String {
@@ -55,6 +57,7 @@ pub(crate) fn generate_chunk(
     let mut hidden_participants = vec![0u64; world.programme_names.len()];
     let mut co_enrolled = vec![0u64; world.programme_names.len()];
     let mut hidden_not_referred = (0u64, 0u64);
+    let mut participant_truth = ParticipantTruthCols::new();
     let window_end = month_start(MONTHS) - chrono::Days::new(1);
 
     for n in first..first + count {
@@ -275,13 +278,21 @@ pub(crate) fn generate_chunk(
                 pay,
                 pay_after,
             };
-            for (i, &outcome) in Outcome::ALL.iter().enumerate() {
-                if anchor + (outcome.horizon_months() as usize) < MONTHS {
-                    for r in std::iter::once(p).chain(also) {
-                        outcomes[r].sum[i] += truth.effect(outcome);
+            let effects: Vec<Option<f64>> = Outcome::ALL
+                .iter()
+                .map(|&outcome| {
+                    (anchor + (outcome.horizon_months() as usize) < MONTHS)
+                        .then(|| truth.effect(outcome))
+                })
+                .collect();
+            for r in std::iter::once(p).chain(also) {
+                for (i, effect) in effects.iter().enumerate() {
+                    if let Some(effect) = effect {
+                        outcomes[r].sum[i] += effect;
                         outcomes[r].reach[i] += 1;
                     }
                 }
+                participant_truth.push(&id, &world.programme_names[r], &effects);
             }
         }
         for (m, cols) in employment.iter_mut().enumerate() {
@@ -374,6 +385,7 @@ pub(crate) fn generate_chunk(
         hidden_participants,
         hidden_not_referred,
         co_enrolled,
+        participant_truth: participant_truth.finish()?,
     })
 }
 
