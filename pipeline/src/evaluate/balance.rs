@@ -63,7 +63,7 @@ impl Index {
         let next = self.joint.len();
         let joint = *self
             .joint
-            .entry((cell.key.clone(), cell.imd_decile))
+            .entry((cell.key, cell.imd_decile))
             .or_insert(next);
         Coded { levels, joint }
     }
@@ -73,21 +73,28 @@ impl BalanceCell {
     /// The cell's level of each categorical covariate: (name, level,
     /// matched on).
     fn levels(&self) -> [(&'static str, String, bool); 9] {
-        let k = &self.key;
-        let text = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
+        let [
+            age_band,
+            sex,
+            imd_quintile,
+            condition,
+            baseline_status,
+            work_history,
+            index_period,
+            labour_market,
+        ] = self
+            .key
+            .levels()
+            .map(|v| v.unwrap_or_else(|| "unknown".into()));
         [
-            ("age_band", text(&k.age_band), true),
-            ("sex", text(&k.sex), true),
-            (
-                "imd_quintile",
-                k.imd_quintile.map_or("unknown".into(), |q| q.to_string()),
-                true,
-            ),
-            ("condition", text(&k.condition), true),
-            ("baseline_status", text(&k.baseline_status), true),
-            ("work_history", text(&k.work_history), true),
-            ("index_period", text(&k.index_period), true),
-            ("labour_market", text(&k.labour_market), true),
+            ("age_band", age_band, true),
+            ("sex", sex, true),
+            ("imd_quintile", imd_quintile, true),
+            ("condition", condition, true),
+            ("baseline_status", baseline_status, true),
+            ("work_history", work_history, true),
+            ("index_period", index_period, true),
+            ("labour_market", labour_market, true),
             ("region", self.region.clone(), false),
         ]
     }

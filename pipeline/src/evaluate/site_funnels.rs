@@ -27,16 +27,7 @@ pub(super) fn case_mix(group: &Group) -> BTreeMap<String, (f64, f64)> {
         if counts.eligible == 0 {
             continue;
         }
-        let levels: Levels = [
-            key.age_band.clone(),
-            key.sex.clone(),
-            key.imd_quintile.map(|q| q.to_string()),
-            key.condition.clone(),
-            key.baseline_status.clone(),
-            key.work_history.clone(),
-            key.index_period.clone(),
-            key.labour_market.clone(),
-        ];
+        let levels: Levels = key.levels();
         let cell = by_site.entry((site, levels)).or_default();
         cell.0 += counts.eligible;
         cell.1 += counts.total;

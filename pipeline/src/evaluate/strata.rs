@@ -16,73 +16,13 @@ use contract::vocabulary::{Arm, Dimension};
 use datafusion::prelude::SessionContext;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+mod key;
 mod own_area;
+mod part;
 
-/// The matching stratum of a person.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct StratumKey {
-    pub(super) age_band: Option<String>,
-    pub(super) sex: Option<String>,
-    pub(super) imd_quintile: Option<i64>,
-    pub(super) condition: Option<String>,
-    pub(super) baseline_status: Option<String>,
-    pub(super) work_history: Option<String>,
-    pub(super) index_period: Option<String>,
-    pub(super) labour_market: Option<String>,
-}
-
-/// Each row's stratum, parsed from `cohort.stratum` (sql/cohort.sql: its
-/// eight parts joined by `|`, `-` for a missing one). The parts are named
-/// here and in that one SQL expression only; keys sort part by part, as
-/// the estimators' sums need a fixed order.
-pub(super) fn stratum_keys(r: &SmallResult, view: &str) -> Result<Vec<StratumKey>> {
-    r.strings("stratum")?
-        .into_iter()
-        .enumerate()
-        .map(|(row, key)| {
-            let key = key.unwrap_or_default();
-            StratumKey::parse(&key).ok_or_else(|| {
-                crate::error::PipelineError::Invalid(format!(
-                    "sql/{view}.sql wrote the stratum `{key}` in row {row}, which is not the eight `|`-separated parts of cohort.stratum"
-                ))
-            })
-        })
-        .collect()
-}
-
-impl StratumKey {
-    /// The key `cohort.stratum` writes.
-    fn parse(key: &str) -> Option<StratumKey> {
-        let parts: Vec<Option<String>> = key
-            .split('|')
-            .map(|p| (p != "-").then(|| p.to_string()))
-            .collect();
-        let [
-            age_band,
-            sex,
-            imd_quintile,
-            condition,
-            baseline_status,
-            work_history,
-            index_period,
-            labour_market,
-        ]: [Option<String>; 8] = parts.try_into().ok()?;
-        let imd_quintile = match imd_quintile {
-            Some(q) => Some(q.parse().ok()?),
-            None => None,
-        };
-        Some(StratumKey {
-            age_band,
-            sex,
-            imd_quintile,
-            condition,
-            baseline_status,
-            work_history,
-            index_period,
-            labour_market,
-        })
-    }
-}
+pub use key::StratumKey;
+pub(super) use key::stratum_keys;
+pub use part::{PART_BYTES, Part};
 
 /// Comparison people's counts by (comparison area, stratum).
 #[derive(Default)]
@@ -361,7 +301,7 @@ pub async fn participant_groups(ctx: &SessionContext) -> Result<BTreeMap<GroupKe
         group.participants += participants[i];
         group.eligible += eligible[i];
         group.in_work_6m += in_work[i];
-        *group.engaged.entry(key.clone()).or_default() += engaged[i];
+        *group.engaged.entry(key).or_default() += engaged[i];
         group
             .cells
             .push((area[i].clone().unwrap_or_default(), key, counts));
@@ -469,7 +409,7 @@ pub fn arm_strata(
                 group.eligible += eligible[i];
                 group.in_work_6m += total[i];
                 if let Some(engaged) = &engaged {
-                    *group.engaged.entry(key.clone()).or_default() += engaged[i];
+                    *group.engaged.entry(key).or_default() += engaged[i];
                 }
                 group.cells.push((area, key, counts));
             }

@@ -2,10 +2,11 @@
 //! which levels are listed.
 
 use super::*;
+use crate::evaluate::strata::Part;
 
 fn key(status: &str) -> StratumKey {
     StratumKey {
-        baseline_status: Some(status.into()),
+        baseline_status: Part::new(status),
         ..StratumKey::default()
     }
 }

@@ -2,7 +2,7 @@ use super::*;
 
 fn key(condition: &str) -> StratumKey {
     StratumKey {
-        condition: Some(condition.into()),
+        condition: Part::new(condition),
         ..StratumKey::default()
     }
 }
