@@ -5,7 +5,7 @@
 //! calibrated.
 
 use super::query;
-use super::strata::{OutcomeColumns, arm_strata, headline_effects, number_strata, stratum_keys};
+use super::strata::{ArmRows, OutcomeColumns, arm_strata, headline_effects, number_strata};
 use crate::error::Result;
 use crate::estimators::matching::OutcomeKind;
 use contract::formulas::calibration::{Null, calibrated_interval, calibrated_p_t, fit_null};
@@ -23,7 +23,7 @@ pub async fn negative_controls(
 ) -> Result<(Vec<NegativeControlEffect>, BTreeMap<String, Null>)> {
     let view = "negative_control_strata";
     let r = query(ctx, view).await?;
-    let keys = stratum_keys(&r, view)?;
+    let arm_rows = ArmRows::read(&r, view)?;
     let mut rows = Vec::new();
     for &control in NegativeControl::ALL {
         let columns = OutcomeColumns {
@@ -33,7 +33,7 @@ pub async fn negative_controls(
             engaged: None,
             kind: OutcomeKind::Proportion,
         };
-        let (mut groups, mut comparison) = arm_strata(&r, keys.clone(), view, &columns)?;
+        let (mut groups, mut comparison) = arm_strata(&r, &arm_rows, &columns)?;
         number_strata([&mut comparison], groups.values_mut());
         let mut effects =
             headline_effects(groups.iter().map(|(k, g)| (k.as_str(), g)), &comparison);

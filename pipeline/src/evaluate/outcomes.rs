@@ -5,7 +5,7 @@
 
 use super::negative_controls::calibrate;
 use super::query;
-use super::strata::{OutcomeColumns, arm_strata, headline_effects, number_strata, stratum_keys};
+use super::strata::{ArmRows, OutcomeColumns, arm_strata, headline_effects, number_strata};
 use crate::error::Result;
 use contract::formulas::calibration::Null;
 use contract::formulas::evalue::att_e_values;
@@ -27,11 +27,10 @@ pub async fn outcome_effects(
 ) -> Result<Vec<OutcomeEffect>> {
     let view = "outcome_strata";
     let r = query(ctx, view).await?;
-    let keys = stratum_keys(&r, view)?;
+    let arm_rows = ArmRows::read(&r, view)?;
     let mut rows = Vec::new();
     for &outcome in Outcome::ALL {
-        let (mut groups, mut comparison) =
-            arm_strata(&r, keys.clone(), view, &OutcomeColumns::of(outcome))?;
+        let (mut groups, mut comparison) = arm_strata(&r, &arm_rows, &OutcomeColumns::of(outcome))?;
         number_strata([&mut comparison], groups.values_mut());
         let mut effects =
             headline_effects(groups.iter().map(|(k, g)| (k.as_str(), g)), &comparison);

@@ -13,8 +13,9 @@ use crate::estimators::matching::{
 use contract::outcomes::{Outcome, Unit};
 use contract::small::SmallResult;
 use contract::vocabulary::{Arm, Dimension};
+use datafusion::common::{HashMap, HashSet};
 use datafusion::prelude::SessionContext;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 mod key;
 mod own_area;
@@ -64,9 +65,12 @@ pub async fn comparison_strata(ctx: &SessionContext) -> Result<(Comparison, Comp
         }
     }
     // The engine returns rows in no fixed order; sorted cells make every
-    // run's floating-point sums bit-identical.
+    // run's floating-point sums bit-identical. (area, stratum) is unique
+    // within an arm and group (the views group by it), so an unstable sort
+    // gives the one order.
     for c in [&mut comparison, &mut own_area] {
-        c.cells.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        c.cells
+            .sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     }
     Ok((comparison, own_area))
 }
@@ -308,7 +312,9 @@ pub async fn participant_groups(ctx: &SessionContext) -> Result<BTreeMap<GroupKe
     }
     // Sorted cells make every run's floating-point sums bit-identical.
     for group in groups.values_mut() {
-        group.cells.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        group
+            .cells
+            .sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     }
     Ok(groups)
 }
@@ -344,7 +350,7 @@ impl OutcomeColumns {
 pub async fn placebo_strata(ctx: &SessionContext) -> Result<(BTreeMap<String, Group>, Comparison)> {
     let view = "placebo_strata";
     let r = query(ctx, view).await?;
-    let keys = stratum_keys(&r, view)?;
+    let rows = ArmRows::read(&r, view)?;
     let columns = OutcomeColumns {
         eligible: "eligible".into(),
         total: "in_work_6m".into(),
@@ -352,20 +358,42 @@ pub async fn placebo_strata(ctx: &SessionContext) -> Result<(BTreeMap<String, Gr
         engaged: None,
         kind: OutcomeKind::Proportion,
     };
-    arm_strata(&r, keys, view, &columns)
+    arm_strata(&r, &rows, &columns)
+}
+
+/// The rows of a by-arm view (`sql/placebo_strata.sql`,
+/// `sql/outcome_strata.sql`, `sql/negative_control_strata.sql`) as every
+/// outcome in it reads them: parsed once, not once per outcome.
+pub struct ArmRows {
+    keys: Vec<StratumKey>,
+    arms: Vec<Arm>,
+    programmes: Vec<Option<String>>,
+    areas: Vec<Option<String>>,
+}
+
+impl ArmRows {
+    pub fn read(r: &SmallResult, view: &str) -> Result<ArmRows> {
+        let arms = r
+            .strings("arm")?
+            .iter()
+            .map(|a| parse(a.as_deref(), Arm::parse, view, "arm"))
+            .collect::<Result<_>>()?;
+        Ok(ArmRows {
+            keys: stratum_keys(r, view)?,
+            arms,
+            programmes: r.strings("programme")?,
+            areas: r.strings("area_id")?,
+        })
+    }
 }
 
 /// One outcome's participants per programme and comparison people from a
-/// by-arm view `r` whose stratum keys are `keys`.
+/// by-arm view `r` whose rows are `rows`.
 pub fn arm_strata(
     r: &SmallResult,
-    keys: Vec<StratumKey>,
-    view: &str,
+    rows: &ArmRows,
     columns: &OutcomeColumns,
 ) -> Result<(BTreeMap<String, Group>, Comparison)> {
-    let arm = r.strings("arm")?;
-    let programme = r.strings("programme")?;
-    let area = r.strings("area_id")?;
     let participants = r
         .has_column("participants")
         .then(|| r.counts("participants"))
@@ -383,44 +411,51 @@ pub fn arm_strata(
         .transpose()?;
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     let mut comparison = Comparison::default();
-    for (i, key) in keys.into_iter().enumerate() {
+    for (i, (&key, arm)) in rows.keys.iter().zip(&rows.arms).enumerate() {
         let counts = StratumCounts {
             eligible: eligible[i],
             total: total[i],
             squares: squares[i],
         };
-        let area = area[i].clone().unwrap_or_default();
-        match parse(arm[i].as_deref(), Arm::parse, view, "arm")? {
+        let area = || rows.areas[i].clone().unwrap_or_default();
+        match arm {
             Arm::Comparison => {
                 if counts.eligible > 0 {
-                    comparison.cells.push((area, key, counts));
+                    comparison.cells.push((area(), key, counts));
                 }
             }
             // The by-arm views leave them out; only comparison_strata has them.
             Arm::OwnArea => {}
             Arm::Participant => {
-                let group = groups
-                    .entry(programme[i].clone().unwrap_or_default())
-                    .or_insert_with(|| Group {
-                        kind: columns.kind,
-                        ..Group::default()
-                    });
+                let programme = rows.programmes[i].as_deref().unwrap_or_default();
+                if !groups.contains_key(programme) {
+                    groups.insert(
+                        programme.to_string(),
+                        Group {
+                            kind: columns.kind,
+                            ..Group::default()
+                        },
+                    );
+                }
+                let group = groups.get_mut(programme).expect("inserted above");
                 group.participants += participants.as_ref().map_or(eligible[i], |p| p[i]);
                 group.eligible += eligible[i];
                 group.in_work_6m += total[i];
                 if let Some(engaged) = &engaged {
                     *group.engaged.entry(key).or_default() += engaged[i];
                 }
-                group.cells.push((area, key, counts));
+                group.cells.push((area(), key, counts));
             }
         }
     }
     // Sorted cells make every run's floating-point sums bit-identical.
     comparison
         .cells
-        .sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        .sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     for group in groups.values_mut() {
-        group.cells.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        group
+            .cells
+            .sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     }
     Ok((groups, comparison))
 }
