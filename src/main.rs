@@ -33,7 +33,8 @@ enum Command {
     ///
     /// The areas and programmes are the published ones (datasets/reference/); people, referrals, fit notes and
     /// monthly employment are simulated, with selection into programmes on age, deprivation, condition and
-    /// baseline status. The true effects are written to <OUT>/_planted.json. A handful of invalid rows are
+    /// baseline status. The true effects are written to <OUT>/_planted.json (and each participant's to
+    /// <OUT>/_planted_participants.parquet). A handful of invalid rows are
     /// included on purpose so that quarantine is exercised.
     Generate {
         /// Folder to write the dataset root into (created if absent).
