@@ -79,17 +79,25 @@ impl ObjectStoreRegistry for EvidenceObjectStores {
 
 /// The runtime every Evidence session uses: its object stores.
 pub fn runtime_env() -> datafusion::error::Result<Arc<RuntimeEnv>> {
-    runtime_env_with_memory_limit(None)
+    runtime_env_with_limits(None, DEFAULT_SPILL_LIMIT)
 }
+
+/// How much a run may spill to the temporary folder by default: 16 GiB.
+pub const DEFAULT_SPILL_LIMIT: u64 = 16 << 30;
 
 /// The runtime with a memory pool of `memory_limit` bytes shared fairly by
 /// the operators that can spill (sorts, aggregates), which spill to the
-/// system's temporary folder beyond it.
-pub fn runtime_env_with_memory_limit(
+/// system's temporary folder beyond it, up to `spill_limit` bytes there
+/// (then the query fails with DataFusion's "exceeded the allowable limit"
+/// rather than filling the disk; the folder is removed when the runtime is
+/// dropped).
+pub fn runtime_env_with_limits(
     memory_limit: Option<usize>,
+    spill_limit: u64,
 ) -> datafusion::error::Result<Arc<RuntimeEnv>> {
     let mut builder = RuntimeEnvBuilder::new()
-        .with_object_store_registry(Arc::new(EvidenceObjectStores::default()));
+        .with_object_store_registry(Arc::new(EvidenceObjectStores::default()))
+        .with_max_temp_directory_size(spill_limit);
     if let Some(limit) = memory_limit {
         builder = builder.with_memory_pool(Arc::new(
             datafusion::execution::memory_pool::FairSpillPool::new(limit),

@@ -33,6 +33,9 @@ pub struct RunOptions {
     /// Memory for the query engine's spillable operators, in bytes (local
     /// runs); `None` for [`DEFAULT_MEMORY_LIMIT`].
     pub memory_limit: Option<usize>,
+    /// Bytes the query engine may spill to the temporary folder; `None`
+    /// for [`contract::store::DEFAULT_SPILL_LIMIT`].
+    pub spill_limit: Option<u64>,
 }
 
 /// The default memory pool: 2 GiB, which keeps a 5-million-person run's peak
@@ -63,10 +66,12 @@ pub struct RunReport {
 pub async fn session_context(
     ballista: Option<&str>,
     memory_limit: Option<usize>,
+    spill_limit: Option<u64>,
 ) -> Result<SessionContext> {
-    let runtime = contract::store::runtime_env_with_memory_limit(Some(
-        memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT),
-    ))
+    let runtime = contract::store::runtime_env_with_limits(
+        Some(memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT)),
+        spill_limit.unwrap_or(contract::store::DEFAULT_SPILL_LIMIT),
+    )
     .context("setting up the query engine")?;
     match ballista {
         None => {
@@ -123,7 +128,12 @@ pub async fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunRep
     let as_of = options.as_of.unwrap_or_else(|| started_at.date_naive());
     let data = Root::parse(&options.data)?;
     let out = Root::parse(&options.out)?;
-    let ctx = session_context(options.ballista.as_deref(), options.memory_limit).await?;
+    let ctx = session_context(
+        options.ballista.as_deref(),
+        options.memory_limit,
+        options.spill_limit,
+    )
+    .await?;
     connect(&ctx, &data).await?;
     connect(&ctx, &out).await?;
     let staging = Staging::prepare(&ctx, &out, &run_id).await?;

@@ -39,7 +39,7 @@ pub async fn demo(dir: &Path, people: u64, addr: SocketAddr, no_serve: bool) -> 
     }
     let evidence = path_arg(&dir.join("evidence"))?;
     let data = path_arg(&data)?;
-    super::run::run(data.clone(), evidence.clone(), None, None, None).await?;
+    super::run::run(data.clone(), evidence.clone(), None, None, None, None).await?;
     if no_serve {
         return Ok(());
     }

@@ -56,6 +56,7 @@ pub async fn run(
     as_of: Option<NaiveDate>,
     ballista: Option<String>,
     memory_limit: Option<usize>,
+    spill_limit: Option<u64>,
 ) -> Result<()> {
     // `RUST_LOG=evidence::profile=info` prints each metric query's time.
     if std::env::var_os("RUST_LOG").is_some() {
@@ -68,10 +69,19 @@ pub async fn run(
         as_of,
         ballista,
         memory_limit,
+        spill_limit,
     };
     let report = pipeline::run(&options, &progress).await;
     progress.finish();
-    let report = report.with_context(|| format!("evaluating {data}"))?;
+    let report = report.with_context(|| format!("evaluating {data}"));
+    // DataFusion names its own setting; the command's is a flag.
+    let report = match report {
+        Err(e) if format!("{e:#}").contains("max_temp_directory_size") => Err(e.context(
+            "the run needed more temporary disk than --spill-limit-mib allows: raise it, or give \
+             the engine more memory (--memory-limit-mib) so that it spills less",
+        )),
+        other => other,
+    }?;
     print!("{}", crate::summary::render(&report));
     Ok(())
 }

@@ -31,6 +31,10 @@ pub struct AccessOptions {
     /// Memory all running queries share, in MiB; beyond it a query fails with a clear error.
     #[arg(long, default_value_t = LIMITS.memory >> 20)]
     pub query_memory_mib: usize,
+    /// Temporary disk all running queries may spill to beyond their memory, in MiB; beyond it a query fails
+    /// with a clear error instead of filling the disk.
+    #[arg(long, default_value_t = LIMITS.spill >> 20)]
+    pub query_spill_mib: u64,
     /// Queries one user may run at once.
     #[arg(long, default_value_t = LIMITS.per_user)]
     pub queries_per_user: usize,
@@ -51,6 +55,7 @@ impl AccessOptions {
             audit_log,
             query_timeout_secs: LIMITS.timeout.as_secs(),
             query_memory_mib: LIMITS.memory >> 20,
+            query_spill_mib: LIMITS.spill >> 20,
             queries_per_user: LIMITS.per_user,
             queries_at_once: LIMITS.server,
             json_row_cap: LIMITS.json_rows,
@@ -61,6 +66,7 @@ impl AccessOptions {
         QueryLimits {
             timeout: Duration::from_secs(self.query_timeout_secs),
             memory: self.query_memory_mib << 20,
+            spill: self.query_spill_mib << 20,
             per_user: self.queries_per_user.max(1),
             server: self.queries_at_once.max(1),
             json_rows: self.json_row_cap,

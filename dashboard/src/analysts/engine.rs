@@ -26,6 +26,10 @@ pub struct QueryLimits {
     pub timeout: Duration,
     /// The memory pool every query shares, in bytes.
     pub memory: usize,
+    /// What queries may spill to the temporary folder beyond it, in bytes,
+    /// all together: a query that needs more fails rather than filling the
+    /// disk.
+    pub spill: u64,
     /// Queries one user may have running at once.
     pub per_user: usize,
     /// Queries the whole server runs at once (every analyst together).
@@ -39,6 +43,7 @@ impl Default for QueryLimits {
         QueryLimits {
             timeout: Duration::from_secs(30),
             memory: 1 << 30,
+            spill: 4 << 30,
             per_user: 2,
             server: 4,
             json_rows: 10_000,
@@ -56,6 +61,10 @@ pub enum QueryError {
         "The query needed more than the {limit_mib} MiB of memory queries may use: {detail}. Filter or aggregate earlier, or select fewer columns."
     )]
     Memory { limit_mib: usize, detail: String },
+    #[error(
+        "The query needed more than the {0} of temporary disk queries may spill to beyond their memory. Filter or aggregate earlier, or select fewer columns."
+    )]
+    Disk(String),
     #[error(
         "The query was cancelled after {0} seconds, the time limit. Filter earlier or aggregate, or ask for the limit to be raised (evidence serve --query-timeout-secs)."
     )]
@@ -79,7 +88,9 @@ impl From<QueryError> for crate::error::DashboardError {
                 DashboardError::TooMany(e.to_string())
             }
             QueryError::Timeout(_) => DashboardError::Timeout(e.to_string()),
-            QueryError::Memory { .. } => DashboardError::TooLarge(e.to_string()),
+            QueryError::Memory { .. } | QueryError::Disk(_) => {
+                DashboardError::TooLarge(e.to_string())
+            }
             QueryError::Failed(m) => DashboardError::BadRequest(m),
             QueryError::NotAnalyst => DashboardError::Forbidden(e.to_string()),
         }
@@ -92,6 +103,7 @@ impl QueryError {
             QueryError::Refused(_) => "refused",
             QueryError::Failed(_) => "failed",
             QueryError::Memory { .. } => "memory",
+            QueryError::Disk(_) => "disk",
             QueryError::Timeout(_) => "timeout",
             QueryError::Busy(_) | QueryError::ServerBusy(_) => "busy",
             QueryError::NotAnalyst => "forbidden",
@@ -183,7 +195,7 @@ impl Engine {
         limits: QueryLimits,
         audit: AuditLog,
     ) -> Result<Self, QueryError> {
-        let runtime = contract::store::runtime_env_with_memory_limit(Some(limits.memory))
+        let runtime = contract::store::runtime_env_with_limits(Some(limits.memory), limits.spill)
             .map_err(|e| QueryError::Failed(e.to_string()))?;
         // A sort sets aside memory for merging its spills; keep that a small
         // part of a small pool.
@@ -383,9 +395,20 @@ fn on_its_own_task(
 
 fn classify(e: DataFusionError, memory: usize) -> QueryError {
     let text = e.to_string();
-    if matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))
-        || text.contains("Resources exhausted")
-    {
+    let exhausted = matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))
+        || text.contains("Resources exhausted");
+    // DataFusion's spill limit, however it is wrapped (an Arrow I/O error
+    // from the spill writer, or resources exhausted).
+    const SPILL: &str = "during the spilling process has exceeded the allowable limit of ";
+    if let Some(at) = text.find(SPILL) {
+        let rest = &text[at + SPILL.len()..];
+        let size = rest
+            .split(". ")
+            .next()
+            .unwrap_or(rest)
+            .trim_end_matches('.');
+        QueryError::Disk(size.to_string())
+    } else if exhausted {
         QueryError::Memory {
             limit_mib: memory >> 20,
             detail: text,

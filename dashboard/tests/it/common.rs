@@ -58,6 +58,7 @@ pub fn evidence_root(people: u64, seed: u64) -> &'static Fixture {
                         as_of: None,
                         ballista: None,
                         memory_limit: None,
+                        spill_limit: None,
                     },
                     &pipeline::Silent,
                 ))

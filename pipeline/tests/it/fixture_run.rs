@@ -121,6 +121,7 @@ async fn estimators_on_the_hand_worked_fixture() {
         as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 24),
         ballista: None,
         memory_limit: None,
+        spill_limit: None,
     };
     pipeline::run(&options, &pipeline::Silent).await.unwrap();
 

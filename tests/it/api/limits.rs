@@ -134,3 +134,31 @@ async fn the_memory_pool_bounds_a_query() {
     let body: Value = big.json().await.unwrap();
     assert!(body["error"].as_str().unwrap().contains("64 MiB"), "{body}");
 }
+
+/// Beyond the memory pool a sort spills to disk, but only so far (8 MiB
+/// here): a query that would fill the disk fails with a clear error, and
+/// the server goes on answering.
+#[tokio::test]
+async fn the_spill_limit_bounds_a_query() {
+    let f = fixture();
+    let api = Api::start();
+    // A sort can spill: a hundred million numbers in random order outgrow
+    // 64 MiB of memory and then 8 MiB of disk within seconds.
+    let big = api
+        .sql(
+            &f.analyst,
+            "SELECT value FROM generate_series(1, 100000000) ORDER BY random()",
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = big.status();
+    let body: Value = big.json().await.unwrap();
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("8.0 MB of temporary disk"), "{body}");
+    assert!(!error.contains("datafusion.runtime"), "{body}");
+    // The server still answers.
+    let small = api.sql(&f.analyst, "SELECT 1").send().await.unwrap();
+    assert_eq!(small.status(), StatusCode::OK);
+}
