@@ -38,8 +38,9 @@ pub struct RunOptions {
     pub spill_limit: Option<u64>,
 }
 
-/// The default memory pool: 2 GiB, which keeps a 5-million-person run's peak
-/// memory under 4 GiB (see BENCHMARKS.md).
+/// The default memory pool: 2 GiB. Enough for 1 million people (peak 1.7
+/// GB); at 5 million the event window's aggregation spills past the default
+/// spill limit and needs `--memory-limit-mib 8192` (BENCHMARKS.md).
 pub const DEFAULT_MEMORY_LIMIT: usize = 2 << 30;
 
 /// Told about each step as the run goes, for a progress display.

@@ -66,7 +66,10 @@ async fn a_slow_query_is_cancelled_at_the_limit_while_others_are_answered() {
     let both: Vec<_> = (0..2)
         .map(|_| {
             let request = api.sql(&f.analyst, slow_sql);
-            tokio::spawn(async move { request.send().await.unwrap().status() })
+            tokio::spawn(async move {
+                let response = request.send().await.unwrap();
+                (response.status(), response.text().await.unwrap_or_default())
+            })
         })
         .collect();
     started(&server_log, before + 2).await;
@@ -85,7 +88,8 @@ async fn a_slow_query_is_cancelled_at_the_limit_while_others_are_answered() {
     let other_user = api.sql(&f.second_analyst, "SELECT 1").send().await.unwrap();
     assert_eq!(other_user.status(), StatusCode::OK, "the cap is per user");
     for handle in both {
-        assert_eq!(handle.await.unwrap(), StatusCode::REQUEST_TIMEOUT);
+        let (status, body) = handle.await.unwrap();
+        assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{body}");
     }
     assert_eq!(
         api.sql(&f.analyst, "SELECT 1")
@@ -141,7 +145,9 @@ async fn the_memory_pool_bounds_a_query() {
 #[tokio::test]
 async fn the_spill_limit_bounds_a_query() {
     let f = fixture();
-    let api = Api::start();
+    // (Only here: with 64 MiB of memory, two slow queries at once spill
+    // their repartitioning past 8 MiB too.)
+    let api = Api::start_with(&["--query-spill-mib", "8"]);
     // A sort can spill: a hundred million numbers in random order outgrow
     // 64 MiB of memory and then 8 MiB of disk within seconds.
     let big = api

@@ -63,8 +63,8 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-/// One test's own `evidence serve` over the fixture (query limits: 10 s,
-/// 64 MiB of memory and 8 MiB of spill), logging at debug level.
+/// One test's own `evidence serve` over the fixture (query limits: 10 s
+/// and 64 MiB), logging at debug level.
 struct Api {
     _server: Running,
     _dir: tempfile::TempDir,
@@ -77,6 +77,11 @@ struct Api {
 
 impl Api {
     fn start() -> Api {
+        Api::start_with(&[])
+    }
+
+    /// With more `evidence serve` arguments.
+    fn start_with(extra: &[&str]) -> Api {
         let f = fixture();
         let dir = tempfile::tempdir_in(f.dir.path()).unwrap();
         let audit = dir.path().join("audit.jsonl");
@@ -88,7 +93,7 @@ impl Api {
             .args(["--users", f.users.to_str().unwrap()])
             .args(["--audit-log", audit.to_str().unwrap()])
             .args(["--query-timeout-secs", "10", "--query-memory-mib", "64"])
-            .args(["--query-spill-mib", "8"])
+            .args(extra)
             .stderr(std::fs::File::create(&log).unwrap())
             .env("RUST_LOG", "debug");
         let (server, url) = serve(command);
