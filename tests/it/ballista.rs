@@ -61,6 +61,9 @@ fn evidence(args: &[&str]) -> Output {
 
 #[tokio::test]
 async fn a_three_process_cluster_gives_the_local_results() {
+    // Declared first, so dropped last: the executors are killed before
+    // their shuffle folders (inside it) are removed.
+    let dir = tempfile::tempdir().unwrap();
     let scheduler_port = free_port();
     let scheduler = format!("127.0.0.1:{scheduler_port}");
     let mut processes = Processes(vec![spawn(&[
@@ -69,8 +72,12 @@ async fn a_three_process_cluster_gives_the_local_results() {
         &scheduler_port.to_string(),
     ])]);
     wait_for_port(scheduler_port);
-    for _ in 0..2 {
+    for i in 0..2 {
         let (port, grpc_port) = (free_port().to_string(), free_port().to_string());
+        // Each executor's shuffle files in the test's folder, not a
+        // temporary folder of its own that outlives the killed process.
+        let work_dir = dir.path().join(format!("executor-{i}"));
+        std::fs::create_dir_all(&work_dir).unwrap();
         processes.0.push(spawn(&[
             "executor",
             "--scheduler",
@@ -79,11 +86,12 @@ async fn a_three_process_cluster_gives_the_local_results() {
             &port,
             "--grpc-port",
             &grpc_port,
+            "--work-dir",
+            work_dir.to_str().unwrap(),
         ]));
         wait_for_port(port.parse().unwrap());
     }
 
-    let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let (local, distributed) = (dir.path().join("local"), dir.path().join("ballista"));
     let data_s = data.to_str().unwrap();
