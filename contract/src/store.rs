@@ -85,6 +85,21 @@ pub fn runtime_env() -> datafusion::error::Result<Arc<RuntimeEnv>> {
 /// How much a run may spill to the temporary folder by default: 16 GiB.
 pub const DEFAULT_SPILL_LIMIT: u64 = 16 << 30;
 
+/// The limit (as DataFusion writes it, e.g. `16.0 GB`) when `message` is
+/// DataFusion's error for a query that spilled past
+/// [`runtime_env_with_limits`]' `spill_limit`, however it was wrapped (an
+/// Arrow I/O error from the spill writer, or resources exhausted).
+pub fn spill_limit_exceeded(message: &str) -> Option<&str> {
+    const SPILL: &str = "during the spilling process has exceeded the allowable limit of ";
+    let rest = &message[message.find(SPILL)? + SPILL.len()..];
+    Some(
+        rest.split(". ")
+            .next()
+            .unwrap_or(rest)
+            .trim_end_matches('.'),
+    )
+}
+
 /// The runtime with a memory pool of `memory_limit` bytes shared fairly by
 /// the operators that can spill (sorts, aggregates), which spill to the
 /// system's temporary folder beyond it, up to `spill_limit` bytes there
@@ -141,4 +156,21 @@ pub async fn connect(ctx: &SessionContext, root: &Root) -> Result<()> {
 /// what went wrong.
 fn first_line(message: &str) -> &str {
     message.lines().next().unwrap_or(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spill_limit_is_read_from_datafusions_error_however_wrapped() {
+        let io = "computing sql/event_statuses.sql: Arrow error: Io error: The used disk space during the spilling process has exceeded the allowable limit of 16.0 GB. Please try increasing the config: `datafusion.runtime.max_temp_directory_size`.";
+        assert_eq!(spill_limit_exceeded(io), Some("16.0 GB"));
+        let exhausted = "Resources exhausted: The used disk space during the spilling process has exceeded the allowable limit of 1024.0 KB.";
+        assert_eq!(spill_limit_exceeded(exhausted), Some("1024.0 KB"));
+        assert_eq!(
+            spill_limit_exceeded("Resources exhausted: Failed to allocate 10 MB"),
+            None
+        );
+    }
 }

@@ -76,11 +76,17 @@ pub async fn run(
     let report = report.with_context(|| format!("evaluating {data}"));
     // DataFusion names its own setting; the command's is a flag.
     let report = match report {
-        Err(e) if format!("{e:#}").contains("max_temp_directory_size") => Err(e.context(
-            "the run needed more temporary disk than --spill-limit-mib allows: raise it, or give \
-             the engine more memory (--memory-limit-mib) so that it spills less",
-        )),
-        other => other,
+        Err(e) => match contract::store::spill_limit_exceeded(&format!("{e:#}")) {
+            Some(limit) => {
+                let hint = format!(
+                    "the run needed more than the {limit} of temporary disk --spill-limit-mib allows: \
+                     raise it, or give the engine more memory (--memory-limit-mib) so that it spills less"
+                );
+                Err(e.context(hint))
+            }
+            None => Err(e),
+        },
+        ok => ok,
     }?;
     print!("{}", crate::summary::render(&report));
     Ok(())

@@ -397,17 +397,8 @@ fn classify(e: DataFusionError, memory: usize) -> QueryError {
     let text = e.to_string();
     let exhausted = matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))
         || text.contains("Resources exhausted");
-    // DataFusion's spill limit, however it is wrapped (an Arrow I/O error
-    // from the spill writer, or resources exhausted).
-    const SPILL: &str = "during the spilling process has exceeded the allowable limit of ";
-    if let Some(at) = text.find(SPILL) {
-        let rest = &text[at + SPILL.len()..];
-        let size = rest
-            .split(". ")
-            .next()
-            .unwrap_or(rest)
-            .trim_end_matches('.');
-        QueryError::Disk(size.to_string())
+    if let Some(limit) = contract::store::spill_limit_exceeded(&text) {
+        QueryError::Disk(limit.to_string())
     } else if exhausted {
         QueryError::Memory {
             limit_mib: memory >> 20,

@@ -262,21 +262,12 @@ impl ParticipantTruthCols {
     }
     pub(crate) fn finish(mut self) -> Result<RecordBatch> {
         let mut columns = vec![
-            (
-                "person_id".to_string(),
-                Arc::new(self.person_id.finish()) as ArrayRef,
-            ),
-            ("programme".to_string(), Arc::new(self.programme.finish())),
+            ("person_id", Arc::new(self.person_id.finish()) as ArrayRef),
+            ("programme", Arc::new(self.programme.finish())),
         ];
         for (outcome, builder) in Outcome::ALL.iter().zip(self.effects.iter_mut()) {
-            columns.push((outcome.as_str().to_string(), Arc::new(builder.finish())));
+            columns.push((outcome.as_str(), Arc::new(builder.finish())));
         }
-        batch(
-            "_planted_participants",
-            columns
-                .iter()
-                .map(|(n, a)| (n.as_str(), a.clone()))
-                .collect(),
-        )
+        batch("_planted_participants", columns)
     }
 }

@@ -64,13 +64,8 @@ pub async fn comparison_strata(ctx: &SessionContext) -> Result<(Comparison, Comp
             }
         }
     }
-    // The engine returns rows in no fixed order; sorted cells make every
-    // run's floating-point sums bit-identical. (area, stratum) is unique
-    // within an arm and group (the views group by it), so an unstable sort
-    // gives the one order.
     for c in [&mut comparison, &mut own_area] {
-        c.cells
-            .sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        sort_cells(&mut c.cells);
     }
     Ok((comparison, own_area))
 }
@@ -125,7 +120,7 @@ pub fn number_strata<'a>(
         .chain(groups.iter().flat_map(|g| g.cells.iter().map(|c| &c.1)))
         .chain(groups.iter().flat_map(|g| g.engaged.keys()))
         .collect();
-    let mut sorted: Vec<StratumKey> = distinct.into_iter().cloned().collect();
+    let mut sorted: Vec<StratumKey> = distinct.into_iter().copied().collect();
     sorted.sort_unstable();
     let numbers: HashMap<&StratumKey, usize> =
         sorted.iter().enumerate().map(|(i, k)| (k, i)).collect();
@@ -310,11 +305,8 @@ pub async fn participant_groups(ctx: &SessionContext) -> Result<BTreeMap<GroupKe
             .cells
             .push((area[i].clone().unwrap_or_default(), key, counts));
     }
-    // Sorted cells make every run's floating-point sums bit-identical.
     for group in groups.values_mut() {
-        group
-            .cells
-            .sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        sort_cells(&mut group.cells);
     }
     Ok(groups)
 }
@@ -448,16 +440,19 @@ pub fn arm_strata(
             }
         }
     }
-    // Sorted cells make every run's floating-point sums bit-identical.
-    comparison
-        .cells
-        .sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    sort_cells(&mut comparison.cells);
     for group in groups.values_mut() {
-        group
-            .cells
-            .sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        sort_cells(&mut group.cells);
     }
     Ok((groups, comparison))
+}
+
+/// A metric view's cells in (area, stratum) order. The engine returns rows
+/// in no fixed order; sorted cells make every run's floating-point sums
+/// bit-identical. (area, stratum) is unique within an arm and group (the
+/// views group by it), so an unstable sort gives the one order.
+fn sort_cells(cells: &mut [(String, StratumKey, StratumCounts)]) {
+    cells.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
 }
 
 #[cfg(test)]
