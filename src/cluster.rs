@@ -21,7 +21,9 @@ pub fn init_logging() {
         .try_init();
 }
 
-pub async fn scheduler(bind: &str, port: u16) -> Result<()> {
+/// `job_data_ttl`: seconds a finished job's final results stay on the
+/// executors (its intermediate shuffle files go as soon as it succeeds).
+pub async fn scheduler(bind: &str, port: u16, job_data_ttl: u64) -> Result<()> {
     init_logging();
     let address = format!("{bind}:{port}")
         .parse()
@@ -29,6 +31,7 @@ pub async fn scheduler(bind: &str, port: u16) -> Result<()> {
     let config = SchedulerConfig {
         bind_host: bind.to_string(),
         bind_port: port,
+        finished_job_data_clean_up_interval_seconds: job_data_ttl,
         ..Default::default()
     }
     .with_override_session_builder(Arc::new(|config| {

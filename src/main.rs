@@ -156,6 +156,12 @@ enum Command {
         /// Address to listen on; use 0.0.0.0 for a cluster across machines.
         #[arg(long, default_value = "127.0.0.1")]
         bind: String,
+        /// Seconds a finished query's results stay on the executors' disks
+        /// before they are deleted (Ballista's default 300). A run is many
+        /// queries in a row: at 1M people their kept results fill tens of
+        /// GB within 300 s (BENCHMARKS.md), so keep it short on small disks.
+        #[arg(long, default_value_t = 300)]
+        job_data_ttl_seconds: u64,
     },
     /// Start a Ballista executor (Ballista's own) with Evidence's object stores.
     Executor(cluster::ExecutorOptions),
@@ -319,7 +325,11 @@ async fn dispatch(command: Command) -> Result<()> {
             effect_scale,
             size,
         }),
-        Command::Scheduler { port, bind } => cluster::scheduler(&bind, port).await,
+        Command::Scheduler {
+            port,
+            bind,
+            job_data_ttl_seconds,
+        } => cluster::scheduler(&bind, port, job_data_ttl_seconds).await,
         Command::Executor(options) => cluster::executor(options).await,
         Command::Serve {
             evidence,
