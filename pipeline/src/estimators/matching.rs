@@ -271,6 +271,13 @@ mod tests {
         // 0.1 + √((u − p)² + 0.0030504) = 0.1946783.
         assert!(close(m.att_low, 0.004_003_5));
         assert!(close(m.att_high, 0.194_678_3));
+        // Its own p-value (the own-area design's `own_area_att_p_value`,
+        // which is this estimator on its cells): the critical value at
+        // which the lower limit reaches 0, found by bisection by hand,
+        // z* = 2.042581 (0.1 = √((p − l(z*))² + z*²·0.00079404), l(z) the
+        // Wilson lower limit at z on 154.512), so p = 2(1 − Φ(z*)) =
+        // 0.041094.
+        assert!((m.att_p_value.unwrap() - 0.041_094).abs() < 5e-6);
     }
 
     /// Unequal participant/comparison ratios across strata, so weighting by
