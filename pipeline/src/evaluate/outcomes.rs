@@ -13,13 +13,17 @@ use contract::formulas::value::per_engaged;
 use contract::inputs::PROGRAMMES;
 use contract::outcomes::{Outcome, Role, Unit};
 use contract::outputs::OutcomeEffect;
+use contract::small::SmallResult;
 use datafusion::prelude::SessionContext;
 use std::collections::BTreeMap;
 
 /// One row per (programme, outcome), programmes in contract order (those of
 /// `programmes`, the programmes with participants), outcomes in
 /// `Outcome::ALL` order. The view is read once; each outcome's cells are
-/// built, matched and dropped in turn (one outcome's cells at a time).
+/// built, matched and dropped in turn, the outcomes shared out over one
+/// thread per core (so as many outcomes' cells at a time as there are
+/// cores). Each outcome's estimate reads only its own cells, so the rows
+/// are the same whatever the number of threads.
 pub async fn outcome_effects(
     ctx: &SessionContext,
     programmes: &[String],
@@ -28,9 +32,57 @@ pub async fn outcome_effects(
     let view = "outcome_strata";
     let r = query(ctx, view).await?;
     let arm_rows = ArmRows::read(&r, view)?;
+    let one = |outcome: Outcome| one_outcome(&r, &arm_rows, outcome, programmes, nulls);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(Outcome::ALL.len());
+    let mut done: Vec<(usize, Result<Vec<OutcomeEffect>>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    Outcome::ALL
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| i % threads == t)
+                        .map(|(i, &outcome)| (i, one(outcome)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
     let mut rows = Vec::new();
-    for &outcome in Outcome::ALL {
-        let (mut groups, mut comparison) = arm_strata(&r, &arm_rows, &OutcomeColumns::of(outcome))?;
+    for (_, outcome_rows) in done {
+        rows.extend(outcome_rows?);
+    }
+    rows.sort_by_key(|r| {
+        (
+            PROGRAMMES
+                .iter()
+                .position(|p| *p == r.programme)
+                .unwrap_or(PROGRAMMES.len()),
+            r.programme.clone(),
+            r.outcome,
+        )
+    });
+    Ok(rows)
+}
+
+/// One outcome's rows, one per programme of `programmes`.
+fn one_outcome(
+    r: &SmallResult,
+    arm_rows: &ArmRows,
+    outcome: Outcome,
+    programmes: &[String],
+    nulls: &BTreeMap<String, Null>,
+) -> Result<Vec<OutcomeEffect>> {
+    let mut rows = Vec::with_capacity(programmes.len());
+    {
+        let (mut groups, mut comparison) = arm_strata(r, arm_rows, &OutcomeColumns::of(outcome))?;
         number_strata([&mut comparison], groups.values_mut());
         let mut effects =
             headline_effects(groups.iter().map(|(k, g)| (k.as_str(), g)), &comparison);
@@ -110,16 +162,6 @@ pub async fn outcome_effects(
             rows.push(row);
         }
     }
-    rows.sort_by_key(|r| {
-        (
-            PROGRAMMES
-                .iter()
-                .position(|p| *p == r.programme)
-                .unwrap_or(PROGRAMMES.len()),
-            r.programme.clone(),
-            r.outcome,
-        )
-    });
     Ok(rows)
 }
 
