@@ -11,6 +11,7 @@ mod coverage;
 pub mod fit_notes;
 mod negative_controls;
 mod outcomes;
+mod parallel;
 mod programmes;
 mod site_funnels;
 mod sites;

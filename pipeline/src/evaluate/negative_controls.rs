@@ -4,6 +4,7 @@
 //! (`contract::formulas::calibration`), with which every yes/no effect is
 //! calibrated.
 
+use super::parallel::each_in_parallel;
 use super::query;
 use super::strata::{ArmRows, OutcomeColumns, arm_strata, headline_effects, number_strata};
 use crate::error::Result;
@@ -24,8 +25,9 @@ pub async fn negative_controls(
     let view = "negative_control_strata";
     let r = query(ctx, view).await?;
     let arm_rows = ArmRows::read(&r, view)?;
-    let mut rows = Vec::new();
-    for &control in NegativeControl::ALL {
+    // One control's rows per call, the controls over one thread per core.
+    let per_control = each_in_parallel(NegativeControl::ALL.len(), |i| {
+        let control = NegativeControl::ALL[i];
         let columns = OutcomeColumns {
             eligible: control.column("eligible"),
             total: control.column("total"),
@@ -37,26 +39,31 @@ pub async fn negative_controls(
         number_strata([&mut comparison], groups.values_mut());
         let mut effects =
             headline_effects(groups.iter().map(|(k, g)| (k.as_str(), g)), &comparison);
-        for programme in programmes {
-            let e = effects.remove(programme.as_str()).unwrap_or_default();
-            let m = e.matching;
-            rows.push(NegativeControlEffect {
-                programme: programme.clone(),
-                control,
-                months_before: control.months_before().into(),
-                eligible: groups.get(programme).map_or(0, |g| g.eligible),
-                matched: m.matched,
-                participant_rate: m.participant_rate,
-                comparison_rate: m.comparison_rate,
-                att: m.att,
-                att_se: e.se,
-                att_low: e.att_low,
-                att_high: e.att_high,
-                att_df: e.df,
-                att_p_value: e.p_value,
-            });
-        }
-    }
+        let rows: Vec<NegativeControlEffect> = programmes
+            .iter()
+            .map(|programme| {
+                let e = effects.remove(programme.as_str()).unwrap_or_default();
+                let m = e.matching;
+                NegativeControlEffect {
+                    programme: programme.clone(),
+                    control,
+                    months_before: control.months_before().into(),
+                    eligible: groups.get(programme).map_or(0, |g| g.eligible),
+                    matched: m.matched,
+                    participant_rate: m.participant_rate,
+                    comparison_rate: m.comparison_rate,
+                    att: m.att,
+                    att_se: e.se,
+                    att_low: e.att_low,
+                    att_high: e.att_high,
+                    att_df: e.df,
+                    att_p_value: e.p_value,
+                }
+            })
+            .collect();
+        Ok(rows)
+    })?;
+    let mut rows: Vec<NegativeControlEffect> = per_control.into_iter().flatten().collect();
     rows.sort_by_key(|r| (programmes.iter().position(|p| *p == r.programme), r.control));
     let mut nulls = BTreeMap::new();
     for programme in programmes {

@@ -4,6 +4,7 @@
 //! programme's declared headline marked.
 
 use super::negative_controls::calibrate;
+use super::parallel::each_in_parallel;
 use super::query;
 use super::strata::{ArmRows, OutcomeColumns, arm_strata, headline_effects, number_strata};
 use crate::error::Result;
@@ -32,33 +33,10 @@ pub async fn outcome_effects(
     let view = "outcome_strata";
     let r = query(ctx, view).await?;
     let arm_rows = ArmRows::read(&r, view)?;
-    let one = |outcome: Outcome| one_outcome(&r, &arm_rows, outcome, programmes, nulls);
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(Outcome::ALL.len());
-    let mut done: Vec<(usize, Result<Vec<OutcomeEffect>>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    Outcome::ALL
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| i % threads == t)
-                        .map(|(i, &outcome)| (i, one(outcome)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    done.sort_by_key(|(i, _)| *i);
-    let mut rows = Vec::new();
-    for (_, outcome_rows) in done {
-        rows.extend(outcome_rows?);
-    }
+    let per_outcome = each_in_parallel(Outcome::ALL.len(), |i| {
+        one_outcome(&r, &arm_rows, Outcome::ALL[i], programmes, nulls)
+    })?;
+    let mut rows: Vec<OutcomeEffect> = per_outcome.into_iter().flatten().collect();
     rows.sort_by_key(|r| {
         (
             PROGRAMMES
@@ -81,86 +59,81 @@ fn one_outcome(
     nulls: &BTreeMap<String, Null>,
 ) -> Result<Vec<OutcomeEffect>> {
     let mut rows = Vec::with_capacity(programmes.len());
-    {
-        let (mut groups, mut comparison) = arm_strata(r, arm_rows, &OutcomeColumns::of(outcome))?;
-        number_strata([&mut comparison], groups.values_mut());
-        let mut effects =
-            headline_effects(groups.iter().map(|(k, g)| (k.as_str(), g)), &comparison);
-        for programme in programmes {
-            let row = match groups.get(programme) {
-                Some(group) => {
-                    let e = effects.remove(programme.as_str()).unwrap_or_default();
-                    let m = e.matching;
-                    let engaged_share = (m.matched > 0)
-                        .then(|| group.engaged_matched(&comparison) as f64 / m.matched as f64);
-                    let bloom = |v: Option<f64>| per_engaged(v?, engaged_share?);
-                    let note = if group.eligible == 0 {
-                        Some(beyond_the_data(outcome))
-                    } else if m.matched == 0 {
-                        Some(
-                            "no eligible participant has comparison people in their stratum".into(),
-                        )
-                    } else if e.att_low.is_none() {
-                        Some("too few areas or people to put an interval on the effect".into())
-                    } else {
-                        None
-                    };
-                    let e_values = match (
-                        outcome.unit(),
-                        m.comparison_rate,
-                        m.att,
-                        e.att_low,
-                        e.att_high,
-                    ) {
-                        (Unit::Proportion, Some(c), Some(att), Some(low), Some(high)) => {
-                            att_e_values(c, att, low, high)
-                        }
-                        _ => None,
-                    };
-                    // Calibrated for the systematic error of the programme's
-                    // design: on the proportion scale the controls are on.
-                    let [calibrated_low, calibrated_high, calibrated_p] =
-                        if outcome.unit() == Unit::Proportion {
-                            calibrate(nulls.get(programme), m.att, e.se, e.df, e.critical)
-                        } else {
-                            [None; 3]
-                        };
-                    OutcomeEffect {
-                        att_calibrated_low: calibrated_low,
-                        att_calibrated_high: calibrated_high,
-                        att_calibrated_p: calibrated_p,
-                        e_value: e_values.map(|v| v.0),
-                        e_value_interval: e_values.map(|v| v.1),
-                        eligible: group.eligible,
-                        matched: m.matched,
-                        unmatched: m.unmatched,
-                        matched_total: m.matched_in_work,
-                        matched_squares: m.matched_squares,
-                        participant_mean: m.participant_rate,
-                        comparison_mean: m.comparison_rate,
-                        comparison_variance: m.comparison_variance,
-                        att: m.att,
-                        att_low: e.att_low,
-                        att_high: e.att_high,
-                        att_design_effect: m.att.map(|_| m.design_effect),
-                        between_area_variance: e.between.tau2(),
-                        between_area_df: e.between.area.map(|a| a.df),
-                        att_area_variance: e.area_variance,
-                        att_df: e.df,
-                        att_p_value: e.p_value,
-                        att_p_adjusted: None,
-                        engaged_share,
-                        att_engaged: bloom(m.att),
-                        att_engaged_low: bloom(e.att_low),
-                        att_engaged_high: bloom(e.att_high),
-                        note,
-                        ..empty(programme, outcome)
+    let (mut groups, mut comparison) = arm_strata(r, arm_rows, &OutcomeColumns::of(outcome))?;
+    number_strata([&mut comparison], groups.values_mut());
+    let mut effects = headline_effects(groups.iter().map(|(k, g)| (k.as_str(), g)), &comparison);
+    for programme in programmes {
+        let row = match groups.get(programme) {
+            Some(group) => {
+                let e = effects.remove(programme.as_str()).unwrap_or_default();
+                let m = e.matching;
+                let engaged_share = (m.matched > 0)
+                    .then(|| group.engaged_matched(&comparison) as f64 / m.matched as f64);
+                let bloom = |v: Option<f64>| per_engaged(v?, engaged_share?);
+                let note = if group.eligible == 0 {
+                    Some(beyond_the_data(outcome))
+                } else if m.matched == 0 {
+                    Some("no eligible participant has comparison people in their stratum".into())
+                } else if e.att_low.is_none() {
+                    Some("too few areas or people to put an interval on the effect".into())
+                } else {
+                    None
+                };
+                let e_values = match (
+                    outcome.unit(),
+                    m.comparison_rate,
+                    m.att,
+                    e.att_low,
+                    e.att_high,
+                ) {
+                    (Unit::Proportion, Some(c), Some(att), Some(low), Some(high)) => {
+                        att_e_values(c, att, low, high)
                     }
+                    _ => None,
+                };
+                // Calibrated for the systematic error of the programme's
+                // design: on the proportion scale the controls are on.
+                let [calibrated_low, calibrated_high, calibrated_p] =
+                    if outcome.unit() == Unit::Proportion {
+                        calibrate(nulls.get(programme), m.att, e.se, e.df, e.critical)
+                    } else {
+                        [None; 3]
+                    };
+                OutcomeEffect {
+                    att_calibrated_low: calibrated_low,
+                    att_calibrated_high: calibrated_high,
+                    att_calibrated_p: calibrated_p,
+                    e_value: e_values.map(|v| v.0),
+                    e_value_interval: e_values.map(|v| v.1),
+                    eligible: group.eligible,
+                    matched: m.matched,
+                    unmatched: m.unmatched,
+                    matched_total: m.matched_in_work,
+                    matched_squares: m.matched_squares,
+                    participant_mean: m.participant_rate,
+                    comparison_mean: m.comparison_rate,
+                    comparison_variance: m.comparison_variance,
+                    att: m.att,
+                    att_low: e.att_low,
+                    att_high: e.att_high,
+                    att_design_effect: m.att.map(|_| m.design_effect),
+                    between_area_variance: e.between.tau2(),
+                    between_area_df: e.between.area.map(|a| a.df),
+                    att_area_variance: e.area_variance,
+                    att_df: e.df,
+                    att_p_value: e.p_value,
+                    att_p_adjusted: None,
+                    engaged_share,
+                    att_engaged: bloom(m.att),
+                    att_engaged_low: bloom(e.att_low),
+                    att_engaged_high: bloom(e.att_high),
+                    note,
+                    ..empty(programme, outcome)
                 }
-                None => empty(programme, outcome),
-            };
-            rows.push(row);
-        }
+            }
+            None => empty(programme, outcome),
+        };
+        rows.push(row);
     }
     Ok(rows)
 }
