@@ -160,7 +160,8 @@ enum Command {
         /// before they are deleted (Ballista's default 300). A run is many
         /// queries in a row: at 1M people their kept results fill tens of
         /// GB within 300 s (BENCHMARKS.md), so keep it short on small disks.
-        #[arg(long, default_value_t = 300)]
+        /// At least 1: Ballista reads 0 as "never delete them".
+        #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
         job_data_ttl_seconds: u64,
     },
     /// Start a Ballista executor (Ballista's own) with Evidence's object stores.

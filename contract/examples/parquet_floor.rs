@@ -3,7 +3,8 @@
 //! nothing else done to the rows, on this machine's cores.
 //!
 //! ```text
-//! cargo run --release --example parquet_floor -- <dataset root> [repeats]
+//! cargo build --release --workspace --example parquet_floor
+//! $CARGO_TARGET_DIR/release/examples/parquet_floor <dataset root> [repeats]
 //! ```
 //!
 //! Each table is streamed with `SELECT *` and its batches counted and

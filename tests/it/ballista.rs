@@ -141,3 +141,33 @@ async fn a_three_process_cluster_gives_the_local_results() {
     );
     drop(processes);
 }
+
+/// Ballista reads a retention of 0 as "never delete finished queries'
+/// results", which fills an executor's disk run after run: the flag
+/// refuses it before anything starts.
+#[test]
+fn a_scheduler_refuses_to_keep_results_forever() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evidence"))
+        .args(["scheduler", "--port", "0", "--job-data-ttl-seconds", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Accepted, it would start serving and never exit: bounded, so that
+    // fails the test instead of hanging it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("a scheduler with --job-data-ttl-seconds 0 started");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("--job-data-ttl-seconds"), "{stderr}");
+}
