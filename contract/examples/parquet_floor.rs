@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Each table is streamed with `SELECT *` and its batches counted and
-//! dropped; the median of the repeats is printed per table and in all.
+//! dropped; the median of the repeats (the upper middle one for an even
+//! number) is printed per table and in all.
 //! The operating system's page cache is not dropped: the figures are for
 //! files already in memory, as they are in `scripts/bench`'s repeated runs.
 
@@ -34,6 +35,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .ok_or("usage: parquet_floor <dataset root> [repeats]")?;
     let repeats: usize = args.next().map_or(Ok(3), |r| r.parse())?;
+    if repeats == 0 {
+        return Err("repeats must be at least 1".into());
+    }
     let cores = std::thread::available_parallelism()?.get();
     let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(cores));
     let mut total = vec![0.0; repeats];

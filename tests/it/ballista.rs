@@ -147,12 +147,16 @@ async fn a_three_process_cluster_gives_the_local_results() {
 /// refuses it before anything starts.
 #[test]
 fn a_scheduler_refuses_to_keep_results_forever() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_evidence"))
-        .args(["scheduler", "--port", "0", "--job-data-ttl-seconds", "0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    // Killed however the test ends (Processes).
+    let mut processes = Processes(vec![
+        Command::new(env!("CARGO_BIN_EXE_evidence"))
+            .args(["scheduler", "--port", "0", "--job-data-ttl-seconds", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ]);
+    let child = &mut processes.0[0];
     // Accepted, it would start serving and never exit: bounded, so that
     // fails the test instead of hanging it.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -160,10 +164,10 @@ fn a_scheduler_refuses_to_keep_results_forever() {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("a scheduler with --job-data-ttl-seconds 0 started");
-        }
+        assert!(
+            Instant::now() < deadline,
+            "a scheduler with --job-data-ttl-seconds 0 started"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(!status.success());
