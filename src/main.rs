@@ -106,7 +106,7 @@ enum Command {
         #[arg(long, value_name = "MIB")]
         memory_limit_mib: Option<usize>,
         /// Disk the query engine may spill to in the temporary folder (TMPDIR), in MiB; a run that needs more
-        /// stops with an error instead of filling the disk (0: no limit). Defaults to 16384.
+        /// stops with an error instead of filling the disk (0 allows no spilling at all). Defaults to 16384.
         #[arg(long, value_name = "MIB")]
         spill_limit_mib: Option<u64>,
     },
