@@ -3,11 +3,16 @@
 `evidence run` is benchmarked against (scripts/bench).
 
 usage: scripts/duckdb_evidence.py <dataset root> <output folder> [--memory-limit 4GB]
-                                  [--own-area-cells] [--matched-participants]
+                                  [--own-area-cells] [--matched-participants] [--cohort]
 
 --own-area-cells also writes own_area_cells.parquet: the own-area design's
 kept cells (programme, n, x, m, y: eligible participants, of them in work,
 eligible own-area people, of them in work), for scripts/own-area-variance.
+
+--cohort also writes cohort.parquet: every index event with its strata,
+eligibility and outcome, with a further arm `pre_area` (programme areas'
+never-referred people before the quarter of the area's earliest start), for
+scripts/own-past.
 
 --matched-participants also writes matched_participants.parquet: the
 eligible participants each design matched (design `comparison` or
@@ -156,6 +161,11 @@ WHERE area_id NOT IN (SELECT area_id FROM p)
 """
 )
 
+PRE_ARM = (
+    "UNION ALL SELECT 'pre_area', NULL, person_id, site_area_id, index_month, condition, NULL FROM pre_pool"
+    if "--cohort" in sys.argv
+    else ""
+)
 db.sql(
     """
 CREATE TEMP TABLE cohort AS
@@ -189,18 +199,22 @@ pool AS (
 ),
 -- The own-area pool (CONTRACT.md, the own-area design): the same, from notes
 -- in programme areas on or after the first day of the quarter holding the
--- area's earliest start_date.
-own_pool AS (
-    SELECT n.person_id, date_trunc('month', n.issue_date)::DATE AS index_month,
+-- area's earliest start_date (started); with --cohort, the notes before
+-- that day too (arm `pre_area`, each area's own past for scripts/own-past).
+area_pools AS (
+    SELECT n.person_id, n.issue_date >= o.from_day AS started,
+           date_trunc('month', n.issue_date)::DATE AS index_month,
            arg_min(n.condition, (n.issue_date, n.area_id, n.condition)) AS condition,
            arg_min(n.area_id, (n.issue_date, n.area_id, n.condition)) AS site_area_id
     FROM notes n
     JOIN (SELECT area_id, date_trunc('quarter', min(start_date))::DATE AS from_day
           FROM area_programmes GROUP BY area_id) o
-      ON o.area_id = n.area_id AND n.issue_date >= o.from_day
+      ON o.area_id = n.area_id
     WHERE n.starts_spell
     GROUP BY ALL
 ),
+own_pool AS (SELECT * EXCLUDE (started) FROM area_pools WHERE started),
+pre_pool AS (SELECT * EXCLUDE (started) FROM area_pools WHERE NOT started),
 rates AS (
     SELECT p.area_id, avg(CASE WHEN e.status = 'employed' THEN 1.0 ELSE 0.0 END) AS rate
     FROM employment e JOIN people p USING (person_id)
@@ -226,6 +240,7 @@ events AS (
     SELECT 'comparison', NULL, person_id, site_area_id, index_month, condition, NULL FROM pool
     UNION ALL
     SELECT 'own_area', NULL, person_id, site_area_id, index_month, condition, NULL FROM own_pool
+    {pre_arm}
 ),
 last AS (SELECT max(month) AS last_month FROM employment)
 SELECT e.*, p.age_band, p.sex, (p.imd_decile + 1) // 2 AS imd_quintile,
@@ -245,7 +260,7 @@ LEFT JOIN employment h3 ON h3.person_id = e.person_id AND h3.month = (e.index_mo
 LEFT JOIN employment h6 ON h6.person_id = e.person_id AND h6.month = (e.index_month - INTERVAL 6 MONTH)::DATE
 LEFT JOIN employment h12 ON h12.person_id = e.person_id AND h12.month = (e.index_month - INTERVAL 12 MONTH)::DATE
 LEFT JOIN employment o ON o.person_id = e.person_id AND o.month = (e.index_month + INTERVAL 6 MONTH)::DATE
-"""
+""".replace("{pre_arm}", PRE_ARM)
 )
 
 WILSON = """
@@ -647,6 +662,17 @@ COPY (
     {OWN_AREA_CELLS}
     SELECT programme, n, x, m, y FROM joined WHERE m > 0
 ) TO '{out}/own_area_cells.parquet'
+"""
+    )
+
+if "--cohort" in sys.argv:
+    db.sql(
+        f"""
+COPY (
+    SELECT arm, programme, person_id, site_area_id, index_month, age_band, sex, imd_quintile, condition,
+           baseline_status, work_history, index_period, labour_market, eligible, in_work_6m
+    FROM cohort
+) TO '{out}/cohort.parquet'
 """
     )
 
