@@ -19,8 +19,8 @@
 //! exactly as the real evidence's.
 //!
 //! The pairs audited are every pair of exact counts a published figure is
-//! built on: the rate and matched pairs of programmes, sites (and each
-//! spine indicator) and subgroups; the four cells of the fit-note DiD; each
+//! built on: the rate and matched pairs of programmes (and the own-area
+//! design's matched pair), sites (and each spine indicator) and subgroups; the four cells of the fit-note DiD; each
 //! area-month of fit notes; each quarter of a site (`site_quarters`); each
 //! outcome's matched total and count (`outcome_effects`); and each balance
 //! level's participants before and after matching (`balance`). Each count

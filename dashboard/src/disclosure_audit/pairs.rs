@@ -70,6 +70,15 @@ pub(super) fn pairs(table: &str) -> Pairs {
                 set_programme_matched,
                 Unknown::Both,
             ),
+            (
+                "own_area_matched_in_work/own_area_matched",
+                |e, i| {
+                    let p = &e.tables.programme_outcomes[i];
+                    (p.own_area_matched_in_work, p.own_area_matched)
+                },
+                set_programme_own_area,
+                Unknown::Both,
+            ),
         ],
         "site_outcomes" => vec![
             (

@@ -68,6 +68,28 @@ pub(super) fn set_programme_matched(e: &mut Evidence, i: usize, k: u64, m: u64) 
     );
 }
 
+/// The own-area design's matched participants (`k` in work of `m`), with
+/// its effect and interval: the ATT's with no areas' part (CONTRACT.md,
+/// the own-area design), its p-value as the interval's own.
+pub(super) fn set_programme_own_area(e: &mut Evidence, i: usize, k: u64, m: u64) {
+    let p: &mut ProgrammeOutcome = &mut e.tables.programme_outcomes[i];
+    (p.own_area_matched_in_work, p.own_area_matched) = (k, m);
+    let (Some(c), Some(v)) = (p.own_area_comparison_rate, p.own_area_comparison_variance) else {
+        return;
+    };
+    let parts = att::AttParts::without_areas(c, v)
+        .with_design_effect(p.own_area_design_effect.unwrap_or(1.0));
+    let a = att::att(k, m, parts);
+    p.own_area_att = a.map(|a| a.att);
+    p.own_area_att_low = a.map(|a| a.low);
+    p.own_area_att_high = a.map(|a| a.high);
+    p.own_area_att_p_value = a.and(att::att_p_value(
+        |parts| att::att(k, m, parts),
+        parts,
+        f64::INFINITY,
+    ));
+}
+
 /// Put `k` in work of `n` eligible in site row `i`, with its rate, interval,
 /// funnel limits and flag as the pipeline derives them.
 pub fn place_site(e: &mut Evidence, i: usize, k: u64, n: u64) {

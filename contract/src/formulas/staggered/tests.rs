@@ -207,6 +207,42 @@ fn hand_worked_universal_base() {
     assert!((s.overall.unwrap().estimate - 17.0 / 12.0).abs() < 1e-12);
 }
 
+/// An unbalanced panel pins the weights CONTRACT.md states: a cell's means
+/// are over the areas observed in both of its months, but a cohort weighs
+/// by all of its areas, observed or not. The staggered example with cohort
+/// 2's second area unobserved in period 2: ATT(2, 2) = (4 − 2) − 1.5 = 0.5
+/// (one area), and it keeps cohort 2's weight of 2. Event study at e = 0:
+/// (1 · 1.5 + 2 · 0.5) / 3 = 5/6 (weights by observed areas would give 1);
+/// overall: cohort 1 (1.5 + 1) / 2 = 1.25, cohort 2 0.5, so
+/// (1 · 1.25 + 2 · 0.5) / 3 = 0.75 (observed weights: 0.875). The lead at
+/// e = −2 keeps both areas (0.5) and e = 1 is cohort 1's alone (1).
+#[test]
+fn a_cohort_weighs_by_all_its_areas_when_one_is_unobserved() {
+    let mut panel = staggered_example();
+    panel.units[2].outcomes[2] = None;
+    let s = callaway_santanna(&panel, 12);
+    let event: Vec<(i64, f64)> = s
+        .event_study
+        .iter()
+        .map(|(e, x)| (*e, x.estimate))
+        .collect();
+    let want = [(-2, 0.5), (-1, 0.0), (0, 5.0 / 6.0), (1, 1.0)];
+    assert_eq!(event.len(), want.len());
+    for ((e, x), (want_e, want)) in event.into_iter().zip(want) {
+        assert_eq!(e, want_e);
+        assert!((x - want).abs() < 1e-12, "event {e}: {x}, want {want}");
+    }
+    let att22 = s
+        .group_time
+        .iter()
+        .find(|c| (c.cohort, c.period) == (2, 2))
+        .unwrap()
+        .att;
+    assert!((att22 - 0.5).abs() < 1e-12, "ATT(2, 2) {att22}");
+    let overall = s.overall.unwrap().estimate;
+    assert!((overall - 0.75).abs() < 1e-12, "overall {overall}");
+}
+
 /// On `mpdta` (a balanced panel) each universal-base lead is minus the sum
 /// of the varying-base leads between it and go-live, which the test above
 /// checks against R `did`: ATT_u(g, t) = −Σ_{s=t+1}^{g−1} ATT_v(g, s). The

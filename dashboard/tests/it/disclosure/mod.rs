@@ -313,6 +313,14 @@ async fn no_published_row_gives_back_its_exact_counts() {
     );
     let audits = dashboard::disclosure_audit::audit(&exact, &dashboard::disclosure_audit::TABLES);
     assert!(audits.len() > 200, "only {} rows audited", audits.len());
+    // The own-area design's counts are published too (its matched count and
+    // effect on the programme page), so they are audited with the rest.
+    assert!(
+        audits
+            .iter()
+            .any(|a| a.pair == "own_area_matched_in_work/own_area_matched"),
+        "the own-area design's counts are not audited"
+    );
     // One consistent pair gives the counts back; none would mean the audit
     // cannot reproduce the row from its own truth.
     let pinned: Vec<_> = audits.iter().filter(|a| a.consistent < 2).collect();
