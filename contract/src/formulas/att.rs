@@ -329,6 +329,24 @@ pub fn att_p_value(
     })
 }
 
+/// The own-area design's effect (CONTRACT.md): `in_work` of `matched`
+/// against comparison rate `c` with variance `v`, with no areas' part (each
+/// cell's two sides share their area) and the participants' variance scaled
+/// by `design_effect`; with its interval's own p-value, on the normal. None
+/// where [`att`] is.
+pub fn att_within_areas(
+    in_work: u64,
+    matched: u64,
+    c: f64,
+    v: f64,
+    design_effect: f64,
+) -> Option<(Att, Option<f64>)> {
+    let parts = AttParts::without_areas(c, v).with_design_effect(design_effect);
+    let a = att(in_work, matched, parts)?;
+    let p = att_p_value(|parts| att(in_work, matched, parts), parts, f64::INFINITY);
+    Some((a, p))
+}
+
 /// The minimum detectable effect for one site of `n` eligible participants:
 /// the programme's rate `p` and comparison part, τ̂² for the site's own
 /// area (weight 1) and the comparison areas (`comparison_weight`), at the

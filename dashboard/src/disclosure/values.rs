@@ -192,13 +192,8 @@ impl Effect {
             return Effect(EffectState::Suppressed);
         };
         let (k, m) = (round_to_base(in_work), round_to_base(matched));
-        let parts =
-            att::AttParts::without_areas(c, v).with_design_effect(design_effect.unwrap_or(1.0));
-        match att::att(k, m, parts) {
-            Some(a) if a.att.is_finite() => Effect::shown(
-                [a.att, a.low, a.high],
-                att::att_p_value(|parts| att::att(k, m, parts), parts, f64::INFINITY),
-            ),
+        match att::att_within_areas(k, m, c, v, design_effect.unwrap_or(1.0)) {
+            Some((a, p)) if a.att.is_finite() => Effect::shown([a.att, a.low, a.high], p),
             _ => Effect(EffectState::NotEstimable),
         }
     }

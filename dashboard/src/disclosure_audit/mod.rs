@@ -20,10 +20,11 @@
 //!
 //! The pairs audited are every pair of exact counts a published figure is
 //! built on: the rate and matched pairs of programmes (and the own-area
-//! design's matched pair), sites (and each spine indicator) and subgroups; the four cells of the fit-note DiD; each
-//! area-month of fit notes; each quarter of a site (`site_quarters`); each
-//! outcome's matched total and count (`outcome_effects`); and each balance
-//! level's participants before and after matching (`balance`). Each count
+//! design's matched pair), sites (and each spine indicator) and subgroups;
+//! the four cells of the fit-note DiD; each area-month of fit notes; each
+//! quarter of a site (`site_quarters`); each outcome's matched total and
+//! count (`outcome_effects`); and each balance level's participants before
+//! and after matching (`balance`). Each count
 //! is varied within its rounding, and a count that is also another row's
 //! (a site's eligible, a programme's matched or eligible) is varied there
 //! too; a mean outcome's total is varied by ±2 around the truth, so a row

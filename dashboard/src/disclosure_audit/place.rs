@@ -77,17 +77,11 @@ pub(super) fn set_programme_own_area(e: &mut Evidence, i: usize, k: u64, m: u64)
     let (Some(c), Some(v)) = (p.own_area_comparison_rate, p.own_area_comparison_variance) else {
         return;
     };
-    let parts = att::AttParts::without_areas(c, v)
-        .with_design_effect(p.own_area_design_effect.unwrap_or(1.0));
-    let a = att::att(k, m, parts);
-    p.own_area_att = a.map(|a| a.att);
-    p.own_area_att_low = a.map(|a| a.low);
-    p.own_area_att_high = a.map(|a| a.high);
-    p.own_area_att_p_value = a.and(att::att_p_value(
-        |parts| att::att(k, m, parts),
-        parts,
-        f64::INFINITY,
-    ));
+    let a = att::att_within_areas(k, m, c, v, p.own_area_design_effect.unwrap_or(1.0));
+    p.own_area_att = a.map(|(a, _)| a.att);
+    p.own_area_att_low = a.map(|(a, _)| a.low);
+    p.own_area_att_high = a.map(|(a, _)| a.high);
+    p.own_area_att_p_value = a.and_then(|(_, p)| p);
 }
 
 /// Put `k` in work of `n` eligible in site row `i`, with its rate, interval,
