@@ -21,6 +21,46 @@ pub fn init_logging() {
         .try_init();
 }
 
+/// A run's engine on the Ballista cluster at `url` (`df://host:port`).
+///
+/// Hash joins are planned as partitioned joins. A join whose build side is
+/// collected into one partition (`CollectLeft`) emits the build side's
+/// unmatched rows — the result of `NOT EXISTS` and of a `LEFT JOIN` preserving
+/// that side — once, coordinated across partitions within one process; run as
+/// separate Ballista tasks, every partition emitted them, which multiplied the
+/// comparison pool by the number of partitions.
+pub fn ballista_engine(url: String) -> pipeline::Engine {
+    use ballista::prelude::{SessionConfigExt, SessionContextExt};
+    use datafusion::prelude::{SessionConfig, SessionContext};
+    let target = url.clone();
+    let connect: pipeline::Connect = Arc::new(move |runtime| {
+        let url = target.clone();
+        Box::pin(async move {
+            let mut config = SessionConfig::new_with_ballista()
+                .with_information_schema(true)
+                .with_ballista_broadcast_join_threshold_bytes(0)
+                .with_ballista_broadcast_join_threshold_rows(0)
+                .with_target_partitions(2);
+            let optimizer = &mut config.options_mut().optimizer;
+            optimizer.hash_join_single_partition_threshold = 0;
+            optimizer.hash_join_single_partition_threshold_rows = 0;
+            let state = SessionStateBuilder::new()
+                .with_config(config)
+                .with_runtime_env(runtime)
+                .with_default_features()
+                .build();
+            SessionContext::remote_with_state(&url, state)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "cannot connect to the Ballista scheduler: {e}; start one with `evidence scheduler`"
+                    )
+                })
+        })
+    });
+    pipeline::Engine::Remote { url, connect }
+}
+
 /// `job_data_ttl`: seconds a finished job's final results stay on the
 /// executors (its intermediate shuffle files go as soon as it succeeds).
 pub async fn scheduler(bind: &str, port: u16, job_data_ttl: u64) -> Result<()> {

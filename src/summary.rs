@@ -34,9 +34,9 @@ pub fn render(report: &RunReport) -> String {
         );
         let att = format!(
             "{} ({} to {})",
-            points(p.att),
-            points(p.att_low),
-            points(p.att_high)
+            points(p.effect.att),
+            points(p.effect.att_low),
+            points(p.effect.att_high)
         );
         let in_work_headline =
             contract::outcomes::headline_of(&p.programme) == contract::outcomes::Outcome::InWork6m;

@@ -1,17 +1,18 @@
 //! The data contract as code (CONTRACT.md is its text): what a dataset root
 //! holds ([`inputs`]), what an evidence root holds ([`outputs`], one Rust
 //! type per table, and [`manifest`], `run.json`), the words `sql/` and Rust
-//! share ([`vocabulary`]), the metric queries compiled in from `sql/`
-//! ([`metrics`]), the formulas that define published figures from their
-//! counts ([`formulas`]), and the roots themselves ([`root`], [`store`]).
+//! share ([`vocabulary`], a crate of its own), the metric queries of the
+//! `sql` package ([`metrics`]), and the roots themselves ([`root`],
+//! [`store`]).
 //!
 //! The pipeline writes an evidence root and the dashboard reads one; both go
 //! through these types, so a column one side forgets is a compile error. This
-//! crate knows nothing of HTTP or Ballista, nor of estimators that need the
-//! records.
+//! crate knows nothing of HTTP or Ballista, nor of any estimator or formula
+//! (those are the `stats` crate's, which depends on no query engine).
+
+pub use ::vocabulary;
 
 pub mod error;
-pub mod formulas;
 pub mod inputs;
 pub mod manifest;
 pub mod metrics;
@@ -20,7 +21,6 @@ pub mod outputs;
 pub mod root;
 pub mod small;
 pub mod store;
-pub mod vocabulary;
 
 pub use error::{ContractError, QueryContext, Result};
 pub use manifest::{Evidence, MANIFEST, Manifest};

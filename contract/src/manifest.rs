@@ -19,7 +19,7 @@ pub const ANALYSTS_COHORT: &str = "analysts/cohort.parquet";
 /// The query that writes it (`sql/analysts_cohort_file.sql`): the cohort
 /// with a per-run pseudonym in place of `person_id`, the run's secret its
 /// one parameter.
-pub const ANALYSTS_COHORT_SQL: &str = include_str!("../../sql/analysts_cohort_file.sql");
+pub const ANALYSTS_COHORT_SQL: &str = sql::text("analysts_cohort_file");
 
 /// One Parquet file of an input table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

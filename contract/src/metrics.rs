@@ -77,7 +77,10 @@ macro_rules! metric {
     ($name:literal, $materialize:expr, $columns:expr) => {
         MetricQuery {
             name: $name,
-            sql: include_str!(concat!("../../sql/", $name, ".sql")),
+            sql: {
+                const TEXT: &str = sql::text($name);
+                TEXT
+            },
             materialize: $materialize,
             columns: $columns,
         }

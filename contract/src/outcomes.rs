@@ -5,13 +5,11 @@
 //! metric query `sql/outcome_strata.sql` writes each one's counts as
 //! `<outcome>_eligible`, `<outcome>_total`, `<outcome>_squares` and
 //! `<outcome>_engaged`. The headline outcome of each programme was declared
-//! before any result was seen, in `datasets/reference/headline_outcomes.csv`
+//! before any result was seen, in `contract/reference/headline_outcomes.csv`
 //! (compiled in: changing it is a visible commit); every other outcome is
 //! secondary.
 
-use crate::vocabulary;
-
-vocabulary::vocabulary! {
+::vocabulary::vocabulary! {
     /// An outcome of `outcome_effects.outcome`, in the order pages list them.
     Outcome {
         InWork3m = "in_work_3m",
@@ -27,7 +25,7 @@ vocabulary::vocabulary! {
     }
 }
 
-vocabulary::vocabulary! {
+::vocabulary::vocabulary! {
     /// How an outcome's values are measured (`outcome_effects.unit`).
     Unit {
         /// Yes or no per person: the effect is a difference in proportions.
@@ -39,7 +37,7 @@ vocabulary::vocabulary! {
     }
 }
 
-vocabulary::vocabulary! {
+::vocabulary::vocabulary! {
     /// An outcome's part in a programme's evaluation
     /// (`outcome_effects.role`): declared in advance as its headline, or
     /// secondary.
@@ -96,13 +94,13 @@ impl Outcome {
     }
 }
 
-vocabulary::vocabulary! {
+::vocabulary::vocabulary! {
     /// A negative control (`negative_controls.control`): an outcome the
     /// programme cannot have changed, since it is measured before the
     /// index month, and that the matching strata do not hold (they look
     /// back 3, 6 and 12 months). Its true effect is zero, so what its
     /// estimate shows beyond chance is the design's systematic error
-    /// (Schuemie et al. 2014), which `contract::formulas::calibration`
+    /// (Schuemie et al. 2014), which `stats::formulas::calibration`
     /// measures and corrects for.
     NegativeControl {
         InWorkBefore9m = "in_work_before_9m",
@@ -147,7 +145,7 @@ pub struct Headline {
 }
 
 /// The reference file, compiled in.
-pub const HEADLINE_FILE: &str = include_str!("../../datasets/reference/headline_outcomes.csv");
+pub const HEADLINE_FILE: &str = include_str!("../reference/headline_outcomes.csv");
 
 /// Every programme's headline, from [`HEADLINE_FILE`].
 pub fn headlines() -> Vec<Headline> {

@@ -2,6 +2,7 @@
 //! synthetic dataset generator that writes a dataset root in the data
 //! contract with known planted effects.
 
+pub mod cache;
 pub mod footprints;
 pub mod generate;
 pub mod published;

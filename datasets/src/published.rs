@@ -9,12 +9,12 @@
 use crate::generate::planted::design_of;
 use crate::reference::Reference;
 use chrono::{Datelike, Months, NaiveDate};
-use contract::formulas::fit_note_effects::effects_of_shares;
 use contract::vocabulary::AreaSet;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Binomial, Distribution, Normal, Poisson};
 use rand_pcg::Pcg64Mcg;
 use serde::Serialize;
+use stats::formulas::fit_note_effects::effects_of_shares;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -308,6 +308,7 @@ fn truth(
     let index = |d: NaiveDate| {
         ((d.year() - first.year()) * 12 + d.month() as i32 - first.month() as i32) as u32
     };
+    let design = crate::generate::planted::as_design(&design);
     let effects = effects_of_shares(first, month(MONTHS - 1), &design, |area, d| {
         let members: Vec<&Location> = reference
             .sub_icb_locations

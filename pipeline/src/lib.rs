@@ -4,11 +4,11 @@
 //!
 //! Data flows one way: [`load`] → [`validate`] → the metric views (the SQL
 //! in `sql/`, registered by `contract::metrics`) and [`evaluate`] (one
-//! module per output, applying [`estimators`]) → [`write`]. [`run::run`] is the whole job. This crate knows
-//! nothing about HTTP, HTML or terminals.
+//! module per output, applying the `stats` crate's estimators) → [`write`].
+//! [`run::run`] is the whole job. This crate knows nothing about HTTP, HTML
+//! or terminals, nor of Ballista (the binary connects it: [`Engine`]).
 
 pub mod error;
-pub mod estimators;
 pub mod evaluate;
 pub mod load;
 pub mod published;
@@ -18,4 +18,4 @@ pub mod validate;
 pub mod write;
 
 pub use error::{PipelineError, Result};
-pub use run::{Progress, RunOptions, RunReport, Silent, run, session_context};
+pub use run::{Connect, Engine, Progress, RunOptions, RunReport, Silent, run, session_context};

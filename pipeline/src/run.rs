@@ -16,7 +16,10 @@ use contract::outputs::{DataQuality, ProgrammeOutcome};
 use contract::root::Root;
 use contract::store::connect;
 use contract::{OUTPUT_TABLES, QueryContext, Tables};
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::future::BoxFuture;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// What to run.
@@ -28,8 +31,9 @@ pub struct RunOptions {
     pub out: String,
     /// Dates after this are impossible; defaults to today (UTC).
     pub as_of: Option<NaiveDate>,
-    /// Run on this Ballista cluster (`df://host:port`) instead of locally.
-    pub ballista: Option<String>,
+    /// Where the queries execute: this machine, or a cluster the caller
+    /// connects (the binary's `--ballista`).
+    pub engine: Engine,
     /// Memory for the query engine's spillable operators, in bytes (local
     /// runs); `None` for [`DEFAULT_MEMORY_LIMIT`].
     pub memory_limit: Option<usize>,
@@ -61,11 +65,38 @@ pub struct RunReport {
     pub manifest: Manifest,
 }
 
-/// The session every run uses: DataFusion on this machine with all cores,
-/// or, given `ballista` (`df://host:port`), a Ballista cluster. Either way
-/// with Evidence's object stores.
+/// Connects a distributed engine's session over the run's runtime (its
+/// memory pool, spill limit and object stores), or says why it could not.
+pub type Connect = Arc<
+    dyn Fn(Arc<RuntimeEnv>) -> BoxFuture<'static, std::result::Result<SessionContext, String>>
+        + Send
+        + Sync,
+>;
+
+/// Where a run's queries execute. The pipeline knows no cluster: a remote
+/// engine (Ballista, linked only by the binary) comes as the function that
+/// connects it.
+#[derive(Clone, Default)]
+pub enum Engine {
+    /// DataFusion on this machine with all cores.
+    #[default]
+    Local,
+    /// A cluster at `url`, connected by `connect`.
+    Remote { url: String, connect: Connect },
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Engine::Local => f.write_str("Local"),
+            Engine::Remote { url, .. } => write!(f, "Remote({url})"),
+        }
+    }
+}
+
+/// The session every run uses, on `engine`, with Evidence's object stores.
 pub async fn session_context(
-    ballista: Option<&str>,
+    engine: &Engine,
     memory_limit: Option<usize>,
     spill_limit: Option<u64>,
 ) -> Result<SessionContext> {
@@ -74,8 +105,8 @@ pub async fn session_context(
         spill_limit.unwrap_or(contract::store::DEFAULT_SPILL_LIMIT),
     )
     .context("setting up the query engine")?;
-    match ballista {
-        None => {
+    match engine {
+        Engine::Local => {
             let config = SessionConfig::new()
                 .with_information_schema(true)
                 .with_target_partitions(
@@ -83,40 +114,15 @@ pub async fn session_context(
                 );
             Ok(SessionContext::new_with_config_rt(config, runtime))
         }
-        Some(url) => {
-            use ballista::prelude::SessionContextExt;
-            let state = datafusion::execution::SessionStateBuilder::new()
-                .with_config(ballista_config())
-                .with_runtime_env(runtime)
-                .with_default_features()
-                .build();
-            SessionContext::remote_with_state(url, state).await.map_err(|e| PipelineError::Root {
-                root: url.to_string(),
-                problem: format!("cannot connect to the Ballista scheduler: {e}; start one with `evidence scheduler`"),
-            })
+        Engine::Remote { url, connect } => {
+            connect(runtime)
+                .await
+                .map_err(|problem| PipelineError::Root {
+                    root: url.clone(),
+                    problem,
+                })
         }
     }
-}
-
-/// The session configuration for Ballista runs.
-///
-/// Hash joins are planned as partitioned joins. A join whose build side is
-/// collected into one partition (`CollectLeft`) emits the build side's
-/// unmatched rows — the result of `NOT EXISTS` and of a `LEFT JOIN` preserving
-/// that side — once, coordinated across partitions within one process; run as
-/// separate Ballista tasks, every partition emitted them, which multiplied the
-/// comparison pool by the number of partitions.
-fn ballista_config() -> SessionConfig {
-    use ballista::prelude::SessionConfigExt;
-    let mut config = SessionConfig::new_with_ballista()
-        .with_information_schema(true)
-        .with_ballista_broadcast_join_threshold_bytes(0)
-        .with_ballista_broadcast_join_threshold_rows(0)
-        .with_target_partitions(2);
-    let optimizer = &mut config.options_mut().optimizer;
-    optimizer.hash_join_single_partition_threshold = 0;
-    optimizer.hash_join_single_partition_threshold_rows = 0;
-    config
 }
 
 const STEPS: usize = 5;
@@ -129,12 +135,7 @@ pub async fn run(options: &RunOptions, progress: &dyn Progress) -> Result<RunRep
     let as_of = options.as_of.unwrap_or_else(|| started_at.date_naive());
     let data = Root::parse(&options.data)?;
     let out = Root::parse(&options.out)?;
-    let ctx = session_context(
-        options.ballista.as_deref(),
-        options.memory_limit,
-        options.spill_limit,
-    )
-    .await?;
+    let ctx = session_context(&options.engine, options.memory_limit, options.spill_limit).await?;
     connect(&ctx, &data).await?;
     connect(&ctx, &out).await?;
     let staging = Staging::prepare(&ctx, &out, &run_id).await?;

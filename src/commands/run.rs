@@ -67,7 +67,9 @@ pub async fn run(
         data: data.clone(),
         out,
         as_of,
-        ballista,
+        engine: ballista
+            .map(crate::cluster::ballista_engine)
+            .unwrap_or_default(),
         memory_limit,
         spill_limit,
     };

@@ -27,17 +27,24 @@ pub fn evidence(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// `evidence generate` into `data`.
+/// `evidence generate`'s dataset of `people` and `seed`, copied into
+/// `data`. The binary generates it once into the shared cache
+/// (`datasets::cache`), which every test binary reuses.
 pub fn generate(data: &Path, people: u64, seed: u64) {
-    evidence(&[
-        "generate",
-        "--out",
-        data.to_str().unwrap(),
-        "--people",
-        &people.to_string(),
-        "--seed",
-        &seed.to_string(),
-    ]);
+    let root = datasets::cache::cached(&datasets::cache::test_cache(), people, seed, |at| {
+        evidence(&[
+            "generate",
+            "--out",
+            at.to_str().unwrap(),
+            "--people",
+            &people.to_string(),
+            "--seed",
+            &seed.to_string(),
+        ]);
+        Ok(())
+    })
+    .unwrap();
+    datasets::cache::copy_root(&root, data).unwrap();
 }
 
 /// `evidence run` from `data` into `out`; it must succeed.

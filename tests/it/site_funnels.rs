@@ -109,7 +109,7 @@ async fn a_planted_outlier_site_stands_out_and_the_site_tables_hold_together() {
             .filter(|s| s.programme == p.programme)
             .map(|s| s.matched)
             .sum();
-        assert_eq!(matched, p.matched, "{}", p.programme);
+        assert_eq!(matched, p.effect.matched, "{}", p.programme);
         // The effect funnel: each site against the rest of its programme
         // (the matched-weighted effect of its other sites on the funnel),
         // flagged against its own limits, and shrunk toward the programme.

@@ -19,6 +19,14 @@ output_table! {
     }
 }
 
+impl FitNoteMonthly {
+    /// (area, month, notes, may be fit): what the staggered DiD reads
+    /// (`stats::formulas::fit_note_effects::AreaMonth`).
+    pub fn parts(&self) -> (&str, NaiveDate, u64, u64) {
+        (&self.area_id, self.month, self.fit_notes, self.may_be_fit)
+    }
+}
+
 output_table! {
     /// One row per programme: the fit-note effect (Callaway and Sant'Anna's
     /// group-time effects over the area × month panel, aggregated), over all
@@ -95,6 +103,20 @@ output_table! {
         /// The other programmes that start inside the window, with their
         /// start dates; null when clean.
         pub overlapping: Option<String>,
+    }
+}
+
+impl FitNoteArea {
+    /// (programme, area, side, go-live, clean): what the staggered DiD
+    /// reads (`stats::formulas::fit_note_effects::DesignArea`).
+    pub fn parts(&self) -> (&str, &str, Side, Option<NaiveDate>, bool) {
+        (
+            &self.programme,
+            &self.area_id,
+            self.side,
+            self.start_date,
+            self.clean,
+        )
     }
 }
 

@@ -5,15 +5,19 @@
 //! read, is a compile error; [`OUTPUT_TABLES`] is derived from it.
 //!
 //! Adding a column is a struct field (plus the SQL or estimator that fills
-//! it): the writer and every reader pick it up.
+//! it): the writer and every reader pick it up. A block of columns several
+//! tables carry (the matched effect) is one type, flattened into each.
 
 mod cell;
+mod columns;
 mod fit_notes;
 mod negative_controls;
 mod sites;
 mod tables;
 
 pub use cell::{Cell, days};
+pub use columns::Columns;
+pub(crate) use columns::column_block;
 pub use fit_notes::*;
 pub use negative_controls::*;
 pub use sites::*;
@@ -57,23 +61,20 @@ macro_rules! output_table {
             const GRAIN: &'static [&'static str] = &[$($grain),*];
 
             fn schema() -> datafusion::arrow::datatypes::SchemaRef {
-                use datafusion::arrow::datatypes::{Field, Schema};
-                std::sync::Arc::new(Schema::new(vec![
-                    $( Field::new(
-                        stringify!($field),
-                        <$ty as $crate::outputs::Cell>::data_type(),
-                        !output_table!(@required $($required)?),
-                    ) ),*
-                ]))
+                let mut fields = Vec::new();
+                $( fields.extend(<$ty as $crate::outputs::Columns>::fields(
+                    stringify!($field),
+                    !output_table!(@required $($required)?),
+                )); )*
+                std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(fields))
             }
 
             fn to_batch(rows: &[Self]) -> $crate::Result<datafusion::arrow::array::RecordBatch> {
-                datafusion::arrow::array::RecordBatch::try_new(
-                    Self::schema(),
-                    vec![ $( <$ty as $crate::outputs::Cell>::array(
-                        rows.iter().map(|r| r.$field.clone()).collect()
-                    ) ),* ],
-                )
+                let mut columns = Vec::new();
+                $( columns.extend(<$ty as $crate::outputs::Columns>::arrays(
+                    rows.iter().map(|r| r.$field.clone()).collect()
+                )); )*
+                datafusion::arrow::array::RecordBatch::try_new(Self::schema(), columns)
                 .map_err(|e| $crate::ContractError::Invalid(format!("assembling {}: {e}", $table)))
             }
 
@@ -82,9 +83,8 @@ macro_rules! output_table {
                 location: &str,
             ) -> $crate::Result<Vec<Self>> {
                 $(
-                    let $field = <$ty as $crate::outputs::Cell>::read(
-                        $crate::outputs::column_of(batch, stringify!($field), location)?,
-                        &format!("{location}: column `{}`", stringify!($field)),
+                    let $field = <$ty as $crate::outputs::Columns>::read(
+                        batch, stringify!($field), location,
                     )?;
                 )*
                 Ok((0..batch.num_rows())
@@ -97,9 +97,6 @@ macro_rules! output_table {
     (@required required) => { true };
 }
 pub(crate) use output_table;
-
-#[doc(hidden)]
-pub use cell::column as column_of;
 
 /// Declare the evidence root's tables once: the [`Tables`] struct, the list
 /// of names, and reading and converting all of them.

@@ -1,9 +1,41 @@
 //! The output tables' definitions. CONTRACT.md gives each column's meaning;
 //! the comments here say only what the type cannot.
 
-use super::output_table;
+use super::{column_block, output_table};
 use crate::outcomes::{Outcome, Role, Unit};
 use crate::vocabulary::Dimension;
+
+column_block! {
+    /// The matched comparison's effect: the columns `programme_outcomes`
+    /// and `subgroup_outcomes` share, declared once and flattened into both
+    /// (each column keeps its own name). Filled from the estimator's result
+    /// in one place (`pipeline::evaluate::matched_effect`) and
+    /// published in one (`dashboard::disclosure`).
+    pub struct MatchedEffect {
+        /// Eligible participants in strata with comparison people.
+        pub matched: u64,
+        /// Of them, in work at 6 months.
+        pub matched_in_work: u64,
+        pub unmatched: u64,
+        pub comparison_rate: Option<f64>,
+        /// What the comparison side adds to the ATT's variance.
+        pub comparison_variance: Option<f64>,
+        pub att: Option<f64>,
+        /// With the areas' variance and Student's t (CONTRACT.md).
+        pub att_low: Option<f64>,
+        pub att_high: Option<f64>,
+        /// The binomial-only standard error, the interval's basis before the
+        /// areas were counted (att ± 1.96·se).
+        pub att_se_within: Option<f64>,
+        /// The participants' design effect d the interval used.
+        pub att_design_effect: Option<f64>,
+        /// τ̂²·S, what the areas add to the ATT's variance.
+        pub att_area_variance: Option<f64>,
+        pub att_df: Option<f64>,
+        pub att_critical: Option<f64>,
+        pub att_p_value: Option<f64>,
+    }
+}
 
 output_table! {
     /// One row per programme: participants, the 6-month in-work rate with its
@@ -24,25 +56,10 @@ output_table! {
         pub rate: Option<f64>,
         pub rate_low: Option<f64>,
         pub rate_high: Option<f64>,
-        /// Eligible participants in strata with comparison people.
-        pub matched: u64,
-        /// Of them, in work at 6 months.
-        pub matched_in_work: u64,
-        pub unmatched: u64,
+        /// The matched comparison's effect on being in work at 6 months.
+        pub effect: MatchedEffect,
         pub strata_matched: u64,
         pub strata_dropped: u64,
-        pub comparison_rate: Option<f64>,
-        /// What the comparison side adds to the ATT's variance.
-        pub comparison_variance: Option<f64>,
-        pub att: Option<f64>,
-        /// With the areas' variance and Student's t (CONTRACT.md).
-        pub att_low: Option<f64>,
-        pub att_high: Option<f64>,
-        /// The binomial-only standard error, the interval's basis before the
-        /// areas were counted (att ± 1.96·se).
-        pub att_se_within: Option<f64>,
-        /// The participants' design effect d the interval used.
-        pub att_design_effect: Option<f64>,
         /// τ̃², the between-area variance of the chance of being in work
         /// that the intervals use; null where there are too few areas to
         /// estimate it.
@@ -55,15 +72,10 @@ output_table! {
         /// Σ ω_b²: how much of τ² reaches the ATT through the comparison
         /// areas (a site's own area adds 1).
         pub comparison_area_weight: Option<f64>,
-        /// τ̂²·S, what the areas add to the ATT's variance.
-        pub att_area_variance: Option<f64>,
-        pub att_df: Option<f64>,
-        pub att_critical: Option<f64>,
         pub areas: u64,
         pub comparison_areas: u64,
         /// Placebo-in-space p-value.
         pub randomisation_p: Option<f64>,
-        pub att_p_value: Option<f64>,
         /// Holm-adjusted across the programmes' declared headlines, where
         /// in work at 6 months is this programme's headline; null where
         /// its headline is another outcome (`outcome_effects` has it).
@@ -114,7 +126,7 @@ output_table! {
         pub att_calibrated_high: Option<f64>,
         pub att_calibrated_p: Option<f64>,
         /// `pass` or `fail`; the failed checks, `; `-separated, each
-        /// `name: why` (`contract::formulas::diagnostics`).
+        /// `name: why` (`stats::formulas::diagnostics`).
         pub diagnostics: Option<String>,
         pub diagnostics_failed: Option<String>,
         /// Share of the matched participants who engaged (any referral to
@@ -168,30 +180,17 @@ impl ProgrammeOutcome {
             rate: None,
             rate_low: None,
             rate_high: None,
-            matched: 0,
-            matched_in_work: 0,
-            unmatched: 0,
+            effect: MatchedEffect::default(),
             strata_matched: 0,
             strata_dropped: 0,
-            comparison_rate: None,
-            comparison_variance: None,
-            att: None,
-            att_low: None,
-            att_high: None,
-            att_se_within: None,
-            att_design_effect: None,
             between_area_variance: None,
             between_area_moment: None,
             between_area_moment_se: None,
             between_area_df: None,
             comparison_area_weight: None,
-            att_area_variance: None,
-            att_df: None,
-            att_critical: None,
             areas: 0,
             comparison_areas: 0,
             randomisation_p: None,
-            att_p_value: None,
             att_p_adjusted: None,
             mde: None,
             e_value: None,
@@ -280,7 +279,7 @@ output_table! {
     pub struct OutcomeEffect = "outcome_effects", grain ["programme", "outcome"] {
         pub programme: String,
         pub outcome: Outcome,
-        /// `headline` (declared in datasets/reference/headline_outcomes.csv)
+        /// `headline` (declared in contract/reference/headline_outcomes.csv)
         /// or `secondary`.
         pub role: Role,
         pub unit: Unit,
@@ -344,22 +343,9 @@ output_table! {
         pub rate: Option<f64>,
         pub rate_low: Option<f64>,
         pub rate_high: Option<f64>,
-        pub matched: u64,
-        pub matched_in_work: u64,
-        pub unmatched: u64,
-        pub comparison_rate: Option<f64>,
-        pub comparison_variance: Option<f64>,
-        pub att: Option<f64>,
-        pub att_low: Option<f64>,
-        pub att_high: Option<f64>,
-        pub att_se_within: Option<f64>,
-        /// The participants' design effect d the interval used.
-        pub att_design_effect: Option<f64>,
-        /// The programme's τ̃² times this subgroup's own area weights.
-        pub att_area_variance: Option<f64>,
-        pub att_df: Option<f64>,
-        pub att_critical: Option<f64>,
-        pub att_p_value: Option<f64>,
+        /// Its `att_area_variance` is the programme's τ̃² times this
+        /// subgroup's own area weights.
+        pub effect: MatchedEffect,
         /// Benjamini–Hochberg adjusted across the programme's subgroups.
         pub att_p_adjusted: Option<f64>,
     }

@@ -9,7 +9,7 @@ use crate::presentation::serialise::balance_name;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use contract::formulas::balance::IMBALANCE_THRESHOLD as THRESHOLD;
+use stats::formulas::balance::IMBALANCE_THRESHOLD as THRESHOLD;
 
 pub(super) fn chart(programme: &Programme) -> Chart {
     let mut table = DataTable::new(&[

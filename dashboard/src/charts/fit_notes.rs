@@ -6,11 +6,11 @@ use super::draw::{BAND_ALPHA, DrawResult, FONT, GRID, INK, Key, colour, header};
 use super::{Chart, DataTable, EventPoint, ForestRow, Plot};
 use crate::disclosure::Published;
 use crate::presentation::points;
-use contract::formulas::staggered::FIRST_YEAR;
 use contract::vocabulary::AreaSet;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use stats::formulas::staggered::FIRST_YEAR;
 
 pub(super) fn did(published: &Published) -> Chart {
     let mut table = DataTable::new(&[

@@ -1,15 +1,15 @@
 //! Drawing a funnel plot: sites against the programme's target with 95% and
 //! 99.8% limits that narrow as sites grow and widen by the spread between
-//! sites beyond chance (`contract::formulas::funnel::adjusted_limits`).
+//! sites beyond chance (`stats::formulas::funnel::adjusted_limits`).
 
 use super::FunnelPoint;
 use super::draw::{DrawResult, FONT, GRID, INK, Key, colour, header};
 use crate::charts::Chart;
 use crate::presentation::percent;
-use contract::formulas::funnel::adjusted_limits;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use stats::formulas::funnel::adjusted_limits;
 
 pub(super) fn draw<DB: DrawingBackend>(
     chart: &Chart,

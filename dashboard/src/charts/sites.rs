@@ -5,8 +5,8 @@ use super::catalogue::{INTERVAL_95, suppressed_note};
 use super::{Chart, DataTable, ForestRow, FunnelPoint, Line, Plot, SpineRow, Verdict};
 use crate::disclosure::{Programme, Published, SPINE, SUPPRESSED, Site, spine_value};
 use crate::presentation::numbers::plain;
-use contract::formulas::overdispersion::FEWEST_SITES;
 use contract::vocabulary::{FunnelFlag, SiteIndicator, Tau2Source, Trend};
+use stats::formulas::overdispersion::FEWEST_SITES;
 
 fn flag_text(flag: Option<FunnelFlag>) -> String {
     flag.map_or("not flagged", |f| f.as_str()).to_string()
@@ -235,7 +235,7 @@ fn verdict(site: &Site, key: &str, benchmark: Option<f64>) -> Verdict {
 }
 
 fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
-    contract::formulas::overdispersion::quantile_type7(sorted, p)
+    stats::formulas::overdispersion::quantile_type7(sorted, p)
 }
 
 pub(super) fn spine(published: &Published, programme: &Programme, site: &Site) -> Chart {

@@ -68,7 +68,7 @@ pub struct Programme {
     pub start_date: Option<NaiveDate>,
 }
 
-/// A programme's diagnostics verdict (`contract::formulas::diagnostics`),
+/// A programme's diagnostics verdict (`stats::formulas::diagnostics`),
 /// decided on the exact figures: `None` for a root without one.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Diagnostics {

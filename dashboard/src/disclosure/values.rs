@@ -4,8 +4,8 @@
 //! pp, £, `[c]`) is `crate::presentation`'s business.
 
 use super::policy::{THRESHOLD, round_share, round_to_base, three_significant_figures};
-use contract::formulas::{att, staggered, wilson};
 pub use contract::vocabulary::Significance;
+use stats::formulas::{att, staggered, wilson};
 
 /// Whether a rate of `numerator` in `denominator` may be shown: both, and
 /// their difference, at or above the threshold (a 97% rate of 105 would
@@ -108,7 +108,7 @@ enum EffectState {
     /// few areas to estimate their variance).
     NotEstimable,
     /// The programme's diagnostics failed: the design's estimate is not
-    /// shown (`contract::formulas::diagnostics`).
+    /// shown (`stats::formulas::diagnostics`).
     Withheld,
     /// An event study's reference month: 0 by construction, no interval.
     Reference,
@@ -144,7 +144,7 @@ pub(super) struct AttSide {
 
 impl Effect {
     /// The ATT of `in_work` of `matched` participants against `side`, from
-    /// the rounded counts (`contract::formulas::att`, with the Satterthwaite
+    /// the rounded counts (`stats::formulas::att`, with the Satterthwaite
     /// t of the rounded counts' variance), shown only when the exact counts
     /// are safe as a rate's are and `hidden` is false.
     pub(super) fn att(hidden: bool, in_work: u64, matched: u64, side: AttSide) -> Effect {
@@ -265,7 +265,7 @@ impl Effect {
     /// limits divided by the published share engaged; suppressed with the
     /// share.
     pub(super) fn per_engaged(self, share: Share) -> Effect {
-        use contract::formulas::value::per_engaged;
+        use stats::formulas::value::per_engaged;
         match (self.0, share.value()) {
             (EffectState::Shown(s), Some(engaged)) => {
                 match s.published.map(|v| per_engaged(v, engaged)) {
@@ -314,10 +314,10 @@ impl Effect {
 
     /// The published effect's interval (rounded for display) and p-value
     /// calibrated for the systematic error N(`mean`, `sd`²) its programme's
-    /// negative controls show (`contract::formulas::calibration`), at the
+    /// negative controls show (`stats::formulas::calibration`), at the
     /// effect's own critical value and degrees of freedom.
     pub(super) fn calibrated(self, mean: f64, sd: f64) -> Option<Calibrated> {
-        use contract::formulas::calibration::{Null, calibrated_interval, calibrated_p_t};
+        use stats::formulas::calibration::{Null, calibrated_interval, calibrated_p_t};
         let s = self.shown_part()?;
         let (se, critical, df) = s.spread?;
         let null = Null {
@@ -393,7 +393,7 @@ impl Money {
     pub(super) fn funding(gbp: i64) -> Money {
         Money(gbp as f64)
     }
-    /// A cost per outcome (`contract::formulas::value`) as shown: to three
+    /// A cost per outcome (`stats::formulas::value`) as shown: to three
     /// significant figures.
     pub(super) fn cost(pounds: f64) -> Money {
         Money(three_significant_figures(pounds))

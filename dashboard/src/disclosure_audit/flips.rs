@@ -60,7 +60,12 @@ pub fn significance_flips(exact: &Evidence, published: &Published) -> Vec<Marks>
     };
     for p in &t.programme_outcomes {
         if let Some(shown) = published.programmes.iter().find(|q| q.name == p.programme) {
-            programmes.add(p.programme.clone(), p.att_low, p.att_high, shown.att);
+            programmes.add(
+                p.programme.clone(),
+                p.effect.att_low,
+                p.effect.att_high,
+                shown.att,
+            );
             for o in t
                 .outcome_effects
                 .iter()
@@ -84,8 +89,8 @@ pub fn significance_flips(exact: &Evidence, published: &Published) -> Vec<Marks>
         if let Some(shown) = shown {
             subgroups.add(
                 format!("{} {:?}={}", s.programme, s.dimension, s.value),
-                s.att_low,
-                s.att_high,
+                s.effect.att_low,
+                s.effect.att_high,
                 shown.att,
             );
         }

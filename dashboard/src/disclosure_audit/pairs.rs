@@ -64,7 +64,7 @@ pub(super) fn pairs(table: &str) -> Pairs {
             (
                 "matched_in_work/matched",
                 |e, i| {
-                    let p = &e.tables.programme_outcomes[i];
+                    let p = &e.tables.programme_outcomes[i].effect;
                     (p.matched_in_work, p.matched)
                 },
                 set_programme_matched,
@@ -149,7 +149,7 @@ pub(super) fn pairs(table: &str) -> Pairs {
             (
                 "matched_in_work/matched",
                 |e, i| {
-                    let s = &e.tables.subgroup_outcomes[i];
+                    let s = &e.tables.subgroup_outcomes[i].effect;
                     (s.matched_in_work, s.matched)
                 },
                 set_subgroup_matched,
@@ -227,7 +227,7 @@ pub(super) fn pairs(table: &str) -> Pairs {
                 "participants/matched",
                 |e, i| {
                     let b = &e.tables.balance[i];
-                    let matched = programme_of(e, &b.programme).map_or(0, |p| p.matched);
+                    let matched = programme_of(e, &b.programme).map_or(0, |p| p.effect.matched);
                     (b.participants, matched)
                 },
                 set_balance_after,

@@ -3,9 +3,11 @@
 //! contract's formulas.
 
 use contract::Evidence;
-use contract::formulas::{att, did, funnel, wilson};
 use contract::outcomes::Unit;
-use contract::outputs::{FitNoteDid, ProgrammeOutcome, SiteOutcome, SubgroupOutcome};
+use contract::outputs::{
+    FitNoteDid, MatchedEffect, ProgrammeOutcome, SiteOutcome, SubgroupOutcome,
+};
+use stats::formulas::{att, did, funnel, wilson};
 
 /// A rate and its Wilson interval, as the pipeline derives them.
 pub fn rate(k: u64, n: u64) -> [Option<f64>; 3] {
@@ -54,18 +56,24 @@ pub(super) fn set_programme_rate(e: &mut Evidence, i: usize, k: u64, n: u64) {
     [p.rate, p.rate_low, p.rate_high] = rate(k, n);
 }
 
-pub(super) fn set_programme_matched(e: &mut Evidence, i: usize, k: u64, m: u64) {
-    let p: &mut ProgrammeOutcome = &mut e.tables.programme_outcomes[i];
-    (p.matched_in_work, p.matched) = (k, m);
-    [p.att, p.att_low, p.att_high] = effect(
+/// `k` in work of `m` matched in a matched effect block, with the effect
+/// and its interval rebuilt on them (τ̃²'s degrees of freedom `tau2_df`).
+fn place_matched(block: &mut MatchedEffect, k: u64, m: u64, tau2_df: Option<f64>) {
+    (block.matched_in_work, block.matched) = (k, m);
+    [block.att, block.att_low, block.att_high] = effect(
         k,
         m,
-        p.comparison_rate,
-        p.comparison_variance,
-        p.att_area_variance,
-        p.between_area_df,
-        p.att_design_effect,
+        block.comparison_rate,
+        block.comparison_variance,
+        block.att_area_variance,
+        tau2_df,
+        block.att_design_effect,
     );
+}
+
+pub(super) fn set_programme_matched(e: &mut Evidence, i: usize, k: u64, m: u64) {
+    let p: &mut ProgrammeOutcome = &mut e.tables.programme_outcomes[i];
+    place_matched(&mut p.effect, k, m, p.between_area_df);
 }
 
 /// The own-area design's matched participants (`k` in work of `m`), with
@@ -115,16 +123,7 @@ pub(super) fn set_subgroup_matched(e: &mut Evidence, i: usize, k: u64, m: u64) {
         .find(|p| &p.programme == programme)
         .and_then(|p| p.between_area_df);
     let s: &mut SubgroupOutcome = &mut e.tables.subgroup_outcomes[i];
-    (s.matched_in_work, s.matched) = (k, m);
-    [s.att, s.att_low, s.att_high] = effect(
-        k,
-        m,
-        s.comparison_rate,
-        s.comparison_variance,
-        s.att_area_variance,
-        tau2_df,
-        s.att_design_effect,
-    );
+    place_matched(&mut s.effect, k, m, tau2_df);
 }
 
 /// One of the four DiD cells: pre, post, comparison pre, comparison post.
@@ -230,7 +229,7 @@ fn programme_index(e: &Evidence, i: usize) -> Option<usize> {
 /// programme's effect rebuilt on it).
 pub(super) fn set_balance_after(e: &mut Evidence, i: usize, k: u64, n: u64) {
     if let Some(p) = programme_index(e, i) {
-        let in_work = e.tables.programme_outcomes[p].matched_in_work.min(n);
+        let in_work = e.tables.programme_outcomes[p].effect.matched_in_work.min(n);
         set_programme_matched(e, p, in_work, n);
     }
     e.tables.balance[i].participants = k;

@@ -4,7 +4,7 @@
 
 use crate::disclosure::*;
 use contract::Evidence;
-use contract::outputs::{ProgrammeOutcome, SiteOutcome, SubgroupOutcome, Tables};
+use contract::outputs::{MatchedEffect, ProgrammeOutcome, SiteOutcome, SubgroupOutcome, Tables};
 use contract::vocabulary::Dimension;
 use std::collections::BTreeMap;
 
@@ -48,6 +48,22 @@ impl Cell {
             None,
         )
     }
+    /// The matched effect block a programme or subgroup row carries.
+    fn effect(&self) -> MatchedEffect {
+        let [att, att_low, att_high] = self.att();
+        MatchedEffect {
+            matched: self.matched,
+            matched_in_work: self.matched_in_work,
+            unmatched: self.eligible - self.matched,
+            comparison_rate: Some(0.4),
+            comparison_variance: Some(0.0001),
+            att,
+            att_low,
+            att_high,
+            att_area_variance: Some(AREA_VARIANCE),
+            ..MatchedEffect::default()
+        }
+    }
 }
 
 fn manifest() -> contract::Manifest {
@@ -83,7 +99,7 @@ fn evidence_of(people: &[Person]) -> Evidence {
             .iter()
             .map(|(&p, c)| {
                 let [rate, rate_low, rate_high] = c.rate();
-                let [att, att_low, att_high] = c.att();
+                let [att, att_low, _] = c.att();
                 ProgrammeOutcome {
                     programme: name(p),
                     referrals: c.participants,
@@ -93,27 +109,15 @@ fn evidence_of(people: &[Person]) -> Evidence {
                     rate,
                     rate_low,
                     rate_high,
-                    matched: c.matched,
-                    matched_in_work: c.matched_in_work,
-                    unmatched: c.eligible - c.matched,
+                    effect: c.effect(),
                     strata_matched: 1,
                     strata_dropped: 0,
-                    comparison_rate: Some(0.4),
-                    comparison_variance: Some(0.0001),
-                    att,
-                    att_low,
-                    att_high,
-                    att_se_within: None,
                     between_area_variance: Some(AREA_VARIANCE),
                     between_area_df: Some(TAU2_DF),
                     comparison_area_weight: Some(0.1),
-                    att_area_variance: Some(AREA_VARIANCE),
-                    att_df: None,
-                    att_critical: None,
                     areas: 3,
                     comparison_areas: 12,
                     randomisation_p: Some(0.5),
-                    att_p_value: None,
                     att_p_adjusted: None,
                     mde: None,
                     e_value: None,
@@ -154,7 +158,6 @@ fn evidence_of(people: &[Person]) -> Evidence {
             .iter()
             .map(|(&(p, dimension, v), c)| {
                 let [rate, rate_low, rate_high] = c.rate();
-                let [att, att_low, att_high] = c.att();
                 SubgroupOutcome {
                     programme: name(p),
                     dimension,
@@ -165,20 +168,7 @@ fn evidence_of(people: &[Person]) -> Evidence {
                     rate,
                     rate_low,
                     rate_high,
-                    matched: c.matched,
-                    matched_in_work: c.matched_in_work,
-                    unmatched: c.eligible - c.matched,
-                    comparison_rate: Some(0.4),
-                    comparison_variance: Some(0.0001),
-                    att,
-                    att_low,
-                    att_high,
-                    att_se_within: None,
-                    att_design_effect: None,
-                    att_area_variance: Some(AREA_VARIANCE),
-                    att_df: None,
-                    att_critical: None,
-                    att_p_value: None,
+                    effect: c.effect(),
                     att_p_adjusted: None,
                 }
             })
@@ -335,12 +325,12 @@ fn significance_flips_compare_every_exact_mark() {
         e.tables
             .programme_outcomes
             .iter()
-            .filter(|p| p.att_low.is_some())
+            .filter(|p| p.effect.att_low.is_some())
             .count()
             + e.tables
                 .subgroup_outcomes
                 .iter()
-                .filter(|s| s.att_low.is_some())
+                .filter(|s| s.effect.att_low.is_some())
                 .count()
     };
     let marks = significance_flips(&exact, &control(&exact));
@@ -348,8 +338,8 @@ fn significance_flips_compare_every_exact_mark() {
     assert_eq!(counted, with_interval(&exact), "{marks:?}");
     assert_eq!(marks[0].compared, 1, "{marks:?}");
     assert_eq!(marks[0].flipped, 0, "{marks:?}");
-    exact.tables.programme_outcomes[0].att_low = Some(-0.9);
-    exact.tables.programme_outcomes[0].att_high = Some(-0.8);
+    exact.tables.programme_outcomes[0].effect.att_low = Some(-0.9);
+    exact.tables.programme_outcomes[0].effect.att_high = Some(-0.8);
     let marks = significance_flips(&exact, &control(&exact));
     assert_eq!(marks[0].flipped, 1, "{marks:?}");
     assert!(marks[0].examples[0].contains("Below ->"), "{marks:?}");

@@ -1,5 +1,6 @@
-//! A real evidence root for the dashboard's tests: a generated dataset run
-//! through the real pipeline, made once per test binary.
+//! A real evidence root for the dashboard's tests: a generated dataset
+//! (from the dataset cache every test binary shares) run through the real
+//! pipeline, once per test binary.
 
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
@@ -11,6 +12,8 @@ use tower::ServiceExt;
 
 pub struct Fixture {
     _dir: tempfile::TempDir,
+    /// The generated dataset root (shared: read it, never write it).
+    pub data: PathBuf,
     pub evidence: PathBuf,
 }
 
@@ -29,22 +32,29 @@ pub fn evidence_root(people: u64, seed: u64) -> &'static Fixture {
     cell.get_or_init(|| {
         std::thread::spawn(move || {
             let dir = tempfile::tempdir().expect("temp dir");
-            let data = dir.path().join("data");
             let evidence = dir.path().join("evidence");
-            datasets::generate(
-                &datasets::GenerateOptions {
-                    out: data.clone(),
-                    people,
-                    seed,
-                    area_sd: datasets::DEFAULT_AREA_SD,
-                    difficulties: datasets::Difficulties::ALL,
-                    outlier: None,
-                    region: datasets::RegionGap::default(),
-                    effect_scale: 1.0,
-                },
-                &datasets::NoProgress,
-            )
-            .expect("generate");
+            // `evidence generate`'s defaults, shared with every test binary
+            // through the dataset cache (read only: the run writes only
+            // into the evidence root).
+            let data =
+                datasets::cache::cached(&datasets::cache::test_cache(), people, seed, |at| {
+                    datasets::generate(
+                        &datasets::GenerateOptions {
+                            out: at.to_path_buf(),
+                            people,
+                            seed,
+                            area_sd: datasets::DEFAULT_AREA_SD,
+                            difficulties: datasets::Difficulties::ALL,
+                            outlier: None,
+                            region: datasets::RegionGap::default(),
+                            effect_scale: 1.0,
+                        },
+                        &datasets::NoProgress,
+                    )
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+                })
+                .expect("generate");
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .thread_stack_size(64 << 20)
@@ -56,7 +66,7 @@ pub fn evidence_root(people: u64, seed: u64) -> &'static Fixture {
                         data: data.to_string_lossy().into_owned(),
                         out: evidence.to_string_lossy().into_owned(),
                         as_of: None,
-                        ballista: None,
+                        engine: pipeline::Engine::Local,
                         memory_limit: None,
                         spill_limit: None,
                     },
@@ -65,6 +75,7 @@ pub fn evidence_root(people: u64, seed: u64) -> &'static Fixture {
                 .expect("evidence run");
             Fixture {
                 _dir: dir,
+                data,
                 evidence,
             }
         })
@@ -89,6 +100,15 @@ impl std::ops::Deref for TestApp {
 }
 
 pub async fn app_over(evidence: &std::path::Path, data: Option<&std::path::Path>) -> TestApp {
+    app_with(evidence, data, None).await
+}
+
+/// The same, writing the analysts' query log to `audit` where given.
+pub async fn app_with(
+    evidence: &std::path::Path,
+    data: Option<&std::path::Path>,
+    audit: Option<&std::path::Path>,
+) -> TestApp {
     let root = |p: &std::path::Path| contract::Root::parse(p.to_str().unwrap()).unwrap();
     let mut users = dashboard::auth::UsersFile::default();
     let commissioner = users
@@ -108,6 +128,9 @@ pub async fn app_over(evidence: &std::path::Path, data: Option<&std::path::Path>
     let mut config = dashboard::Config::new(root(evidence));
     config.data = data.map(root);
     config.users = users;
+    if let Some(audit) = audit {
+        config.audit = dashboard::analysts::query_log::AuditLog::open(audit.to_path_buf()).unwrap();
+    }
     TestApp {
         state: AppState::new(config).await.unwrap(),
         commissioner,

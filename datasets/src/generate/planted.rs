@@ -2,9 +2,9 @@
 //! against.
 
 use super::*;
-use contract::formulas::fit_note_effects::{ProgrammeEffects, effects_of_shares};
 use contract::outputs::FitNoteArea;
 use contract::vocabulary::{AreaSet, Side};
+use stats::formulas::fit_note_effects::{DesignArea, ProgrammeEffects, effects_of_shares};
 
 /// The true effects behind a generated dataset: `_planted.json`.
 #[derive(Debug, Clone, Serialize)]
@@ -233,6 +233,11 @@ pub(crate) fn fit_note_design(world: &World) -> Vec<FitNoteArea> {
     design_of(&world.reference, month_start(MONTHS - 1))
 }
 
+/// The design's rows as the estimator takes them.
+pub(crate) fn as_design(rows: &[FitNoteArea]) -> Vec<DesignArea<'_>> {
+    rows.iter().map(|a| a.parts().into()).collect()
+}
+
 /// The same from the reference alone, with the panel's last month `last`.
 pub(crate) fn design_of(reference: &Reference, last: NaiveDate) -> Vec<FitNoteArea> {
     let comparison: Vec<&str> = reference
@@ -319,7 +324,7 @@ fn fit_note_truth(world: &World) -> Vec<ProgrammeEffects> {
     effects_of_shares(
         month_start(0),
         month_start(MONTHS - 1),
-        &fit_note_design(world),
+        &as_design(&fit_note_design(world)),
         |area, month| {
             let m = month_index(month);
             Some(world.expected_may_be_fit(index[area], m as usize))

@@ -10,10 +10,10 @@
 use super::query;
 use super::strata::{StratumKey, stratum_keys};
 use crate::error::Result;
-use contract::formulas::balance::{imbalanced, standardised_difference};
 use contract::outputs::Balance;
 use contract::vocabulary::Arm;
 use datafusion::prelude::SessionContext;
+use stats::formulas::balance::{imbalanced, standardised_difference};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The continuous covariates, in `balance_strata`'s column order.

@@ -6,14 +6,16 @@
 
 use super::{parse, programme_order, query};
 use crate::error::Result;
-use contract::formulas::did::{NoteCounts, difference_in_differences};
-use contract::formulas::fit_note_effects::{ProgrammeEffects, fit_note_effects};
 use contract::outputs::{
     FitNoteArea, FitNoteDid, FitNoteEventStudy, FitNoteGroupTime, FitNoteMonthly, FitNoteTrend,
 };
 use contract::small::date32;
 use contract::vocabulary::{AreaSet, Period, Side};
 use datafusion::prelude::SessionContext;
+use stats::formulas::did::{NoteCounts, difference_in_differences};
+use stats::formulas::fit_note_effects::{
+    AreaMonth, DesignArea, ProgrammeEffects, fit_note_effects,
+};
 use std::collections::HashMap;
 
 fn month(view: &str, days: Option<i32>) -> Result<chrono::NaiveDate> {
@@ -107,7 +109,9 @@ async fn fit_note_areas(ctx: &SessionContext) -> Result<Vec<FitNoteArea>> {
 /// The staggered DiD of every programme over its areas' exact monthly
 /// counts.
 pub fn effects(monthly: &[FitNoteMonthly], design: &[FitNoteArea]) -> Vec<ProgrammeEffects> {
-    fit_note_effects(monthly, design, |n| n)
+    let monthly: Vec<AreaMonth> = monthly.iter().map(|m| m.parts().into()).collect();
+    let design: Vec<DesignArea> = design.iter().map(|a| a.parts().into()).collect();
+    fit_note_effects(&monthly, &design, |n| n)
 }
 
 fn group_time(effects: &[ProgrammeEffects]) -> Vec<FitNoteGroupTime> {

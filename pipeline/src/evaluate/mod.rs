@@ -1,6 +1,7 @@
 //! Evaluate: run the metric queries from `sql/` (registered by
-//! `contract::metrics`) and apply the estimators (`wilson`, `matching`,
-//! `did`, and the contract's funnel limits) to their aggregated counts,
+//! `contract::metrics`) and apply the `stats` crate's estimators and
+//! formulas (matching, the areas' variance, Wilson, the DiD, the funnel
+//! limits) to their aggregated counts,
 //! producing the output tables. One module per output.
 //!
 //! The queries do every join and aggregation over records; this module only
@@ -22,10 +23,34 @@ use crate::error::Result;
 use contract::QueryContext;
 use contract::inputs::PROGRAMMES;
 use contract::manifest::CohortSize;
-use contract::outputs::Tables;
+use contract::outputs::{MatchedEffect, Tables};
 use contract::small::SmallResult;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
+use stats::estimators::effect::Effect;
+
+/// A matched effect's output columns (`programme_outcomes` and
+/// `subgroup_outcomes` carry the same block): the one conversion from the
+/// estimator's result.
+pub fn matched_effect(e: &Effect) -> MatchedEffect {
+    let m = &e.matching;
+    MatchedEffect {
+        matched: m.matched,
+        matched_in_work: m.matched_in_work,
+        unmatched: m.unmatched,
+        comparison_rate: m.comparison_rate,
+        comparison_variance: m.comparison_variance,
+        att: m.att,
+        att_low: e.att_low,
+        att_high: e.att_high,
+        att_se_within: e.att_se_within,
+        att_design_effect: m.att.map(|_| m.design_effect),
+        att_area_variance: e.area_variance,
+        att_df: e.df,
+        att_critical: e.critical,
+        att_p_value: e.p_value,
+    }
+}
 
 /// Collect one metric view (small: counts per group).
 async fn query(ctx: &SessionContext, view: &str) -> Result<SmallResult> {
@@ -77,7 +102,7 @@ fn programme_order(programme: &str) -> (usize, String) {
 
 /// A rate with its 95% Wilson interval: (rate, low, high).
 fn rate(in_work_6m: u64, eligible: u64) -> [Option<f64>; 3] {
-    let interval = contract::formulas::wilson::wilson_95(in_work_6m, eligible);
+    let interval = stats::formulas::wilson::wilson_95(in_work_6m, eligible);
     [
         (eligible > 0).then(|| in_work_6m as f64 / eligible as f64),
         interval.map(|i| i.0),

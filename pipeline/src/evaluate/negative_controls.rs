@@ -1,18 +1,18 @@
 //! `negative_controls`: each programme's negative controls estimated
 //! exactly as its headline (from `sql/negative_control_strata.sql`), and the
 //! systematic error distribution fitted to them
-//! (`contract::formulas::calibration`), with which every yes/no effect is
+//! (`stats::formulas::calibration`), with which every yes/no effect is
 //! calibrated.
 
 use super::parallel::each_in_parallel;
 use super::query;
 use super::strata::{ArmRows, OutcomeColumns, arm_strata, headline_effects, number_strata};
 use crate::error::Result;
-use crate::estimators::matching::OutcomeKind;
-use contract::formulas::calibration::{Null, calibrated_interval, calibrated_p_t, fit_null};
 use contract::outcomes::NegativeControl;
 use contract::outputs::NegativeControlEffect;
 use datafusion::prelude::SessionContext;
+use stats::estimators::matching::OutcomeKind;
+use stats::formulas::calibration::{Null, calibrated_interval, calibrated_p_t, fit_null};
 use std::collections::BTreeMap;
 
 /// The negative controls' rows (programmes in `programmes`' order, controls

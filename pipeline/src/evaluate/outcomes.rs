@@ -8,14 +8,14 @@ use super::parallel::each_in_parallel;
 use super::query;
 use super::strata::{ArmRows, OutcomeColumns, arm_strata, headline_effects, number_strata};
 use crate::error::Result;
-use contract::formulas::calibration::Null;
-use contract::formulas::evalue::att_e_values;
-use contract::formulas::value::per_engaged;
 use contract::inputs::PROGRAMMES;
 use contract::outcomes::{Outcome, Role, Unit};
 use contract::outputs::OutcomeEffect;
 use contract::small::SmallResult;
 use datafusion::prelude::SessionContext;
+use stats::formulas::calibration::Null;
+use stats::formulas::evalue::att_e_values;
+use stats::formulas::value::per_engaged;
 use std::collections::BTreeMap;
 
 /// One row per (programme, outcome), programmes in contract order (those of

@@ -5,21 +5,21 @@ use super::negative_controls::calibrate;
 use super::strata::{Comparison, Group, GroupKey, headline_effects};
 use super::{programme_order, query, rate};
 use crate::error::Result;
-use crate::estimators::effect::Effect;
-use contract::formulas::calibration::{Null, expected_absolute_systematic_error};
-use contract::formulas::diagnostics::{DiagnosticInputs, failures};
-use contract::formulas::evalue::att_e_values;
-use contract::formulas::multiplicity::holm;
-use contract::formulas::value::{
-    CostClaim, CostInterval, cost_claim, cost_interval, outcomes_per_million, per_engaged,
-};
 use contract::outcomes::{Outcome, Role};
 use contract::outputs::{Balance, OutcomeEffect, ProgrammeOutcome};
 use contract::vocabulary::Dimension;
 use datafusion::prelude::SessionContext;
+use stats::estimators::effect::Effect;
+use stats::formulas::calibration::{Null, expected_absolute_systematic_error};
+use stats::formulas::diagnostics::{DiagnosticInputs, failures};
+use stats::formulas::evalue::att_e_values;
+use stats::formulas::multiplicity::holm;
+use stats::formulas::value::{
+    CostClaim, CostInterval, cost_claim, cost_interval, outcomes_per_million, per_engaged,
+};
 use std::collections::BTreeMap;
 
-/// What the funding bought, with its uncertainty (`contract::formulas::value`):
+/// What the funding bought, with its uncertainty (`stats::formulas::value`):
 /// the cost per additional job outcome, only where the effect is
 /// significantly above zero, and its interval (only the low end, "at
 /// least", where att_low ≤ 0 < att_high); additional job outcomes per £1m
@@ -133,30 +133,17 @@ pub async fn programme_outcomes(
                 rate,
                 rate_low,
                 rate_high,
-                matched: m.matched,
-                matched_in_work: m.matched_in_work,
-                unmatched: m.unmatched,
+                effect: super::matched_effect(&e),
                 strata_matched: m.strata_matched,
                 strata_dropped: m.strata_dropped,
-                comparison_rate: m.comparison_rate,
-                comparison_variance: m.comparison_variance,
-                att: m.att,
-                att_low: e.att_low,
-                att_high: e.att_high,
-                att_se_within: e.att_se_within,
-                att_design_effect: m.att.map(|_| m.design_effect),
                 between_area_variance: e.between.tau2(),
                 between_area_moment: e.between.area.map(|a| a.moment),
                 between_area_moment_se: e.between.area.map(|a| a.moment_se),
                 between_area_df: e.between.area.map(|a| a.df),
                 comparison_area_weight: e.between.area.map(|_| e.between.comparison_weight),
-                att_area_variance: e.area_variance,
-                att_df: e.df,
-                att_critical: e.critical,
                 areas: e.between.treated_areas as u64,
                 comparison_areas: e.between.comparison_areas as u64,
                 randomisation_p: e.randomisation_p,
-                att_p_value: e.p_value,
                 att_p_adjusted: None,
                 mde: e.mde,
                 e_value: e_values.map(|v| v.0),
@@ -207,7 +194,7 @@ pub async fn programme_outcomes(
 }
 
 /// Holm's adjustment across the programmes' declared headlines (one per
-/// programme, `datasets/reference/headline_outcomes.csv`), in programme
+/// programme, `contract/reference/headline_outcomes.csv`), in programme
 /// order: each headline row of `outcome_effects` gets its adjusted p-value,
 /// and so does `programme_outcomes` where in work at 6 months is the
 /// headline. The cost per additional job outcome stands only where in work
@@ -251,7 +238,7 @@ const BALANCE_CHECKED: [&str; 3] = ["imd_decile", "months_employed_before", "ear
 
 /// Each programme's systematic error (its null from the negative
 /// controls), its ATT calibrated for it, and the diagnostics verdict
-/// (`contract::formulas::diagnostics`).
+/// (`stats::formulas::diagnostics`).
 pub fn calibrate_and_diagnose(
     rows: &mut [ProgrammeOutcome],
     effects: &BTreeMap<String, Effect>,
@@ -273,10 +260,10 @@ pub fn calibrate_and_diagnose(
             row.att_calibrated_p,
         ] = calibrate(
             null,
-            row.att,
+            row.effect.att,
             e.and_then(|e| e.se),
-            row.att_df,
-            row.att_critical,
+            row.effect.att_df,
+            row.effect.att_critical,
         );
         let max_smd = balance
             .iter()
@@ -289,8 +276,8 @@ pub fn calibrate_and_diagnose(
             negative_controls: null.map_or(0, |n| n.controls),
             expected_systematic_error: row.expected_systematic_error,
             max_smd,
-            matched_share: (row.eligible > 0 && row.matched > 0)
-                .then(|| row.matched as f64 / row.eligible as f64),
+            matched_share: (row.eligible > 0 && row.effect.matched > 0)
+                .then(|| row.effect.matched as f64 / row.eligible as f64),
             mde: row.mde,
         };
         let failed = failures(&inputs);
@@ -309,7 +296,7 @@ pub fn calibrate_and_diagnose(
 mod tests {
     use super::*;
 
-    /// The columns follow `contract::formulas::value` (its own tests work
+    /// The columns follow `stats::formulas::value` (its own tests work
     /// the figures by hand): a significant effect has a cost and both ends;
     /// one spanning zero only "at least"; no funding, nothing.
     #[test]

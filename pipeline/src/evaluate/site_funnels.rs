@@ -1,16 +1,16 @@
 //! Fair site comparison: each site's case-mix adjusted rate
-//! (`crate::estimators::case_mix`, `contract::formulas::funnel::adjusted_site`) and its
+//! (`stats::estimators::case_mix`, `stats::formulas::funnel::adjusted_site`) and its
 //! own matched effect, each against its programme's on a funnel whose
 //! limits widen by the spread between sites beyond chance
-//! (`contract::formulas::overdispersion`, Spiegelhalter 2005).
+//! (`stats::formulas::overdispersion`, Spiegelhalter 2005).
 
 use super::strata::{Comparison, Group};
-use crate::estimators::case_mix::{CaseMixCell, expected_rates};
-use contract::formulas::funnel::{adjusted_limits, adjusted_site, funnel_flag};
-use contract::formulas::overdispersion::{FEWEST_SITES, SpreadRule, additive_limits, spread_rules};
-use contract::formulas::site_effects::{Pooled, SiteEffect, leave_one_out, pooled, shrink};
 use contract::outputs::{SiteFunnel, SiteOutcome};
 use contract::vocabulary::{SiteIndicator, Tau2Source};
+use stats::estimators::case_mix::{CaseMixCell, expected_rates};
+use stats::formulas::funnel::{adjusted_limits, adjusted_site, funnel_flag};
+use stats::formulas::overdispersion::{FEWEST_SITES, SpreadRule, additive_limits, spread_rules};
+use stats::formulas::site_effects::{Pooled, SiteEffect, leave_one_out, pooled, shrink};
 use std::collections::BTreeMap;
 
 /// The fewest matched participants a site's effect needs to be placed on

@@ -8,18 +8,18 @@ use super::site_funnels::site_funnels;
 use super::strata::{Comparison, Group, GroupKey};
 use super::{programme_order, query, rate};
 use crate::error::Result;
-use crate::estimators::effect::Effect;
-use contract::formulas::att::site_minimum_detectable_effect;
-use contract::formulas::funnel::{Z_95, Z_998, control_limits, funnel_flag};
-use contract::formulas::trend::{consecutive_quarters, trend};
 use contract::outputs::{ProgrammeOutcome, SiteFunnel, SiteOutcome, SiteQuarter};
 use contract::small::date32;
 use contract::vocabulary::{Dimension, Trend};
 use datafusion::prelude::SessionContext;
+use stats::estimators::effect::Effect;
+use stats::formulas::att::site_minimum_detectable_effect;
+use stats::formulas::funnel::{Z_95, Z_998, control_limits, funnel_flag};
+use stats::formulas::trend::{consecutive_quarters, trend};
 use std::collections::BTreeMap;
 
 /// The smallest effect a site of `n` eligible participants could show with
-/// 80% power (`contract::formulas::att::site_minimum_detectable_effect`).
+/// 80% power (`stats::formulas::att::site_minimum_detectable_effect`).
 fn site_mde(effect: &Effect, n: u64) -> Option<f64> {
     let m = &effect.matching;
     site_minimum_detectable_effect(
@@ -127,7 +127,7 @@ pub async fn site_outcomes(
                 Dimension::All,
                 "all".to_string(),
             ))?;
-            Some((p.programme.clone(), group, p.att))
+            Some((p.programme.clone(), group, p.effect.att))
         })
         .collect();
     let funnels = site_funnels(&mut rows, &with_groups, comparison);

@@ -5,16 +5,16 @@
 
 use super::{parse, programme_order, query};
 use crate::error::Result;
-use crate::estimators::between_areas::AreaCell;
-use crate::estimators::effect::{AreaVariance, Cells, Effect, estimate, estimate_with};
-use crate::estimators::matching::{
-    MatchedComparison, OutcomeKind, StratumCounts, coarsened_exact_match_of,
-};
 use contract::outcomes::{Outcome, Unit};
 use contract::small::SmallResult;
 use contract::vocabulary::{Arm, Dimension};
 use datafusion::common::{HashMap, HashSet};
 use datafusion::prelude::SessionContext;
+use stats::estimators::between_areas::AreaCell;
+use stats::estimators::effect::{AreaVariance, Cells, Effect, estimate, estimate_with};
+use stats::estimators::matching::{
+    MatchedComparison, OutcomeKind, StratumCounts, coarsened_exact_match_of,
+};
 use std::collections::BTreeMap;
 
 mod key;
@@ -229,7 +229,7 @@ impl Group {
             .collect()
     }
 
-    /// The group's effect (`crate::estimators::effect::estimate`).
+    /// The group's effect (`stats::estimators::effect::estimate`).
     pub fn effect(&self, comparison: &Comparison, programme: Option<AreaVariance>) -> Effect {
         estimate(&self.cells(comparison), programme)
     }
@@ -238,7 +238,7 @@ impl Group {
 /// Each programme's headline effect, with its own τ̂² (and the
 /// placebo-in-space p-value); where a programme's areas are too few to
 /// estimate one, with τ̂² pooled over every programme's own moments
-/// (`crate::estimators::between_areas::pooled_tau2`), summed in the order `groups` come in.
+/// (`stats::estimators::between_areas::pooled_tau2`), summed in the order `groups` come in.
 pub fn headline_effects<'a, K: Ord>(
     groups: impl IntoIterator<Item = (K, &'a Group)>,
     comparison: &Comparison,
@@ -254,7 +254,7 @@ pub fn headline_effects<'a, K: Ord>(
         .iter()
         .any(|(_, _, e)| e.between.area.is_none())
         .then(|| {
-            crate::estimators::between_areas::pooled_tau2(
+            stats::estimators::between_areas::pooled_tau2(
                 &own.iter().map(|(_, _, e)| &e.between).collect::<Vec<_>>(),
             )
         })

@@ -4,10 +4,10 @@
 
 use super::rate;
 use super::strata::{Comparison, Group, GroupKey};
-use crate::estimators::effect::Effect;
-use contract::formulas::multiplicity::benjamini_hochberg;
 use contract::outputs::SubgroupOutcome;
 use contract::vocabulary::Dimension;
+use stats::estimators::effect::Effect;
+use stats::formulas::multiplicity::benjamini_hochberg;
 use std::collections::BTreeMap;
 
 pub fn subgroup_outcomes(
@@ -24,7 +24,6 @@ pub fn subgroup_outcomes(
                 .get(programme)
                 .and_then(Effect::area_variance_for_subgroups);
             let e = group.effect(comparison, areas);
-            let m = e.matching;
             SubgroupOutcome {
                 programme: programme.clone(),
                 dimension: *dimension,
@@ -35,20 +34,7 @@ pub fn subgroup_outcomes(
                 rate,
                 rate_low,
                 rate_high,
-                matched: m.matched,
-                matched_in_work: m.matched_in_work,
-                unmatched: m.unmatched,
-                comparison_rate: m.comparison_rate,
-                comparison_variance: m.comparison_variance,
-                att: m.att,
-                att_low: e.att_low,
-                att_high: e.att_high,
-                att_se_within: e.att_se_within,
-                att_design_effect: m.att.map(|_| m.design_effect),
-                att_area_variance: e.area_variance,
-                att_df: e.df,
-                att_critical: e.critical,
-                att_p_value: e.p_value,
+                effect: super::matched_effect(&e),
                 att_p_adjusted: None,
             }
         })
@@ -62,7 +48,10 @@ pub fn subgroup_outcomes(
             .push(i);
     }
     for indices in by_programme.values() {
-        let p: Vec<Option<f64>> = indices.iter().map(|&i| rows[i].att_p_value).collect();
+        let p: Vec<Option<f64>> = indices
+            .iter()
+            .map(|&i| rows[i].effect.att_p_value)
+            .collect();
         for (&i, q) in indices.iter().zip(benjamini_hochberg(&p)) {
             rows[i].att_p_adjusted = q;
         }

@@ -103,7 +103,7 @@ pub async fn run_published(
     progress.step(2, STEPS, "estimating the effects");
     let t = Instant::now();
     let out = Root::parse(&options.out)?;
-    let ctx = session_context(None, None, None).await?;
+    let ctx = session_context(&crate::Engine::Local, None, None).await?;
     contract::store::connect(&ctx, &out).await?;
     register(&ctx, design, &monthly)?;
     contract::metrics::register_named_metric_views(&ctx, &VIEWS).await?;

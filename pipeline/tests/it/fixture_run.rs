@@ -119,7 +119,7 @@ async fn estimators_on_the_hand_worked_fixture() {
         data: data.to_str().unwrap().into(),
         out: evidence.to_str().unwrap().into(),
         as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 24),
-        ballista: None,
+        engine: pipeline::Engine::Local,
         memory_limit: None,
         spill_limit: None,
     };
@@ -136,7 +136,7 @@ async fn estimators_on_the_hand_worked_fixture() {
     // comparison person, so it takes c(1 − c) = 2/9 at the matched rate; V =
     // (2/3)²/4 + (1/3)²·2/9 = 11/81, and the within-area se² = (2/3)(1/3)/3 +
     // 11/81 = 17/81 (se 0.458123).
-    // The areas (pipeline::estimators::between_areas): site a1 d = 1/2 − 0.5 = 0 and a2 d = 1 − 0
+    // The areas (stats::estimators::between_areas): site a1 d = 1/2 − 0.5 = 0 and a2 d = 1 − 0
     // = 1 around d̄ = 1/3, w = (2/3, 1/3). Each site's chance part uses the
     // participants' variance within their stratum: A holds p1, p2 (1 of 2:
     // 1/4), B holds p3 (1 of 1: 0), so σ² = 2·(1/4)/2² = 1/8 for a1 and 0
@@ -149,7 +149,7 @@ async fn estimators_on_the_hand_worked_fixture() {
     // in its strata); the Inactivity Trailblazer's one site deviates by 0
     // with null 0 and coefficient 1 − 2 + 1 = 0 (areas of coefficient 0
     // are left out). Pooled over the programmes
-    // (pipeline::estimators::between_areas::pooled_tau2): τ̂²ₘ =
+    // (stats::estimators::between_areas::pooled_tau2): τ̂²ₘ =
     // (145/648)/(10/9) = 29/144; the nulls 43/648 and 43/162 give
     // N = 215/648 and Q = (43/648)²/(2/9) + (43/162)²/(8/9) = 9245/93312,
     // so s = √(2(τ̂⁴·10/9 + 2τ̂²N + Q))/(10/9) = √0.45 = 0.670820 and
@@ -225,13 +225,13 @@ async fn estimators_on_the_hand_worked_fixture() {
         ])]
     );
     // The limits: MOVER at t(0.975; 1.943495) with Wilson(2, 3) at that
-    // t, the comparison and area parts at t too (contract::formulas::att).
-    let tau2 = contract::formulas::heterogeneity::bayes_modal(29.0 / 144.0, 0.45_f64.sqrt());
+    // t, the comparison and area parts at t too (stats::formulas::att).
+    let tau2 = stats::formulas::heterogeneity::bayes_modal(29.0 / 144.0, 0.45_f64.sqrt());
     assert!((tau2 - 0.585_606).abs() < 1e-6, "{tau2}");
     let area: f64 = tau2 * 10.0 / 9.0;
     let within: f64 = 17.0 / 81.0;
-    let t = contract::formulas::att::t_975((within + area).powi(2) / (area * area / (10.0 / 9.0)));
-    let (l, u) = contract::formulas::wilson::wilson_interval(2, 3, t).unwrap();
+    let t = stats::formulas::att::t_975((within + area).powi(2) / (area * area / (10.0 / 9.0)));
+    let (l, u) = stats::formulas::wilson::wilson_interval(2, 3, t).unwrap();
     let others = t * t * (11.0 / 81.0 + area);
     let (low, high) = (
         1.0 / 3.0 - ((2.0 / 3.0 - l).powi(2) + others).sqrt(),
@@ -280,7 +280,7 @@ async fn estimators_on_the_hand_worked_fixture() {
     // month: a1 goes live in January 2025, and neither c1 nor c2 has a note
     // in December 2024, so no group-time effect and no overall effect exist
     // (a2, live from March, has no notes). The hand-worked staggered examples
-    // are in contract::formulas::staggered's tests.
+    // are in stats::formulas::staggered's tests.
     let did = query(
         &evidence,
         "fit_note_did.parquet",

@@ -1,7 +1,6 @@
 //! The pipeline's integration tests, in one binary so DataFusion is linked
-//! once: the whole pipeline on the hand-worked fixture, the `.slt` tests of
-//! the metric SQL, and the estimator-level coverage study.
+//! once: the whole pipeline on the hand-worked fixture and the `.slt` tests
+//! of the metric SQL (the estimator-level coverage study is `stats`').
 
-mod coverage;
 mod fixture_run;
 mod sqllogictests;

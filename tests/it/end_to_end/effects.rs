@@ -134,7 +134,7 @@ async fn smoke_on_the_chosen_seed_planted_effects_lie_inside_their_intervals() {
 
 /// Every outcome goes through the headline's estimator: its `in_work_6m`
 /// row is `programme_outcomes`' figures exactly; each programme has the one
-/// headline `datasets/reference/headline_outcomes.csv` declares, and its
+/// headline `contract/reference/headline_outcomes.csv` declares, and its
 /// interval holds the planted effect; an outcome the data do not reach says
 /// so instead of giving a number.
 #[tokio::test]
@@ -328,7 +328,7 @@ async fn the_analysts_cohort_carries_a_pseudonym_of_its_run_alone() {
 }
 
 /// Over several seeds (not chosen to pass), every programme's declared
-/// headline effect (`datasets/reference/headline_outcomes.csv`: EET at 6
+/// headline effect (`contract/reference/headline_outcomes.csv`: EET at 6
 /// months for the Youth Guarantee) is centred on the planted effect: the
 /// mean of the z-scores (estimate minus truth over the interval's standard
 /// error) is within ±1, where 12 unbiased z-scores put their mean within

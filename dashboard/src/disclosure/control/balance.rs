@@ -12,8 +12,8 @@
 use crate::disclosure::policy::round_to_base;
 use crate::disclosure::published::BalanceRow;
 use crate::disclosure::values::{Effect, Share, rate_is_safe};
-use contract::formulas::balance::{imbalanced, standardised_difference};
 use contract::outputs::{Balance, ProgrammeOutcome};
+use stats::formulas::balance::{imbalanced, standardised_difference};
 
 /// How a continuous covariate's mean is rounded for publication.
 fn mean_step(covariate: &str) -> f64 {
@@ -50,7 +50,8 @@ fn categorical(row: &Balance, p: &ProgrammeOutcome) -> BalanceRow {
     let before = before_count
         .and_then(|k| participant_share(k, p.eligible))
         .zip(row.comparison_mean_before.map(round2));
-    let after = participant_share(row.participants, p.matched).zip(row.comparison_mean.map(round2));
+    let after =
+        participant_share(row.participants, p.effect.matched).zip(row.comparison_mean.map(round2));
     let variances = before.map(|(t, c)| (t * (1.0 - t), c * (1.0 - c)));
     let difference = |phase: Option<(f64, f64)>| {
         let ((t, c), (vt, vc)) = (phase?, variances?);
@@ -83,7 +84,7 @@ fn continuous(row: &Balance, p: &ProgrammeOutcome) -> BalanceRow {
         row.comparison_mean_before,
     );
     let after = means(
-        p.matched >= crate::disclosure::THRESHOLD,
+        p.effect.matched >= crate::disclosure::THRESHOLD,
         row.participant_mean,
         row.comparison_mean,
     );
@@ -118,7 +119,7 @@ pub fn balance(rows: &[Balance], p: &ProgrammeOutcome) -> Vec<BalanceRow> {
 
 /// The L1 imbalance before and after matching, to 2 decimals.
 pub fn l1(p: &ProgrammeOutcome) -> Option<(f64, f64)> {
-    (p.matched >= crate::disclosure::THRESHOLD)
+    (p.effect.matched >= crate::disclosure::THRESHOLD)
         .then_some(())
         .and(p.balance_l1_before.zip(p.balance_l1))
         .map(|(b, a)| (round2(b), round2(a)))
@@ -127,8 +128,8 @@ pub fn l1(p: &ProgrammeOutcome) -> Option<(f64, f64)> {
 /// The share of matched participants who engaged (from rounded counts) and
 /// Bloom's effect on them.
 pub fn engaged(p: &ProgrammeOutcome, att: Effect) -> (Share, Effect) {
-    let engaged = contract::formulas::value::engaged_count(p.engaged_share, p.matched);
-    let share = Share::share_of_counts(att.is_suppressed(), engaged, p.matched);
+    let engaged = stats::formulas::value::engaged_count(p.engaged_share, p.effect.matched);
+    let share = Share::share_of_counts(att.is_suppressed(), engaged, p.effect.matched);
     (share, att.per_engaged(share))
 }
 
@@ -161,7 +162,7 @@ mod tests {
     fn programme(eligible: u64, matched: u64) -> ProgrammeOutcome {
         let mut p = ProgrammeOutcome::empty("P");
         p.eligible = eligible;
-        p.matched = matched;
+        p.effect.matched = matched;
         p
     }
 

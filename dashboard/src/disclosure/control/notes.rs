@@ -9,9 +9,11 @@ use crate::disclosure::policy::{hidden_in_overlapping_groups, round_to_base};
 use crate::disclosure::published::{Did, EventPoint, NotesMonth, Overlap, PreTrend};
 use crate::disclosure::values::{Count, Effect, Share, rate_is_safe};
 use chrono::NaiveDate;
-use contract::formulas::fit_note_effects::{ProgrammeEffects, fit_note_effects};
 use contract::outputs::{FitNoteArea, FitNoteDid, FitNoteMonthly, FitNoteTrend, SiteOutcome};
 use contract::vocabulary::{AreaSet, Side};
+use stats::formulas::fit_note_effects::{
+    AreaMonth, DesignArea, ProgrammeEffects, fit_note_effects,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn month(month: NaiveDate, notes: (u64, bool), may_be_fit: (u64, bool)) -> NotesMonth {
@@ -151,7 +153,9 @@ pub fn rounded_effects(
     monthly: &[FitNoteMonthly],
     design: &[FitNoteArea],
 ) -> Vec<ProgrammeEffects> {
-    fit_note_effects(monthly, design, round_to_base)
+    let monthly: Vec<AreaMonth> = monthly.iter().map(|m| m.parts().into()).collect();
+    let design: Vec<DesignArea> = design.iter().map(|a| a.parts().into()).collect();
+    fit_note_effects(&monthly, &design, round_to_base)
 }
 
 pub fn did(d: &FitNoteDid, effects: &[ProgrammeEffects], design: &[FitNoteArea]) -> Did {
@@ -228,7 +232,7 @@ pub fn did(d: &FitNoteDid, effects: &[ProgrammeEffects], design: &[FitNoteArea])
 
 /// The event study's reference month (the universal base's e = −1, 0 with
 /// no interval).
-fn reference(event_month: i64, x: &contract::formulas::staggered::Estimate) -> bool {
+fn reference(event_month: i64, x: &stats::formulas::staggered::Estimate) -> bool {
     event_month == -1 && x.se.is_none()
 }
 
@@ -236,10 +240,10 @@ fn reference(event_month: i64, x: &contract::formulas::staggered::Estimate) -> b
 /// interval; none without a band or a standard error.
 fn band(
     critical: Option<f64>,
-    x: &contract::formulas::staggered::Estimate,
-) -> Option<contract::formulas::staggered::Estimate> {
+    x: &stats::formulas::staggered::Estimate,
+) -> Option<stats::formulas::staggered::Estimate> {
     let (low, high) = x.band(critical)?;
-    Some(contract::formulas::staggered::Estimate {
+    Some(stats::formulas::staggered::Estimate {
         low: Some(low),
         high: Some(high),
         ..*x
@@ -248,10 +252,7 @@ fn band(
 
 /// The joint test of the leads of one set of areas, from the rounded
 /// counts, its p-value to 3 decimal places; none for small cells.
-fn pretrend(
-    set: Option<&contract::formulas::staggered::Staggered>,
-    small: bool,
-) -> Option<PreTrend> {
+fn pretrend(set: Option<&stats::formulas::staggered::Staggered>, small: bool) -> Option<PreTrend> {
     set.and_then(|s| s.pretrend)
         .filter(|_| !small)
         .map(|t| PreTrend {

@@ -64,11 +64,11 @@ fn row(o: &OutcomeEffect, outcome: Outcome) -> OutcomeRow {
             Unit::Proportion => round_share(v),
             _ => rounded_mean(unit, v),
         });
-    let engaged = contract::formulas::value::engaged_count(o.engaged_share, o.matched);
+    let engaged = stats::formulas::value::engaged_count(o.engaged_share, o.matched);
     let share = Share::share_of_counts(effect.is_suppressed(), engaged, o.matched);
     let e_values = match (unit, effect.published(), o.comparison_mean) {
         (Unit::Proportion, Some([v, l, h]), Some(c)) => {
-            contract::formulas::evalue::att_e_values(c, v, l, h)
+            stats::formulas::evalue::att_e_values(c, v, l, h)
                 .map(|(e, i)| ((e * 100.0).round() / 100.0, (i * 100.0).round() / 100.0))
         }
         _ => None,

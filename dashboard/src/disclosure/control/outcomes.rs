@@ -4,12 +4,12 @@
 use crate::disclosure::policy::hidden_in_groups;
 use crate::disclosure::published::*;
 use crate::disclosure::values::{AttSide, CostPerOutcome, Count, Effect, Money, Share};
-use contract::formulas::att::AttParts;
-use contract::formulas::multiplicity::{benjamini_hochberg, holm};
-use contract::formulas::value::{CostClaim, cost_claim, cost_interval};
 use contract::outcomes::Outcome;
-use contract::outputs::{ProgrammeOutcome, SubgroupOutcome};
+use contract::outputs::{MatchedEffect, ProgrammeOutcome, SubgroupOutcome};
 use contract::vocabulary::{CO_ENROLLED, Dimension};
+use stats::formulas::att::AttParts;
+use stats::formulas::multiplicity::{benjamini_hochberg, holm};
+use stats::formulas::value::{CostClaim, cost_claim, cost_interval};
 
 /// A rate published from rounded counts, before display rounding: what the
 /// funnel places.
@@ -20,7 +20,7 @@ pub(super) fn published_rate(rate: Share, in_work: Count, eligible: Count) -> Op
 
 /// The cost per additional outcome and its interval, from the published
 /// effect and participant count, by the pipeline's own rule
-/// (`contract::formulas::value::cost_interval`), each sum rounded for
+/// (`stats::formulas::value::cost_interval`), each sum rounded for
 /// display; `adjust_programmes` then keeps it only where the pipeline
 /// would (in work the declared headline, significant after adjustment).
 fn cost(funding: Option<i64>, att: Effect, participants: Count) -> CostPerOutcome {
@@ -48,25 +48,33 @@ fn cost(funding: Option<i64>, att: Effect, participants: Count) -> CostPerOutcom
     }
 }
 
+/// A matched effect block's published ATT (`programme_outcomes` and
+/// `subgroup_outcomes` carry the same block), from its rounded counts:
+/// hidden where `hidden` says, with τ̃²'s degrees of freedom `tau2_df` (the
+/// programme's).
+fn matched_att(hidden: bool, e: &MatchedEffect, tau2_df: Option<f64>) -> Effect {
+    Effect::att(
+        hidden,
+        e.matched_in_work,
+        e.matched,
+        AttSide {
+            comparison_rate: e.comparison_rate,
+            comparison_variance: e.comparison_variance,
+            area_variance: e.att_area_variance,
+            tau2_df,
+            design_effect: e.att_design_effect,
+        },
+    )
+}
+
 pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) -> Programme {
     let eligible = Count::of(p.eligible);
     let in_work_6m = Count::of(p.in_work_6m);
     let rate = Share::of_counts(false, p.in_work_6m, p.eligible);
-    let matched = Count::of(p.matched);
+    let matched = Count::of(p.effect.matched);
     // Where the participants' rate is suppressed, so is every figure that
     // would give it back (the ATT plus the comparison rate).
-    let att = Effect::att(
-        rate.is_suppressed(),
-        p.matched_in_work,
-        p.matched,
-        AttSide {
-            comparison_rate: p.comparison_rate,
-            comparison_variance: p.comparison_variance,
-            area_variance: p.att_area_variance,
-            tau2_df: p.between_area_df,
-            design_effect: p.att_design_effect,
-        },
-    );
+    let att = matched_att(rate.is_suppressed(), &p.effect, p.between_area_df);
     let own_area = Effect::att_within_areas(
         rate.is_suppressed(),
         p.own_area_matched_in_work,
@@ -85,14 +93,14 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
     let mde = match (
         p.between_area_variance,
         p.between_area_df,
-        p.comparison_variance,
+        p.effect.comparison_variance,
     ) {
         (Some(tau2), Some(df), Some(v)) if !rate.is_suppressed() => {
-            let (k, m) = (Count::of(p.matched_in_work).value(), matched.value());
+            let (k, m) = (Count::of(p.effect.matched_in_work).value(), matched.value());
             k.zip(m).and_then(|(k, m)| {
                 let rate = k as f64 / m as f64;
-                let area_variance = p.att_area_variance.unwrap_or(tau2);
-                let d = p.att_design_effect.unwrap_or(1.0);
+                let area_variance = p.effect.att_area_variance.unwrap_or(tau2);
+                let d = p.effect.att_design_effect.unwrap_or(1.0);
                 let (parts, _) = AttParts::within_strata(
                     rate * (1.0 - rate),
                     d,
@@ -101,13 +109,13 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
                     area_variance,
                     df,
                 );
-                contract::formulas::att::minimum_detectable_effect(rate, m, parts)
+                stats::formulas::att::minimum_detectable_effect(rate, m, parts)
             })
         }
         _ => None,
     };
-    let e_values = match (att.published(), p.comparison_rate) {
-        (Some([v, l, h]), Some(c)) => contract::formulas::evalue::att_e_values(c, v, l, h)
+    let e_values = match (att.published(), p.effect.comparison_rate) {
+        (Some([v, l, h]), Some(c)) => stats::formulas::evalue::att_e_values(c, v, l, h)
             .map(|(e, i)| ((e * 100.0).round() / 100.0, (i * 100.0).round() / 100.0)),
         _ => None,
     };
@@ -136,9 +144,12 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         in_work_6m,
         rate,
         matched,
-        unmatched: Count::of(p.unmatched),
+        unmatched: Count::of(p.effect.unmatched),
         strata_dropped: p.strata_dropped,
-        comparison_rate: Share::unless(att.value().is_none(), [p.comparison_rate, None, None]),
+        comparison_rate: Share::unless(
+            att.value().is_none(),
+            [p.effect.comparison_rate, None, None],
+        ),
         cost_per_additional_outcome: cost(p.funding_gbp, att, participants),
         att,
         own_area_matched: Count::of(p.own_area_matched),
@@ -262,23 +273,16 @@ pub fn subgroups(rows: &[SubgroupOutcome], programmes: &[ProgrammeOutcome]) -> V
     let participants = hidden(|s| s.participants, |p| p.participants);
     let eligible = hidden(|s| s.eligible, |p| p.eligible);
     let in_work = hidden(|s| s.in_work_6m, |p| p.in_work_6m);
-    let matched = hidden(|s| s.matched, |p| p.matched);
+    let matched = hidden(|s| s.effect.matched, |p| p.effect.matched);
     rows.iter()
         .enumerate()
         .map(|(i, s)| {
             let rate = Share::of_counts(eligible[i] || in_work[i], s.in_work_6m, s.eligible);
             let programme = programmes.iter().find(|p| p.programme == s.programme);
-            let att = Effect::att(
+            let att = matched_att(
                 matched[i] || rate.is_suppressed(),
-                s.matched_in_work,
-                s.matched,
-                AttSide {
-                    comparison_rate: s.comparison_rate,
-                    comparison_variance: s.comparison_variance,
-                    area_variance: s.att_area_variance,
-                    tau2_df: programme.and_then(|p| p.between_area_df),
-                    design_effect: s.att_design_effect,
-                },
+                &s.effect,
+                programme.and_then(|p| p.between_area_df),
             );
             Subgroup {
                 programme: s.programme.clone(),
@@ -288,10 +292,10 @@ pub fn subgroups(rows: &[SubgroupOutcome], programmes: &[ProgrammeOutcome]) -> V
                 eligible: Count::unless(eligible[i], s.eligible),
                 in_work_6m: Count::unless(in_work[i], s.in_work_6m),
                 rate,
-                matched: Count::unless(matched[i], s.matched),
+                matched: Count::unless(matched[i], s.effect.matched),
                 comparison_rate: Share::unless(
                     att.value().is_none(),
-                    [s.comparison_rate, None, None],
+                    [s.effect.comparison_rate, None, None],
                 ),
                 att,
                 p_adjusted: None,
@@ -345,11 +349,14 @@ mod tests {
         ProgrammeOutcome {
             eligible: 700,
             in_work_6m: 350,
-            matched: 600,
-            matched_in_work: 300,
-            comparison_rate: Some(0.4),
-            comparison_variance: Some(0.0002),
-            att_area_variance: Some(0.0001),
+            effect: MatchedEffect {
+                matched: 600,
+                matched_in_work: 300,
+                comparison_rate: Some(0.4),
+                comparison_variance: Some(0.0002),
+                att_area_variance: Some(0.0001),
+                ..MatchedEffect::default()
+            },
             between_area_df: Some(20.0),
             funding_gbp: Some(1_000_000),
             systematic_error_mean: Some(0.01),

@@ -9,15 +9,15 @@ use super::outcomes::published_rate;
 use crate::disclosure::policy::{hidden_in_groups, round_share, round_to_base};
 use crate::disclosure::published::*;
 use crate::disclosure::values::{AttSide, Count, Effect, Share};
-use contract::formulas::att::site_minimum_detectable_effect;
-use contract::formulas::funnel::{
-    Z_95, Z_998, adjusted_limits, adjusted_site, control_limits, funnel_flag,
-};
-use contract::formulas::overdispersion::{additive_limits, spread_rules};
-use contract::formulas::site_effects::{Pooled, SiteEffect, leave_one_out, pooled, shrink};
-use contract::formulas::trend::{consecutive_quarters, trend};
 use contract::outputs::{ProgrammeOutcome, SiteOutcome, SiteQuarter};
 use contract::vocabulary::SiteIndicator;
+use stats::formulas::att::site_minimum_detectable_effect;
+use stats::formulas::funnel::{
+    Z_95, Z_998, adjusted_limits, adjusted_site, control_limits, funnel_flag,
+};
+use stats::formulas::overdispersion::{additive_limits, spread_rules};
+use stats::formulas::site_effects::{Pooled, SiteEffect, leave_one_out, pooled, shrink};
+use stats::formulas::trend::{consecutive_quarters, trend};
 
 /// The spine chart's indicators, in the order the chart shows them: the
 /// key, its label and its unit (a share or percentage points). Higher is
@@ -95,8 +95,8 @@ pub fn sites(
     let participants = hidden(|s| s.participants, |p| p.participants);
     let eligible = hidden(|s| s.eligible, |p| p.eligible);
     let in_work = hidden(|s| s.in_work_6m, |p| p.in_work_6m);
-    let matched = hidden(|s| s.matched, |p| p.matched);
-    let matched_in_work = hidden(|s| s.matched_in_work, |p| p.matched_in_work);
+    let matched = hidden(|s| s.matched, |p| p.effect.matched);
+    let matched_in_work = hidden(|s| s.matched_in_work, |p| p.effect.matched_in_work);
     let target_of = |name: &str| {
         published
             .iter()
@@ -119,7 +119,7 @@ pub fn sites(
             let programme = programmes.iter().find(|p| p.programme == s.programme);
             let mde = match (programme, shown_eligible.value(), target) {
                 (Some(p), Some(n), Some(r)) if !rate.is_suppressed() => {
-                    match (p.comparison_variance, p.between_area_variance) {
+                    match (p.effect.comparison_variance, p.between_area_variance) {
                         (Some(v), Some(tau2)) => site_minimum_detectable_effect(
                             r,
                             n,
@@ -412,12 +412,12 @@ mod tests {
             p.participants += s.participants;
             p.eligible += s.eligible;
             p.in_work_6m += s.in_work_6m;
-            p.matched += s.matched;
-            p.matched_in_work += s.matched_in_work;
+            p.effect.matched += s.matched;
+            p.effect.matched_in_work += s.matched_in_work;
         }
-        p.comparison_rate = Some(0.35);
-        p.comparison_variance = Some(0.00005);
-        p.att_area_variance = Some(0.0001);
+        p.effect.comparison_rate = Some(0.35);
+        p.effect.comparison_variance = Some(0.00005);
+        p.effect.att_area_variance = Some(0.0001);
         p.between_area_df = Some(10.0);
         (rows, p)
     }

@@ -2,7 +2,7 @@
 //! never-referred people of its own area.
 
 use super::{Comparison, Group};
-use crate::estimators::matching::{MatchedComparison, StratumCounts, coarsened_exact_match_of};
+use stats::estimators::matching::{MatchedComparison, StratumCounts, coarsened_exact_match_of};
 use std::collections::BTreeMap;
 
 impl Group {

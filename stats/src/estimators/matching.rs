@@ -6,7 +6,7 @@
 //! `sql/comparison_strata.sql`); this module only weighs them. Only eligible
 //! people are counted on either side.
 
-use contract::formulas::att::{Att, AttParts, att, att_mean, att_p_value, design_effect};
+use crate::formulas::att::{Att, AttParts, att, att_mean, att_p_value, design_effect};
 
 /// What kind of outcome the counts hold: a proportion (each person 0 or 1,
 /// Wilson's interval for the participants) or a mean (months in work,
@@ -86,25 +86,25 @@ pub struct MatchedComparison {
     /// participant_rate − comparison_rate.
     pub att: Option<f64>,
     /// The matched participants' design effect d: their variance within
-    /// strata over their whole variance (`contract::formulas::att::design_effect`;
+    /// strata over their whole variance (`crate::formulas::att::design_effect`;
     /// 0 before matching, which the formulas read as 1).
     pub design_effect: f64,
     /// √(d·p(1−p)/n + comparison_variance): the standard error from the
     /// people alone.
     pub att_se: Option<f64>,
     /// The interval from the people alone (no areas), at z = 1.96
-    /// (`contract::formulas::att`); `crate::estimators::effect` adds the areas.
+    /// (`crate::formulas::att`); `crate::estimators::effect` adds the areas.
     pub att_low: Option<f64>,
     pub att_high: Option<f64>,
     /// That interval's own p-value for no effect, on the normal
-    /// (`contract::formulas::att::att_p_value`).
+    /// (`crate::formulas::att::att_p_value`).
     pub att_p_value: Option<f64>,
 }
 
 impl MatchedComparison {
     /// The matched participants' effect against `parts`: Wilson's interval
     /// for a proportion, the t interval for a mean
-    /// (`contract::formulas::att`).
+    /// (`crate::formulas::att`).
     pub fn estimate(&self, kind: OutcomeKind, parts: AttParts) -> Option<Att> {
         match kind {
             OutcomeKind::Proportion => att(self.matched_in_work, self.matched, parts),
@@ -153,7 +153,7 @@ pub fn stratum_variance(comparison: StratumCounts, pooled: f64) -> f64 {
 /// se² = d·p(1−p)/n + Σₛ wₛ² vₛ, where p and n are the matched participants'
 /// rate and count, wₛ = nₛ/n, and vₛ = cₛ(1−cₛ)/(mₛ−1) with cₛ, mₛ the
 /// comparison rate and count in stratum s ([`stratum_variance`]); the
-/// interval is `contract::formulas::att`'s. A mean outcome has s² in place
+/// interval is `crate::formulas::att`'s. A mean outcome has s² in place
 /// of p(1−p) and the t interval in place of Wilson's.
 pub fn coarsened_exact_match(
     strata: impl IntoIterator<Item = (StratumCounts, StratumCounts)>,
@@ -264,7 +264,7 @@ mod tests {
         assert!((m.design_effect - 0.970_801).abs() < 1e-6);
         assert!(close(m.att_se, 0.049_039_3));
         assert!(close(m.comparison_variance, 0.000_794_04));
-        // The people-only interval squares and adds (contract::formulas::att):
+        // The people-only interval squares and adds (crate::formulas::att):
         // Wilson(p = 80/150) on 150/d = 154.512 at z = 1.96, (0.454816,
         // 0.610233), and 1.96²·0.00079404, so
         // 0.1 − √((p − l)² + 0.0030504) = 0.0040035 and

@@ -9,8 +9,8 @@
 //! and Laird's moment estimator) widens every site's limits to
 //! `target ± z·√(s² + τ²)`, s the site's standard error under the target.
 
-use crate::vocabulary::Tau2Source;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
+use vocabulary::Tau2Source;
 
 /// The share of z-scores winsorised at each end.
 pub const WINSORISE: f64 = 0.1;

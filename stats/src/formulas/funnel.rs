@@ -4,7 +4,7 @@
 //! of what an evidence root publishes: the pipeline flags sites with it and
 //! the dashboard draws the limit curves with it.
 
-pub use crate::vocabulary::FunnelFlag;
+pub use vocabulary::FunnelFlag;
 
 /// z for the inner (95%) limits, as the contract gives it.
 pub const Z_95: f64 = 1.96;

@@ -1,17 +1,17 @@
 //! The estimator-level coverage study: area-level counts simulated directly
 //! (no pipeline), many replications per design, through the estimator the
-//! pipeline uses (`pipeline::estimators::effect::estimate`). Each design has programme
+//! pipeline uses (`stats::estimators::effect::estimate`). Each design has programme
 //! areas and 12 comparison areas whose shocks move everyone's chance of
 //! being in work alike, four matching strata with different base rates and
 //! different participant and comparison mixes, and a planted effect of 5
 //! points. VALIDATION.md records the same study's figures.
 
-use pipeline::estimators::between_areas::AreaCell;
-use pipeline::estimators::effect::{Cells, estimate};
-use pipeline::estimators::matching::StratumCounts;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Binomial, Distribution, Normal};
 use rand_pcg::Pcg64Mcg;
+use stats::estimators::between_areas::AreaCell;
+use stats::estimators::effect::{Cells, estimate};
+use stats::estimators::matching::StratumCounts;
 
 const EFFECT: f64 = 0.05;
 const COMPARISON_AREAS: usize = 12;

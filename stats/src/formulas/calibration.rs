@@ -134,7 +134,7 @@ pub fn expected_absolute_systematic_error(null: &Null) -> f64 {
 mod tests {
     use super::*;
 
-    /// The package's `sccs` example (`contract/tests/data/README.md`):
+    /// The package's `sccs` example (`stats/tests/data/README.md`):
     /// `fitNull` on its 45 negative controls prints mean 0.7922 and SD
     /// 0.2834, and `calibrateP` gives the drug of interest 0.8389142. The
     /// package stops R's Nelder–Mead (from (0, 1), relative tolerance 1e-8

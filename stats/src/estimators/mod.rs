@@ -5,7 +5,7 @@
 //! and the case-mix model of the site funnels ([`case_mix`]). They take
 //! plain counts (no DataFusion): `evaluate` feeds them the metric views'
 //! rows, the coverage study simulated counts. The formulas that define a
-//! published figure from its counts are `contract::formulas`.
+//! published figure from its counts are `crate::formulas`.
 
 pub mod between_areas;
 pub mod case_mix;

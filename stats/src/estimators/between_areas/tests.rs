@@ -3,7 +3,7 @@
 
 use super::draws::splitmix64;
 use super::*;
-use contract::formulas::heterogeneity::MomentSums;
+use crate::formulas::heterogeneity::MomentSums;
 
 fn cell(area: usize, stratum: usize, eligible: u64, total: u64) -> AreaCell {
     AreaCell {

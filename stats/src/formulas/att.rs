@@ -12,7 +12,7 @@
 //!   their whole variance (≤ 1): the matching holds the strata fixed, so
 //!   only the spread within them is chance;
 //! - the comparison rate: c ± t·√V, V = Σₛ wₛ² cₛ(1−cₛ)/mₛ;
-//! - the areas: ± t·√A, A = τ²·S (see `pipeline::estimators::between_areas`);
+//! - the areas: ± t·√A, A = τ²·S (see `stats::estimators::between_areas`);
 //!
 //! low = att − √((p − l)² + t²V + t²A), high = att + √((u − p)² + t²V + t²A).
 //! With no area part and t = 1.96 this is Newcombe's interval for a

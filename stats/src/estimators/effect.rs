@@ -1,7 +1,7 @@
 //! A matched comparison's effect with everything the outputs carry about
 //! it, from counts by area and stratum: coarsened exact matching for the
 //! point estimate, the areas' variance (`crate::estimators::between_areas`), the interval
-//! (`contract::formulas::att`), p-values and the minimum detectable effect.
+//! (`crate::formulas::att`), p-values and the minimum detectable effect.
 //! The pipeline calls it with the counts of `sql/participant_strata.sql` and
 //! `sql/comparison_strata.sql`; the coverage study calls it with simulated
 //! counts.
@@ -10,7 +10,7 @@ use crate::estimators::between_areas::{AreaCell, BetweenAreas, between_areas};
 use crate::estimators::matching::{
     MatchedComparison, OutcomeKind, StratumCounts, coarsened_exact_match_of,
 };
-use contract::formulas::att::{AttParts, att_p_value, minimum_detectable_effect_of_variance};
+use crate::formulas::att::{AttParts, att_p_value, minimum_detectable_effect_of_variance};
 
 /// Counts by area and stratum: the participants' (by site) and the
 /// comparison people's (by comparison area). Strata are numbered in a fixed

@@ -11,7 +11,7 @@
 //!   comparison area's rate from what the pooled comparison strata predict
 //!   for its people; each deviation's expected square is its binomial part
 //!   (known) plus τ² times a known coefficient. The interval takes the τ²
-//!   of `contract::formulas::heterogeneity` from those moments: never 0
+//!   of `crate::formulas::heterogeneity` from those moments: never 0
 //!   while the estimate is uncertain, on the moments' Σkᵢ degrees of
 //!   freedom (the areas less the means);
 //! - the ATT's shock part is Σₐ wₐ uₐ − Σ_b ω_b u_b (wₐ: an area's share of
@@ -25,8 +25,8 @@
 //! many as the programme's are treated as if they had run it.
 
 use crate::estimators::matching::{StratumCounts, stratum_variance};
-pub use contract::formulas::att::{satterthwaite, t_975};
-use contract::formulas::heterogeneity::{MomentSums, Tau2};
+pub use crate::formulas::att::{satterthwaite, t_975};
+use crate::formulas::heterogeneity::{MomentSums, Tau2};
 use draws::draws;
 
 mod draws;
@@ -72,7 +72,7 @@ pub struct BetweenAreas {
     pub comparison_areas: usize,
     /// The between-area variance of the chance of being in work that
     /// intervals use, with its degrees of freedom and the moment estimate
-    /// it comes from (`contract::formulas::heterogeneity`); `None` with too
+    /// it comes from (`crate::formulas::heterogeneity`); `None` with too
     /// few areas.
     pub area: Option<AreaVariance>,
     /// S = Σ wₐ² + Σ ω_b²: how much of τ² reaches the ATT.

@@ -3,8 +3,12 @@
 //! `fit_note_did_counts.side`, ...); Rust parses them back with `parse`, so a
 //! literal that changes on one side only is an error naming the column, not a
 //! silently empty group. `metrics::tests::every_vocabulary_literal_is_written_by_some_metric_query`
-//! checks the SQL side.
+//! checks the SQL side. A crate of its own, with no dependency, so the
+//! contract and the statistics (`stats`, which has no query engine) share
+//! it without depending on each other.
 
+/// Declare a vocabulary: an enum whose values each have one literal.
+#[macro_export]
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $literal:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -40,9 +44,8 @@ macro_rules! vocabulary {
         }
     };
 }
-pub(crate) use vocabulary;
 
-vocabulary! {
+crate::vocabulary! {
     /// Which side of the evaluation a person of `cohort` is on.
     Arm {
         Participant = "participant",
@@ -53,7 +56,7 @@ vocabulary! {
     }
 }
 
-vocabulary! {
+crate::vocabulary! {
     /// Which areas a fit-note count is for: the programme's or the
     /// comparison areas (`fit_note_did_counts.side`, `fit_note_trend.side`).
     Side {
@@ -62,7 +65,7 @@ vocabulary! {
     }
 }
 
-vocabulary! {
+crate::vocabulary! {
     /// Which of a programme's areas a fit-note effect is estimated over:
     /// every area running it, or only those running no other programme that
     /// starts inside the analysis window (`fit_note_event_study.areas`).
@@ -72,7 +75,7 @@ vocabulary! {
     }
 }
 
-vocabulary! {
+crate::vocabulary! {
     /// Before or after a programme's start (`fit_note_did_counts.period`).
     Period {
         Pre = "pre",
@@ -80,7 +83,7 @@ vocabulary! {
     }
 }
 
-vocabulary! {
+crate::vocabulary! {
     /// A subgroup dimension of `subgroup_outcomes`, in the contract's order;
     /// `participant_strata` also emits `all`, the whole programme.
     Dimension {
@@ -110,7 +113,7 @@ impl Dimension {
     }
 }
 
-vocabulary! {
+crate::vocabulary! {
     /// Where a site sits against its 99.8% funnel limits
     /// (`site_outcomes.funnel_flag`).
     FunnelFlag {
@@ -120,7 +123,7 @@ vocabulary! {
     }
 }
 
-vocabulary! {
+crate::vocabulary! {
     /// How a programme's sites' spread beyond chance was estimated
     /// (`site_funnels.tau2_source`): from its own sites, from every
     /// programme's sites (fewer than `overdispersion::FEWEST_SITES` of its
@@ -132,7 +135,7 @@ vocabulary! {
     }
 }
 
-vocabulary! {
+crate::vocabulary! {
     /// What a site funnel compares (`site_funnels.indicator`): the case-mix
     /// adjusted in-work rate at 6 months, or the site's matched effect.
     SiteIndicator {
@@ -141,7 +144,7 @@ vocabulary! {
     }
 }
 
-vocabulary! {
+crate::vocabulary! {
     /// A site's recent trend (`site_outcomes.trend`), Fingertips' marks.
     Trend {
         Increasing = "increasing",

@@ -5,14 +5,67 @@
 //! applies it to rounded counts.
 
 use super::staggered::{Panel, Staggered, Unit, callaway_santanna};
-use crate::outputs::{FitNoteArea, FitNoteMonthly};
-use crate::vocabulary::{AreaSet, Side};
 use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeMap;
+use vocabulary::{AreaSet, Side};
 
 /// Leads in the event study and its joint test: the 12 months before
 /// go-live.
 pub const LEADS: usize = 12;
+
+/// One area of a programme's design (a `fit_note_areas` row): its side,
+/// its go-live (a programme area's) and whether it is clean.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DesignArea<'a> {
+    pub programme: &'a str,
+    pub area_id: &'a str,
+    pub side: Side,
+    pub start_date: Option<NaiveDate>,
+    pub clean: bool,
+}
+
+/// One area-month's notes and "may be fit" notes (a `fit_note_monthly`
+/// row).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AreaMonth<'a> {
+    pub area_id: &'a str,
+    pub month: NaiveDate,
+    pub fit_notes: u64,
+    pub may_be_fit: u64,
+}
+
+impl<'a> From<(&'a str, &'a str, Side, Option<NaiveDate>, bool)> for DesignArea<'a> {
+    /// From (programme, area, side, go-live, clean): `FitNoteArea::parts`.
+    fn from(
+        (programme, area_id, side, start_date, clean): (
+            &'a str,
+            &'a str,
+            Side,
+            Option<NaiveDate>,
+            bool,
+        ),
+    ) -> Self {
+        DesignArea {
+            programme,
+            area_id,
+            side,
+            start_date,
+            clean,
+        }
+    }
+}
+
+impl<'a> From<(&'a str, NaiveDate, u64, u64)> for AreaMonth<'a> {
+    /// From (area, month, notes, may be fit): `FitNoteMonthly::parts`.
+    fn from((area_id, month, fit_notes, may_be_fit): (&'a str, NaiveDate, u64, u64)) -> Self {
+        AreaMonth {
+            area_id,
+            month,
+            fit_notes,
+            may_be_fit,
+        }
+    }
+}
 
 /// One programme's estimates over one set of its areas.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,15 +104,15 @@ fn month_number(d: NaiveDate) -> i64 {
 /// rounded for disclosure). The panel runs from the first to the last month
 /// with notes.
 pub fn fit_note_effects(
-    monthly: &[FitNoteMonthly],
-    design: &[FitNoteArea],
+    monthly: &[AreaMonth],
+    design: &[DesignArea],
     count: impl Fn(u64) -> u64,
 ) -> Vec<ProgrammeEffects> {
     let counts: BTreeMap<(&str, NaiveDate), (u64, u64)> = monthly
         .iter()
         .map(|m| {
             (
-                (m.area_id.as_str(), m.month),
+                (m.area_id, m.month),
                 (count(m.fit_notes), count(m.may_be_fit)),
             )
         })
@@ -82,7 +135,7 @@ pub fn fit_note_effects(
 pub fn effects_of_shares(
     first: NaiveDate,
     last: NaiveDate,
-    design: &[FitNoteArea],
+    design: &[DesignArea],
     share: impl Fn(&str, NaiveDate) -> Option<f64>,
 ) -> Vec<ProgrammeEffects> {
     let (first, last) = (month_number(first), month_number(last));
@@ -100,16 +153,16 @@ pub fn effects_of_shares(
         |area: &str| -> Vec<Option<f64>> { months.iter().map(|m| share(area, *m)).collect() };
     let mut programmes: Vec<&str> = Vec::new();
     for a in design {
-        if !programmes.contains(&a.programme.as_str()) {
-            programmes.push(&a.programme);
+        if !programmes.contains(&a.programme) {
+            programmes.push(a.programme);
         }
     }
     programmes
         .into_iter()
         .map(|programme| {
-            let rows: Vec<&FitNoteArea> =
+            let rows: Vec<&DesignArea> =
                 design.iter().filter(|a| a.programme == programme).collect();
-            let unit = |a: &FitNoteArea| Unit {
+            let unit = |a: &DesignArea| Unit {
                 cohort: match (a.side, a.start_date) {
                     (Side::Comparison, _) => None,
                     // A start before the panel has no month before it: period
@@ -119,7 +172,7 @@ pub fn effects_of_shares(
                     }
                     (Side::Programme, None) => Some(periods),
                 },
-                outcomes: outcomes(&a.area_id),
+                outcomes: outcomes(a.area_id),
             };
             let panel = |clean_only: bool| Panel {
                 periods,

@@ -18,7 +18,7 @@ fn square_and_add_reproduces_newcombe_1998_method_10() {
 }
 
 /// 80 of 150 against a comparison rate of 0.433333 with variance part
-/// 0.00078889 (the hand-worked example of `pipeline::estimators::matching`):
+/// 0.00078889 (the hand-worked example of `stats::estimators::matching`):
 /// att = 0.1. Wilson (0.4537, 0.6114) at z = 1.96 for 80/150, so the
 /// lower distance is √(0.0796² + (1.96·0.028087)²) = 0.0968 and the
 /// upper √(0.0780² + 0.0551²) = 0.0955: (0.0032, 0.1955).

@@ -3,8 +3,8 @@
 //! recent `TREND_POINTS` periods, significant at the 99.9% level, else "no
 //! significant change"; fewer periods than that get no mark.
 
-use crate::vocabulary::Trend;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
+use vocabulary::Trend;
 
 /// How many of the most recent periods the test uses (and needs).
 pub const TREND_POINTS: usize = 5;
