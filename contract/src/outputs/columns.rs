@@ -34,34 +34,31 @@ impl<T: Cell> Columns for T {
     }
 }
 
-/// Declare a block of nullable-or-not columns shared by several tables.
-/// Every field is a [`Cell`]; a count (`u64`) is never null, an `Option` is.
-macro_rules! column_block {
-    (
-        $(#[$meta:meta])*
-        pub struct $name:ident {
-            $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty ),* $(,)?
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Default)]
-        pub struct $name {
-            $( $(#[$fmeta])* pub $field: $ty, )*
-        }
-
+/// Derive [`Columns`] for a struct from its fields, each of which is
+/// itself [`Columns`] (a cell, or a block flattened in place); a field
+/// marked `=> required` is a non-nullable column. Both a table's row
+/// (`output_table!`) and a shared block (`column_block!`) are derived with
+/// it, so the columns of either are built, written and read one way.
+macro_rules! columns_of {
+    ($name:ident { $( $field:ident : $ty:ty $(=> $required:ident)? ),* $(,)? }) => {
         impl $crate::outputs::Columns for $name {
             fn fields(_: &str, _: bool) -> Vec<datafusion::arrow::datatypes::Field> {
-                vec![ $( datafusion::arrow::datatypes::Field::new(
+                let mut fields = Vec::new();
+                $( fields.extend(<$ty as $crate::outputs::Columns>::fields(
                     stringify!($field),
-                    <$ty as $crate::outputs::Cell>::data_type(),
-                    true,
-                ) ),* ]
+                    !$crate::outputs::columns_of!(@required $($required)?),
+                )); )*
+                fields
             }
 
             fn arrays(values: Vec<Self>) -> Vec<datafusion::arrow::array::ArrayRef> {
-                vec![ $( <$ty as $crate::outputs::Cell>::array(
-                    values.iter().map(|v| v.$field.clone()).collect()
-                ) ),* ]
+                $( let mut $field: Vec<$ty> = Vec::with_capacity(values.len()); )*
+                for value in values {
+                    $( $field.push(value.$field); )*
+                }
+                let mut arrays = Vec::new();
+                $( arrays.extend(<$ty as $crate::outputs::Columns>::arrays($field)); )*
+                arrays
             }
 
             fn read(
@@ -79,6 +76,28 @@ macro_rules! column_block {
                     .collect())
             }
         }
+    };
+    (@required) => { false };
+    (@required required) => { true };
+}
+pub(crate) use columns_of;
+
+/// Declare a block of columns shared by several tables (every column
+/// nullable, as a table's unmarked ones are).
+macro_rules! column_block {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+
+        $crate::outputs::columns_of!($name { $( $field: $ty ),* });
     };
 }
 pub(crate) use column_block;

@@ -17,7 +17,7 @@ mod tables;
 
 pub use cell::{Cell, days};
 pub use columns::Columns;
-pub(crate) use columns::column_block;
+pub(crate) use columns::{column_block, columns_of};
 pub use fit_notes::*;
 pub use negative_controls::*;
 pub use sites::*;
@@ -56,25 +56,23 @@ macro_rules! output_table {
             $( $(#[$fmeta])* pub $field: $ty, )*
         }
 
+        $crate::outputs::columns_of!($name { $( $field: $ty $(=> $required)? ),* });
+
         impl $crate::outputs::OutputTable for $name {
             const NAME: &'static str = $table;
             const GRAIN: &'static [&'static str] = &[$($grain),*];
 
             fn schema() -> datafusion::arrow::datatypes::SchemaRef {
-                let mut fields = Vec::new();
-                $( fields.extend(<$ty as $crate::outputs::Columns>::fields(
-                    stringify!($field),
-                    !output_table!(@required $($required)?),
-                )); )*
-                std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(fields))
+                std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(
+                    <Self as $crate::outputs::Columns>::fields($table, false),
+                ))
             }
 
             fn to_batch(rows: &[Self]) -> $crate::Result<datafusion::arrow::array::RecordBatch> {
-                let mut columns = Vec::new();
-                $( columns.extend(<$ty as $crate::outputs::Columns>::arrays(
-                    rows.iter().map(|r| r.$field.clone()).collect()
-                )); )*
-                datafusion::arrow::array::RecordBatch::try_new(Self::schema(), columns)
+                datafusion::arrow::array::RecordBatch::try_new(
+                    Self::schema(),
+                    <Self as $crate::outputs::Columns>::arrays(rows.to_vec()),
+                )
                 .map_err(|e| $crate::ContractError::Invalid(format!("assembling {}: {e}", $table)))
             }
 
@@ -82,19 +80,10 @@ macro_rules! output_table {
                 batch: &datafusion::arrow::array::RecordBatch,
                 location: &str,
             ) -> $crate::Result<Vec<Self>> {
-                $(
-                    let $field = <$ty as $crate::outputs::Columns>::read(
-                        batch, stringify!($field), location,
-                    )?;
-                )*
-                Ok((0..batch.num_rows())
-                    .map(|i| $name { $( $field: $field[i].clone() ),* })
-                    .collect())
+                <Self as $crate::outputs::Columns>::read(batch, $table, location)
             }
         }
     };
-    (@required) => { false };
-    (@required required) => { true };
 }
 pub(crate) use output_table;
 
