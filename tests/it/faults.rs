@@ -213,7 +213,7 @@ fn a_run_over_its_spill_limit_fails_cleanly_and_leaves_no_spill_files() {
     let output = Command::new(EVIDENCE)
         .args(["run", "--data", data.to_str().unwrap()])
         .args(["--out", out.to_str().unwrap()])
-        .args(["--memory-limit-mib", "4", "--spill-limit-mib", "1"])
+        .args(["--memory-limit-mib", "8", "--spill-limit-mib", "1"])
         .env("TMPDIR", &tmp)
         .output()
         .unwrap();

@@ -9,19 +9,23 @@
 //! - an area (by working-age population), age band, sex, IMD decile and main
 //!   health condition (mental health 38%, musculoskeletal 22%,
 //!   cardiovascular 8%, other 32%), and an anchor month in the window;
-//! - a status in the anchor month (by age and deprivation); 3% have no
-//!   employment row that month (baseline `unknown`);
+//! - one monthly employment process for everybody (`employment`): each
+//!   month the status is kept with probability 0.9 or drawn afresh from
+//!   that month's weights (age, deprivation, condition, sex, the area's
+//!   level, shock, gap and trend, the national trend), so every month the
+//!   work history, the outcomes and the negative controls read comes from
+//!   the same process, for participants and comparison people alike; 3%
+//!   have no employment row in the anchor month (baseline `unknown`);
 //! - in a programme area, after a programme's go-live, a chance of referral
-//!   that depends on age, deprivation, condition and baseline status, so a
-//!   naive comparison is biased but the contract's matching strata capture
-//!   all of the selection;
-//! - in work 6 months later with a probability set by the same stratum
-//!   variables, plus the programme's planted uplift for participants;
-//! - the months of the work history (the year before the index month) as
-//!   the index month's status, or in work until a dip; every month before
-//!   that from one monthly process going back from it (`earlier`), so the
-//!   areas' levels, gaps and trends reach the months the negative controls
-//!   look at;
+//!   that depends on age, deprivation, condition and the status in the
+//!   anchor month (and, with `dip`, on having left work within the year),
+//!   so a naive comparison is biased but the contract's matching strata
+//!   capture the selection;
+//! - for a participant who engages, the same draws again with the
+//!   programme's support in the 6 months after the anchor month: their two
+//!   paths differ only by the programme, and their true effect on each
+//!   outcome is the expected difference between them given their state in
+//!   the anchor month;
 //! - with `co-enrolment`, a tenth of the participants who could be (another
 //!   programme live in their area or in one overlapping it on the ground)
 //!   also referred to a second programme the same day;
@@ -29,8 +33,9 @@
 //!   a small area offset and national trend, plus each programme's planted
 //!   lift in its areas from its start date.
 
+mod co_enrolment;
 mod columns;
-mod earlier;
+mod employment;
 mod faults;
 pub(crate) mod planted;
 mod simulation;
@@ -43,6 +48,7 @@ pub use world::{FIRST_MONTH, MONTHS};
 
 use crate::reference::{Reference, ReferenceError};
 use chrono::{Datelike, Months, NaiveDate};
+use co_enrolment::*;
 use columns::*;
 use contract::outcomes::Outcome;
 use datafusion::arrow::array::{
@@ -52,7 +58,7 @@ use datafusion::arrow::array::{
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
-use earlier::*;
+use employment::*;
 use faults::*;
 use planted::*;
 use rand::{Rng, SeedableRng};
@@ -124,12 +130,12 @@ pub struct GenerateOptions {
 }
 
 /// How programme areas (any area that runs a programme) differ from
-/// comparison areas in everyone's chance of being in work, beyond the
-/// regions' levels the labour-market band matches: `gap` (a proportion,
-/// negative for lower) and `trend_per_year` (added per year from the
-/// window's middle month, so the areas drift apart). Both move the status
-/// in the index month and the chance of work 6 months on, as the regional
-/// levels do. Zero by default.
+/// comparison areas in everyone's chance of work, beyond the regions'
+/// levels the labour-market band matches: `gap` (a proportion, negative
+/// for lower) and `trend_per_year` (added per year from the window's
+/// middle month, so the areas drift apart). Both move the monthly
+/// process's weights in every month, so the share in work differs by
+/// about the gap, as the regional levels do. Zero by default.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct RegionGap {
     pub gap: f64,

@@ -73,30 +73,26 @@ pub(crate) fn generate_chunk(
         let anchor_date = month_start(anchor)
             + chrono::Days::new(rng.random_range(0..days_in_month(anchor)) as u64);
 
-        let weights_at = |month: usize| {
-            status_weights(
-                age,
-                quintile,
-                world.area_level[area] + world.region_shift(area, month),
-            )
+        let hidden = world.difficulties.hidden && rng.random_bool(HIDDEN_SHARE);
+        // One monthly process for everybody (`employment`): the path
+        // without any programme, and the state it is in at the anchor.
+        let process = Process {
+            world,
+            area,
+            age,
+            quintile,
+            own: Process::own_shift(world, area, condition, female, hidden),
         };
-        let true_status = pick(&mut rng, &weights_at(anchor));
+        let draws = Draws::new(&mut rng);
+        let without_programme = process.path(&draws, None);
+        let at_anchor = without_programme[anchor];
+        let true_status = at_anchor.status;
         let gap_at_anchor = rng.random_bool(0.03);
         let gap_at_outcome = rng.random_bool(0.04);
         let observed = if gap_at_anchor { UNKNOWN } else { true_status };
-        // The dip: out of work now, in work until `since` months ago.
-        let since =
-            if world.difficulties.dip && true_status != EMPLOYED && rng.random_bool(DIP_SHARE) {
-                rng.random_range(1..=12usize)
-            } else {
-                0
-            };
-        // Months before the work history's window: one monthly process back
-        // from the status 12 months before (in work for a dip).
+        // The dip: out of work now, in work within the last year.
+        let dip = world.difficulties.dip && at_anchor.recently_left();
         let mut own = person_stream(seed, n);
-        let history_start = anchor.saturating_sub(12);
-        let at_history_start = if since > 0 { EMPLOYED } else { true_status };
-        let earlier = earlier_months(&mut own, history_start, at_history_start, weights_at);
 
         people.person_id.append_value(&id);
         people.area_id.append_value(area_id);
@@ -105,8 +101,6 @@ pub(crate) fn generate_chunk(
             .sex
             .append_value(if female { "Female" } else { "Male" });
         people.imd_decile.append_value(decile);
-
-        let hidden = world.difficulties.hidden && rng.random_bool(HIDDEN_SHARE);
 
         // Referral: to one of the area's programmes live at the anchor month.
         let live: Vec<usize> = world.area_programmes[area]
@@ -131,7 +125,7 @@ pub(crate) fn generate_chunk(
                 .collect();
             let chosen = pick(&mut rng, &factors);
             let p = live[chosen];
-            let dip = if since > 0 { DIP_SELECTION } else { 1.0 };
+            let dip = if dip { DIP_SELECTION } else { 1.0 };
             let trait_factor = if hidden { HIDDEN_REFERRAL } else { 1.0 };
             let probability =
                 (world.referral_rate[p] * factors[chosen] * dip * trait_factor).min(0.95);
@@ -207,85 +201,42 @@ pub(crate) fn generate_chunk(
             }
         }
 
-        // Outcome six months after the anchor month.
-        let without = (in_work_probability(age, female, quintile, condition, observed)
-            + world.area_shock[area]
-            + world.area_level[area]
-            + world.region_shift(area, anchor + 6)
-            + world.trend(anchor)
-            + if since > 0 { DIP_RETURN } else { 0.0 }
-            + if hidden { HIDDEN_WORK } else { 0.0 })
-        .clamp(0.0, 1.0);
-        let mut probability = without;
-        if let Some(p) = programme {
-            // The effect reaches those who engage, scaled so that the
-            // average over everyone referred is the planted uplift.
-            if engaged {
-                probability = (without + world.uplift_in(p, area) / ENGAGED_SHARE).clamp(0.0, 1.0);
-            }
-            uplift_realised[p] += probability - without;
-            if let Some(q) = also {
-                uplift_realised[q] += probability - without;
-            }
-        }
-        // What the programme does for those who engage besides the 6-month
-        // chance: an early job (months 3 to 5) for those out of work, a move
-        // into education or training for some of those out of work 6
-        // months on, and better pay.
+        // The programme reaches those who engage: for the months of its
+        // support, their chance of work is raised so that the average over
+        // everyone referred moves 6 months on by the planted uplift.
         let effect = programme.filter(|_| engaged);
-        let early_probability = match effect {
-            Some(p) if true_status != EMPLOYED => {
-                (EARLY_SHARE * world.uplift[p] / ENGAGED_SHARE).clamp(0.0, 1.0)
-            }
-            _ => 0.0,
-        };
-        let early_job = early_probability > 0.0 && rng.random_bool(early_probability);
-        let education_shift = effect.map_or(0.0, |p| {
-            (world.education_uplift[p] / ENGAGED_SHARE).clamp(0.0, 1.0)
+        let support = effect.map(|p| Support {
+            month: anchor,
+            uplift: world.uplift_in(p, area) / ENGAGED_SHARE / six_month_reach(),
+            education: (world.education_uplift[p] / ENGAGED_SHARE).clamp(0.0, 1.0),
         });
-        let in_work = rng.random_bool(probability);
-        let mut outcome_status = if in_work {
-            EMPLOYED
-        } else if true_status == EMPLOYED {
-            if rng.random_bool(0.6) {
-                INACTIVE
-            } else {
-                UNEMPLOYED
-            }
-        } else {
-            true_status
+        let path = match &support {
+            Some(s) => process.path(&draws, Some(s)),
+            None => without_programme,
         };
-        if !in_work
-            && outcome_status != EDUCATION
-            && education_shift > 0.0
-            && rng.random_bool(education_shift)
-        {
-            outcome_status = EDUCATION;
-        }
         let pay = (earnings.sample(&mut rng) * 100.0).round() / 100.0;
         let pay_after = match effect {
             Some(p) => (pay * (1.0 + world.earnings_uplift[p]) * 100.0).round() / 100.0,
             None => pay,
         };
         if let Some(p) = programme {
-            let truth = OutcomeTruthInputs {
-                without,
-                with: probability,
-                employed: true_status == EMPLOYED,
-                education: true_status == EDUCATION,
-                early: early_probability,
-                education_shift,
-                pay,
-                pay_after,
+            let effects: Vec<Option<f64>> = match &support {
+                Some(s) => process.effects(anchor, at_anchor, s, pay, pay_after),
+                None => Outcome::ALL
+                    .iter()
+                    .map(|o| (anchor + (o.horizon_months() as usize) < MONTHS).then_some(0.0))
+                    .collect(),
             };
-            let effects: Vec<Option<f64>> = Outcome::ALL
-                .iter()
-                .map(|&outcome| {
-                    (anchor + (outcome.horizon_months() as usize) < MONTHS)
-                        .then(|| truth.effect(outcome))
-                })
-                .collect();
+            let six_months = match &support {
+                Some(s) => {
+                    let with = process.expected(anchor, at_anchor, Some(s));
+                    let without = process.expected(anchor, at_anchor, None);
+                    with[5].0 - without[5].0
+                }
+                None => 0.0,
+            };
             for r in std::iter::once(p).chain(also) {
+                uplift_realised[r] += six_months;
                 for (i, effect) in effects.iter().enumerate() {
                     if let Some(effect) = effect {
                         outcomes[r].sum[i] += effect;
@@ -299,17 +250,7 @@ pub(crate) fn generate_chunk(
             if (gap_at_anchor && m == anchor) || (gap_at_outcome && m == anchor + 6) {
                 continue;
             }
-            let status = if m < history_start {
-                earlier[m]
-            } else if since > 0 && m + since <= anchor {
-                EMPLOYED
-            } else if m < anchor + 3 {
-                true_status
-            } else if m < anchor + 6 {
-                if early_job { EMPLOYED } else { true_status }
-            } else {
-                outcome_status
-            };
+            let status = path[m].status;
             let pay = if m > anchor { pay_after } else { pay };
             cols.push(
                 &id,

@@ -66,49 +66,6 @@ impl OutcomeTruth {
     }
 }
 
-/// What one participant's true effects are computed from: their chance of
-/// being in work 6 months on without and with the programme, their status
-/// in the index month, the early-job and education chances the programme
-/// gives them (0 unless they engaged), and their pay without and with it.
-pub(crate) struct OutcomeTruthInputs {
-    pub(crate) without: f64,
-    pub(crate) with: f64,
-    pub(crate) employed: bool,
-    pub(crate) education: bool,
-    pub(crate) early: f64,
-    pub(crate) education_shift: f64,
-    pub(crate) pay: f64,
-    pub(crate) pay_after: f64,
-}
-
-impl OutcomeTruthInputs {
-    /// The participant's expected outcome with the programme minus without.
-    pub(crate) fn effect(&self, outcome: Outcome) -> f64 {
-        let (p0, p1) = (self.without, self.with);
-        let e0 = f64::from(u8::from(self.employed));
-        let edu0 = f64::from(u8::from(self.education));
-        let eet0 = p0 + (1.0 - p0) * edu0;
-        let eet1 = p1 + (1.0 - p1) * (edu0 + (1.0 - edu0) * self.education_shift);
-        match outcome {
-            // Months 3 to 5: employed already, or the early job.
-            Outcome::InWork3m => self.early,
-            Outcome::InWork6m | Outcome::InWork12m | Outcome::InWork18m | Outcome::InWork24m => {
-                p1 - p0
-            }
-            Outcome::Eet6m | Outcome::Eet12m => eet1 - eet0,
-            // Months 1-2 as in the index month, 3-5 with the early job, 6-12
-            // the 6-month status.
-            Outcome::MonthsInWork12m => 3.0 * self.early + 7.0 * (p1 - p0),
-            Outcome::Earnings1To6m => {
-                let with = (2.0 * e0 + 3.0 * (e0 + self.early) + p1) * self.pay_after;
-                let without = (5.0 * e0 + p0) * self.pay;
-                (with - without) / 6.0
-            }
-            Outcome::Earnings7To12m => p1 * self.pay_after - p0 * self.pay,
-        }
-    }
-}
-
 pub(crate) fn record_truth(
     world: &World,
     truth: &mut DidTruth,

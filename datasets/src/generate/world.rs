@@ -118,25 +118,15 @@ pub(crate) const REGIONAL_LEVELS: [(&str, f64); 10] = [
     ("East of England", 0.02),
     ("South East", 0.02),
 ];
-/// Of the people out of work in the index month, the share who were in work
-/// at some point in the 12 months before (the dip before a referral).
-pub(crate) const DIP_SHARE: f64 = 0.30;
-/// How much more likely those recently in work are to be referred.
+/// How much more likely those out of work but in work within the year
+/// (`State::recently_left`) are to be referred, with `difficulties.dip`.
 pub(crate) const DIP_SELECTION: f64 = 2.5;
-/// How much more likely they are to be back in work 6 months on.
-pub(crate) const DIP_RETURN: f64 = 0.15;
-/// The national trend in the chance of being in work 6 months on, per
-/// month of the index month (centred on the window's middle month).
+/// The national trend in everyone's chance of work (the monthly process's
+/// weights), per month (centred on the window's middle month).
 pub(crate) const TREND_PER_MONTH: f64 = 0.004;
 /// Participants engage with this probability; the programme's effect
 /// reaches only those who engage.
 pub(crate) const ENGAGED_SHARE: f64 = 0.78;
-/// The share of the 6-month effect that arrives by 3 months: an engaged
-/// participant out of work in the index month holds a job in months 3 to 5
-/// with probability EARLY_SHARE × uplift ÷ ENGAGED_SHARE. From 6 months on
-/// the status at 6 months persists, so the effect at 12, 18 and 24 months
-/// is the 6-month effect.
-pub(crate) const EARLY_SHARE: f64 = 0.5;
 /// The unobserved trait (motivation, support at home): this share of people
 /// have it; it makes referral HIDDEN_REFERRAL times as likely and being in
 /// work 6 months on HIDDEN_WORK likelier. No stratum holds it, so it biases
@@ -387,23 +377,6 @@ pub(crate) fn selection_factor(
     condition_factor * deprivation_factor * age_factor * status_factor * youth_factor
 }
 
-/// Chance of being in work 6 months after the index month, without any
-/// programme, by the matching strata only.
-pub(crate) fn in_work_probability(
-    age: usize,
-    female: bool,
-    quintile: usize,
-    condition: usize,
-    observed: usize,
-) -> f64 {
-    let base: f64 = [0.78, 0.32, 0.14, 0.30, 0.40][observed];
-    let age_adj = [0.03, 0.04, 0.0, -0.06][age];
-    let condition_adj = [-0.05, -0.02, -0.07, 0.0][condition];
-    let quintile_adj = [-0.06, -0.03, 0.0, 0.02, 0.04][quintile - 1];
-    let sex_adj = if female { -0.01 } else { 0.0 };
-    (base + age_adj + condition_adj + quintile_adj + sex_adj).clamp(0.03, 0.85)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,21 +396,5 @@ mod tests {
             12
         );
         assert_eq!(days_in_month(4), 29, "February 2024");
-    }
-
-    #[test]
-    fn outcome_probabilities_leave_room_for_the_uplift() {
-        for age in 0..4 {
-            for quintile in 1..=5 {
-                for condition in 0..4 {
-                    for observed in 0..5 {
-                        for female in [true, false] {
-                            let p = in_work_probability(age, female, quintile, condition, observed);
-                            assert!((0.03..=0.85).contains(&p));
-                        }
-                    }
-                }
-            }
-        }
     }
 }

@@ -39,7 +39,7 @@ async fn matching_balances_what_it_matches_on() {
     );
 }
 
-/// A smoke test on one chosen seed (`SEED`: see why it is 4), not evidence
+/// A smoke test on one chosen seed (`SEED`: see why it is 6), not evidence
 /// of coverage: that is `the_headline_is_centred_on_the_truth_over_several_seeds`
 /// over seeds not chosen, and the coverage study in VALIDATION.md.
 #[tokio::test]
