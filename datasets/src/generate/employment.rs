@@ -192,17 +192,7 @@ impl Process<'_> {
         if keep < PERSISTENCE {
             return state.after(state.status);
         }
-        let weights = self.weights(month, state, support);
-        let mut total = 0.0;
-        let mut status = EDUCATION;
-        for (s, w) in weights.iter().enumerate() {
-            total += w;
-            if draw < total {
-                status = s;
-                break;
-            }
-        }
-        state.after(status)
+        state.after(pick_with(draw, &self.weights(month, state, support)))
     }
 
     /// Every month's state in the window, from `BURN_IN` months before it,
@@ -271,10 +261,9 @@ impl Process<'_> {
         out
     }
 
-    /// A participant's true effect on every outcome (`Outcome::ALL` order;
-    /// `None` where the window ends before the outcome's horizon): the
-    /// expected outcome with `support` minus without, from their state in
-    /// the index month `from`, with pay `pay` and `pay_after` after it.
+    /// A participant's true effects: the expected outcome with `support`
+    /// minus without, from their state in the index month `from`, with pay
+    /// `pay` and `pay_after` after it.
     pub(crate) fn effects(
         &self,
         from: usize,
@@ -282,7 +271,7 @@ impl Process<'_> {
         support: &Support,
         pay: f64,
         pay_after: f64,
-    ) -> Vec<Option<f64>> {
+    ) -> Effects {
         let without = self.expected(from, state, None);
         let with = self.expected(from, state, Some(support));
         let at = |k: usize| (from + k < MONTHS).then(|| (with[k - 1], without[k - 1]));
@@ -294,7 +283,7 @@ impl Process<'_> {
                 .sum::<Option<f64>>()
                 .map(|total| total / months)
         };
-        Outcome::ALL
+        let outcomes = Outcome::ALL
             .iter()
             .map(|&outcome| match outcome {
                 Outcome::InWork3m => work(3),
@@ -308,8 +297,22 @@ impl Process<'_> {
                 Outcome::Earnings1To6m => earnings(1..=6),
                 Outcome::Earnings7To12m => earnings(7..=12),
             })
-            .collect()
+            .collect();
+        Effects {
+            outcomes,
+            in_work_6m: with[5].0 - without[5].0,
+        }
     }
+}
+
+/// A participant's true effects (`Process::effects`).
+pub(crate) struct Effects {
+    /// On every outcome, in `Outcome::ALL` order; `None` where the window
+    /// ends before the outcome's horizon.
+    pub(crate) outcomes: Vec<Option<f64>>,
+    /// On being in work 6 months on, whether or not the window reaches it
+    /// (what `in_work_6m_att` averages over every participant).
+    pub(crate) in_work_6m: f64,
 }
 
 #[cfg(test)]

@@ -220,20 +220,18 @@ pub(crate) fn generate_chunk(
             None => pay,
         };
         if let Some(p) = programme {
-            let effects: Vec<Option<f64>> = match &support {
+            let Effects {
+                outcomes: effects,
+                in_work_6m: six_months,
+            } = match &support {
                 Some(s) => process.effects(anchor, at_anchor, s, pay, pay_after),
-                None => Outcome::ALL
-                    .iter()
-                    .map(|o| (anchor + (o.horizon_months() as usize) < MONTHS).then_some(0.0))
-                    .collect(),
-            };
-            let six_months = match &support {
-                Some(s) => {
-                    let with = process.expected(anchor, at_anchor, Some(s));
-                    let without = process.expected(anchor, at_anchor, None);
-                    with[5].0 - without[5].0
-                }
-                None => 0.0,
+                None => Effects {
+                    outcomes: Outcome::ALL
+                        .iter()
+                        .map(|o| (anchor + (o.horizon_months() as usize) < MONTHS).then_some(0.0))
+                        .collect(),
+                    in_work_6m: 0.0,
+                },
             };
             for r in std::iter::once(p).chain(also) {
                 uplift_realised[r] += six_months;

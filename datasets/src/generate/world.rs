@@ -51,8 +51,14 @@ pub(crate) fn mix(mut z: u64) -> u64 {
 }
 
 pub(crate) fn pick(rng: &mut Pcg64Mcg, weights: &[f64]) -> usize {
+    pick_with(rng.random(), weights)
+}
+
+/// `pick` from a uniform draw `draw` already made: the index whose share of
+/// the weights' total holds it (the last where rounding leaves it past all).
+pub(crate) fn pick_with(draw: f64, weights: &[f64]) -> usize {
     let total: f64 = weights.iter().sum();
-    let mut u = rng.random::<f64>() * total;
+    let mut u = draw * total;
     for (i, w) in weights.iter().enumerate() {
         if u < *w {
             return i;

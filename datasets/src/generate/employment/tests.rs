@@ -70,7 +70,14 @@ fn an_uplift_in_the_support_months_moves_the_six_month_chance_by_its_reach() {
             status,
             since: if status == EMPLOYED { 0 } else { RECENT + 1 },
         };
-        let effects = process.effects(20, state, &support, 2000.0, 2000.0);
+        let all = process.effects(20, state, &support, 2000.0, 2000.0);
+        // The 6-month effect every participant's truth sums, reached or not.
+        assert!(
+            (all.in_work_6m - 0.04685590).abs() < 1e-8,
+            "{}",
+            all.in_work_6m
+        );
+        let effects = all.outcomes;
         let six = effects[Outcome::ALL
             .iter()
             .position(|o| *o == Outcome::InWork6m)
@@ -108,6 +115,7 @@ fn an_uplift_in_the_support_months_moves_the_six_month_chance_by_its_reach() {
                 2000.0,
                 2000.0
             )
+            .outcomes
             .iter()
             .flatten()
             .all(|e| e.abs() < 1e-12),
