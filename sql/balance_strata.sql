@@ -22,6 +22,7 @@ SELECT
     CAST(sum(fit_notes_before) AS DOUBLE) AS fit_notes_sum,
     CAST(sum(fit_notes_before * fit_notes_before) AS DOUBLE) AS fit_notes_squares
 FROM cohort
--- The own-area design's people enter only sql/comparison_strata.sql.
+-- The own-area design's people enter only comparison_strata,
+-- negative_control_strata and own_area_balance_strata.
 WHERE eligible AND arm <> 'own_area'
 GROUP BY arm, programme, stratum, region, imd_decile

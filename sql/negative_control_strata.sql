@@ -4,7 +4,9 @@
 -- the people eligible for the headline (in_work_6m) who have an employment
 -- row that month: the same people as the effect it calibrates, so the
 -- systematic error measured is the design's on those people. For each
--- control <c>: <c>_eligible and <c>_total (those in work).
+-- control <c>: <c>_eligible and <c>_total (those in work). The own-area
+-- design's people (arm own_area, programme null) are counted too, by their
+-- note's area, so that each control is estimated by both designs.
 SELECT
     arm,
     programme,
@@ -21,6 +23,4 @@ SELECT
     count(CASE WHEN eligible THEN in_work_before_24m END) AS in_work_before_24m_eligible,
     sum(CASE WHEN eligible AND in_work_before_24m THEN 1 ELSE 0 END) AS in_work_before_24m_total
 FROM cohort
--- The own-area design's people enter only sql/comparison_strata.sql.
-WHERE arm <> 'own_area'
 GROUP BY arm, programme, site_area_id, stratum

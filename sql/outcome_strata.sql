@@ -53,6 +53,7 @@ SELECT
     COALESCE(sum(earnings_7_12m * earnings_7_12m), 0) AS earnings_7_12m_squares,
     sum(CASE WHEN earnings_7_12m IS NOT NULL AND engaged THEN 1 ELSE 0 END) AS earnings_7_12m_engaged
 FROM cohort
--- The own-area design's people enter only sql/comparison_strata.sql.
+-- The own-area design's people enter only comparison_strata,
+-- negative_control_strata and own_area_balance_strata.
 WHERE arm <> 'own_area'
 GROUP BY arm, programme, site_area_id, stratum

@@ -12,6 +12,7 @@ SELECT
     sum(CASE WHEN placebo_eligible THEN 1 ELSE 0 END) AS eligible,
     sum(CASE WHEN in_work_before_6m THEN 1 ELSE 0 END) AS in_work_6m
 FROM cohort
--- The own-area design's people enter only sql/comparison_strata.sql.
+-- The own-area design's people enter only comparison_strata,
+-- negative_control_strata and own_area_balance_strata.
 WHERE arm <> 'own_area'
 GROUP BY arm, programme, site_area_id, stratum

@@ -167,6 +167,11 @@ pub const METRIC_QUERIES: &[MetricQuery] = &[
         "earnings_sum": Float, "earnings_squares": Float, "fit_notes_sum": Float,
         "fit_notes_squares": Float,
     ]),
+    metric!("own_area_balance_strata", false, [
+        "arm": Text, "programme": Text, "area_id": Text, "stratum": Text, "people": Count,
+        "imd_decile_sum": Float, "imd_decile_squares": Float, "months_employed_sum": Float,
+        "months_employed_squares": Float, "earnings_sum": Float, "earnings_squares": Float,
+    ]),
     metric!("programme_starts", false, ["programme": Text, "start_date": Date]),
     metric!("fit_note_monthly", false, [
         "area_id": Text, "month": Date, "fit_notes": Count, "may_be_fit": Count,

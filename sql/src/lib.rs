@@ -33,6 +33,7 @@ queries![
     "index_events",
     "negative_control_strata",
     "outcome_strata",
+    "own_area_balance_strata",
     "participant_exposure",
     "participant_strata",
     "participants",

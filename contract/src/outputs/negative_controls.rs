@@ -24,5 +24,21 @@ output_table! {
         pub att_high: Option<f64>,
         pub att_df: Option<f64>,
         pub att_p_value: Option<f64>,
+        /// The control's interval calibrated under the null fitted to the
+        /// programme's other controls (leave one out), so that whether it
+        /// holds zero tests the calibration.
+        pub att_calibrated_low: Option<f64>,
+        pub att_calibrated_high: Option<f64>,
+        /// The control estimated by the own-area design (as
+        /// `programme_outcomes.own_area_*`), and calibrated leaving it out.
+        pub own_area_matched: u64,
+        pub own_area_comparison_rate: Option<f64>,
+        pub own_area_att: Option<f64>,
+        pub own_area_att_se: Option<f64>,
+        pub own_area_att_low: Option<f64>,
+        pub own_area_att_high: Option<f64>,
+        pub own_area_att_p_value: Option<f64>,
+        pub own_area_att_calibrated_low: Option<f64>,
+        pub own_area_att_calibrated_high: Option<f64>,
     }
 }

@@ -102,6 +102,27 @@ output_table! {
         pub own_area_att_high: Option<f64>,
         pub own_area_att_p_value: Option<f64>,
         pub own_area_design_effect: Option<f64>,
+        /// The own-area design's standard error √(d·p(1−p)/n + V) and its
+        /// minimum detectable effect (80% power, 5% two-sided).
+        pub own_area_att_se: Option<f64>,
+        pub own_area_mde: Option<f64>,
+        /// The own-area design's systematic error, fitted to the negative
+        /// controls estimated by that design (`negative_controls.own_area_*`),
+        /// and its effect calibrated for it (att − μ ± 1.96·√(σ² + se²)).
+        pub own_area_systematic_error_mean: Option<f64>,
+        pub own_area_systematic_error_sd: Option<f64>,
+        pub own_area_systematic_error_controls: u64,
+        pub own_area_expected_systematic_error: Option<f64>,
+        pub own_area_att_calibrated_low: Option<f64>,
+        pub own_area_att_calibrated_high: Option<f64>,
+        pub own_area_att_calibrated_p: Option<f64>,
+        /// The largest |standardised difference| after the own-area match
+        /// of the IMD decile, months employed and earnings in the year
+        /// before (`sql/own_area_balance_strata.sql`).
+        pub own_area_max_smd: Option<f64>,
+        /// The own-area design's diagnostics verdict, as `diagnostics`.
+        pub own_area_diagnostics: Option<String>,
+        pub own_area_diagnostics_failed: Option<String>,
         /// The placebo outcome, in work 6 months before the index month,
         /// matched and estimated exactly as the real effect (its own τ̂²).
         pub placebo_matched: u64,
@@ -205,6 +226,18 @@ impl ProgrammeOutcome {
             own_area_att_high: None,
             own_area_att_p_value: None,
             own_area_design_effect: None,
+            own_area_att_se: None,
+            own_area_mde: None,
+            own_area_systematic_error_mean: None,
+            own_area_systematic_error_sd: None,
+            own_area_systematic_error_controls: 0,
+            own_area_expected_systematic_error: None,
+            own_area_att_calibrated_low: None,
+            own_area_att_calibrated_high: None,
+            own_area_att_calibrated_p: None,
+            own_area_max_smd: None,
+            own_area_diagnostics: None,
+            own_area_diagnostics_failed: None,
             placebo_matched: 0,
             placebo_matched_in_work: 0,
             placebo_comparison_rate: None,

@@ -29,6 +29,12 @@ pub struct Programme {
     /// participants and effect, beside the comparison areas' `att`.
     pub own_area_matched: Count,
     pub own_area: Effect,
+    /// The own-area design's systematic error (its own negative
+    /// controls), its effect calibrated for it, and its diagnostics: the
+    /// headline design's (CONTRACT.md, Diagnostics).
+    pub own_area_systematic_error: Option<(f64, f64)>,
+    pub own_area_calibrated: Option<Calibrated>,
+    pub own_area_diagnostics: Diagnostics,
     /// Holm-adjusted p-value of the published ATT, across the programmes.
     pub p_adjusted: Option<f64>,
     /// Placebo-in-space p-value (from the areas, not the counts).

@@ -193,7 +193,10 @@ impl Effect {
         };
         let (k, m) = (round_to_base(in_work), round_to_base(matched));
         match att::att_within_areas(k, m, c, v, design_effect.unwrap_or(1.0)) {
-            Some((a, p)) if a.att.is_finite() => Effect::shown([a.att, a.low, a.high], p),
+            // No area part: the normal's critical value, infinite degrees
+            // of freedom (its calibration uses them).
+            Some((a, p)) if a.att.is_finite() => Effect::shown([a.att, a.low, a.high], p)
+                .with_spread(a.se, att::Z_ATT, f64::INFINITY),
             _ => Effect(EffectState::NotEstimable),
         }
     }

@@ -137,6 +137,18 @@ serialise_as_map!(Programme, |p| {
         "significance": significance(Some(c.significance)),
         "p_value": p_value(c.p_value),
     })),
+    "own_area_systematic_error_mean" => p.own_area_systematic_error.map(|(m, _)| format!("{:.1} pp", m * 100.0)),
+    "own_area_systematic_error_sd" => p.own_area_systematic_error.map(|(_, s)| format!("{:.1} pp", s * 100.0)),
+    "own_area_calibrated" => p.own_area_calibrated.map(|c| serde_json::json!({
+        "interval": format!("{} to {}", points(c.interval.0), points(c.interval.1)),
+        "significance": significance(Some(c.significance)),
+        "p_value": p_value(c.p_value),
+    })),
+    "own_area_diagnostics_passed" => p.own_area_diagnostics.passed,
+    "own_area_diagnostics_failed" => p.own_area_diagnostics.failed.iter().map(|(check, why)| serde_json::json!({
+        "check": check,
+        "why": why,
+    })).collect::<Vec<_>>(),
     "diagnostics_passed" => p.diagnostics.passed,
     "diagnostics_failed" => p.diagnostics.failed.iter().map(|(check, why)| serde_json::json!({
         "check": check,

@@ -156,7 +156,8 @@ async fn the_overview_shows_all_four_programmes_and_their_effects() {
     ] {
         assert!(html.contains(name), "{name}");
     }
-    assert!(html.contains("Effect, ATT (95% CI)"));
+    assert!(html.contains("Headline effect, own areas (95% CI)"));
+    assert!(html.contains("Effect against comparison areas, ATT (95% CI)"));
     assert!(html.contains("Cost per additional job outcome"));
     // minijinja escapes `/` in attributes as `&#x2f;`, which browsers read
     // back as `/`.

@@ -357,5 +357,7 @@ fn row(
     }
 }
 
+pub mod own_area;
+
 #[cfg(test)]
 mod tests;

@@ -142,12 +142,20 @@ pub async fn evaluate(ctx: &SessionContext) -> Result<Evaluation> {
         .map(|p| p.programme.clone())
         .collect();
     let (negative_controls, nulls) = negative_controls::negative_controls(ctx, &names).await?;
-    programmes::calibrate_and_diagnose(&mut programme_outcomes, &effects, &nulls, &balance);
+    let own_area_smd =
+        balance::own_area::own_area_max_smd(&balance::own_area::own_area_balance_cells(ctx).await?);
+    programmes::calibrate_and_diagnose(
+        &mut programme_outcomes,
+        &effects,
+        &nulls,
+        &balance,
+        &own_area_smd,
+    );
     let sites =
         sites::site_outcomes(ctx, &programme_outcomes, &effects, &groups, &comparison).await?;
     let subgroup_outcomes = subgroups::subgroup_outcomes(&groups, &comparison, &effects);
     drop((groups, comparison, placebo, own_area));
-    let mut outcome_effects = outcomes::outcome_effects(ctx, &names, &nulls).await?;
+    let mut outcome_effects = outcomes::outcome_effects(ctx, &names, &nulls.comparison).await?;
     programmes::adjust_headlines(&mut programme_outcomes, &mut outcome_effects);
     let coverage = coverage::programme_coverage(ctx).await?;
     let notes = fit_notes::fit_note_tables(ctx).await?;

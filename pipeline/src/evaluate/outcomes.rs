@@ -59,7 +59,7 @@ fn one_outcome(
     nulls: &BTreeMap<String, Null>,
 ) -> Result<Vec<OutcomeEffect>> {
     let mut rows = Vec::with_capacity(programmes.len());
-    let (mut groups, mut comparison) = arm_strata(r, arm_rows, &OutcomeColumns::of(outcome))?;
+    let (mut groups, mut comparison, _) = arm_strata(r, arm_rows, &OutcomeColumns::of(outcome))?;
     number_strata([&mut comparison], groups.values_mut());
     let mut effects = headline_effects(groups.iter().map(|(k, g)| (k.as_str(), g)), &comparison);
     for programme in programmes {

@@ -1,7 +1,7 @@
 //! `programme_outcomes`: each programme's rate, matched comparison with its
 //! areas' uncertainty, and what its funding bought.
 
-use super::negative_controls::calibrate;
+use super::negative_controls::{Nulls, calibrate};
 use super::strata::{Comparison, Group, GroupKey, headline_effects};
 use super::{programme_order, query, rate};
 use crate::error::Result;
@@ -10,7 +10,9 @@ use contract::outputs::{Balance, OutcomeEffect, ProgrammeOutcome};
 use contract::vocabulary::Dimension;
 use datafusion::prelude::SessionContext;
 use stats::estimators::effect::Effect;
-use stats::formulas::calibration::{Null, expected_absolute_systematic_error};
+use stats::estimators::matching::MatchedComparison;
+use stats::formulas::att::{AttParts, Z_ATT, minimum_detectable_effect};
+use stats::formulas::calibration::expected_absolute_systematic_error;
 use stats::formulas::diagnostics::{DiagnosticInputs, failures};
 use stats::formulas::evalue::att_e_values;
 use stats::formulas::multiplicity::holm;
@@ -158,6 +160,8 @@ pub async fn programme_outcomes(
                 own_area_att_high: own.att_high,
                 own_area_att_p_value: own.att_p_value,
                 own_area_design_effect: own.att.map(|_| own.design_effect),
+                own_area_att_se: own.att_se,
+                own_area_mde: own_area_mde(&own),
                 placebo_matched: pe.matching.matched,
                 placebo_matched_in_work: pe.matching.matched_in_work,
                 placebo_comparison_rate: pe.matching.comparison_rate,
@@ -236,17 +240,26 @@ pub fn adjust_headlines(programmes: &mut [ProgrammeOutcome], outcomes: &mut [Out
 /// by construction).
 const BALANCE_CHECKED: [&str; 3] = ["imd_decile", "months_employed_before", "earnings_before"];
 
-/// Each programme's systematic error (its null from the negative
-/// controls), its ATT calibrated for it, and the diagnostics verdict
-/// (`stats::formulas::diagnostics`).
+/// The own-area design's minimum detectable effect: its own parts (no
+/// area part, its design effect), at its matched participants' rate.
+fn own_area_mde(own: &MatchedComparison) -> Option<f64> {
+    let parts = AttParts::without_areas(own.comparison_rate?, own.comparison_variance?)
+        .with_design_effect(own.design_effect);
+    minimum_detectable_effect(own.participant_rate?, own.matched, parts)
+}
+
+/// Each programme's systematic error under both designs (the nulls from
+/// the negative controls), each design's effect calibrated for its own,
+/// and each design's diagnostics verdict (`stats::formulas::diagnostics`).
 pub fn calibrate_and_diagnose(
     rows: &mut [ProgrammeOutcome],
     effects: &BTreeMap<String, Effect>,
-    nulls: &BTreeMap<String, Null>,
+    nulls: &Nulls,
     balance: &[Balance],
+    own_area_smd: &BTreeMap<String, Option<f64>>,
 ) {
     for row in rows {
-        let null = nulls.get(&row.programme);
+        let null = nulls.comparison.get(&row.programme);
         if let Some(n) = null {
             row.systematic_error_mean = Some(n.mean);
             row.systematic_error_sd = Some(n.sd);
@@ -272,24 +285,57 @@ pub fn calibrate_and_diagnose(
             })
             .map(|b| b.smd.map(f64::abs))
             .try_fold(0.0f64, |m, d| d.map(|d| m.max(d)));
-        let inputs = DiagnosticInputs {
+        let share = |matched: u64| {
+            (row.eligible > 0 && matched > 0).then(|| matched as f64 / row.eligible as f64)
+        };
+        (row.diagnostics, row.diagnostics_failed) = verdict(&DiagnosticInputs {
             negative_controls: null.map_or(0, |n| n.controls),
             expected_systematic_error: row.expected_systematic_error,
             max_smd,
-            matched_share: (row.eligible > 0 && row.effect.matched > 0)
-                .then(|| row.effect.matched as f64 / row.eligible as f64),
+            matched_share: share(row.effect.matched),
             mde: row.mde,
-        };
-        let failed = failures(&inputs);
-        row.diagnostics = Some(if failed.is_empty() { "pass" } else { "fail" }.into());
-        row.diagnostics_failed = (!failed.is_empty()).then(|| {
-            failed
-                .iter()
-                .map(|f| format!("{}: {}", f.check, f.why))
-                .collect::<Vec<_>>()
-                .join("; ")
+        });
+        let own_null = nulls.own_area.get(&row.programme);
+        if let Some(n) = own_null {
+            row.own_area_systematic_error_mean = Some(n.mean);
+            row.own_area_systematic_error_sd = Some(n.sd);
+            row.own_area_systematic_error_controls = n.controls as u64;
+            row.own_area_expected_systematic_error = Some(expected_absolute_systematic_error(n));
+        }
+        [
+            row.own_area_att_calibrated_low,
+            row.own_area_att_calibrated_high,
+            row.own_area_att_calibrated_p,
+        ] = calibrate(
+            own_null,
+            row.own_area_att,
+            row.own_area_att_se,
+            Some(f64::INFINITY),
+            Some(Z_ATT),
+        );
+        row.own_area_max_smd = own_area_smd.get(&row.programme).copied().flatten();
+        (row.own_area_diagnostics, row.own_area_diagnostics_failed) = verdict(&DiagnosticInputs {
+            negative_controls: own_null.map_or(0, |n| n.controls),
+            expected_systematic_error: row.own_area_expected_systematic_error,
+            max_smd: row.own_area_max_smd,
+            matched_share: share(row.own_area_matched),
+            mde: row.own_area_mde,
         });
     }
+}
+
+/// `pass` or `fail`, and the failed checks as `check: why`, `; `-separated.
+fn verdict(inputs: &DiagnosticInputs) -> (Option<String>, Option<String>) {
+    let failed = failures(inputs);
+    let verdict = if failed.is_empty() { "pass" } else { "fail" };
+    let why = (!failed.is_empty()).then(|| {
+        failed
+            .iter()
+            .map(|f| format!("{}: {}", f.check, f.why))
+            .collect::<Vec<_>>()
+            .join("; ")
+    });
+    (Some(verdict.into()), why)
 }
 
 #[cfg(test)]

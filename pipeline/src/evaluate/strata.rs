@@ -350,7 +350,8 @@ pub async fn placebo_strata(ctx: &SessionContext) -> Result<(BTreeMap<String, Gr
         engaged: None,
         kind: OutcomeKind::Proportion,
     };
-    arm_strata(&r, &rows, &columns)
+    let (groups, comparison, _) = arm_strata(&r, &rows, &columns)?;
+    Ok((groups, comparison))
 }
 
 /// The rows of a by-arm view (`sql/placebo_strata.sql`,
@@ -379,13 +380,14 @@ impl ArmRows {
     }
 }
 
-/// One outcome's participants per programme and comparison people from a
-/// by-arm view `r` whose rows are `rows`.
+/// One outcome's participants per programme, comparison people and the
+/// own-area design's people from a by-arm view `r` whose rows are `rows`
+/// (the last empty where the view leaves them out).
 pub fn arm_strata(
     r: &SmallResult,
     rows: &ArmRows,
     columns: &OutcomeColumns,
-) -> Result<(BTreeMap<String, Group>, Comparison)> {
+) -> Result<(BTreeMap<String, Group>, Comparison, Comparison)> {
     let participants = r
         .has_column("participants")
         .then(|| r.counts("participants"))
@@ -402,7 +404,7 @@ pub fn arm_strata(
         .map(|c| r.counts(c))
         .transpose()?;
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    let mut comparison = Comparison::default();
+    let (mut comparison, mut own_area) = (Comparison::default(), Comparison::default());
     for (i, (&key, arm)) in rows.keys.iter().zip(&rows.arms).enumerate() {
         let counts = StratumCounts {
             eligible: eligible[i],
@@ -416,8 +418,11 @@ pub fn arm_strata(
                     comparison.cells.push((area(), key, counts));
                 }
             }
-            // The by-arm views leave them out; only comparison_strata has them.
-            Arm::OwnArea => {}
+            Arm::OwnArea => {
+                if counts.eligible > 0 {
+                    own_area.cells.push((area(), key, counts));
+                }
+            }
             Arm::Participant => {
                 let programme = rows.programmes[i].as_deref().unwrap_or_default();
                 if !groups.contains_key(programme) {
@@ -441,10 +446,11 @@ pub fn arm_strata(
         }
     }
     sort_cells(&mut comparison.cells);
+    sort_cells(&mut own_area.cells);
     for group in groups.values_mut() {
         sort_cells(&mut group.cells);
     }
-    Ok((groups, comparison))
+    Ok((groups, comparison, own_area))
 }
 
 /// A metric view's cells in (area, stratum) order. The engine returns rows

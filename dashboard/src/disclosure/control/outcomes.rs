@@ -124,11 +124,23 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
         .zip(p.systematic_error_sd)
         .map(|(m, s)| (round_to(m, 1000.0), round_to(s, 1000.0)));
     let calibrated = systematic_error.and_then(|(m, s)| att.calibrated(m, s));
+    let own_area_systematic_error = p
+        .own_area_systematic_error_mean
+        .zip(p.own_area_systematic_error_sd)
+        .map(|(m, s)| (round_to(m, 1000.0), round_to(s, 1000.0)));
+    let own_area_calibrated =
+        own_area_systematic_error.and_then(|(m, s)| own_area.calibrated(m, s));
     Programme {
         e_values,
         systematic_error,
         calibrated,
-        diagnostics: diagnostics(p),
+        diagnostics: diagnostics(p.diagnostics.as_deref(), p.diagnostics_failed.as_deref()),
+        own_area_systematic_error,
+        own_area_calibrated,
+        own_area_diagnostics: diagnostics(
+            p.own_area_diagnostics.as_deref(),
+            p.own_area_diagnostics_failed.as_deref(),
+        ),
         engaged_share: Share::unless(true, [None; 3]),
         att_engaged: Effect::att(true, 0, 0, AttSide::default()),
         balance: Vec::new(),
@@ -170,12 +182,12 @@ fn round_to(x: f64, per: f64) -> f64 {
     (x * per).round() / per
 }
 
-/// The verdict the pipeline decided, read back from its columns.
-fn diagnostics(p: &ProgrammeOutcome) -> Diagnostics {
+/// A verdict the pipeline decided (`pass` or `fail`, and the failed checks
+/// as `check: why`, `; `-separated), read back from its columns.
+fn diagnostics(verdict: Option<&str>, failed: Option<&str>) -> Diagnostics {
     Diagnostics {
-        passed: p.diagnostics.as_deref().map(|d| d == "pass"),
-        failed: p
-            .diagnostics_failed
+        passed: verdict.map(|d| d == "pass"),
+        failed: failed
             .iter()
             .flat_map(|f| f.split("; "))
             .filter_map(|f| f.split_once(": "))
@@ -184,17 +196,27 @@ fn diagnostics(p: &ProgrammeOutcome) -> Diagnostics {
     }
 }
 
-/// Withhold every effect figure of a programme whose diagnostics failed
-/// (OHDSI's "blinded until diagnostics pass"): its ATT and calibrated
-/// interval, the effect on those who engaged, every outcome's effect, the
-/// cost and outcomes per £1m; and its subgroups' effects.
+/// Withhold every effect figure of a design whose diagnostics failed
+/// (OHDSI's "blinded until diagnostics pass"). The own-area design's
+/// failing: its effect and calibrated interval. The comparison-area
+/// design's failing: its ATT and calibrated interval, the effect on those
+/// who engaged, every outcome's effect, the cost and outcomes per £1m
+/// (all of which rest on it); and its subgroups' effects.
 pub fn withhold_failed(programmes: &mut [Programme], subgroups: &mut [Subgroup]) {
+    // Each design on its own verdict: the own-area effect (the headline)
+    // and its calibrated interval where the own-area design's failed.
+    for p in programmes
+        .iter_mut()
+        .filter(|p| p.own_area_diagnostics.passed == Some(false))
+    {
+        p.own_area = p.own_area.withheld();
+        p.own_area_calibrated = None;
+    }
     for p in programmes
         .iter_mut()
         .filter(|p| p.diagnostics.passed == Some(false))
     {
         p.att = p.att.withheld();
-        p.own_area = p.own_area.withheld();
         p.att_engaged = p.att_engaged.withheld();
         p.calibrated = None;
         p.e_values = None;
