@@ -112,6 +112,7 @@ output_table! {
         pub own_area_systematic_error_mean: Option<f64>,
         pub own_area_systematic_error_sd: Option<f64>,
         pub own_area_systematic_error_controls: u64,
+        pub own_area_systematic_error_mean_se: Option<f64>,
         pub own_area_expected_systematic_error: Option<f64>,
         pub own_area_att_calibrated_low: Option<f64>,
         pub own_area_att_calibrated_high: Option<f64>,
@@ -140,6 +141,9 @@ output_table! {
         pub systematic_error_mean: Option<f64>,
         pub systematic_error_sd: Option<f64>,
         pub systematic_error_controls: u64,
+        /// The standard error of the mean, which every calibrated figure
+        /// adds to σ² (`stats::formulas::calibration::Null`).
+        pub systematic_error_mean_se: Option<f64>,
         pub expected_systematic_error: Option<f64>,
         /// The ATT's interval and p-value calibrated for that error
         /// (att − μ ± t·√(σ² + se²)).
@@ -231,6 +235,7 @@ impl ProgrammeOutcome {
             own_area_systematic_error_mean: None,
             own_area_systematic_error_sd: None,
             own_area_systematic_error_controls: 0,
+            own_area_systematic_error_mean_se: None,
             own_area_expected_systematic_error: None,
             own_area_att_calibrated_low: None,
             own_area_att_calibrated_high: None,
@@ -250,6 +255,7 @@ impl ProgrammeOutcome {
             systematic_error_mean: None,
             systematic_error_sd: None,
             systematic_error_controls: 0,
+            systematic_error_mean_se: None,
             expected_systematic_error: None,
             att_calibrated_low: None,
             att_calibrated_high: None,

@@ -32,7 +32,7 @@ pub struct Programme {
     /// The own-area design's systematic error (its own negative
     /// controls), its effect calibrated for it, and its diagnostics: the
     /// headline design's (CONTRACT.md, Diagnostics).
-    pub own_area_systematic_error: Option<(f64, f64)>,
+    pub own_area_systematic_error: Option<(f64, f64, f64)>,
     pub own_area_calibrated: Option<Calibrated>,
     pub own_area_diagnostics: Diagnostics,
     /// Holm-adjusted p-value of the published ATT, across the programmes.
@@ -50,7 +50,7 @@ pub struct Programme {
     /// The systematic error N(μ, σ²) the negative controls show (a model
     /// figure over many people, to 0.001), and the ATT's interval and
     /// p-value calibrated for it, from the published ATT.
-    pub systematic_error: Option<(f64, f64)>,
+    pub systematic_error: Option<(f64, f64, f64)>,
     pub calibrated: Option<Calibrated>,
     /// Whether the design's diagnostics passed; where they failed, the
     /// effect figures are withheld and these say why.

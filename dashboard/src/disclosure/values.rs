@@ -317,9 +317,10 @@ impl Effect {
 
     /// The published effect's interval (rounded for display) and p-value
     /// calibrated for the systematic error N(`mean`, `sd`²) its programme's
-    /// negative controls show (`stats::formulas::calibration`), at the
-    /// effect's own critical value and degrees of freedom.
-    pub(super) fn calibrated(self, mean: f64, sd: f64) -> Option<Calibrated> {
+    /// negative controls show, with the mean's own standard error `mean_se`
+    /// (`stats::formulas::calibration`), at the effect's own critical value
+    /// and degrees of freedom.
+    pub(super) fn calibrated(self, (mean, sd, mean_se): (f64, f64, f64)) -> Option<Calibrated> {
         use stats::formulas::calibration::{Null, calibrated_interval, calibrated_p_t};
         let s = self.shown_part()?;
         let (se, critical, df) = s.spread?;
@@ -327,7 +328,9 @@ impl Effect {
             mean,
             sd,
             controls: 0,
-        };
+            mean_se,
+        }
+        .with_its_uncertainty();
         let (low, high) = calibrated_interval(&null, s.published[0], se, critical);
         let p = calibrated_p_t(&null, s.published[0], se, df)?;
         Some(Calibrated {

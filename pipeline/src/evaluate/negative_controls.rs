@@ -145,7 +145,7 @@ fn leave_one_out(
     }
     match fit_null(&others) {
         Some(null) => {
-            let (low, high) = calibrated_interval(&null, *b, *s, critical);
+            let (low, high) = calibrated_interval(&null.with_its_uncertainty(), *b, *s, critical);
             [Some(low), Some(high)]
         }
         None => [None; 2],
@@ -167,6 +167,7 @@ pub fn calibrate(
     let (Some(null), Some(b), Some(s), Some(df), Some(t)) = (null, att, se, df, critical) else {
         return [None; 3];
     };
+    let null = &null.with_its_uncertainty();
     let (low, high) = calibrated_interval(null, b, s, t);
     [Some(low), Some(high), calibrated_p_t(null, b, s, df)]
 }

@@ -264,6 +264,7 @@ pub fn calibrate_and_diagnose(
             row.systematic_error_mean = Some(n.mean);
             row.systematic_error_sd = Some(n.sd);
             row.systematic_error_controls = n.controls as u64;
+            row.systematic_error_mean_se = Some(n.mean_se);
             row.expected_systematic_error = Some(expected_absolute_systematic_error(n));
         }
         let e = effects.get(&row.programme);
@@ -300,6 +301,7 @@ pub fn calibrate_and_diagnose(
             row.own_area_systematic_error_mean = Some(n.mean);
             row.own_area_systematic_error_sd = Some(n.sd);
             row.own_area_systematic_error_controls = n.controls as u64;
+            row.own_area_systematic_error_mean_se = Some(n.mean_se);
             row.own_area_expected_systematic_error = Some(expected_absolute_systematic_error(n));
         }
         [

@@ -15,6 +15,29 @@ pub struct Null {
     pub sd: f64,
     /// The negative controls it was fitted to.
     pub controls: usize,
+    /// The standard error of `mean`: √(1/Σᵢ 1/(σ² + sᵢ²)), the variance
+    /// of the inverse-variance weighted mean at the fitted σ. With the few
+    /// controls a programme has it is not small beside an effect's own
+    /// standard error ([`Null::with_its_uncertainty`]).
+    pub mean_se: f64,
+}
+
+impl Null {
+    /// The distribution of a new estimate's systematic error when the null
+    /// itself is estimated: N(μ̂, σ̂² + se(μ̂)²). The package's
+    /// `calibrateConfidenceInterval` and `calibrateP` take the null as
+    /// known, which its usual dozens of negative controls allow (its
+    /// `fitMcmcNull` carries the null's uncertainty instead); with five
+    /// controls, calibrating against the point estimate alone
+    /// under-covers (VALIDATION.md), so every calibrated figure here uses
+    /// this.
+    pub fn with_its_uncertainty(&self) -> Null {
+        Null {
+            sd: (self.sd * self.sd + self.mean_se * self.mean_se).sqrt(),
+            mean_se: 0.0,
+            ..*self
+        }
+    }
 }
 
 /// −log L of (μ, σ) for estimates `b` with standard errors `s`, each
@@ -78,10 +101,15 @@ pub fn fit_null(estimates: &[(f64, f64)]) -> Option<Null> {
     let sd = (a + b) / 2.0;
     // The boundary: σ = 0 when it is at least as likely.
     let sd = if profile(0.0) <= profile(sd) { 0.0 } else { sd };
+    let information: f64 = used
+        .iter()
+        .map(|(_, s)| 1.0 / (sd * sd + s * s).max(f64::MIN_POSITIVE))
+        .sum();
     Some(Null {
         mean: mean_at(sd),
         sd,
         controls: used.len(),
+        mean_se: (1.0 / information).sqrt(),
     })
 }
 
@@ -180,6 +208,18 @@ mod tests {
         assert!((null.mean - 0.01).abs() < 1e-9, "{null:?}");
         let sd = (0.0008f64 / 3.0 - 0.0001).sqrt();
         assert!((null.sd - sd).abs() < 1e-7, "{null:?} vs {sd}");
+        // se(μ̂)² = 1/(3/(σ² + 0.0001)) = (0.0008/3)/3 = 0.0000888…; the
+        // null with its uncertainty has variance σ² + that = 0.000255556.
+        assert!(
+            (null.mean_se - (0.0008f64 / 9.0).sqrt()).abs() < 1e-9,
+            "{null:?}"
+        );
+        let wide = null.with_its_uncertainty();
+        assert!((wide.sd.powi(2) - 0.000_255_555_6).abs() < 1e-9, "{wide:?}");
+        assert_eq!(
+            (wide.mean, wide.controls, wide.mean_se),
+            (null.mean, 3, 0.0)
+        );
         // Controls tighter than chance: σ = 0.
         let tight = fit_null(&[(0.0, 0.02), (0.001, 0.02), (-0.001, 0.02)]).unwrap();
         assert_eq!(tight.sd, 0.0);
@@ -196,6 +236,7 @@ mod tests {
             mean: 0.0,
             sd: 0.02,
             controls: 5,
+            mean_se: 0.0,
         };
         let expected = 0.02 * (2.0 / std::f64::consts::PI).sqrt();
         assert!((expected_absolute_systematic_error(&centred) - expected).abs() < 1e-12);

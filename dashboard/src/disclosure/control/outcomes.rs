@@ -119,17 +119,24 @@ pub fn programme(p: &ProgrammeOutcome, start_date: Option<chrono::NaiveDate>) ->
             .map(|(e, i)| ((e * 100.0).round() / 100.0, (i * 100.0).round() / 100.0)),
         _ => None,
     };
-    let systematic_error = p
-        .systematic_error_mean
-        .zip(p.systematic_error_sd)
-        .map(|(m, s)| (round_to(m, 1000.0), round_to(s, 1000.0)));
-    let calibrated = systematic_error.and_then(|(m, s)| att.calibrated(m, s));
-    let own_area_systematic_error = p
-        .own_area_systematic_error_mean
-        .zip(p.own_area_systematic_error_sd)
-        .map(|(m, s)| (round_to(m, 1000.0), round_to(s, 1000.0)));
-    let own_area_calibrated =
-        own_area_systematic_error.and_then(|(m, s)| own_area.calibrated(m, s));
+    // Each null as published (to 0.001): μ, σ and se(μ̂); the calibrated
+    // figures use all three (`Null::with_its_uncertainty`).
+    let null = |mean: Option<f64>, sd: Option<f64>, mean_se: Option<f64>| {
+        let round = |x: f64| round_to(x, 1000.0);
+        Some((round(mean?), round(sd?), round(mean_se.unwrap_or(0.0))))
+    };
+    let systematic_error = null(
+        p.systematic_error_mean,
+        p.systematic_error_sd,
+        p.systematic_error_mean_se,
+    );
+    let calibrated = systematic_error.and_then(|n| att.calibrated(n));
+    let own_area_systematic_error = null(
+        p.own_area_systematic_error_mean,
+        p.own_area_systematic_error_sd,
+        p.own_area_systematic_error_mean_se,
+    );
+    let own_area_calibrated = own_area_systematic_error.and_then(|n| own_area.calibrated(n));
     Programme {
         e_values,
         systematic_error,
@@ -383,6 +390,7 @@ mod tests {
             funding_gbp: Some(1_000_000),
             systematic_error_mean: Some(0.01),
             systematic_error_sd: Some(0.005),
+            systematic_error_mean_se: Some(0.003),
             diagnostics: Some(diagnostics.into()),
             diagnostics_failed: failed.map(str::to_string),
             ..ProgrammeOutcome::empty("P")
@@ -397,7 +405,8 @@ mod tests {
         // Recomputed from the published parts: t on Satterthwaite's df.
         let (parts, df) = AttParts::with_areas(0.5, 600, 0.4, 0.0002, 0.0001, 20.0);
         let se = (0.25 / 600.0 + 0.0002 + 0.0001f64).sqrt();
-        let half = parts.critical * (0.005f64.powi(2) + se * se).sqrt();
+        // The null with its own uncertainty: σ² + se(μ̂)² = 0.005² + 0.003².
+        let half = parts.critical * (0.005f64.powi(2) + 0.003f64.powi(2) + se * se).sqrt();
         assert!((att - 0.1).abs() < 1e-12);
         let rounded = |x: f64| (x * 1000.0).round() / 1000.0;
         assert_eq!(c.interval, (rounded(0.09 - half), rounded(0.09 + half)));
