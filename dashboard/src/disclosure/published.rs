@@ -35,6 +35,9 @@ pub struct Programme {
     pub own_area_systematic_error: Option<(f64, f64, f64)>,
     pub own_area_calibrated: Option<Calibrated>,
     pub own_area_diagnostics: Diagnostics,
+    /// The smallest effect the headline design would detect (80% power,
+    /// 5% two-sided), from its published effect's spread.
+    pub own_area_mde: Option<f64>,
     /// Holm-adjusted p-value of the published ATT, across the programmes.
     pub p_adjusted: Option<f64>,
     /// Placebo-in-space p-value (from the areas, not the counts).

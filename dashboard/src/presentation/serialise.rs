@@ -144,6 +144,7 @@ serialise_as_map!(Programme, |p| {
         "significance": significance(Some(c.significance)),
         "p_value": p_value(c.p_value),
     })),
+    "own_area_mde" => p.own_area_mde.map(|m| format!("{:.1} pp", m * 100.0)),
     "own_area_diagnostics_passed" => p.own_area_diagnostics.passed,
     "own_area_diagnostics_failed" => p.own_area_diagnostics.failed.iter().map(|(check, why)| serde_json::json!({
         "check": check,

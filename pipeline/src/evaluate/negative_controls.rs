@@ -6,11 +6,16 @@
 
 use super::parallel::each_in_parallel;
 use super::query;
-use super::strata::{ArmRows, OutcomeColumns, arm_strata, headline_effects, number_strata};
+use super::strata::{
+    ArmRows, OutcomeColumns, StratumKey, arm_strata, headline_effects, number_strata,
+};
 use crate::error::Result;
 use contract::outcomes::NegativeControl;
 use contract::outputs::NegativeControlEffect;
 use datafusion::prelude::SessionContext;
+use stats::estimators::control_correlation::{
+    MatchedCell, jackknife_correlations, with_correlated_controls,
+};
 use stats::estimators::matching::OutcomeKind;
 use stats::formulas::att::Z_ATT;
 use stats::formulas::calibration::{Null, calibrated_interval, calibrated_p_t, fit_null};
@@ -49,6 +54,17 @@ pub async fn negative_controls(
         number_strata([&mut comparison, &mut own_area], groups.values_mut());
         let mut effects =
             headline_effects(groups.iter().map(|(k, g)| (k.as_str(), g)), &comparison);
+        let cells: BTreeMap<String, ControlCells> = programmes
+            .iter()
+            .filter_map(|programme| {
+                let g = groups.get(programme)?;
+                let cells = ControlCells {
+                    comparison: g.pooled_cells(&comparison),
+                    own_area: g.own_area_cells(&own_area),
+                };
+                Some((programme.clone(), cells))
+            })
+            .collect();
         let rows: Vec<(NegativeControlEffect, Option<f64>)> = programmes
             .iter()
             .map(|programme| {
@@ -87,10 +103,18 @@ pub async fn negative_controls(
                 (row, e.critical)
             })
             .collect();
-        Ok(rows)
+        Ok((rows, cells))
     })?;
-    let mut rows: Vec<(NegativeControlEffect, Option<f64>)> =
-        per_control.into_iter().flatten().collect();
+    // Each programme's matched cells per control, in control order.
+    let mut cells: BTreeMap<String, Vec<ControlCells>> = BTreeMap::new();
+    let mut rows: Vec<(NegativeControlEffect, Option<f64>)> = Vec::new();
+    for (control_rows, control_cells) in per_control {
+        rows.extend(control_rows);
+        for programme in programmes {
+            let c = control_cells.get(programme).cloned().unwrap_or_default();
+            cells.entry(programme.clone()).or_default().push(c);
+        }
+    }
     rows.sort_by_key(|(r, _)| (programmes.iter().position(|p| *p == r.programme), r.control));
     let comparison = |r: &NegativeControlEffect| Some((r.att?, r.att_se?));
     let own_area = |r: &NegativeControlEffect| Some((r.own_area_att?, r.own_area_att_se?));
@@ -103,47 +127,74 @@ pub async fn negative_controls(
                 .collect::<Vec<_>>()
         };
         let (b, o) = (of(&comparison), of(&own_area));
-        if let Some(null) = fit_null(&b.iter().flatten().copied().collect::<Vec<_>>()) {
+        let programme_cells = cells.get(programme).map(Vec::as_slice).unwrap_or_default();
+        let r_b = jackknife_correlations(
+            &programme_cells
+                .iter()
+                .map(|c| c.comparison.clone())
+                .collect::<Vec<_>>(),
+        );
+        let r_o = jackknife_correlations(
+            &programme_cells
+                .iter()
+                .map(|c| c.own_area.clone())
+                .collect::<Vec<_>>(),
+        );
+        if let Some(null) = correlated_null(&b, &r_b) {
             nulls.comparison.insert(programme.clone(), null);
         }
-        if let Some(null) = fit_null(&o.iter().flatten().copied().collect::<Vec<_>>()) {
+        if let Some(null) = correlated_null(&o, &r_o) {
             nulls.own_area.insert(programme.clone(), null);
         }
         let mine = rows.iter_mut().filter(|(r, _)| &r.programme == programme);
         for (i, (row, critical)) in mine.enumerate() {
-            [row.att_calibrated_low, row.att_calibrated_high] = leave_one_out(&b, i, *critical);
+            [row.att_calibrated_low, row.att_calibrated_high] =
+                leave_one_out(&b, &r_b, i, *critical);
             [
                 row.own_area_att_calibrated_low,
                 row.own_area_att_calibrated_high,
-            ] = leave_one_out(&o, i, Some(Z_ATT));
+            ] = leave_one_out(&o, &r_o, i, Some(Z_ATT));
         }
     }
     Ok((rows.into_iter().map(|(r, _)| r).collect(), nulls))
 }
 
+/// One programme's matched cells for one control, in both designs.
+#[derive(Clone, Default)]
+struct ControlCells {
+    comparison: BTreeMap<StratumKey, MatchedCell>,
+    own_area: BTreeMap<(String, StratumKey), MatchedCell>,
+}
+
+/// The null fitted to the controls with an estimate (`estimates`, one per
+/// control, `None` where a control has none), with the standard error of
+/// its mean over the controls' `correlations`
+/// (`stats::estimators::control_correlation`).
+fn correlated_null(estimates: &[Option<(f64, f64)>], correlations: &[Vec<f64>]) -> Option<Null> {
+    let null = fit_null(&estimates.iter().flatten().copied().collect::<Vec<_>>())?;
+    Some(with_correlated_controls(null, estimates, correlations))
+}
+
 /// Control `i`'s interval calibrated under the null fitted to the other
 /// controls of its programme and design (`estimates`, one per control, in
-/// control order), so that whether it holds zero is a fair test of the
-/// calibration: the control does not calibrate itself. Needs at least two
-/// other controls.
+/// control order, with their `correlations`), so that whether it holds
+/// zero is a fair test of the calibration: the control does not calibrate
+/// itself. Needs at least two other controls.
 fn leave_one_out(
     estimates: &[Option<(f64, f64)>],
+    correlations: &[Vec<f64>],
     i: usize,
     critical: Option<f64>,
 ) -> [Option<f64>; 2] {
     let (Some(Some((b, s))), Some(critical)) = (estimates.get(i), critical) else {
         return [None; 2];
     };
-    let others: Vec<(f64, f64)> = estimates
-        .iter()
-        .enumerate()
-        .filter(|&(j, _)| j != i)
-        .filter_map(|(_, e)| *e)
-        .collect();
-    if others.len() < 2 {
+    let mut others = estimates.to_vec();
+    others[i] = None;
+    if others.iter().flatten().count() < 2 {
         return [None; 2];
     }
-    match fit_null(&others) {
+    match correlated_null(&others, correlations) {
         Some(null) => {
             let (low, high) = calibrated_interval(&null.with_its_uncertainty(), *b, *s, critical);
             [Some(low), Some(high)]

@@ -17,6 +17,7 @@ use stats::estimators::matching::{
 };
 use std::collections::BTreeMap;
 
+mod control_cells;
 mod key;
 mod own_area;
 mod part;

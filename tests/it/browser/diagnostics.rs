@@ -117,6 +117,8 @@ async fn the_demo_pages_show_each_designs_verdict_and_withhold_a_failing_headlin
             shown(&browser, "#own-area-calibrated .effect").await,
             "its calibrated interval is shown"
         );
+        let mde = text(&browser, "own-area-mde").await?;
+        assert!(mde.contains(" pp"), "the headline design's MDE: {mde}");
         let calibration = text(&browser, "own-area-calibration").await?;
         assert!(
             calibration.contains("Calibrated for it, the headline effect's interval is"),
