@@ -346,7 +346,9 @@ impl Effect {
     /// not shown or carries no spread.
     pub(super) fn minimum_detectable(self) -> Option<f64> {
         let (se, critical, _) = self.shown_part()?.spread?;
-        Some((critical + stats::formulas::att::Z_80) * se)
+        Some(stats::formulas::att::minimum_detectable_effect_of_se(
+            critical, se,
+        ))
     }
 
     fn shown_part(self) -> Option<Shown> {

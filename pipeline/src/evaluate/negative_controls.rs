@@ -108,10 +108,10 @@ pub async fn negative_controls(
     // Each programme's matched cells per control, in control order.
     let mut cells: BTreeMap<String, Vec<ControlCells>> = BTreeMap::new();
     let mut rows: Vec<(NegativeControlEffect, Option<f64>)> = Vec::new();
-    for (control_rows, control_cells) in per_control {
+    for (control_rows, mut control_cells) in per_control {
         rows.extend(control_rows);
         for programme in programmes {
-            let c = control_cells.get(programme).cloned().unwrap_or_default();
+            let c = control_cells.remove(programme).unwrap_or_default();
             cells.entry(programme.clone()).or_default().push(c);
         }
     }
@@ -131,13 +131,13 @@ pub async fn negative_controls(
         let r_b = jackknife_correlations(
             &programme_cells
                 .iter()
-                .map(|c| c.comparison.clone())
+                .map(|c| &c.comparison)
                 .collect::<Vec<_>>(),
         );
         let r_o = jackknife_correlations(
             &programme_cells
                 .iter()
-                .map(|c| c.own_area.clone())
+                .map(|c| &c.own_area)
                 .collect::<Vec<_>>(),
         );
         if let Some(null) = correlated_null(&b, &r_b) {
@@ -160,7 +160,7 @@ pub async fn negative_controls(
 }
 
 /// One programme's matched cells for one control, in both designs.
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct ControlCells {
     comparison: BTreeMap<StratumKey, MatchedCell>,
     own_area: BTreeMap<(String, StratumKey), MatchedCell>,
@@ -194,18 +194,20 @@ fn leave_one_out(
     if others.iter().flatten().count() < 2 {
         return [None; 2];
     }
-    match correlated_null(&others, correlations) {
-        Some(null) => {
-            let (low, high) = calibrated_interval(&null.with_its_uncertainty(), *b, *s, critical);
-            [Some(low), Some(high)]
-        }
-        None => [None; 2],
-    }
+    // Only the interval: the degrees of freedom matter to the p-value alone.
+    let [low, high, _] = calibrate(
+        correlated_null(&others, correlations).as_ref(),
+        Some(*b),
+        Some(*s),
+        Some(f64::INFINITY),
+        Some(critical),
+    );
+    [low, high]
 }
 
 /// An effect `att` (standard error `se`, `df` degrees of freedom and
-/// critical value `critical`, as its own interval) calibrated under `null`:
-/// (low, high, p). Student's t on the effect's own degrees of freedom
+/// critical value `critical`, as its own interval) calibrated under `null`
+/// with its own uncertainty (`Null::with_its_uncertainty`): (low, high, p). Student's t on the effect's own degrees of freedom
 /// takes the normal's place in the package's formulas
 /// (`calibrated_p_t`).
 pub fn calibrate(

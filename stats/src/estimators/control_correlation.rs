@@ -32,7 +32,7 @@ fn effect(n: f64, y: f64, s: f64) -> Option<f64> {
 /// jackknife covariances (G − 1)/G·Σ_g (b_i(−g) − b̄_i)(b_j(−g) − b̄_j) over
 /// the G cells scaled to correlations. A control with no spread correlates
 /// 0 with the others; the diagonal is 1.
-pub fn jackknife_correlations<K: Ord>(controls: &[BTreeMap<K, MatchedCell>]) -> Vec<Vec<f64>> {
+pub fn jackknife_correlations<K: Ord>(controls: &[&BTreeMap<K, MatchedCell>]) -> Vec<Vec<f64>> {
     let k = controls.len();
     let sums: Vec<(f64, f64, f64)> = controls
         .iter()
@@ -177,7 +177,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let r = jackknife_correlations(&[a.clone(), a, c]);
+        let r = jackknife_correlations(&[&a, &a, &c]);
         assert!((r[0][1] - 1.0).abs() < 1e-12, "{r:?}");
         assert!((r[0][2] + 1.0).abs() < 1e-12, "{r:?}");
         assert_eq!(r[2][2], 1.0);
@@ -195,7 +195,7 @@ mod tests {
         let b: BTreeMap<u8, MatchedCell> = [(3, cell(2.0, 0.0, 0.6)), (4, cell(2.0, 1.0, 0.1))]
             .into_iter()
             .collect();
-        let r = jackknife_correlations(&[a, b]);
+        let r = jackknife_correlations(&[&a, &b]);
         assert!(r[0][1].abs() < 1e-12, "{r:?}");
     }
 

@@ -384,10 +384,17 @@ pub fn minimum_detectable_effect_of_variance(
 ) -> Option<f64> {
     let d = design_effect_or_one(parts.design_effect);
     (m > 0 && parts.critical.is_finite()).then(|| {
-        (parts.critical + Z_80)
-            * (d * unit_variance / m as f64 + parts.comparison_variance + parts.area_variance)
-                .sqrt()
+        minimum_detectable_effect_of_se(
+            parts.critical,
+            (d * unit_variance / m as f64 + parts.comparison_variance + parts.area_variance).sqrt(),
+        )
     })
+}
+
+/// The minimum detectable effect of an estimate with standard error `se`
+/// whose two-sided 5% test uses `critical`: (critical + z₀.₈)·se.
+pub fn minimum_detectable_effect_of_se(critical: f64, se: f64) -> f64 {
+    (critical + Z_80) * se
 }
 
 #[cfg(test)]

@@ -18,40 +18,36 @@ fn matched(participants: StratumCounts, comparison: StratumCounts) -> Option<Mat
 
 impl Group {
     /// The own-area design's matched cells, by (area, stratum): each
-    /// site's participants against its own area's people of the stratum.
+    /// site's participants against its own area's people of the stratum
+    /// (the cells [`Group::own_area_match`] matches).
     pub fn own_area_cells(
         &self,
         own_area: &Comparison,
     ) -> BTreeMap<(String, StratumKey), MatchedCell> {
-        let own: BTreeMap<(&str, &StratumKey), StratumCounts> = own_area
-            .cells
-            .iter()
-            .map(|(area, key, counts)| ((area.as_str(), key), *counts))
-            .collect();
-        self.cells
-            .iter()
-            .filter_map(|(site, key, counts)| {
-                let comparison = own.get(&(site.as_str(), key))?;
-                Some(((site.clone(), *key), matched(*counts, *comparison)?))
+        self.own_area_pairs(own_area)
+            .filter_map(|((site, key, _), participants, comparison)| {
+                Some(((site.clone(), *key), matched(participants, comparison)?))
             })
             .collect()
     }
 
     /// The comparison-area design's matched cells, by stratum: the
     /// participants of every site against the comparison areas' people of
-    /// the stratum, pooled.
+    /// the stratum, pooled ([`Comparison::pooled`]; `number_strata` must
+    /// have numbered both).
     pub fn pooled_cells(&self, comparison: &Comparison) -> BTreeMap<StratumKey, MatchedCell> {
-        let pool = |cells: &[(String, StratumKey, StratumCounts)]| {
-            let mut by_key: BTreeMap<StratumKey, StratumCounts> = BTreeMap::new();
-            for (_, key, counts) in cells {
-                by_key.entry(*key).or_default().add(*counts);
-            }
-            by_key
-        };
-        let pooled = pool(&comparison.cells);
-        pool(&self.cells)
+        let pooled = comparison.pooled();
+        let mut by_stratum: BTreeMap<usize, (StratumKey, StratumCounts)> = BTreeMap::new();
+        for ((_, key, counts), &id) in self.cells.iter().zip(&self.ids) {
+            by_stratum
+                .entry(id)
+                .or_insert((*key, StratumCounts::default()))
+                .1
+                .add(*counts);
+        }
+        by_stratum
             .into_iter()
-            .filter_map(|(key, counts)| Some((key, matched(counts, *pooled.get(&key)?)?)))
+            .filter_map(|(id, (key, counts))| Some((key, matched(counts, *pooled.get(id)?)?)))
             .collect()
     }
 }
